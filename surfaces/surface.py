@@ -1,0 +1,58 @@
+"""The `Surface` record: everything the app knows about one 2D loss surface, stated once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import jax
+
+Point = tuple[float, float]
+Bounds = tuple[tuple[float, float], tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class Minimum:
+    """A known minimum of a surface: where it is, its value, and whether it is global."""
+
+    xy: Point
+    value: float
+    kind: Literal["global", "local"] = "global"
+
+
+@dataclass(frozen=True, eq=False)
+class Surface:
+    """A JAX-differentiable loss surface f: R^2 -> R with its teaching metadata.
+
+    `fn` takes an array whose last axis holds (x, y), so the same function evaluates a grid
+    of shape (..., 2) for contour plots and a single point of shape (2,) for `jax.grad`.
+    """
+
+    name: str
+    title: str
+    fn: Callable[[jax.Array], jax.Array]
+    formula: str  # LaTeX, without surrounding $ signs
+    description: str  # one line: what the surface teaches
+    bounds: Bounds  # the plot window ((x_min, x_max), (y_min, y_max))
+    starts: Mapping[str, Point]  # named start points that make a good demo; the first is the default
+    minima: tuple[Minimum, ...] = ()
+    saddle_points: tuple[Point, ...] = ()  # stationary points that are neither minima nor maxima
+    log_scale: bool = False  # colour the contour by log(f - f_min) to show deep narrow valleys
+    default_steps: int = 200
+    # Per-optimizer hyperparameters that make this surface's default view a good demo; anything not
+    # given here falls back to the optimizer's own defaults.
+    recommended: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+
+    @property
+    def default_start(self) -> Point:
+        return next(iter(self.starts.values()))
+
+    @property
+    def global_minima(self) -> tuple[Minimum, ...]:
+        return tuple(m for m in self.minima if m.kind == "global")
+
+    def contains(self, xy: Point) -> bool:
+        """Whether a point lies inside the plot window (edges included)."""
+        (x0, x1), (y0, y1) = self.bounds
+        return x0 <= xy[0] <= x1 and y0 <= xy[1] <= y1
