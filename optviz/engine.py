@@ -1,0 +1,302 @@
+"""The trajectory engine: run optimizers on a surface with `lax.scan` over steps and `vmap` over runs.
+
+One compiled function serves every call with the same (surface, optimizer names, step count,
+history flag, batch size): start points, hyperparameters and seeds are traced arguments, so a slider
+that changes them never recompiles.
+
+Divergence: the first step whose new point is non-finite or leaves a generous box around the plot
+window (the window grown by its own size on every side) is recorded, and from then on the point and
+the optimizer's state stay frozen at their last good values. Nothing downstream ever sees a NaN.
+
+Why the loop is shaped the way it is. Each step of a 2D run is a few dozen flops, so the time goes
+into launching kernels: XLA:CPU spends ~50-100 ns per fused kernel per loop iteration. Eight
+optimizers with differently shaped states compile to ~100 small kernels per step; run as rows of one
+array (each row an (optimizer, run) pair, its state flattened and padded to a common width, the
+optimizer picked by `lax.switch`) they fuse into ~15. Under `vmap` a switch evaluates every branch
+for every row, which costs nothing for a handful of rows but is waste for thousands, so large
+batches run one group per optimizer instead. The loop also records only what must be sequential
+(position and state); loss and gradient at every recorded point are computed afterwards in one
+vectorized pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cache, partial
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.flatten_util import ravel_pytree
+
+from optviz.optimizers import OPTIMIZERS, get_optimizer, gradient_noise
+from surfaces import Surface, get_surface
+
+NOT_DIVERGED = -1
+# Above this many rows, grouping all optimizers under one switch costs more than it saves.
+SWITCH_MAX_ROWS = 64
+# Every hyperparameter any optimizer takes: a row carries all of them, each optimizer reads its own.
+HYPERPARAMETER_NAMES = tuple(sorted({name for spec in OPTIMIZERS.values() for name in spec.hyperparams}))
+
+
+class Runs(NamedTuple):
+    """A batch of R runs of one optimizer, as NumPy arrays with the run index first.
+
+    With history, per-step arrays have T + 1 rows (T steps): row t is the situation *before* step
+    t + 1, so xy[:, 0] is the start, grad[:, t] is the (noisy) gradient the optimizer saw at xy[:, t]
+    and state[name][:, t] is the optimizer's state after t updates. Without history, the step axis
+    is absent and each array holds the final values only (grad: the gradient at the final point).
+    """
+
+    xy: np.ndarray  # (R, T + 1, 2) or (R, 2)
+    loss: np.ndarray  # (R, T + 1) or (R,)
+    grad: np.ndarray  # (R, T + 1, 2) or (R, 2)
+    state: dict[str, np.ndarray]  # the optimizer's state fields, e.g. {"mu": ..., "nu": ..., "count": ...}
+    diverged_at: np.ndarray  # (R,) int: the step at which the run diverged, or NOT_DIVERGED (-1)
+
+
+def escape_box(surface: Surface) -> tuple[np.ndarray, np.ndarray]:
+    """The box outside which a run counts as diverged: the plot window grown by its size on each side."""
+    (x0, x1), (y0, y1) = surface.bounds
+    width, height = x1 - x0, y1 - y0
+    return np.array([x0 - width, y0 - height]), np.array([x1 + width, y1 + height])
+
+
+@cache
+def _state_layout(name: str):
+    """How optimizer `name`'s state flattens: (its length, the function that rebuilds it)."""
+    spec = get_optimizer(name)
+    rule, _ = spec.split(spec.defaults)
+    flat, unflatten = ravel_pytree(rule.init(jnp.zeros(2)))
+    return flat.size, unflatten
+
+
+def _rule(name: str, hyperparams_row):
+    """Optimizer `name`'s noise-free update rule, built from a row of HYPERPARAMETER_NAMES values."""
+    spec = get_optimizer(name)
+    rule, _ = spec.split({key: hyperparams_row[HYPERPARAMETER_NAMES.index(key)] for key in spec.hyperparams})
+    return rule
+
+
+def _init_branch(name: str, width: int, start, hyperparams_row):
+    """The flat, zero-padded initial state of optimizer `name` at `start`."""
+    flat, _ = ravel_pytree(_rule(name, hyperparams_row).init(start))
+    return jnp.concatenate([flat, jnp.zeros(width - flat.size)])
+
+
+def _update_branch(name: str, grad, flat_state, xy, hyperparams_row):
+    """One update of optimizer `name` on its flat state: (the step to add to xy, the new flat state)."""
+    size, unflatten = _state_layout(name)
+    updates, state = _rule(name, hyperparams_row).update(grad, unflatten(flat_state[:size]), xy)
+    # Concatenate rather than .at[].set: under vmap the latter becomes a scatter, a kernel of its own.
+    return updates, jnp.concatenate([ravel_pytree(state)[0], flat_state[size:]])
+
+
+def _dispatch(branches, kind, *args):
+    """Call branches[kind](*args); a switch only when there is a choice to make."""
+    return branches[0](*args) if len(branches) == 1 else jax.lax.switch(kind, branches, *args)
+
+
+# A row packs one run's whole loop state into one float vector: [x, y, diverged_at, flat optimizer
+# state, zero padding]. One array carried, selected and recorded per step means one kernel for each.
+XY, DIVERGED, STATE = slice(0, 2), 2, slice(3, None)
+# The compiled call returns, per recorded step, [x, y, diverged_at, loss, gx, gy, flat optimizer state].
+LOSS, GRAD, OUTPUT_STATE = 3, slice(4, 6), 6
+
+
+def _row_step(surface: Surface, names, kind, row, hyperparams_row, xi, t):
+    """One step of one row (a run of optimizer names[kind]): noisy gradient, update, divergence check."""
+    xy, diverged_at, flat_state = row[XY], row[DIVERGED], row[STATE]
+    noise = hyperparams_row[HYPERPARAMETER_NAMES.index("noise")]
+    grad = jax.grad(surface.fn)(xy) + noise * xi
+    branches = [partial(_update_branch, name) for name in names]
+    updates, new_state = _dispatch(branches, kind, grad, flat_state, xy, hyperparams_row)
+    new_xy = xy + updates
+    low, high = escape_box(surface)
+    # Element by element rather than jnp.all: a reduction would split the loop body's fused kernel.
+    ok = (
+        jnp.isfinite(new_xy[0])
+        & jnp.isfinite(new_xy[1])
+        & (new_xy[0] >= low[0])
+        & (new_xy[0] <= high[0])
+        & (new_xy[1] >= low[1])
+        & (new_xy[1] <= high[1])
+    )
+    alive = diverged_at == NOT_DIVERGED
+    diverged_at = jnp.where(alive & ~ok, t + 1.0, diverged_at)[None]
+    moved = jnp.concatenate([new_xy, diverged_at, new_state])
+    frozen = jnp.concatenate([xy, diverged_at, flat_state])
+    return jnp.where(alive & ok, moved, frozen)
+
+
+class _Group(NamedTuple):
+    """Rows that advance together: row r runs optimizer names[kinds[r]] (see the module docstring)."""
+
+    names: tuple[str, ...]
+    kinds: jax.Array  # (rows,) index into names
+    starts: jax.Array  # (rows, 2)
+    hyperparams: jax.Array  # (rows, len(HYPERPARAMETER_NAMES))
+
+
+def _scan_groups(surface: Surface, groups: Sequence[_Group], steps, history, xi, seed_axis):
+    """Advance every group's rows `steps` steps in one scan; xi is the noise table (T + 1, [rows,] 2).
+
+    Returns per group its rows: (rows, T + 1, width) with history, else the final (rows, width).
+    """
+
+    def initial_rows(group):
+        width = max(1, *(_state_layout(name)[0] for name in group.names))
+        branches = [partial(_init_branch, name, width) for name in group.names]
+        flat_state = jax.vmap(partial(_dispatch, branches))(group.kinds, group.starts, group.hyperparams)
+        not_diverged = jnp.full((len(group.kinds), 1), float(NOT_DIVERGED))
+        return jnp.concatenate([group.starts, not_diverged, flat_state], axis=1)
+
+    steppers = [
+        jax.vmap(partial(_row_step, surface, group.names), in_axes=(0, 0, 0, seed_axis, None))
+        for group in groups
+    ]
+
+    def advance(rows, inputs):
+        t, xi_t = inputs
+        rows = tuple(
+            step(group.kinds, r, group.hyperparams, xi_t, t)
+            for step, group, r in zip(steppers, groups, rows, strict=True)
+        )
+        return rows, (rows if history else None)
+
+    initial = tuple(initial_rows(group) for group in groups)
+    finals, records = jax.lax.scan(advance, initial, (jnp.arange(steps), xi[:steps]))
+    if not history:
+        return finals
+    # Prepend the start and put the run axis first: (T, rows, width) -> (rows, T + 1, width).
+    return tuple(
+        jnp.moveaxis(jnp.concatenate([first[None], rec]), 0, 1)
+        for first, rec in zip(initial, records, strict=True)
+    )
+
+
+@partial(jax.jit, static_argnames=("surface_name", "names", "steps", "history"))
+def _run_compiled(surface_name, names, steps, history, starts, hyperparams, seeds):
+    """Every optimizer in `names` over the same R runs: starts (R, 2), hyperparams (len(names), R, H)
+    with columns HYPERPARAMETER_NAMES, seeds (R,) or one seed shared by all runs.
+
+    Returns, per optimizer, (xy, loss, grad, state, diverged_at) with the run axis first.
+    """
+    surface = get_surface(surface_name)
+    n_runs = starts.shape[0]
+    shared_seed = jnp.ndim(seeds) == 0
+    # All noise up front in one vectorized draw; xi[t] is gradient_noise(key(seed), t), the same
+    # draw `with_gradient_noise` makes, so the engine and the standalone optimizers agree.
+    draw = jax.vmap(lambda t, seed: gradient_noise(jax.random.key(seed), t, starts[0]), in_axes=(0, None))
+    if not shared_seed:
+        draw = jax.vmap(draw, in_axes=(None, 0), out_axes=1)
+    xi = draw(jnp.arange(steps + 1), seeds)  # (T + 1, 2), or (T + 1, R, 2) with a seed per run
+
+    # Few rows: one group under a switch. Many: one group per optimizer (a switch would run every rule
+    # on every row). Rows are optimizer-major: optimizer i's runs are rows i*R .. (i+1)*R - 1 of its group.
+    if len(names) * n_runs <= SWITCH_MAX_ROWS:
+        layout = [tuple(range(len(names)))]
+    else:
+        layout = [(i,) for i in range(len(names))]
+    groups = [
+        _Group(
+            names=tuple(names[i] for i in members),
+            kinds=jnp.repeat(jnp.arange(len(members)), n_runs),
+            starts=jnp.tile(starts, (len(members), 1)),
+            hyperparams=hyperparams[jnp.array(members)].reshape(-1, hyperparams.shape[-1]),
+        )
+        for members in layout
+    ]
+    # A seed per run: every group's rows need their run's noise, repeated for each optimizer in it.
+    rows_xi = xi if shared_seed else jnp.tile(xi, (1, len(layout[0]), 1))
+    scanned = _scan_groups(surface, groups, steps, history, rows_xi, None if shared_seed else 0)
+    results = {}
+    for members, rows in zip(layout, scanned, strict=True):
+        for position, i in enumerate(members):
+            results[i] = rows[position * n_runs : (position + 1) * n_runs]
+
+    # One array per optimizer (one device-to-host copy each), in the output layout above.
+    outputs = []
+    for i, name in enumerate(names):
+        rows = results[i]
+        noise = hyperparams[i, :, HYPERPARAMETER_NAMES.index("noise")]
+        # Loss and the gradient the optimizer saw, at every recorded point, in one vectorized pass.
+        loss, grad = jnp.vectorize(jax.value_and_grad(surface.fn), signature="(2)->(),(2)")(rows[..., XY])
+        step_noise = jnp.moveaxis(xi, 0, 0 if shared_seed else 1) if history else xi[steps]
+        grad = grad + noise.reshape((-1,) + (1,) * (grad.ndim - 1)) * step_noise
+        size, _ = _state_layout(name)
+        outputs.append(
+            jnp.concatenate([rows[..., :LOSS], loss[..., None], grad, rows[..., STATE][..., :size]], -1)
+        )
+    return tuple(outputs)
+
+
+def run(
+    surface: str,
+    optimizers: Sequence[str],
+    starts,
+    steps: int,
+    hyperparams: Mapping[str, Mapping[str, float]] | None = None,
+    seeds=0,
+    *,
+    history: bool = True,
+) -> dict[str, Runs]:
+    """Run every optimizer from each of R start points in one compiled call.
+
+    starts: (R, 2), or (2,) for a single run. hyperparams: optimizer name -> {hyperparameter: value},
+    where a value is a scalar (shared by all runs) or an array of R values (one per run); anything
+    not given takes the surface's recommended value, then the optimizer's default. seeds: an int shared
+    by all runs (all see the same noise) or R ints. history=False keeps only the final values, which
+    is what a 100 x 100 grid of starts needs (the full history would not fit in memory).
+    """
+    surface_info = get_surface(surface)
+    names = tuple(optimizers)
+    if not names:
+        raise ValueError("give at least one optimizer")
+    if not (isinstance(steps, (int, np.integer)) and steps >= 1):
+        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    starts = np.atleast_2d(np.asarray(starts, dtype=np.float64))
+    if starts.ndim != 2 or starts.shape[1] != 2:
+        raise ValueError(f"starts must have shape (R, 2), got {starts.shape}")
+    n_runs = len(starts)
+    hyperparams = dict(hyperparams or {})
+    unknown = sorted(set(hyperparams) - set(names))
+    if unknown:
+        raise ValueError(f"hyperparameters given for optimizers not being run: {', '.join(unknown)}")
+    table = np.ones((len(names), n_runs, len(HYPERPARAMETER_NAMES)))  # 1.0: a harmless unused value
+    for i, name in enumerate(names):
+        for key, value in resolve_hyperparams(surface_info, name, hyperparams.get(name)).items():
+            table[i, :, HYPERPARAMETER_NAMES.index(key)] = value  # a scalar, or one value per run
+    seeds = np.asarray(seeds, dtype=np.uint32)
+    outputs = jax.device_get(_run_compiled(surface, names, int(steps), history, starts, table, seeds))
+    return {name: _to_runs(name, np.asarray(output)) for name, output in zip(names, outputs, strict=True)}
+
+
+def resolve_hyperparams(surface: Surface, optimizer: str, overrides=None) -> dict[str, float]:
+    """An optimizer's hyperparameters on a surface: its defaults, then the surface's recommendation,
+    then `overrides`. Unknown names raise a ValueError naming the valid ones."""
+    spec = get_optimizer(optimizer)
+    recommended = spec.resolve(surface.recommended.get(optimizer))
+    return spec.resolve({**recommended, **(overrides or {})})
+
+
+@cache
+def _state_fields(name: str) -> tuple[tuple[str, tuple[int, ...], np.dtype], ...]:
+    """Optimizer `name`'s state fields in flattening order, with their shapes and dtypes."""
+    spec = get_optimizer(name)
+    state = spec.split(spec.defaults)[0].init(jnp.zeros(2))
+    return tuple(
+        (field, np.shape(value), np.asarray(value).dtype) for field, value in state._asdict().items()
+    )
+
+
+def _to_runs(name: str, output: np.ndarray) -> Runs:
+    """Name the columns of one optimizer's output (R, [T + 1,] columns) as a `Runs`."""
+    state, column = {}, OUTPUT_STATE
+    for field, shape, dtype in _state_fields(name):
+        size = int(np.prod(shape))
+        state[field] = output[..., column : column + size].reshape(output.shape[:-1] + shape).astype(dtype)
+        column += size
+    final = output[:, -1] if output.ndim == 3 else output
+    return Runs(output[..., XY], output[..., LOSS], output[..., GRAD], state, final[:, DIVERGED].astype(int))
