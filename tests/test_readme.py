@@ -1,0 +1,18 @@
+"""The README's Python examples run as written (users copy them)."""
+
+import re
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_python_examples_run():
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    assert len(blocks) >= 2
+    namespace = {}
+    for block in blocks:
+        exec(compile(block, str(README), "exec"), namespace)
+    assert namespace["t"].xy.shape == (201, 2)
+    assert set(namespace["runs"]) == {"gd", "momentum", "adam"}
+    assert namespace["sweep"]["gd"].loss.shape == (60,)
+    assert (namespace["sweep"]["gd"].diverged_at >= 0).any(), "the sweep reaches the divergence edge"
