@@ -219,6 +219,7 @@ class OptimizerSpec:
     rule: Callable[..., Optimizer]  # the noise-free update rule's factory
     defaults: Mapping[str, float]  # every hyperparameter the optimizer takes, `noise` included
     latex: str  # the update rule in the lecture's notation, g_t = \nabla L(\theta_{t-1})
+    state_symbols: Mapping[str, str]  # state field -> its symbol in `latex`, e.g. {"velocity": "v_t"}
 
     @property
     def hyperparams(self) -> tuple[str, ...]:
@@ -244,6 +245,27 @@ class OptimizerSpec:
         return with_gradient_noise(rule, noise, seed)
 
 
+class Hyperparameter(NamedTuple):
+    """How a hyperparameter is written and the range the app accepts (values outside are clamped)."""
+
+    symbol: str  # LaTeX
+    description: str
+    low: float
+    high: float
+    log_scale: bool  # choose values on a log scale (learning rates, epsilons)
+
+
+HYPERPARAMETERS: dict[str, Hyperparameter] = {
+    "lr": Hyperparameter(r"\eta", "learning rate", 1e-6, 10.0, True),
+    "beta": Hyperparameter(r"\beta", "momentum", 0.0, 0.999, False),
+    "decay": Hyperparameter(r"\rho", "decay of the running mean of g^2", 0.0, 0.9999, False),
+    "b1": Hyperparameter(r"\beta_1", "decay of the running mean of g", 0.0, 0.999, False),
+    "b2": Hyperparameter(r"\beta_2", "decay of the running mean of g^2", 0.0, 0.99999, False),
+    "eps": Hyperparameter(r"\epsilon", "added to the denominator", 1e-12, 1.0, True),
+    "noise": Hyperparameter(r"\sigma", "std of the Gaussian gradient noise", 0.0, 1000.0, False),
+}
+
+
 _GRAD = r"g_t = \nabla L(\theta_{t-1})"
 _NOISY_GRAD = r"g_t = \nabla L(\theta_{t-1}) + \sigma\,\xi_t,\ \ \xi_t \sim \mathcal{N}(0, I)"
 _NEWLINE = r" \\ "
@@ -254,6 +276,7 @@ _SPECS = (
         label="Gradient descent",
         rule=gd,
         defaults={"lr": 0.01, "noise": 0.0},
+        state_symbols={},
         latex=_GRAD + _NEWLINE + r"\theta_t = \theta_{t-1} - \eta\, g_t",
     ),
     OptimizerSpec(
@@ -261,6 +284,7 @@ _SPECS = (
         label="SGD (noisy gradients)",
         rule=gd,
         defaults={"lr": 0.01, "noise": 1.0},
+        state_symbols={},
         latex=_NOISY_GRAD + _NEWLINE + r"\theta_t = \theta_{t-1} - \eta\, g_t",
     ),
     OptimizerSpec(
@@ -268,6 +292,7 @@ _SPECS = (
         label="Momentum",
         rule=momentum,
         defaults={"lr": 0.01, "beta": 0.9, "noise": 0.0},
+        state_symbols={"velocity": "v_t"},
         latex=_NEWLINE.join(
             [_GRAD, r"v_t = \beta\, v_{t-1} + (1 - \beta)\, g_t", r"\theta_t = \theta_{t-1} - \eta\, v_t"]
         ),
@@ -277,6 +302,7 @@ _SPECS = (
         label="Heavy-ball momentum (PyTorch SGD)",
         rule=heavy_ball,
         defaults={"lr": 0.01, "beta": 0.9, "noise": 0.0},
+        state_symbols={"velocity": "b_t"},
         latex=_NEWLINE.join([_GRAD, r"b_t = \beta\, b_{t-1} + g_t", r"\theta_t = \theta_{t-1} - \eta\, b_t"]),
     ),
     OptimizerSpec(
@@ -284,6 +310,7 @@ _SPECS = (
         label="Nesterov momentum",
         rule=nesterov,
         defaults={"lr": 0.01, "beta": 0.9, "noise": 0.0},
+        state_symbols={"velocity": "b_t"},
         latex=_NEWLINE.join(
             [_GRAD, r"b_t = \beta\, b_{t-1} + g_t", r"\theta_t = \theta_{t-1} - \eta\,(g_t + \beta\, b_t)"]
         ),
@@ -293,6 +320,7 @@ _SPECS = (
         label="Adagrad",
         rule=adagrad,
         defaults={"lr": 0.01, "eps": 1e-10, "noise": 0.0},
+        state_symbols={"sum_sq": "G_t"},
         latex=_NEWLINE.join(
             [
                 _GRAD,
@@ -306,6 +334,7 @@ _SPECS = (
         label="RMSProp",
         rule=rmsprop,
         defaults={"lr": 0.01, "decay": 0.99, "eps": 1e-8, "noise": 0.0},
+        state_symbols={"mean_sq": "v_t"},
         latex=_NEWLINE.join(
             [
                 _GRAD,
@@ -319,6 +348,7 @@ _SPECS = (
         label="Adam",
         rule=adam,
         defaults={"lr": 0.001, "b1": 0.9, "b2": 0.999, "eps": 1e-8, "noise": 0.0},
+        state_symbols={"count": "t", "mu": "m_t", "nu": "v_t"},
         latex=_NEWLINE.join(
             [
                 _GRAD,

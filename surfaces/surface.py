@@ -33,7 +33,8 @@ class Surface:
     title: str
     fn: Callable[[jax.Array], jax.Array]
     formula: str  # LaTeX, without surrounding $ signs
-    description: str  # one line: what the surface teaches
+    description: str  # one line: what the surface is
+    lesson: str  # what to look for when optimizers race on it
     bounds: Bounds  # the plot window ((x_min, x_max), (y_min, y_max))
     starts: Mapping[str, Point]  # named start points that make a good demo; the first is the default
     minima: tuple[Minimum, ...] = ()
