@@ -1,0 +1,91 @@
+"""The figure builders: what each trace is, what the frames move, and the payload budget."""
+
+import json
+
+import numpy as np
+import plotly.io as pio
+import pytest
+
+from optviz import figures, lab
+from surfaces import SURFACES
+
+SIX = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
+
+
+def _race(surface="rosenbrock", names=SIX, steps=500, **kwargs):
+    surface = SURFACES[surface]
+    grid = lab.surface_grid(surface)
+    trajectories = lab.race(surface.name, names, surface.default_start, steps)
+    fig = figures.race_figure(surface, grid, lab.colouring(surface, grid), trajectories, **kwargs)
+    return fig, trajectories
+
+
+def _spec(fig):
+    """The figure as the browser receives it."""
+    return json.loads(pio.to_json(fig.to_dict(), validate=False))
+
+
+@pytest.mark.parametrize("panels", [False, True])
+def test_frames_move_only_the_heads_to_each_optimizers_position(panels):
+    fig, trajectories = _race(panels=panels, steps=120)
+    spec = _spec(fig)
+    frames = spec["frames"]
+    assert [f["name"] for f in frames] == [str(k) for k in range(121)]
+    head_indices = frames[0]["traces"]
+    assert len(head_indices) == (6 if panels else 1)
+    assert all(spec["data"][i]["type"] == "scatter" for i in head_indices)
+    contour_indices = [i for i, trace in enumerate(spec["data"]) if trace["type"] == "contour"]
+    assert len(contour_indices) == (6 if panels else 1)
+    assert not set(contour_indices) & set(head_indices), "the surface is never redrawn by a frame"
+    heads = [xy for data in frames[60]["data"] for xy in zip(data["x"], data["y"], strict=True)]
+    expected = [tuple(trajectories[n].xy[60]) for n in SIX]
+    np.testing.assert_allclose(heads, expected, atol=1e-6)
+    assert [s["label"] for s in spec["layout"]["sliders"][0]["steps"]] == [str(k) for k in range(121)]
+
+
+def test_one_path_per_optimizer_in_its_own_colour():
+    fig, trajectories = _race(steps=50)
+    paths = [t for t in fig.data if t.type == "scatter" and t.mode == "lines"]
+    assert [p.line.color for p in paths] == [figures.OPTIMIZER_COLOURS[n] for n in SIX]
+    np.testing.assert_allclose(np.asarray(paths[2].x), trajectories["momentum"].xy[:, 0])
+
+
+def test_long_runs_are_subsampled_to_at_most_max_frames():
+    fig, _ = _race(steps=2000, names=["adam"])
+    frames = fig.to_dict()["frames"]
+    assert len(frames) == figures.MAX_FRAMES and frames[0]["name"] == "0" and frames[-1]["name"] == "2000"
+
+
+def test_a_diverged_run_is_marked_where_it_stopped():
+    surface = SURFACES["rosenbrock"]
+    grid = lab.surface_grid(surface, 31)
+    t = lab.race("rosenbrock", ["gd"], (-1.5, 2.0), 50, {"gd": {"lr": 0.01}})
+    fig = figures.race_figure(surface, grid, lab.colouring(surface, grid), t)
+    marker = next(trace for trace in fig.data if trace.name == "diverged")
+    assert (marker.x[0], marker.y[0]) == tuple(t["gd"].xy[-1]) and "diverged at step 4" in marker.text[0]
+
+
+@pytest.mark.parametrize("panels", [False, True])
+def test_payload_for_six_optimizers_and_500_steps_stays_under_1_mb(panels):
+    fig, _ = _race(panels=panels)
+    assert len(pio.to_json(fig.to_dict(), validate=False)) < 1_000_000
+
+
+def test_progress_figure_plots_the_gap_to_the_optimum_on_a_log_scale():
+    surface = SURFACES["booth"]
+    trajectories = lab.race("booth", ["gd", "adam"], surface.default_start, 100)
+    fig = figures.progress_figure(surface, trajectories)
+    assert len(fig.data) == 4 and fig.layout.yaxis.type == "log"
+    assert np.all(np.asarray(fig.data[0].y) > 0), "a zero gap is lifted onto the log axis"
+    unbounded = figures.progress_figure(SURFACES["saddle"], lab.race("saddle", ["gd"], (-1.8, 0.001), 50))
+    assert unbounded.layout.yaxis.type == "linear"
+
+
+def test_3d_view_has_the_surface_and_a_path_per_optimizer():
+    surface = SURFACES["goldstein_price"]
+    grid = lab.surface_grid(surface, 41)
+    colour = lab.colouring(surface, grid)
+    trajectories = lab.race(surface.name, ["gd", "momentum"], surface.default_start, 100)
+    fig = figures.surface3d_figure(surface, grid, colour, trajectories)
+    assert [t.type for t in fig.data] == ["surface", "scatter3d", "scatter3d"]
+    np.testing.assert_allclose(np.asarray(fig.data[1].z), colour(trajectories["gd"].loss))
