@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from optviz.ui import PAGES
+from optviz.ui import pages
 
 st.set_page_config(page_title="optviz", page_icon=":material/insights:", layout="wide")
-st.navigation(PAGES).run()
+st.navigation(pages()).run()

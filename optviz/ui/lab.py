@@ -1,0 +1,249 @@
+"""The optimizer lab: optimizers race on a 2D loss surface, animated side by side in the browser.
+
+Data flows one way: widgets -> a hashable configuration -> cached library calls -> figure builders.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from optviz import OPTIMIZERS, SURFACES, get_surface, resolve_hyperparams
+from optviz.figures import OPTIMIZER_COLOURS, progress_figure, race_figure, surface3d_figure
+from optviz.lab import MAX_STEPS, colouring, race, step_internals, summarize, surface_grid
+from optviz.ui.widgets import compact_page, hyperparameter_sliders, reset_hyperparameters
+
+DEFAULT_OPTIMIZERS = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
+SPEEDS = {"slow": 6, "normal": 15, "fast": 30, "very fast": 60}  # frames (steps) per second
+RACE_CHART_KEY = "race_chart"
+
+
+# --- cached computations: keyed by plain hashable values, so every session shares them ------------
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _surface_view(surface_name: str):
+    surface = get_surface(surface_name)
+    grid = surface_grid(surface)
+    return grid, colouring(surface, grid)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _race(surface_name, names, start, steps, hyperparams, shared_noise, seed):
+    return race(
+        surface_name, list(names), start, steps, {k: dict(v) for k, v in hyperparams}, shared_noise, seed
+    )
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _race_figure(config, panels: bool, frames_per_second: int):
+    surface = get_surface(config[0])
+    grid, colour = _surface_view(config[0])
+    return race_figure(
+        surface, grid, colour, _race(*config), panels=panels, frame_ms=1000 // frames_per_second
+    )
+
+
+# --- widget callbacks ------------------------------------------------------------------------------
+
+
+def _apply_surface_defaults() -> None:
+    """A new surface brings its own start, step count and recommended hyperparameters."""
+    surface = get_surface(st.session_state.surface)
+    st.session_state.start_x, st.session_state.start_y = surface.default_start
+    st.session_state.steps = surface.default_steps
+    reset_hyperparameters({name: resolve_hyperparams(surface, name) for name in OPTIMIZERS})
+
+
+def _set_start(x: float, y: float) -> None:
+    st.session_state.start_x, st.session_state.start_y = float(x), float(y)
+
+
+def _start_from_preset() -> None:
+    """A named start was picked: move there, and clear the pick so the same one can be picked again."""
+    label = st.session_state.start_preset
+    if label is not None:
+        _set_start(*get_surface(st.session_state.surface).starts[label])
+        st.session_state.start_preset = None
+
+
+def _start_from_click() -> None:
+    """A click on the race chart selects an (invisible) grid point: start there."""
+    points = st.session_state[RACE_CHART_KEY].selection.points
+    if points:
+        (x0, x1), (y0, y1) = get_surface(st.session_state.surface).bounds
+        _set_start(min(max(points[0]["x"], x0), x1), min(max(points[0]["y"], y0), y1))
+
+
+# --- the page -------------------------------------------------------------------------------------
+
+
+def render() -> None:
+    compact_page()
+    if "surface" not in st.session_state:
+        st.session_state.surface = "rosenbrock"
+        _apply_surface_defaults()
+    with st.sidebar:
+        config, panels, speed, show_3d = _controls()
+    surface = get_surface(config[0])
+    selected = config[1]
+
+    title, formula = st.columns([1, 3], vertical_alignment="center")
+    title.markdown(f"### {surface.title}")
+    formula.latex(surface.formula)
+    st.caption(f"{surface.description} **What to look for:** {surface.lesson}")
+    if not selected:
+        st.warning("Choose at least one optimizer in the sidebar.")
+        return
+
+    trajectories = _race(*config)
+    st.plotly_chart(
+        _race_figure(config, panels, speed),
+        key=RACE_CHART_KEY,
+        on_select=_start_from_click,
+        selection_mode="points",
+        config={"displaylogo": False},
+    )
+    st.caption(
+        "▶ Play runs every optimizer together; drag the step slider to scrub. "
+        "Click anywhere on the map to start from there. Hover a path for its loss at each step."
+    )
+    for name, t in trajectories.items():
+        summary = summarize(surface, t)
+        if t.diverged_at is not None:
+            st.warning(f"**{OPTIMIZERS[name].label}** {summary.status}.", icon=":material/warning:")
+
+    progress, results, rules = st.tabs(["Loss and distance", "Results", "Update rules, step by step"])
+    with progress:
+        st.plotly_chart(progress_figure(surface, trajectories), config={"displaylogo": False})
+    with results:
+        _results_table(surface, trajectories)
+    with rules:
+        _update_rules(trajectories)
+    if show_3d:
+        grid, colour = _surface_view(surface.name)
+        st.plotly_chart(surface3d_figure(surface, grid, colour, trajectories), config={"displaylogo": False})
+
+
+def _controls():
+    """The sidebar. Returns the race configuration (hashable) and the view options."""
+    st.selectbox(
+        "Loss surface",
+        list(SURFACES),
+        key="surface",
+        format_func=lambda name: SURFACES[name].title,
+        on_change=_apply_surface_defaults,
+    )
+    surface = get_surface(st.session_state.surface)
+    (x0, x1), (y0, y1) = surface.bounds
+    st.pills(
+        "Start point (or click the map)",
+        list(surface.starts),
+        key="start_preset",
+        on_change=_start_from_preset,
+    )
+    left, right = st.columns(2)
+    start_x = left.number_input(
+        "x₀", min_value=x0, max_value=x1, step=(x1 - x0) / 100, key="start_x", format="%.3f"
+    )
+    start_y = right.number_input(
+        "y₀", min_value=y0, max_value=y1, step=(y1 - y0) / 100, key="start_y", format="%.3f"
+    )
+
+    selected = st.multiselect(
+        "Optimizers",
+        list(OPTIMIZERS),
+        default=DEFAULT_OPTIMIZERS,
+        key="optimizers",
+        format_func=lambda name: OPTIMIZERS[name].label,
+    )
+    recommended = {name: resolve_hyperparams(surface, name) for name in OPTIMIZERS}
+    hyperparams = {}
+    for name in selected:
+        with st.expander(f":material/tune: {OPTIMIZERS[name].label}"):
+            hyperparams[name] = hyperparameter_sliders(name, recommended[name])
+    st.button("Reset to this surface's defaults", on_click=reset_hyperparameters, args=(recommended,))
+
+    st.markdown("**Run**")
+    steps = st.slider("Steps", 10, MAX_STEPS, step=10, key="steps")
+    noise = st.select_slider(
+        "Gradient noise σ for every optimizer",
+        options=[0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0],
+        value=0.0,
+        key="noise",
+        help="Gaussian noise added to every gradient (SGD adds its own); all optimizers see the same draws.",
+    )
+    seed = st.number_input("Noise seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="seed")
+    st.markdown("**View**")
+    panels = (
+        st.segmented_control(
+            "Layout", ["Overlay", "Side by side"], default="Overlay", key="layout", selection_mode="single"
+        )
+        == "Side by side"
+    )
+    speed = SPEEDS[st.select_slider("Animation speed", list(SPEEDS), value="normal", key="speed")]
+    show_3d = st.toggle("Show the 3D surface", key="show_3d")
+
+    config = (
+        surface.name,
+        tuple(selected),
+        (float(start_x), float(start_y)),
+        int(steps),
+        tuple((name, tuple(sorted(values.items()))) for name, values in hyperparams.items()),
+        float(noise),
+        int(seed),
+    )
+    return config, panels, speed, show_3d
+
+
+def _results_table(surface, trajectories) -> None:
+    tolerance = st.select_slider(
+        "Tolerance for 'reached'",
+        [1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-8],
+        value=1e-3,
+        key="tolerance",
+        format_func=lambda v: f"{v:g}",
+    )
+    rows = []
+    for name, t in trajectories.items():
+        s = summarize(surface, t, tolerance)
+        rows.append(
+            {
+                "optimizer": OPTIMIZERS[name].label,
+                "final loss": s.final_loss,
+                "f − f*": s.gap,
+                "step reaching tolerance": s.steps_to_tolerance,
+                "ended near": s.nearest,
+                "distance": s.distance,
+                "what happened": s.status,
+            }
+        )
+    st.dataframe(
+        rows,
+        hide_index=True,
+        column_config={
+            "final loss": st.column_config.NumberColumn(format="%.4g"),
+            "f − f*": st.column_config.NumberColumn(format="%.3e"),
+            "distance": st.column_config.NumberColumn(format="%.3g"),
+        },
+    )
+
+
+def _update_rules(trajectories) -> None:
+    steps = next(iter(trajectories.values())).steps
+    st.session_state.inspect_step = min(
+        st.session_state.get("inspect_step", 1), steps
+    )  # steps may have shrunk
+    step = st.slider("Inspect step t", 1, steps, key="inspect_step")
+    columns = st.columns(min(len(trajectories), 3))
+    for i, (name, t) in enumerate(trajectories.items()):
+        with columns[i % len(columns)]:
+            st.markdown(
+                f"<span style='color:{OPTIMIZER_COLOURS[name]}'>●</span> **{OPTIMIZERS[name].label}**",
+                unsafe_allow_html=True,
+            )
+            st.latex(OPTIMIZERS[name].latex)
+            lines = ["| | | x | y |", "|---|---|---:|---:|"]
+            for q in step_internals(t, step):
+                x, y = (f"{v:.4g}" for v in q.value) if q.value.ndim else (f"{q.value:.4g}", "")
+                lines.append(f"| ${q.symbol}$ | {q.meaning} | {x} | {y} |")
+            st.markdown("\n".join(lines))
