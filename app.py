@@ -4,5 +4,6 @@ import streamlit as st
 
 from optviz.ui import pages
 
-st.set_page_config(page_title="optviz", page_icon=":material/insights:", layout="wide")
+# An emoji favicon: a Material icon here is fetched from a font CDN, which fails offline.
+st.set_page_config(page_title="optviz", page_icon="📉", layout="wide")
 st.navigation(pages()).run()

@@ -121,7 +121,8 @@ def race_figure(
     fig.update_yaxes(range=[y0, y1], showgrid=False, zeroline=False)
     fig.update_layout(
         height=height,
-        margin={"l": 40, "r": 10, "t": 40 if panels else 10, "b": 75},  # room for Play and the step slider
+        margin={"l": 40, "r": 10, "t": 30 if panels else 10, "b": 75},  # room for Play and the step slider
+        showlegend=not panels,  # each panel's title names its optimizer
         legend={
             "orientation": "h",
             "yanchor": "bottom",
@@ -381,11 +382,13 @@ def surface3d_figure(
     height: int = 560,
 ) -> go.Figure:
     """The surface in 3D with each path lying on it (heights on the same scale as the contour colours)."""
+    heights = colour(grid.z)
+    lift = 0.01 * float(np.ptp(heights))  # paths float just above the surface, or it hides them
     fig = go.Figure(
         go.Surface(
             x=grid.x,
             y=grid.y,
-            z=colour(grid.z),
+            z=heights,
             colorscale=SURFACE_COLOURSCALE,
             showscale=False,
             opacity=0.9,
@@ -397,7 +400,7 @@ def surface3d_figure(
             go.Scatter3d(
                 x=t.xy[:, 0],
                 y=t.xy[:, 1],
-                z=colour(t.loss),
+                z=colour(t.loss) + lift,
                 mode="lines",
                 line={"color": OPTIMIZER_COLOURS[name], "width": 6},
                 name=OPTIMIZERS[name].label,

@@ -172,7 +172,6 @@ class Quantity:
     """A number (or 2-vector) that went into one update, with its symbol in the update rule."""
 
     symbol: str  # LaTeX
-    meaning: str
     value: np.ndarray
 
 
@@ -188,15 +187,15 @@ def step_internals(trajectory: Trajectory, step: int) -> list[Quantity]:
     with np.errstate(divide="ignore", invalid="ignore"):
         per_unit = np.where(grad != 0, -move / grad, np.nan)
     quantities = [
-        Quantity(r"\theta_{t-1}", "position before the step", before),
-        Quantity("g_t", "gradient it saw (noise included)", grad),
+        Quantity(r"\theta_{t-1}", before),  # where the step started
+        Quantity("g_t", grad),  # the gradient it saw, noise included
     ]
     quantities += [
-        Quantity(symbol, f"state `{field}` after the step", np.asarray(trajectory.state[field][step]))
+        Quantity(symbol, np.asarray(trajectory.state[field][step]))  # the state after the step
         for field, symbol in spec.state_symbols.items()
     ]
     quantities += [
-        Quantity(r"\theta_t - \theta_{t-1}", "the step taken", move),
-        Quantity(r"-\Delta\theta / g_t", "effective learning rate per coordinate", per_unit),
+        Quantity(r"\theta_t - \theta_{t-1}", move),  # the step taken
+        Quantity(r"-\Delta\theta / g_t", per_unit),  # the effective learning rate of each coordinate
     ]
     return quantities

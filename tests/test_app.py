@@ -137,7 +137,7 @@ def test_noise_start_steps_and_3d_view():
 def test_the_update_rules_tab_shows_the_numbers_of_the_inspected_step():
     at = _open()
     at.slider(key="inspect_step").set_value(3).run()
-    tables = [m.value for m in at.markdown if m.value.startswith("| | | x | y |")]
-    assert len(tables) == len(DEFAULT_OPTIMIZERS)
+    blocks = [element.value for element in at.latex if r"\begin{aligned}" in element.value]
+    assert len(blocks) == len(DEFAULT_OPTIMIZERS)
     t = optviz.simulate("rosenbrock", "gd")
-    assert f"{t.grad[2][0]:.4g}" in tables[0]
+    assert rf"g_t &= ({t.grad[2][0]:.4g},\ {t.grad[2][1]:.4g})" in blocks[0]

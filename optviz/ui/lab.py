@@ -9,7 +9,7 @@ import streamlit as st
 
 from optviz import OPTIMIZERS, SURFACES, get_surface, resolve_hyperparams
 from optviz.figures import OPTIMIZER_COLOURS, progress_figure, race_figure, surface3d_figure
-from optviz.lab import MAX_STEPS, colouring, race, step_internals, summarize, surface_grid
+from optviz.lab import MAX_STEPS, colouring, landmarks, race, step_internals, summarize, surface_grid
 from optviz.ui.widgets import compact_page, hyperparameter_sliders, reset_hyperparameters
 
 DEFAULT_OPTIMIZERS = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
@@ -203,47 +203,59 @@ def _results_table(surface, trajectories) -> None:
         key="tolerance",
         format_func=lambda v: f"{v:g}",
     )
+    _, landmark = landmarks(surface)
     rows = []
     for name, t in trajectories.items():
         s = summarize(surface, t, tolerance)
         rows.append(
             {
                 "optimizer": OPTIMIZERS[name].label,
+                "what happened": s.status,
                 "final loss": s.final_loss,
                 "f − f*": s.gap,
                 "step reaching tolerance": s.steps_to_tolerance,
-                "ended near": s.nearest,
-                "distance": s.distance,
-                "what happened": s.status,
+                landmark: s.nearest,
+                "distance to it": s.distance,
             }
         )
     st.dataframe(
         rows,
         hide_index=True,
         column_config={
+            "what happened": st.column_config.TextColumn(width="large"),
             "final loss": st.column_config.NumberColumn(format="%.4g"),
             "f − f*": st.column_config.NumberColumn(format="%.3e"),
-            "distance": st.column_config.NumberColumn(format="%.3g"),
+            "distance to it": st.column_config.NumberColumn(format="%.3g"),
         },
     )
 
 
 def _update_rules(trajectories) -> None:
+    """Each optimizer's rule beside the numbers that went into it at the inspected step."""
     steps = next(iter(trajectories.values())).steps
-    st.session_state.inspect_step = min(
-        st.session_state.get("inspect_step", 1), steps
-    )  # steps may have shrunk
+    # The step count may have shrunk since the slider was last moved.
+    st.session_state.inspect_step = min(st.session_state.get("inspect_step", 1), steps)
     step = st.slider("Inspect step t", 1, steps, key="inspect_step")
-    columns = st.columns(min(len(trajectories), 3))
-    for i, (name, t) in enumerate(trajectories.items()):
-        with columns[i % len(columns)]:
-            st.markdown(
-                f"<span style='color:{OPTIMIZER_COLOURS[name]}'>●</span> **{OPTIMIZERS[name].label}**",
-                unsafe_allow_html=True,
-            )
-            st.latex(OPTIMIZERS[name].latex)
-            lines = ["| | | x | y |", "|---|---|---:|---:|"]
-            for q in step_internals(t, step):
-                x, y = (f"{v:.4g}" for v in q.value) if q.value.ndim else (f"{q.value:.4g}", "")
-                lines.append(f"| ${q.symbol}$ | {q.meaning} | {x} | {y} |")
-            st.markdown("\n".join(lines))
+    st.caption(
+        r"$\theta_{t-1}$: where step $t$ started · $g_t$: the gradient it saw (noise included) · then the "
+        r"optimizer's state after the step · $\theta_t - \theta_{t-1}$: the step taken · "
+        r"$-\Delta\theta / g_t$: the effective learning rate of each coordinate"
+    )
+    for name, t in trajectories.items():
+        rule, numbers = st.columns(2, vertical_alignment="center")
+        rule.markdown(
+            f"<span style='color:{OPTIMIZER_COLOURS[name]}'>●</span> **{OPTIMIZERS[name].label}**",
+            unsafe_allow_html=True,
+        )
+        rule.latex(OPTIMIZERS[name].latex)
+        numbers.latex(_numbers_latex(step_internals(t, step)))
+
+
+def _numbers_latex(quantities) -> str:
+    """The quantities of one step as aligned LaTeX lines, e.g. g_t = (-155, -50) (meanings: the caption)."""
+
+    def value(v):
+        return rf"{v:.4g}" if v.ndim == 0 else rf"({v[0]:.4g},\ {v[1]:.4g})"
+
+    lines = [rf"{q.symbol} &= {value(q.value)}" for q in quantities]
+    return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
