@@ -1,0 +1,74 @@
+"""Optimizer-lab benchmark: server time from a slider change to the figure handed to Streamlit.
+
+Run from the repository root:  python -m bench.lab
+Budgets (issue 3), for 6 optimizers x 500 steps: engine + figure build + serialization <= 150 ms warm;
+figure payload <= 1 MB. The baseline is the same animation built the default plotly.py way (validated
+go.Frame objects), measured in the same process.
+"""
+
+import statistics
+import time
+
+import plotly.graph_objects as go
+import plotly.io as pio
+import plotly.tools
+
+from optviz import figures, lab
+from surfaces import SURFACES
+
+SIX = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
+SURFACE, STEPS = SURFACES["rosenbrock"], 500
+GRID = lab.surface_grid(SURFACE)
+COLOUR = lab.colouring(SURFACE, GRID)
+
+
+def slider_change(lr: float, panels: bool) -> str:
+    """What a rerun does after a slider moves: race, build the figure, serialize it as Streamlit does."""
+    trajectories = lab.race(SURFACE.name, SIX, SURFACE.default_start, STEPS, {"adam": {"lr": lr}})
+    fig = figures.race_figure(SURFACE, GRID, COLOUR, trajectories, panels=panels)
+    return pio.to_json(
+        plotly.tools.return_figure_from_figure_or_data(fig, validate_figure=True), validate=False
+    )
+
+
+def validated_frames_baseline() -> str:
+    """The same race with its frames and slider passed through plotly.py's validation."""
+    trajectories = lab.race(SURFACE.name, SIX, SURFACE.default_start, STEPS)
+    plain = figures.race_figure(SURFACE, GRID, COLOUR, trajectories).to_dict()
+    fig = go.Figure(data=plain["data"], layout=plain["layout"], frames=plain["frames"])
+    return pio.to_json(
+        plotly.tools.return_figure_from_figure_or_data(fig, validate_figure=True), validate=False
+    )
+
+
+def median_ms(fn, repeat=15):
+    times = []
+    for i in range(repeat):
+        t0 = time.perf_counter()
+        fn(i)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1e3
+
+
+def main():
+    lrs = [0.01, 0.02, 0.05, 0.1, 0.2]  # a different value each call: nothing is served from a cache
+    for panels in (False, True):
+        slider_change(lrs[0], panels)  # compile once
+    baseline = median_ms(lambda i: validated_frames_baseline(), repeat=5)
+    print(f"6 optimizers x {STEPS} steps on {SURFACE.name}, slider change to figure handed to Streamlit:")
+    print(f"  baseline: plotly.py-validated frames      {baseline:7.1f} ms")
+    for panels, name in ((False, "overlay"), (True, "side by side")):
+        ms = median_ms(lambda i, panels=panels: slider_change(lrs[i % len(lrs)], panels))
+        size = len(slider_change(0.3, panels)) / 1e6
+        print(
+            f"  {name:13s} {ms:7.1f} ms (budget 150 ms, {baseline / ms:4.1f}x faster than baseline)   "
+            f"payload {size:5.2f} MB (budget 1 MB)"
+        )
+    race_ms = median_ms(
+        lambda i: lab.race(SURFACE.name, SIX, SURFACE.default_start, STEPS, {"gd": {"lr": lrs[i % 5]}})
+    )
+    print(f"  of which the engine (all 8 optimizers run) {race_ms:7.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
