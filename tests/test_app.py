@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import optviz
+from optviz import engine
 from optviz.ui.lab import DEFAULT_OPTIMIZERS
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -141,3 +142,15 @@ def test_the_update_rules_tab_shows_the_numbers_of_the_inspected_step():
     assert len(blocks) == len(DEFAULT_OPTIMIZERS)
     t = optviz.simulate("rosenbrock", "gd")
     assert rf"g_t &= ({t.grad[2][0]:.4g},\ {t.grad[2][1]:.4g})" in blocks[0]
+
+
+def test_hyperparameters_start_and_noise_never_recompile():
+    at = _open()
+    compiled = engine._run_compiled._cache_size()
+    at.select_slider(key="hp_adam_lr").set_value(0.2).run()
+    at.select_slider(key="hp_momentum_beta").set_value(0.5).run()
+    at.number_input(key="start_y").set_value(1.0).run()
+    at.select_slider(key="noise").set_value(0.3).run()
+    at.multiselect(key="optimizers").set_value(["adam", "nesterov"]).run()
+    assert not at.exception
+    assert engine._run_compiled._cache_size() == compiled

@@ -161,7 +161,7 @@ def _controls():
     for name in selected:
         with st.expander(f":material/tune: {OPTIMIZERS[name].label}"):
             hyperparams[name] = hyperparameter_sliders(name, recommended[name])
-    st.button("Reset to this surface's defaults", on_click=reset_hyperparameters, args=(recommended,))
+    st.button("Reset to this surface's defaults", on_click=reset_hyperparameters, args=(recommended,), key="reset")
 
     st.markdown("**Run**")
     steps = st.slider("Steps", 10, MAX_STEPS, step=10, key="steps")
