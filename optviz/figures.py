@@ -180,9 +180,10 @@ def _add_surface(
                 y=[m.xy[1] for m in surface.minima],
                 mode="markers",
                 marker={
+                    # Global: a white star outlined in black; local: an open (outline-only) black star.
                     "symbol": ["star" if m.kind == "global" else "star-open" for m in surface.minima],
                     "size": 15,
-                    "color": "white",
+                    "color": ["white" if m.kind == "global" else "black" for m in surface.minima],
                     "line": {"color": "black", "width": 1.5},
                 },
                 name="minima",

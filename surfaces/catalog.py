@@ -167,7 +167,10 @@ _CATALOG = (
         name="beale",
         title="Beale",
         fn=beale,
-        formula=(r"f(x, y) = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2"),
+        formula=(
+            r"\begin{aligned} f(x, y) = {} & (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 \\"
+            r" & + (2.625 - x + xy^3)^2 \end{aligned}"
+        ),
         description="Flat plateaus and steep walls: step sizes that suit one region fail in the other.",
         lesson=(
             "Between the flat plateau and the steep walls, a step size that is safe on the walls is tiny on "
@@ -368,8 +371,9 @@ _CATALOG = (
         title="Goldstein-Price",
         fn=goldstein_price,
         formula=(
-            r"f(x, y) = \left[1 + (x + y + 1)^2 (19 - 14x + 3x^2 - 14y + 6xy + 3y^2)\right]"
-            r"\left[30 + (2x - 3y)^2 (18 - 32x + 12x^2 + 48y - 36xy + 27y^2)\right]"
+            r"\begin{aligned} f(x, y) &= A \cdot B, \quad \text{where} \\"
+            r" A &= 1 + (x + y + 1)^2 (19 - 14x + 3x^2 - 14y + 6xy + 3y^2) \\"
+            r" B &= 30 + (2x - 3y)^2 (18 - 32x + 12x^2 + 48y - 36xy + 27y^2) \end{aligned}"
         ),
         description="Values span six orders of magnitude: a single fixed step size cannot suit them all.",
         lesson=(

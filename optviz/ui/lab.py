@@ -87,7 +87,7 @@ def render() -> None:
     surface = get_surface(config[0])
     selected = config[1]
 
-    title, formula = st.columns([1, 3], vertical_alignment="center")
+    title, formula = st.columns([1, 2], vertical_alignment="center")
     title.markdown(f"### {surface.title}")
     formula.latex(surface.formula)
     st.caption(f"{surface.description} **What to look for:** {surface.lesson}")
@@ -161,7 +161,9 @@ def _controls():
     for name in selected:
         with st.expander(f":material/tune: {OPTIMIZERS[name].label}"):
             hyperparams[name] = hyperparameter_sliders(name, recommended[name])
-    st.button("Reset to this surface's defaults", on_click=reset_hyperparameters, args=(recommended,), key="reset")
+    st.button(
+        "Reset to this surface's defaults", on_click=reset_hyperparameters, args=(recommended,), key="reset"
+    )
 
     st.markdown("**Run**")
     steps = st.slider("Steps", 10, MAX_STEPS, step=10, key="steps")
