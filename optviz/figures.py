@@ -33,7 +33,10 @@ OPTIMIZER_COLOURS = {
 }
 # A grey surface, so that the coloured paths stand out (also in print and on a washed-out projector).
 SURFACE_COLOURSCALE = [[0.0, "#ffffff"], [0.5, "#e3e6ea"], [1.0, "#a9b0b8"]]
-MAX_FRAMES = 501
+MAX_FRAMES = 501  # animation frames: every step of a 500-step run
+MAX_SLIDER_STOPS = (
+    101  # a slider cannot resolve more on screen, and each stop is drawn (and costs) in the DOM
+)
 
 
 class AnimatedFigure(go.Figure):
@@ -98,7 +101,7 @@ def race_figure(
         members = [names[panel]] if panels else names
         cell = {"row": panel // cols + 1, "col": panel % cols + 1} if n_panels > 1 else {}
         _add_surface(
-            fig, surface, grid, colour, show_scale=panel == 0, click_points=25 if panels else 41, cell=cell
+            fig, surface, grid, colour, show_scale=panel == 0, click_points=21 if panels else 31, cell=cell
         )
         for name in members:
             _add_path(fig, trajectories[name], show_legend=panel == 0 or panels, cell=cell)
@@ -135,7 +138,9 @@ def race_figure(
         dragmode="zoom",
         updatemenus=[_play_pause(frame_ms)],
     )
-    fig.set_animation(frames, _step_slider(shown_steps))
+    stride = math.ceil(len(shown_steps) / MAX_SLIDER_STOPS)
+    slider_steps = np.unique(np.append(shown_steps[::stride], shown_steps[-1]))
+    fig.set_animation(frames, _step_slider(slider_steps))
     return fig
 
 

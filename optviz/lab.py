@@ -58,7 +58,7 @@ class Grid:
     z: np.ndarray  # (ny, nx)
 
 
-def surface_grid(surface: Surface, resolution: int = 121) -> Grid:
+def surface_grid(surface: Surface, resolution: int = 81) -> Grid:
     """The surface on a resolution x resolution grid over its plot window."""
     (x0, x1), (y0, y1) = surface.bounds
     x, y = np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)

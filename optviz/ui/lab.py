@@ -101,7 +101,11 @@ def render() -> None:
         key=RACE_CHART_KEY,
         on_select=_start_from_click,
         selection_mode="points",
-        config={"displaylogo": False},
+        # A short toolbar (zoom, pan, reset, snapshot) that does not cover the legend.
+        config={
+            "displaylogo": False,
+            "modeBarButtonsToRemove": ["select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d"],
+        },
     )
     st.caption(
         "▶ Play runs every optimizer together; drag the step slider to scrub. "
