@@ -268,7 +268,12 @@ HYPERPARAMETERS: dict[str, Hyperparameter] = {
 
 _GRAD = r"g_t = \nabla L(\theta_{t-1})"
 _NOISY_GRAD = r"g_t = \nabla L(\theta_{t-1}) + \sigma\,\xi_t,\ \ \xi_t \sim \mathcal{N}(0, I)"
-_NEWLINE = r" \\ "
+
+
+def _lines(*lines: str) -> str:
+    """Display LaTeX, one equation per line (KaTeX wants line breaks inside an environment)."""
+    return r"\begin{gathered}" + r" \\ ".join(lines) + r"\end{gathered}"
+
 
 _SPECS = (
     OptimizerSpec(
@@ -277,7 +282,7 @@ _SPECS = (
         rule=gd,
         defaults={"lr": 0.01, "noise": 0.0},
         state_symbols={},
-        latex=_GRAD + _NEWLINE + r"\theta_t = \theta_{t-1} - \eta\, g_t",
+        latex=_lines(_GRAD, r"\theta_t = \theta_{t-1} - \eta\, g_t"),
     ),
     OptimizerSpec(
         name="sgd",
@@ -285,7 +290,7 @@ _SPECS = (
         rule=gd,
         defaults={"lr": 0.01, "noise": 1.0},
         state_symbols={},
-        latex=_NOISY_GRAD + _NEWLINE + r"\theta_t = \theta_{t-1} - \eta\, g_t",
+        latex=_lines(_NOISY_GRAD, r"\theta_t = \theta_{t-1} - \eta\, g_t"),
     ),
     OptimizerSpec(
         name="momentum",
@@ -293,8 +298,8 @@ _SPECS = (
         rule=momentum,
         defaults={"lr": 0.01, "beta": 0.9, "noise": 0.0},
         state_symbols={"velocity": "v_t"},
-        latex=_NEWLINE.join(
-            [_GRAD, r"v_t = \beta\, v_{t-1} + (1 - \beta)\, g_t", r"\theta_t = \theta_{t-1} - \eta\, v_t"]
+        latex=_lines(
+            _GRAD, r"v_t = \beta\, v_{t-1} + (1 - \beta)\, g_t", r"\theta_t = \theta_{t-1} - \eta\, v_t"
         ),
     ),
     OptimizerSpec(
@@ -303,7 +308,7 @@ _SPECS = (
         rule=heavy_ball,
         defaults={"lr": 0.01, "beta": 0.9, "noise": 0.0},
         state_symbols={"velocity": "b_t"},
-        latex=_NEWLINE.join([_GRAD, r"b_t = \beta\, b_{t-1} + g_t", r"\theta_t = \theta_{t-1} - \eta\, b_t"]),
+        latex=_lines(_GRAD, r"b_t = \beta\, b_{t-1} + g_t", r"\theta_t = \theta_{t-1} - \eta\, b_t"),
     ),
     OptimizerSpec(
         name="nesterov",
@@ -311,8 +316,8 @@ _SPECS = (
         rule=nesterov,
         defaults={"lr": 0.01, "beta": 0.9, "noise": 0.0},
         state_symbols={"velocity": "b_t"},
-        latex=_NEWLINE.join(
-            [_GRAD, r"b_t = \beta\, b_{t-1} + g_t", r"\theta_t = \theta_{t-1} - \eta\,(g_t + \beta\, b_t)"]
+        latex=_lines(
+            _GRAD, r"b_t = \beta\, b_{t-1} + g_t", r"\theta_t = \theta_{t-1} - \eta\,(g_t + \beta\, b_t)"
         ),
     ),
     OptimizerSpec(
@@ -321,12 +326,10 @@ _SPECS = (
         rule=adagrad,
         defaults={"lr": 0.01, "eps": 1e-10, "noise": 0.0},
         state_symbols={"sum_sq": "G_t"},
-        latex=_NEWLINE.join(
-            [
-                _GRAD,
-                r"G_t = G_{t-1} + g_t^2",
-                r"\theta_t = \theta_{t-1} - \frac{\eta}{\sqrt{G_t} + \epsilon}\, g_t",
-            ]
+        latex=_lines(
+            _GRAD,
+            r"G_t = G_{t-1} + g_t^2",
+            r"\theta_t = \theta_{t-1} - \frac{\eta}{\sqrt{G_t} + \epsilon}\, g_t",
         ),
     ),
     OptimizerSpec(
@@ -335,12 +338,10 @@ _SPECS = (
         rule=rmsprop,
         defaults={"lr": 0.01, "decay": 0.99, "eps": 1e-8, "noise": 0.0},
         state_symbols={"mean_sq": "v_t"},
-        latex=_NEWLINE.join(
-            [
-                _GRAD,
-                r"v_t = \rho\, v_{t-1} + (1 - \rho)\, g_t^2",
-                r"\theta_t = \theta_{t-1} - \frac{\eta}{\sqrt{v_t} + \epsilon}\, g_t",
-            ]
+        latex=_lines(
+            _GRAD,
+            r"v_t = \rho\, v_{t-1} + (1 - \rho)\, g_t^2",
+            r"\theta_t = \theta_{t-1} - \frac{\eta}{\sqrt{v_t} + \epsilon}\, g_t",
         ),
     ),
     OptimizerSpec(
@@ -349,14 +350,12 @@ _SPECS = (
         rule=adam,
         defaults={"lr": 0.001, "b1": 0.9, "b2": 0.999, "eps": 1e-8, "noise": 0.0},
         state_symbols={"count": "t", "mu": "m_t", "nu": "v_t"},
-        latex=_NEWLINE.join(
-            [
-                _GRAD,
-                r"m_t = \beta_1 m_{t-1} + (1 - \beta_1)\, g_t",
-                r"v_t = \beta_2 v_{t-1} + (1 - \beta_2)\, g_t^2",
-                r"\hat m_t = \frac{m_t}{1 - \beta_1^t},\quad \hat v_t = \frac{v_t}{1 - \beta_2^t}",
-                r"\theta_t = \theta_{t-1} - \frac{\eta\, \hat m_t}{\sqrt{\hat v_t} + \epsilon}",
-            ]
+        latex=_lines(
+            _GRAD,
+            r"m_t = \beta_1 m_{t-1} + (1 - \beta_1)\, g_t",
+            r"v_t = \beta_2 v_{t-1} + (1 - \beta_2)\, g_t^2",
+            r"\hat m_t = \frac{m_t}{1 - \beta_1^t},\quad \hat v_t = \frac{v_t}{1 - \beta_2^t}",
+            r"\theta_t = \theta_{t-1} - \frac{\eta\, \hat m_t}{\sqrt{\hat v_t} + \epsilon}",
         ),
     ),
 )
