@@ -154,3 +154,11 @@ def test_hyperparameters_start_and_noise_never_recompile():
     at.multiselect(key="optimizers").set_value(["adam", "nesterov"]).run()
     assert not at.exception
     assert engine._run_compiled._cache_size() == compiled
+
+
+def test_no_optimizer_selected_asks_for_one_instead_of_failing():
+    at = _open()
+    at.multiselect(key="optimizers").set_value([]).run()
+    assert not at.exception
+    assert any("Choose at least one optimizer" in w.value for w in at.warning)
+    assert len(at.get("plotly_chart")) == 0
