@@ -181,7 +181,7 @@ def _run_compiled(surface_name, names, steps, history, starts, hyperparams, seed
     """Every optimizer in `names` over the same R runs: starts (R, 2), hyperparams (len(names), R, H)
     with columns HYPERPARAMETER_NAMES, seeds (R,) or one seed shared by all runs.
 
-    Returns, per optimizer, (xy, loss, grad, state, diverged_at) with the run axis first.
+    Returns one array per group of `_group_layout`: its rows, in the output layout, run axis first.
     """
     surface = get_surface(surface_name)
     n_runs = starts.shape[0]
@@ -193,12 +193,7 @@ def _run_compiled(surface_name, names, steps, history, starts, hyperparams, seed
         draw = jax.vmap(draw, in_axes=(None, 0), out_axes=1)
     xi = draw(jnp.arange(steps + 1), seeds)  # (T + 1, 2), or (T + 1, R, 2) with a seed per run
 
-    # Few rows: one group under a switch. Many: one group per optimizer (a switch would run every rule
-    # on every row). Rows are optimizer-major: optimizer i's runs are rows i*R .. (i+1)*R - 1 of its group.
-    if len(names) * n_runs <= SWITCH_MAX_ROWS:
-        layout = [tuple(range(len(names)))]
-    else:
-        layout = [(i,) for i in range(len(names))]
+    layout = _group_layout(len(names), n_runs)
     groups = [
         _Group(
             names=tuple(names[i] for i in members),
@@ -211,25 +206,26 @@ def _run_compiled(surface_name, names, steps, history, starts, hyperparams, seed
     # A seed per run: every group's rows need their run's noise, repeated for each optimizer in it.
     rows_xi = xi if shared_seed else jnp.tile(xi, (1, len(layout[0]), 1))
     scanned = _scan_groups(surface, groups, steps, history, rows_xi, None if shared_seed else 0)
-    results = {}
-    for members, rows in zip(layout, scanned, strict=True):
-        for position, i in enumerate(members):
-            results[i] = rows[position * n_runs : (position + 1) * n_runs]
 
-    # One array per optimizer (one device-to-host copy each), in the output layout above.
+    # Per group, the loss and the gradient each row saw at every recorded point, in one vectorized
+    # pass, and one array (one device-to-host copy) in the output layout above.
     outputs = []
-    for i, name in enumerate(names):
-        rows = results[i]
-        noise = hyperparams[i, :, HYPERPARAMETER_NAMES.index("noise")]
-        # Loss and the gradient the optimizer saw, at every recorded point, in one vectorized pass.
+    for group, rows in zip(groups, scanned, strict=True):
         loss, grad = jnp.vectorize(jax.value_and_grad(surface.fn), signature="(2)->(),(2)")(rows[..., XY])
-        step_noise = jnp.moveaxis(xi, 0, 0 if shared_seed else 1) if history else xi[steps]
+        noise = group.hyperparams[:, HYPERPARAMETER_NAMES.index("noise")]
+        step_noise = jnp.moveaxis(rows_xi, 0, 0 if shared_seed else 1) if history else rows_xi[steps]
         grad = grad + noise.reshape((-1,) + (1,) * (grad.ndim - 1)) * step_noise
-        size, _ = _state_layout(name)
-        outputs.append(
-            jnp.concatenate([rows[..., :LOSS], loss[..., None], grad, rows[..., STATE][..., :size]], -1)
-        )
+        outputs.append(jnp.concatenate([rows[..., :LOSS], loss[..., None], grad, rows[..., STATE]], -1))
     return tuple(outputs)
+
+
+def _group_layout(n_optimizers: int, n_runs: int) -> list[tuple[int, ...]]:
+    """Which optimizers advance together. Few rows: all in one group under a switch; many: one group
+    per optimizer (a switch would run every rule on every row). Within a group rows are
+    optimizer-major: its k-th optimizer's runs are rows k*R .. (k+1)*R - 1."""
+    if n_optimizers * n_runs <= SWITCH_MAX_ROWS:
+        return [tuple(range(n_optimizers))]
+    return [(i,) for i in range(n_optimizers)]
 
 
 def run(
@@ -270,7 +266,13 @@ def run(
             table[i, :, HYPERPARAMETER_NAMES.index(key)] = value  # a scalar, or one value per run
     seeds = np.asarray(seeds, dtype=np.uint32)
     outputs = jax.device_get(_run_compiled(surface, names, int(steps), history, starts, table, seeds))
-    return {name: _to_runs(name, np.asarray(output)) for name, output in zip(names, outputs, strict=True)}
+    runs = {}
+    for members, output in zip(_group_layout(len(names), n_runs), outputs, strict=True):
+        for position, i in enumerate(members):
+            runs[names[i]] = _to_runs(
+                names[i], np.asarray(output[position * n_runs : (position + 1) * n_runs])
+            )
+    return runs
 
 
 def resolve_hyperparams(surface: Surface, optimizer: str, overrides=None) -> dict[str, float]:
@@ -292,7 +294,9 @@ def _state_fields(name: str) -> tuple[tuple[str, tuple[int, ...], np.dtype], ...
 
 
 def _to_runs(name: str, output: np.ndarray) -> Runs:
-    """Name the columns of one optimizer's output (R, [T + 1,] columns) as a `Runs`."""
+    """Name the columns of one optimizer's rows (R, [T + 1,] columns) as a `Runs` (NumPy views).
+
+    Columns past the optimizer's own state are padding from its group's widest state."""
     state, column = {}, OUTPUT_STATE
     for field, shape, dtype in _state_fields(name):
         size = int(np.prod(shape))
