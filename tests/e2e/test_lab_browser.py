@@ -17,6 +17,7 @@ READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
 LOAD_TIMEOUT_MS = 120_000  # the first load compiles JAX code on a cold, 2-core machine
 RERUN_TIMEOUT_MS = 60_000
 CHART = ".js-plotly-plot"
+LATENCY_SAMPLES = 11  # the median of 11 changes: steady enough on a noisy 2-core machine
 DEFAULT_OPTIMIZERS = ["Gradient descent", "SGD (noisy gradients)", "Momentum", "Adagrad", "RMSProp", "Adam"]
 
 # JavaScript run on the race chart's element (`gd`, the first `.js-plotly-plot`).
@@ -167,7 +168,7 @@ def test_race_chart_has_frames_and_one_path_per_default_optimizer(page, app_url,
     assert info["frames"] > 100, f"only {info['frames']} animation frames"
     assert info["frameNames"][0] == "0" and all(n.isdigit() for n in info["frameNames"])
     assert [int(n) for n in info["frameNames"]] == sorted({int(n) for n in info["frameNames"]})
-    assert 50 <= info["sliderSteps"] <= 101, "the step slider has about 100 stops whatever the run's length"
+    assert 26 <= info["sliderSteps"] <= 52, "the step slider has about 50 stops whatever the run's length"
     assert info["types"][0] == "contour"
     assert [line["name"] for line in info["lines"]] == DEFAULT_OPTIMIZERS
     last_step = int(info["frameNames"][-1])
@@ -266,7 +267,7 @@ def test_learning_rate_change_updates_the_chart_within_500_ms(page, app_url, bro
     adam_before = trace(page, "Adam")
 
     timings_ms, rerun_start_ms = [], []  # key press -> chart drawn with the new path; -> script run started
-    for i in range(7):
+    for i in range(LATENCY_SAMPLES):
         key = "ArrowRight" if i % 2 == 0 else "ArrowLeft"
         value_before = learning_rate.get_attribute("aria-valuetext")
         path_before = page.evaluate(JS_PATH_HEAD, "Gradient descent")
@@ -318,9 +319,14 @@ def test_learning_rate_change_updates_the_chart_within_500_ms(page, app_url, bro
 
 def test_click_on_map_sets_start_point(page, app_url, browser_log, screenshot):
     open_lab(page, app_url)
-    target = (0.5, 0.0)
+    target = (0.55, 0.03)  # between grid points: the click selects the nearest one
+    grid = trace(page, "click to start here")
+    nearest = min(
+        zip(grid["x"], grid["y"], strict=True),
+        key=lambda p: (p[0] - target[0]) ** 2 + (p[1] - target[1]) ** 2,
+    )
     start_before = trace(page, "start")
-    assert (start_before["x"][0], start_before["y"][0]) != pytest.approx(target, abs=0.1)
+    assert (start_before["x"][0], start_before["y"][0]) != pytest.approx(nearest, abs=0.1)
 
     gd = chart(page)
     gd.scroll_into_view_if_needed()
@@ -341,8 +347,8 @@ def test_click_on_map_sets_start_point(page, app_url, browser_log, screenshot):
 
     x0 = float(page.get_by_label("x₀", exact=True).input_value())
     y0 = float(page.get_by_label("y₀", exact=True).input_value())
-    assert x0 == pytest.approx(target[0], abs=0.1) and y0 == pytest.approx(target[1], abs=0.1), (
-        f"after a click at {target} the start inputs show ({x0}, {y0})"
+    assert (x0, y0) == pytest.approx(nearest, abs=1e-3), (
+        f"after a click at {target} the start inputs show ({x0}, {y0}), not the nearest grid point {nearest}"
     )
     start = trace(page, "start")
     assert (start["x"][0], start["y"][0]) == pytest.approx((x0, y0), abs=1e-3), (
