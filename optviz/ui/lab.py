@@ -43,6 +43,11 @@ def _race_figure(config, panels: bool, frames_per_second: int):
     )
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _progress_figure(config):
+    return progress_figure(get_surface(config[0]), _race(*config))
+
+
 # --- widget callbacks ------------------------------------------------------------------------------
 
 
@@ -118,7 +123,7 @@ def render() -> None:
 
     progress, results, rules = st.tabs(["Loss and distance", "Results", "Update rules, step by step"])
     with progress:
-        st.plotly_chart(progress_figure(surface, trajectories), config={"displaylogo": False})
+        st.plotly_chart(_progress_figure(config), config={"displaylogo": False})
     with results:
         _results_table(surface, trajectories)
     with rules:
