@@ -104,7 +104,7 @@ def race_figure(
             fig, surface, grid, colour, show_scale=panel == 0, click_points=15 if panels else 21, cell=cell
         )
         for name in members:
-            _add_path(fig, trajectories[name], show_legend=panel == 0 or panels, cell=cell)
+            _add_path(fig, trajectories[name], cell=cell)
         _add_start_and_ends(fig, [trajectories[n] for n in members], cell=cell)
         fig.add_trace(_heads(trajectories, members, 0), **cell)
         head_traces.append((len(fig.data) - 1, members))
@@ -213,7 +213,7 @@ def _add_surface(
         )
 
 
-def _add_path(fig, trajectory: Trajectory, *, show_legend: bool, cell):
+def _add_path(fig, trajectory: Trajectory, *, cell):
     """The whole path, drawn once, with the step and loss on hover."""
     name = trajectory.optimizer
     fig.add_trace(
@@ -225,7 +225,6 @@ def _add_path(fig, trajectory: Trajectory, *, show_legend: bool, cell):
             opacity=0.75,
             name=OPTIMIZERS[name].label,
             legendgroup=name,
-            showlegend=show_legend,
             customdata=np.column_stack([np.arange(trajectory.steps + 1), trajectory.loss]),
             hovertemplate=(
                 f"{OPTIMIZERS[name].label}<br>step %{{customdata[0]}}<br>loss %{{customdata[1]:.4g}}"
