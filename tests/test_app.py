@@ -150,7 +150,7 @@ def test_hyperparameters_start_and_noise_never_recompile():
     at.select_slider(key="hp_adam_lr").set_value(0.2).run()
     at.select_slider(key="hp_momentum_beta").set_value(0.5).run()
     at.number_input(key="start_y").set_value(1.0).run()
-    at.select_slider(key="noise").set_value(0.3).run()
+    at.select_slider(key="noise").set_value(0.2).run()
     at.multiselect(key="optimizers").set_value(["adam", "nesterov"]).run()
     assert not at.exception
     assert engine._run_compiled._cache_size() == compiled

@@ -10,7 +10,7 @@ import streamlit as st
 from optviz import OPTIMIZERS, SURFACES, get_surface, resolve_hyperparams
 from optviz.figures import OPTIMIZER_COLOURS, progress_figure, race_figure, surface3d_figure
 from optviz.lab import MAX_STEPS, colouring, landmarks, race, step_internals, summarize, surface_grid
-from optviz.ui.widgets import compact_page, hyperparameter_sliders, reset_hyperparameters
+from optviz.ui.widgets import compact_page, hyperparameter_sliders, reset_hyperparameters, slider_stops
 
 DEFAULT_OPTIMIZERS = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
 SPEEDS = {"slow": 6, "normal": 15, "fast": 30, "very fast": 60}  # frames (steps) per second
@@ -178,7 +178,7 @@ def _controls():
     steps = st.slider("Steps", 10, MAX_STEPS, step=10, key="steps")
     noise = st.select_slider(
         "Gradient noise σ for every optimizer",
-        options=[0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0],
+        options=slider_stops("noise", 0.0),
         value=0.0,
         key="noise",
         help="Gaussian noise added to every gradient (SGD adds its own); all optimizers see the same draws.",

@@ -8,26 +8,27 @@ import streamlit as st
 from optviz.optimizers import HYPERPARAMETERS, OPTIMIZERS
 
 # Slider stops for the hyperparameters that are not on a log scale.
+_DECAY_STOPS = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999]
+_SLOW_DECAY_STOPS = [0.0, 0.5, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999, 0.9995, 0.9999, 0.99999]
 _LINEAR_STOPS = {
-    "beta": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999],
-    "b1": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999],
-    "decay": [0.0, 0.5, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999, 0.9995, 0.9999],
-    "b2": [0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9995, 0.9999, 0.99999],
+    "beta": _DECAY_STOPS,
+    "b1": _DECAY_STOPS,
+    "decay": _SLOW_DECAY_STOPS,
+    "b2": _SLOW_DECAY_STOPS,
     "noise": [0.0, *(m * 10.0**k for k in range(-2, 3) for m in (1, 2, 5)), 1000.0],
 }
 
 
 def slider_stops(name: str, recommended: float) -> list[float]:
-    """The values a hyperparameter's slider offers: log-spaced (1, 1.5, 2, 3, 5, 7 per decade) for
-    learning rates, decades for epsilons, hand-picked stops otherwise; always including `recommended`."""
+    """The values a hyperparameter's slider offers: 1, 1.5, 2, 3, 5, 7 per decade for log-scale ones
+    (learning rates, epsilons), hand-picked stops otherwise; all within the documented range, and
+    always including `recommended`."""
     info = HYPERPARAMETERS[name]
-    if name in _LINEAR_STOPS:
-        stops = _LINEAR_STOPS[name]
-    elif name == "eps":
-        stops = [10.0**k for k in range(-12, 1)]
-    else:
+    if info.log_scale:
         decades = range(int(np.floor(np.log10(info.low))), int(np.ceil(np.log10(info.high))) + 1)
         stops = [m * 10.0**k for k in decades for m in (1, 1.5, 2, 3, 5, 7)]
+    else:
+        stops = _LINEAR_STOPS[name]
     stops = [float(f"{v:.6g}") for v in stops if info.low <= v <= info.high]
     return sorted({*stops, float(recommended)})
 
@@ -36,12 +37,10 @@ def hyperparameter_key(optimizer: str, name: str) -> str:
     return f"hp_{optimizer}_{name}"
 
 
-def hyperparameter_sliders(optimizer: str, recommended: dict[str, float], *, exclude=()) -> dict[str, float]:
+def hyperparameter_sliders(optimizer: str, recommended: dict[str, float]) -> dict[str, float]:
     """One slider per hyperparameter of `optimizer`, starting at `recommended`; returns their values."""
     values = {}
     for name in OPTIMIZERS[optimizer].hyperparams:
-        if name in exclude:
-            continue
         info = HYPERPARAMETERS[name]
         key = hyperparameter_key(optimizer, name)
         stops = slider_stops(name, recommended[name])
