@@ -31,6 +31,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from optviz.optimizers import OPTIMIZERS, get_optimizer, gradient_noise
+from optviz.schedules import CONSTANT, Schedule, multiplier
 from surfaces import Surface, get_surface
 
 NOT_DIVERGED = -1
@@ -105,14 +106,15 @@ XY, DIVERGED, STATE = slice(0, 2), 2, slice(3, None)
 LOSS, GRAD, OUTPUT_STATE = 3, slice(4, 6), 6
 
 
-def _row_step(surface: Surface, names, kind, row, hyperparams_row, xi, t):
-    """One step of one row (a run of optimizer names[kind]): noisy gradient, update, divergence check."""
+def _row_step(surface: Surface, names, kind, row, hyperparams_row, xi, t, lr_scale):
+    """One step of one row (a run of optimizer names[kind]): noisy gradient, update scaled by the
+    learning-rate schedule's factor, divergence check."""
     xy, diverged_at, flat_state = row[XY], row[DIVERGED], row[STATE]
     noise = hyperparams_row[HYPERPARAMETER_NAMES.index("noise")]
     grad = jax.grad(surface.fn)(xy) + noise * xi
     branches = [partial(_update_branch, name) for name in names]
     updates, new_state = _dispatch(branches, kind, grad, flat_state, xy, hyperparams_row)
-    new_xy = xy + updates
+    new_xy = xy + lr_scale * updates
     low, high = escape_box(surface)
     # Element by element rather than jnp.all: a reduction would split the loop body's fused kernel.
     ok = (
@@ -139,8 +141,9 @@ class _Group(NamedTuple):
     hyperparams: jax.Array  # (rows, len(HYPERPARAMETER_NAMES))
 
 
-def _scan_groups(surface: Surface, groups: Sequence[_Group], steps, history, xi, seed_axis):
-    """Advance every group's rows `steps` steps in one scan; xi is the noise table (T + 1, [rows,] 2).
+def _scan_groups(surface: Surface, groups: Sequence[_Group], steps, history, xi, seed_axis, schedule):
+    """Advance every group's rows `steps` steps in one scan; xi is the noise table (T + 1, [rows,] 2),
+    schedule the learning-rate schedule as `Schedule.as_array()`.
 
     Returns per group its rows: (rows, T + 1, width) with history, else the final (rows, width).
     """
@@ -153,14 +156,15 @@ def _scan_groups(surface: Surface, groups: Sequence[_Group], steps, history, xi,
         return jnp.concatenate([group.starts, not_diverged, flat_state], axis=1)
 
     steppers = [
-        jax.vmap(partial(_row_step, surface, group.names), in_axes=(0, 0, 0, seed_axis, None))
+        jax.vmap(partial(_row_step, surface, group.names), in_axes=(0, 0, 0, seed_axis, None, None))
         for group in groups
     ]
 
     def advance(rows, inputs):
         t, xi_t = inputs
+        lr_scale = multiplier(schedule, t + 1)  # step t + 1 is about to be taken
         rows = tuple(
-            step(group.kinds, r, group.hyperparams, xi_t, t)
+            step(group.kinds, r, group.hyperparams, xi_t, t, lr_scale)
             for step, group, r in zip(steppers, groups, rows, strict=True)
         )
         return rows, (rows if history else None)
@@ -177,9 +181,10 @@ def _scan_groups(surface: Surface, groups: Sequence[_Group], steps, history, xi,
 
 
 @partial(jax.jit, static_argnames=("surface_name", "names", "steps", "history"))
-def _run_compiled(surface_name, names, steps, history, starts, hyperparams, seeds):
+def _run_compiled(surface_name, names, steps, history, starts, hyperparams, seeds, schedule):
     """Every optimizer in `names` over the same R runs: starts (R, 2), hyperparams (len(names), R, H)
-    with columns HYPERPARAMETER_NAMES, seeds (R,) or one seed shared by all runs.
+    with columns HYPERPARAMETER_NAMES, seeds (R,) or one seed shared by all runs, and one
+    learning-rate schedule for all (`Schedule.as_array()`).
 
     Returns one array per group of `_group_layout`: its rows, in the output layout, run axis first.
     """
@@ -205,7 +210,7 @@ def _run_compiled(surface_name, names, steps, history, starts, hyperparams, seed
     ]
     # A seed per run: every group's rows need their run's noise, repeated for each optimizer in it.
     rows_xi = xi if shared_seed else jnp.tile(xi, (1, len(layout[0]), 1))
-    scanned = _scan_groups(surface, groups, steps, history, rows_xi, None if shared_seed else 0)
+    scanned = _scan_groups(surface, groups, steps, history, rows_xi, None if shared_seed else 0, schedule)
 
     # Per group, the loss and the gradient each row saw at every recorded point, in one vectorized
     # pass, and one array (one device-to-host copy) in the output layout above.
@@ -237,6 +242,7 @@ def run(
     seeds=0,
     *,
     history: bool = True,
+    schedule: Schedule = CONSTANT,
 ) -> dict[str, Runs]:
     """Run every optimizer from each of R start points in one compiled call.
 
@@ -244,7 +250,8 @@ def run(
     where a value is a scalar (shared by all runs) or an array of R values (one per run); anything
     not given takes the surface's recommended value, then the optimizer's default. seeds: an int shared
     by all runs (all see the same noise) or R ints. history=False keeps only the final values, which
-    is what a 100 x 100 grid of starts needs (the full history would not fit in memory).
+    is what a 100 x 100 grid of starts needs (the full history would not fit in memory). schedule:
+    the learning-rate schedule every run follows (see `optviz.schedules`).
     """
     surface_info = get_surface(surface)
     names = tuple(optimizers)
@@ -265,7 +272,9 @@ def run(
         for key, value in resolve_hyperparams(surface_info, name, hyperparams.get(name)).items():
             table[i, :, HYPERPARAMETER_NAMES.index(key)] = value  # a scalar, or one value per run
     seeds = np.asarray(seeds, dtype=np.uint32)
-    outputs = jax.device_get(_run_compiled(surface, names, int(steps), history, starts, table, seeds))
+    outputs = jax.device_get(
+        _run_compiled(surface, names, int(steps), history, starts, table, seeds, schedule.as_array())
+    )
     runs = {}
     for members, output in zip(_group_layout(len(names), n_runs), outputs, strict=True):
         for position, i in enumerate(members):

@@ -12,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from optviz.optimizers import OPTIMIZERS
+from optviz.schedules import CONSTANT, Schedule
 from optviz.simulate import Trajectory, compare
 from surfaces import Surface, get_surface
 
@@ -29,6 +30,7 @@ def race(
     hyperparams: Mapping[str, Mapping[str, float]] | None = None,
     shared_noise: float = 0.0,
     seed: int = 0,
+    schedule: Schedule = CONSTANT,
 ) -> dict[str, Trajectory]:
     """The lab's race: `optimizers` from `start` for `steps` steps, all seeing the same noise.
 
@@ -45,7 +47,7 @@ def race(
         own = hyperparams.get(name, {}).get("noise", info.recommended.get(name, {}).get("noise", 0.0))
         hyperparams.setdefault(name, {})["noise"] = float(np.hypot(own, shared_noise))
     padded = next(bucket for bucket in STEP_BUCKETS if bucket >= steps)
-    runs = compare(surface, list(OPTIMIZERS), start=start, steps=padded, seed=seed, hyperparams=hyperparams)
+    runs = compare(surface, list(OPTIMIZERS), start, padded, seed, hyperparams, schedule=schedule)
     return {name: runs[name].truncated(steps) for name in optimizers}
 
 

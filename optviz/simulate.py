@@ -9,6 +9,7 @@ import numpy as np
 
 from optviz.engine import NOT_DIVERGED, resolve_hyperparams, run
 from optviz.optimizers import OPTIMIZERS
+from optviz.schedules import CONSTANT, Schedule
 from surfaces import Point, get_surface
 
 
@@ -29,6 +30,7 @@ class Trajectory:
     grad: np.ndarray  # (T + 1, 2)
     state: dict[str, np.ndarray]  # each (T + 1, ...)
     diverged_at: int | None  # the step at which the run left the escape box or became non-finite
+    schedule: Schedule = CONSTANT  # the learning rate of step t is hyperparams['lr'] * schedule factor
 
     @property
     def steps(self) -> int:
@@ -55,13 +57,15 @@ def simulate(
     start: Point | None = None,
     steps: int | None = None,
     seed: int = 0,
+    schedule: Schedule = CONSTANT,
     **hyperparams: float,
 ) -> Trajectory:
     """Run one optimizer on a surface; omitted values take the surface's defaults.
 
     >>> t = simulate("rosenbrock", "adam", start=(-1.5, 2.0), steps=200, lr=0.05)
     """
-    return compare(surface, [optimizer], start, steps, seed, hyperparams={optimizer: hyperparams})[optimizer]
+    runs = compare(surface, [optimizer], start, steps, seed, {optimizer: hyperparams}, schedule=schedule)
+    return runs[optimizer]
 
 
 def compare(
@@ -71,12 +75,14 @@ def compare(
     steps: int | None = None,
     seed: int = 0,
     hyperparams: Mapping[str, Mapping[str, float]] | None = None,
+    schedule: Schedule = CONSTANT,
     **shared: float,
 ) -> dict[str, Trajectory]:
     """Race several optimizers from the same start in one compiled call.
 
     hyperparams: optimizer name -> overrides for that optimizer; `shared` keywords (for example
     noise=0.5) apply to every optimizer that has them. All runs with the same seed see the same noise.
+    schedule: the learning-rate schedule all of them follow (`optviz.schedules.Schedule`).
     """
     info = get_surface(surface)
     names = list(dict.fromkeys(optimizers))
@@ -89,7 +95,7 @@ def compare(
         raise ValueError(f"hyperparameters given for optimizers not compared: {', '.join(hyperparams)}")
     start = info.default_start if start is None else start
     steps = info.default_steps if steps is None else steps
-    runs = run(surface, names, start, steps, resolved, seed)
+    runs = run(surface, names, start, steps, resolved, seed, schedule=schedule)
     return {
         name: Trajectory(
             surface=surface,
@@ -101,6 +107,7 @@ def compare(
             grad=runs[name].grad[0],
             state={key: value[0] for key, value in runs[name].state.items()},
             diverged_at=None if runs[name].diverged_at[0] == NOT_DIVERGED else int(runs[name].diverged_at[0]),
+            schedule=schedule,
         )
         for name in names
     }
