@@ -1,8 +1,10 @@
 """The trajectory engine: run optimizers on a surface with `lax.scan` over steps and `vmap` over runs.
 
-One compiled function serves every call with the same (surface, optimizer names, step count,
-history flag, batch size): start points, hyperparameters and seeds are traced arguments, so a slider
-that changes them never recompiles.
+One compiled function serves every call with the same (surface, optimizer names, step bucket,
+history flag, batch size): start points, hyperparameters, seeds, the learning-rate schedule and the
+step count itself are traced arguments, so a slider that changes them never recompiles. Step counts
+are padded up to a bucket (`STEP_BUCKETS`); a run stops moving after its own step count, so its
+final point is exact and its history is cut back to the steps asked for.
 
 Divergence: the first step whose new point is non-finite or leaves a generous box around the plot
 window (the window grown by its own size on every side) is recorded, and from then on the point and
@@ -35,6 +37,8 @@ from optviz.schedules import CONSTANT, Schedule, multiplier
 from surfaces import Surface, get_surface
 
 NOT_DIVERGED = -1
+# A call compiles for the smallest bucket that holds its step count; beyond the last, multiples of it.
+STEP_BUCKETS = (50, 100, 200, 300, 500, 1000, 2000)
 # Above this many rows, grouping all optimizers under one switch costs more than it saves.
 SWITCH_MAX_ROWS = 64
 # Every hyperparameter any optimizer takes: a row carries all of them, each optimizer reads its own.
@@ -106,9 +110,9 @@ XY, DIVERGED, STATE = slice(0, 2), 2, slice(3, None)
 LOSS, GRAD, OUTPUT_STATE = 3, slice(4, 6), 6
 
 
-def _row_step(surface: Surface, names, kind, row, hyperparams_row, xi, t, lr_scale):
+def _row_step(surface: Surface, names, kind, row, hyperparams_row, xi, t, lr_scale, active):
     """One step of one row (a run of optimizer names[kind]): noisy gradient, update scaled by the
-    learning-rate schedule's factor, divergence check."""
+    learning-rate schedule's factor, divergence check. Steps t >= active (padding) leave it as it is."""
     xy, diverged_at, flat_state = row[XY], row[DIVERGED], row[STATE]
     noise = hyperparams_row[HYPERPARAMETER_NAMES.index("noise")]
     grad = jax.grad(surface.fn)(xy) + noise * xi
@@ -125,7 +129,7 @@ def _row_step(surface: Surface, names, kind, row, hyperparams_row, xi, t, lr_sca
         & (new_xy[1] >= low[1])
         & (new_xy[1] <= high[1])
     )
-    alive = diverged_at == NOT_DIVERGED
+    alive = (diverged_at == NOT_DIVERGED) & (t < active)
     diverged_at = jnp.where(alive & ~ok, t + 1.0, diverged_at)[None]
     moved = jnp.concatenate([new_xy, diverged_at, new_state])
     frozen = jnp.concatenate([xy, diverged_at, flat_state])
@@ -141,9 +145,9 @@ class _Group(NamedTuple):
     hyperparams: jax.Array  # (rows, len(HYPERPARAMETER_NAMES))
 
 
-def _scan_groups(surface: Surface, groups: Sequence[_Group], steps, history, xi, seed_axis, schedule):
-    """Advance every group's rows `steps` steps in one scan; xi is the noise table (T + 1, [rows,] 2),
-    schedule the learning-rate schedule as `Schedule.as_array()`.
+def _scan_groups(surface: Surface, groups: Sequence[_Group], steps, history, xi, seed_axis, schedule, active):
+    """Advance every group's rows `steps` steps in one scan (moving for the first `active`); xi is the
+    noise table (T + 1, [rows,] 2), schedule the learning-rate schedule as `Schedule.as_array()`.
 
     Returns per group its rows: (rows, T + 1, width) with history, else the final (rows, width).
     """
@@ -156,7 +160,7 @@ def _scan_groups(surface: Surface, groups: Sequence[_Group], steps, history, xi,
         return jnp.concatenate([group.starts, not_diverged, flat_state], axis=1)
 
     steppers = [
-        jax.vmap(partial(_row_step, surface, group.names), in_axes=(0, 0, 0, seed_axis, None, None))
+        jax.vmap(partial(_row_step, surface, group.names), in_axes=(0, 0, 0, seed_axis, None, None, None))
         for group in groups
     ]
 
@@ -164,7 +168,7 @@ def _scan_groups(surface: Surface, groups: Sequence[_Group], steps, history, xi,
         t, xi_t = inputs
         lr_scale = multiplier(schedule, t + 1)  # step t + 1 is about to be taken
         rows = tuple(
-            step(group.kinds, r, group.hyperparams, xi_t, t, lr_scale)
+            step(group.kinds, r, group.hyperparams, xi_t, t, lr_scale, active)
             for step, group, r in zip(steppers, groups, rows, strict=True)
         )
         return rows, (rows if history else None)
@@ -181,10 +185,10 @@ def _scan_groups(surface: Surface, groups: Sequence[_Group], steps, history, xi,
 
 
 @partial(jax.jit, static_argnames=("surface_name", "names", "steps", "history"))
-def _run_compiled(surface_name, names, steps, history, starts, hyperparams, seeds, schedule):
+def _run_compiled(surface_name, names, steps, history, starts, hyperparams, seeds, schedule, active):
     """Every optimizer in `names` over the same R runs: starts (R, 2), hyperparams (len(names), R, H)
     with columns HYPERPARAMETER_NAMES, seeds (R,) or one seed shared by all runs, and one
-    learning-rate schedule for all (`Schedule.as_array()`).
+    learning-rate schedule for all (`Schedule.as_array()`). Runs take `active` <= steps steps.
 
     Returns one array per group of `_group_layout`: its rows, in the output layout, run axis first.
     """
@@ -210,7 +214,9 @@ def _run_compiled(surface_name, names, steps, history, starts, hyperparams, seed
     ]
     # A seed per run: every group's rows need their run's noise, repeated for each optimizer in it.
     rows_xi = xi if shared_seed else jnp.tile(xi, (1, len(layout[0]), 1))
-    scanned = _scan_groups(surface, groups, steps, history, rows_xi, None if shared_seed else 0, schedule)
+    scanned = _scan_groups(
+        surface, groups, steps, history, rows_xi, None if shared_seed else 0, schedule, active
+    )
 
     # Per group, the loss and the gradient each row saw at every recorded point, in one vectorized
     # pass, and one array (one device-to-host copy) in the output layout above.
@@ -222,6 +228,12 @@ def _run_compiled(surface_name, names, steps, history, starts, hyperparams, seed
         grad = grad + noise.reshape((-1,) + (1,) * (grad.ndim - 1)) * step_noise
         outputs.append(jnp.concatenate([rows[..., :LOSS], loss[..., None], grad, rows[..., STATE]], -1))
     return tuple(outputs)
+
+
+def step_bucket(steps: int) -> int:
+    """The step count a run of `steps` steps is compiled for (see `STEP_BUCKETS`)."""
+    largest = STEP_BUCKETS[-1]
+    return next((b for b in STEP_BUCKETS if b >= steps), -(-steps // largest) * largest)
 
 
 def _group_layout(n_optimizers: int, n_runs: int) -> list[tuple[int, ...]]:
@@ -272,9 +284,11 @@ def run(
         for key, value in resolve_hyperparams(surface_info, name, hyperparams.get(name)).items():
             table[i, :, HYPERPARAMETER_NAMES.index(key)] = value  # a scalar, or one value per run
     seeds = np.asarray(seeds, dtype=np.uint32)
-    outputs = jax.device_get(
-        _run_compiled(surface, names, int(steps), history, starts, table, seeds, schedule.as_array())
-    )
+    bucket = step_bucket(int(steps))
+    schedule_array = schedule.as_array()
+    compiled = _run_compiled(surface, names, bucket, history, starts, table, seeds, schedule_array, steps)
+    # With history, cut the padding off on the device, before the copy to the host.
+    outputs = jax.device_get(compiled if not history else tuple(o[:, : steps + 1] for o in compiled))
     runs = {}
     for members, output in zip(_group_layout(len(names), n_runs), outputs, strict=True):
         for position, i in enumerate(members):

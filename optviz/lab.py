@@ -11,15 +11,13 @@ from dataclasses import dataclass
 import jax.numpy as jnp
 import numpy as np
 
+from optviz.engine import STEP_BUCKETS
 from optviz.optimizers import OPTIMIZERS
 from optviz.schedules import CONSTANT, Schedule
 from optviz.simulate import Trajectory, compare
 from surfaces import Surface, get_surface
 
-# Step counts are padded up to one of these, so that moving the steps slider reuses a compiled
-# function instead of compiling one per value (the result is cut back to the steps asked for).
-STEP_BUCKETS = (50, 100, 200, 300, 500, 1000, 2000)
-MAX_STEPS = STEP_BUCKETS[-1]
+MAX_STEPS = STEP_BUCKETS[-1]  # the lab's step slider ends here
 
 
 def race(
@@ -46,9 +44,8 @@ def race(
     for name in OPTIMIZERS:
         own = hyperparams.get(name, {}).get("noise", info.recommended.get(name, {}).get("noise", 0.0))
         hyperparams.setdefault(name, {})["noise"] = float(np.hypot(own, shared_noise))
-    padded = next(bucket for bucket in STEP_BUCKETS if bucket >= steps)
-    runs = compare(surface, list(OPTIMIZERS), start, padded, seed, hyperparams, schedule=schedule)
-    return {name: runs[name].truncated(steps) for name in optimizers}
+    runs = compare(surface, list(OPTIMIZERS), start, steps, seed, hyperparams, schedule=schedule)
+    return {name: runs[name] for name in optimizers}
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -35,20 +35,6 @@ class Trajectory:
     @property
     def steps(self) -> int:
         return len(self.xy) - 1
-
-    def truncated(self, steps: int) -> Trajectory:
-        """The first `steps` steps (a run is a prefix of any longer run with the same settings)."""
-        keep = slice(0, steps + 1)
-        return replace(
-            self,
-            xy=self.xy[keep],
-            loss=self.loss[keep],
-            grad=self.grad[keep],
-            state={key: value[keep] for key, value in self.state.items()},
-            diverged_at=self.diverged_at
-            if self.diverged_at is not None and self.diverged_at <= steps
-            else None,
-        )
 
 
 def simulate(

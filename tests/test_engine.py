@@ -94,8 +94,24 @@ def test_changing_traced_values_never_recompiles():
     engine.run(*args[:1], args[1], (-3.0, 0.5), args[2], {"gd": {"lr": 0.02}, "adam": {"lr": 0.3, "b1": 0.5}})
     engine.run(*args[:1], args[1], (2.0, -1.0), args[2], {"adam": {"noise": 0.7, "eps": 1e-3}}, seeds=9)
     assert engine._run_compiled._cache_size() == compiled
-    engine.run(*args[:1], args[1], (2.0, -1.0), args[2] + 1)  # the step count may select a new function
+    engine.run(*args[:1], args[1], (2.0, -1.0), args[2] + 30)  # the same step bucket (100)
+    assert engine._run_compiled._cache_size() == compiled
+    engine.run(*args[:1], args[1], (2.0, -1.0), 101)  # the next bucket is a new function
     assert engine._run_compiled._cache_size() == compiled + 1
+
+
+@pytest.mark.parametrize("steps, bucket", [(1, 50), (50, 50), (51, 100), (2000, 2000), (2001, 4000)])
+def test_step_buckets(steps, bucket):
+    assert engine.step_bucket(steps) == bucket
+
+
+def test_padding_steps_do_not_move_a_run():
+    """137 steps run in the 200-step program: the result equals the first 137 steps of 200."""
+    short = engine.run("beale", ["adam", "momentum"], (1.0, 1.4), 137, history=False)
+    long = engine.run("beale", ["adam", "momentum"], (1.0, 1.4), 200)
+    for name in ("adam", "momentum"):
+        np.testing.assert_allclose(short[name].xy[0], long[name].xy[0, 137], rtol=1e-12)
+        assert long[name].xy.shape == (1, 201, 2)
 
 
 def test_gd_on_rosenbrock_with_lr_001_diverges_and_freezes():

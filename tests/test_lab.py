@@ -32,11 +32,13 @@ def test_shared_noise_adds_to_each_optimizers_own_in_variance():
     assert runs["adam"].hyperparams["noise"] == pytest.approx(4.0)
 
 
-def test_a_run_that_diverges_after_the_cut_is_not_reported_as_diverged():
+def test_a_run_that_diverges_after_its_last_step_is_not_reported_as_diverged():
+    """The padding steps of a bucket never count: a run ends at the steps it was asked for."""
     full = optviz.simulate("rosenbrock", "gd", start=(-1.5, 2.0), steps=50, lr=0.01)
     assert full.diverged_at is not None and full.diverged_at > 1
-    cut = full.truncated(full.diverged_at - 1)
+    cut = optviz.simulate("rosenbrock", "gd", start=(-1.5, 2.0), steps=full.diverged_at - 1, lr=0.01)
     assert cut.diverged_at is None and cut.steps == full.diverged_at - 1
+    np.testing.assert_array_equal(cut.xy, full.xy[: full.diverged_at])
 
 
 def test_race_rejects_step_counts_out_of_range():
