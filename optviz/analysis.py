@@ -182,9 +182,15 @@ def basins(
     x, y = np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)
     starts = np.stack(np.meshgrid(x, y), axis=-1).reshape(-1, 2)
     runs = run(
-        surface, [optimizer], starts, steps, {optimizer: dict(hyperparams or {})}, seed,
-        history=False, schedule=schedule,
-    )[optimizer]  # fmt: skip
+        surface,
+        [optimizer],
+        starts,
+        steps,
+        {optimizer: dict(hyperparams or {})},
+        seed,
+        history=False,
+        schedule=schedule,
+    )[optimizer]
     label = np.full(len(starts), NOT_CONVERGED)
     if info.minima:
         minima = np.array([m.xy for m in info.minima])

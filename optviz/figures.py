@@ -100,7 +100,7 @@ def race_figure(
     for panel in range(n_panels):
         members = [names[panel]] if panels else names
         cell = {"row": panel // cols + 1, "col": panel % cols + 1} if n_panels > 1 else {}
-        _add_surface(
+        add_surface(
             fig, surface, grid, colour, show_scale=panel == 0, click_points=15 if panels else 21, cell=cell
         )
         for name in members:
@@ -144,10 +144,19 @@ def race_figure(
     return fig
 
 
-def _add_surface(
-    fig, surface: Surface, grid: Grid, colour: Colouring, *, show_scale: bool, click_points: int, cell
+def add_surface(
+    fig,
+    surface: Surface,
+    grid: Grid,
+    colour: Colouring,
+    *,
+    show_scale: bool,
+    click_points: int,
+    cell,
+    filled: bool = True,
 ):
-    """The contour map, the invisible click targets, and markers at the minima and saddle points."""
+    """The contour map (lines only over another map if not `filled`), the invisible click targets
+    (none if click_points is 0), and markers at the minima and saddle points."""
     fig.add_trace(
         go.Contour(
             x=grid.x,
@@ -155,29 +164,35 @@ def _add_surface(
             z=colour(grid.z).astype(np.float32),
             colorscale=SURFACE_COLOURSCALE,
             ncontours=24,
-            line={"width": 0.5, "color": "rgba(60,60,60,0.35)"},
-            showscale=show_scale,
+            contours={"coloring": "fill" if filled else "none"},
+            line={
+                "width": 0.5 if filled else 0.8,
+                "color": "rgba(60,60,60,0.35)" if filled else "rgba(0,0,0,0.4)",
+            },
+            showscale=show_scale and filled,
+            showlegend=False,
             colorbar={"title": {"text": colour.label, "side": "right"}, "thickness": 12, "len": 0.8},
             hoverinfo="skip",
         ),
         **cell,
     )
-    (x0, x1), (y0, y1) = surface.bounds
-    gx, gy = np.meshgrid(np.linspace(x0, x1, click_points), np.linspace(y0, y1, click_points))
-    fig.add_trace(
-        go.Scatter(
-            x=gx.ravel().astype(np.float32),
-            y=gy.ravel().astype(np.float32),
-            mode="markers",
-            marker={"size": 14, "opacity": 0},
-            name="click to start here",
-            showlegend=False,
-            hovertemplate="start here: (%{x:.2f}, %{y:.2f})<extra></extra>",
-            selected={"marker": {"opacity": 0}},
-            unselected={"marker": {"opacity": 0}},
-        ),
-        **cell,
-    )
+    if click_points:
+        (x0, x1), (y0, y1) = surface.bounds
+        gx, gy = np.meshgrid(np.linspace(x0, x1, click_points), np.linspace(y0, y1, click_points))
+        fig.add_trace(
+            go.Scatter(
+                x=gx.ravel().astype(np.float32),
+                y=gy.ravel().astype(np.float32),
+                mode="markers",
+                marker={"size": 14, "opacity": 0},
+                name="click to start here",
+                showlegend=False,
+                hovertemplate="start here: (%{x:.2f}, %{y:.2f})<extra></extra>",
+                selected={"marker": {"opacity": 0}},
+                unselected={"marker": {"opacity": 0}},
+            ),
+            **cell,
+        )
     if surface.minima:
         fig.add_trace(
             go.Scatter(

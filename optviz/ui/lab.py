@@ -7,14 +7,33 @@ from __future__ import annotations
 
 import streamlit as st
 
-from optviz import OPTIMIZERS, SURFACES, get_surface, resolve_hyperparams
+from optviz import OPTIMIZERS, SURFACES, analysis, get_surface, resolve_hyperparams
 from optviz.figures import OPTIMIZER_COLOURS, progress_figure, race_figure, surface3d_figure
 from optviz.lab import MAX_STEPS, colouring, landmarks, race, step_internals, summarize, surface_grid
-from optviz.ui.widgets import compact_page, hyperparameter_sliders, reset_hyperparameters, slider_stops
+from optviz.schedules import SCHEDULES, Schedule
+from optviz.ui import explore
+from optviz.ui.widgets import (
+    compact_page,
+    hyperparameter_key,
+    hyperparameter_sliders,
+    reset_hyperparameters,
+    slider_stops,
+)
 
 DEFAULT_OPTIMIZERS = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
 SPEEDS = {"slow": 6, "normal": 15, "fast": 30, "very fast": 60}  # frames (steps) per second
 RACE_CHART_KEY = "race_chart"
+SCHEDULE_LABELS = {"constant": "constant", "step": "step decay", "cosine": "cosine", "warmup": "warmup"}
+VIEWS = (
+    "Loss and distance",
+    "Results",
+    "Update rules, step by step",
+    "Learning-rate sweep",
+    "Basins of attraction",
+    "Stability",
+    "Noise fan",
+    "Internals",
+)
 
 
 # --- cached computations: keyed by plain hashable values, so every session shares them ------------
@@ -28,9 +47,10 @@ def _surface_view(surface_name: str):
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def _race(surface_name, names, start, steps, hyperparams, shared_noise, seed):
+def _race(surface_name, names, start, steps, hyperparams, shared_noise, seed, schedule):
+    hyperparams = {k: dict(v) for k, v in hyperparams}
     return race(
-        surface_name, list(names), start, steps, {k: dict(v) for k, v in hyperparams}, shared_noise, seed
+        surface_name, list(names), start, steps, hyperparams, shared_noise, seed, Schedule(**dict(schedule))
     )
 
 
@@ -79,6 +99,14 @@ def _start_from_click() -> None:
         _set_start(min(max(points[0]["x"], x0), x1), min(max(points[0]["y"], y0), y1))
 
 
+def _tune(config) -> None:
+    """Set each optimizer's learning rate to the sweep's best for this surface, start and budget."""
+    tuned = analysis.tune(explore.lr_sweeps(config), config[0])
+    st.session_state.tuned = {"for": config[:4], "lrs": {name: t.lr for name, t in tuned.items()}}
+    for name, choice in tuned.items():
+        st.session_state[hyperparameter_key(name, "lr")] = choice.lr
+
+
 # --- the page -------------------------------------------------------------------------------------
 
 
@@ -121,16 +149,63 @@ def render() -> None:
         if t.diverged_at is not None:
             st.warning(f"**{OPTIMIZERS[name].label}** {summary.status}.", icon=":material/warning:")
 
-    progress, results, rules = st.tabs(["Loss and distance", "Results", "Update rules, step by step"])
-    with progress:
-        st.plotly_chart(_progress_figure(config), config={"displaylogo": False})
-    with results:
-        _results_table(surface, trajectories)
-    with rules:
-        _update_rules(trajectories)
+    _tune_button(config)
+    tabs = dict(zip(VIEWS, st.tabs(VIEWS, key="view", bind="query-params"), strict=True))
+    surface_view = _surface_view(surface.name)
+    # Only the open tab computes (sweeps and basin maps are hundreds of runs).
+    if tabs["Loss and distance"].open:
+        with tabs["Loss and distance"]:
+            st.plotly_chart(_progress_figure(config), config={"displaylogo": False})
+    if tabs["Results"].open:
+        with tabs["Results"]:
+            _results_table(surface, trajectories)
+    if tabs["Update rules, step by step"].open:
+        with tabs["Update rules, step by step"]:
+            _update_rules(trajectories, config)
+    if tabs["Learning-rate sweep"].open:
+        with tabs["Learning-rate sweep"]:
+            explore.sweep_view(config, trajectories, surface_view)
+    if tabs["Basins of attraction"].open:
+        with tabs["Basins of attraction"]:
+            explore.basins_view(config, surface_view)
+    if tabs["Stability"].open:
+        with tabs["Stability"]:
+            explore.stability_view(trajectories)
+    if tabs["Noise fan"].open:
+        with tabs["Noise fan"]:
+            explore.noise_view(config, surface_view)
+    if tabs["Internals"].open:
+        with tabs["Internals"]:
+            explore.internals_view(config, trajectories, surface_view)
     if show_3d:
-        grid, colour = _surface_view(surface.name)
+        grid, colour = surface_view
         st.plotly_chart(surface3d_figure(surface, grid, colour, trajectories), config={"displaylogo": False})
+
+
+def _tune_button(config) -> None:
+    """The fair-comparison button, and what the last tuning did (while it still applies)."""
+    left, right = st.columns([1, 3], vertical_alignment="center")
+    left.button(
+        ":material/target: Tune each learning rate",
+        key="tune",
+        on_click=_tune,
+        args=(config,),
+        help="Sweep 60 learning rates per optimizer and race each at its best: a fair comparison.",
+    )
+    tuned = st.session_state.get("tuned")
+    if tuned and tuned["for"] == config[:4]:
+        chosen = ", ".join(
+            f"{OPTIMIZERS[n].label} η = {lr:.3g}" for n, lr in tuned["lrs"].items() if n in config[1]
+        )
+        right.caption(
+            f"Tuned: {chosen}. Objective: the lowest f − f* after the budget of {config[3]} steps from "
+            f"({config[2][0]:.3g}, {config[2][1]:.3g}), among 60 learning rates from 10⁻⁵ to 10 that did not "
+            "diverge (below 10⁻¹² counts as solved; ties take the middle rate). Other hyperparameters as set."
+        )
+    else:
+        right.caption(
+            "Fixed learning rates make an unfair race: tune each one for this surface, start and budget."
+        )
 
 
 def _controls():
@@ -166,10 +241,12 @@ def _controls():
         format_func=lambda name: OPTIMIZERS[name].label,
     )
     recommended = {name: resolve_hyperparams(surface, name) for name in OPTIMIZERS}
+    tuned = st.session_state.get("tuned", {}).get("lrs", {})
     hyperparams = {}
     for name in selected:
         with st.expander(f":material/tune: {OPTIMIZERS[name].label}"):
-            hyperparams[name] = hyperparameter_sliders(name, recommended[name])
+            extra = {"lr": tuned[name]} if name in tuned else None
+            hyperparams[name] = hyperparameter_sliders(name, recommended[name], extra)
     st.button(
         "Reset to this surface's defaults", on_click=reset_hyperparameters, args=(recommended,), key="reset"
     )
@@ -184,6 +261,7 @@ def _controls():
         help="Gaussian noise added to every gradient (SGD adds its own); all optimizers see the same draws.",
     )
     seed = st.number_input("Noise seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="seed")
+    schedule = _schedule_controls(int(steps))
     st.markdown("**View**")
     panels = (
         st.segmented_control(
@@ -202,8 +280,31 @@ def _controls():
         tuple((name, tuple(sorted(values.items()))) for name, values in hyperparams.items()),
         float(noise),
         int(seed),
+        tuple(sorted(schedule.__dict__.items())),
     )
     return config, panels, speed, show_3d
+
+
+def _schedule_controls(steps: int) -> Schedule:
+    """The learning-rate schedule every optimizer follows, with its one or two settings."""
+    kind = st.selectbox(
+        "Learning-rate schedule", list(SCHEDULES), key="schedule", format_func=SCHEDULE_LABELS.get
+    )
+    if kind == "step":
+        left, right = st.columns(2)
+        gamma = left.select_slider("× γ", [0.1, 0.2, 0.5, 0.7, 0.9], value=0.5, key="schedule_gamma")
+        every = right.number_input(
+            "every k steps", 1, MAX_STEPS, value=max(steps // 4, 1), key="schedule_every"
+        )
+        return Schedule("step", gamma=gamma, every=int(every))
+    if kind == "warmup":
+        warmup = st.number_input(
+            "warm up over w steps", 1, MAX_STEPS, value=max(steps // 5, 1), key="schedule_warmup"
+        )
+        return Schedule("warmup", warmup=int(warmup))
+    if kind == "cosine":
+        return Schedule("cosine", horizon=steps)  # anneal to zero over the run
+    return Schedule()
 
 
 def _results_table(surface, trajectories) -> None:
@@ -241,8 +342,12 @@ def _results_table(surface, trajectories) -> None:
     )
 
 
-def _update_rules(trajectories) -> None:
+def _update_rules(trajectories, config) -> None:
     """Each optimizer's rule beside the numbers that went into it at the inspected step."""
+    schedule = Schedule(**dict(config[7]))
+    if schedule.kind != "constant":
+        st.markdown(f"Every η below follows the **{SCHEDULE_LABELS[schedule.kind]}** schedule:")
+        st.latex(schedule.latex)
     steps = next(iter(trajectories.values())).steps
     # The step count may have shrunk since the slider was last moved.
     st.session_state.inspect_step = min(st.session_state.get("inspect_step", 1), steps)

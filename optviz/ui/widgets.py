@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import streamlit as st
 
@@ -37,13 +39,18 @@ def hyperparameter_key(optimizer: str, name: str) -> str:
     return f"hp_{optimizer}_{name}"
 
 
-def hyperparameter_sliders(optimizer: str, recommended: dict[str, float]) -> dict[str, float]:
-    """One slider per hyperparameter of `optimizer`, starting at `recommended`; returns their values."""
+def hyperparameter_sliders(
+    optimizer: str, recommended: dict[str, float], extra_stops: Mapping[str, float] | None = None
+) -> dict[str, float]:
+    """One slider per hyperparameter of `optimizer`, starting at `recommended`; returns their values.
+    extra_stops adds one more stop to some sliders (e.g. a tuned learning rate)."""
     values = {}
     for name in OPTIMIZERS[optimizer].hyperparams:
         info = HYPERPARAMETERS[name]
         key = hyperparameter_key(optimizer, name)
         stops = slider_stops(name, recommended[name])
+        if extra_stops and name in extra_stops:
+            stops = sorted({*stops, float(extra_stops[name])})
         if st.session_state.get(key) not in stops:  # first run, or a value from another surface
             st.session_state[key] = recommended[name]
         values[name] = st.select_slider(

@@ -1,0 +1,256 @@
+"""The lab's "why" views: learning-rate sweeps, basins, stability, noise fans and optimizer internals.
+
+Each view is a function of the race configuration the sidebar built (a hashable tuple) and renders
+into the tab it is called in. Computations are cached by plain values; figures come from
+optviz.analysis_figures.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from optviz import OPTIMIZERS, analysis, get_surface
+from optviz.analysis_figures import (
+    basin_figure,
+    fan_figure,
+    grid_sweep_figure,
+    internals_figure,
+    stability_figure,
+    sweep_figure,
+)
+from optviz.lab import optimum_value
+from optviz.schedules import Schedule
+
+PLOT_CONFIG = {"displaylogo": False}
+# The learning rates every sweep and the tuner try: 60 values over 6 decades, rounded to 3 digits
+# so that a tuned value reads cleanly on its slider.
+SWEEP_LRS = tuple(float(f"{lr:.3g}") for lr in analysis.log_spaced(1e-5, 10.0, 60))
+SECOND_PARAMETER = {
+    "momentum": "beta",
+    "heavy_ball": "beta",
+    "nesterov": "beta",
+    "adam": "b1",
+    "rmsprop": "decay",
+}
+BASIN_RESOLUTIONS = (50, 100, 200)
+BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+
+
+# --- cached computations -------------------------------------------------------------------------------
+
+
+def _hyperparams(config, name):
+    return dict(dict(config[4]).get(name, ()))
+
+
+def _schedule(config) -> Schedule:
+    return Schedule(**dict(config[7]))
+
+
+@st.cache_data(max_entries=64, show_spinner="Sweeping learning rates…")
+def lr_sweeps(config):
+    surface, names, start, steps, hyperparams, _, seed, _ = config
+    return analysis.lr_sweep(
+        surface, names, start, steps, {k: dict(v) for k, v in hyperparams}, SWEEP_LRS, seed, _schedule(config)
+    )
+
+
+@st.cache_data(max_entries=32, show_spinner="Mapping two hyperparameters…")
+def _grid_sweep(config, name, other):
+    surface, _, start, steps, _, _, seed, _ = config
+    return analysis.lr_grid_sweep(
+        surface, name, other, start, steps, _hyperparams(config, name), seed=seed, schedule=_schedule(config)
+    )
+
+
+@st.cache_data(max_entries=32, show_spinner="Running every start point…")
+def _basins(config, resolution):
+    surface, names, _, steps, _, _, seed, _ = config
+    return {
+        name: analysis.basins(
+            surface, name, steps, _hyperparams(config, name), resolution, seed, _schedule(config)
+        )
+        for name in names
+    }
+
+
+@st.cache_data(max_entries=32, show_spinner="Running the noisy runs…")
+def _fan(config, name, noise, runs):
+    surface, _, start, steps, _, _, _, _ = config
+    hyperparams = {k: v for k, v in _hyperparams(config, name).items() if k != "noise"}
+    return analysis.noise_fan(surface, name, start, steps, noise, hyperparams, runs, _schedule(config))
+
+
+# --- the views ------------------------------------------------------------------------------------------
+
+
+def sweep_view(config, trajectories, surface_view) -> None:
+    surface = get_surface(config[0])
+    has_minimum = optimum_value(surface) is not None
+    st.markdown(
+        f"Every selected optimizer at **60 learning rates** from 10⁻⁵ to 10, from the current start for "
+        f"**{config[3]} steps** (one vmapped call). Dotted lines: the divergence edge, above which every "
+        "rate diverges (×). Rings: your current learning rates."
+    )
+    sweeps = lr_sweeps(config)
+    current = {
+        name: (t.hyperparams["lr"], _final_objective(surface, t.loss[-1])) for name, t in trajectories.items()
+    }
+    st.plotly_chart(sweep_figure(sweeps, current, has_minimum), config=PLOT_CONFIG)
+    two = [name for name in config[1] if name in SECOND_PARAMETER]
+    if not two:
+        st.caption("Select momentum, Nesterov, RMSProp or Adam for a two-hyperparameter map.")
+        return
+    name = (
+        st.pills(
+            "Two-hyperparameter map",
+            two,
+            default=two[0],
+            key="grid_sweep_optimizer",
+            format_func=lambda n: f"{OPTIMIZERS[n].label}: η × {SECOND_PARAMETER[n]}",
+        )
+        or two[0]
+    )
+    other = SECOND_PARAMETER[name]
+    hyperparams = trajectories[name].hyperparams
+    grid = _grid_sweep(config, name, other)
+    st.plotly_chart(
+        grid_sweep_figure(grid, (hyperparams["lr"], hyperparams[other]), has_minimum), config=PLOT_CONFIG
+    )
+
+
+def _final_objective(surface, loss: float) -> float:
+    f_star = optimum_value(surface)
+    return loss if f_star is None else max(loss - f_star, 0.0)
+
+
+def basins_view(config, surface_view) -> None:
+    surface = get_surface(config[0])
+    resolution = st.select_slider(
+        "Start points per side",
+        BASIN_RESOLUTIONS,
+        value=100,
+        key="basin_resolution",
+        help="The map runs every optimizer from resolution² start points over the whole window.",
+    )
+    st.markdown(
+        f"Each pixel is a start point; its colour says where **{config[3]} steps** from there end up. "
+        "Same hyperparameters as the race. Dark: diverged; light grey: not within 2% of a minimum yet."
+    )
+    if not surface.minima:
+        st.info("This surface has no minimum: every start either runs off (dark) or is still moving.")
+    names = config[1][:4]
+    if len(config[1]) > 4:
+        st.caption(
+            f"Showing the first four selected optimizers: {', '.join(OPTIMIZERS[n].label for n in names)}."
+        )
+    config = (config[0], names, *config[2:])
+    maps = _basins(config, resolution)
+    grid, colour = surface_view
+    st.plotly_chart(basin_figure(surface, grid, colour, maps), config=PLOT_CONFIG)
+    labels = {analysis.DIVERGED: "diverged", analysis.NOT_CONVERGED: "not converged"}
+    labels |= {i: f"{m.kind} minimum ({m.xy[0]:.3g}, {m.xy[1]:.3g})" for i, m in enumerate(surface.minima)}
+    rows = [
+        {"optimizer": OPTIMIZERS[n].label}
+        | {
+            label: f"{maps[n].shares().get(k, 0.0):.0%}"
+            for k, label in sorted(labels.items(), key=_minima_first)
+        }
+        for n in names
+    ]
+    st.dataframe(rows, hide_index=True)
+
+
+def _minima_first(item):
+    """Order basin labels: minima 0, 1, ..., then diverged, then not converged."""
+    return (item[0] < 0, abs(item[0]))
+
+
+def stability_view(trajectories) -> None:
+    st.markdown(
+        r"On a quadratic with curvature $\lambda$, gradient descent multiplies the error along that "
+        r"direction by $1 - \eta\lambda$ each step: it shrinks only while $\eta\,\lambda_{\max} < 2$. "
+        r"Heavy-ball momentum is stable while $\eta\,\lambda_{\max} < 2 + 2\beta$ (the lecture's momentum "
+        r"while $\eta(1-\beta)\lambda_{\max} < 2 + 2\beta$; Nesterov while "
+        r"$\eta\,\lambda_{\max} < \frac{2 + 2\beta}{1 + 2\beta}$). Below, each gauge is divided by its "
+        r"bound, with $\lambda_{\max}$ the largest eigenvalue of the Hessian (`jax.hessian`) where each step "
+        "starts: above 1, the step amplifies the error, so divergence shows up before it happens."
+    )
+    stabilities = {name: analysis.stability(t) for name, t in trajectories.items()}
+    st.plotly_chart(stability_figure(stabilities), config=PLOT_CONFIG)
+    for name, s in stabilities.items():
+        step = s.first_unstable_step()
+        if s.gauge is None:
+            continue
+        if step is None:
+            st.success(f"**{OPTIMIZERS[name].label}**: every step was below its stability bound.")
+        else:
+            diverged = trajectories[name].diverged_at
+            then = f"; it diverged at step {diverged}" if diverged else ""
+            st.warning(
+                f"**{OPTIMIZERS[name].label}**: the gauge first passed its bound at step {step}{then}."
+            )
+    adaptive = [OPTIMIZERS[n].label for n, s in stabilities.items() if s.gauge is None]
+    if adaptive:
+        st.caption(
+            f"{', '.join(adaptive)}: no fixed bound; their step adapts to the gradient (see Internals)."
+        )
+    curvature = analysis.curvature_at_minimum(trajectories[next(iter(trajectories))].surface)
+    if curvature is not None:
+        c = curvature
+        st.latex(
+            rf"\text{{at the global minimum }}({c.at[0]:.3g}, {c.at[1]:.3g}):\quad "
+            rf"\lambda_{{\min}} = {c.lambda_min:.4g},\ \lambda_{{\max}} = {c.lambda_max:.4g},\quad "
+            rf"\kappa = {c.condition_number:.4g},\quad "
+            rf"\eta^{{*}}_{{GD}} = \frac{{2}}{{\lambda_{{\min}} + \lambda_{{\max}}}} = {c.optimal_lr:.4g}"
+        )
+
+
+def noise_view(config, surface_view) -> None:
+    surface = get_surface(config[0])
+    names = list(config[1])
+    left, middle, right = st.columns(3)
+    name = left.selectbox("Optimizer", names, key="fan_optimizer", format_func=lambda n: OPTIMIZERS[n].label)
+    batch = middle.select_slider(
+        "Mini-batch size B",
+        BATCH_SIZES,
+        value=16,
+        key="fan_batch",
+        help=f"Of N = {analysis.DATASET_SIZE} examples: B = N is full-batch gradient descent.",
+    )
+    per_example = right.select_slider(
+        "Per-example gradient noise σ₁", [0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0], value=10.0, key="fan_sigma"
+    )
+    noise = analysis.minibatch_noise(per_example, batch)
+    st.markdown(
+        rf"A mini-batch gradient averages $B$ of $N = {analysis.DATASET_SIZE}$ per-example gradients, so its "
+        rf"noise has standard deviation $\sigma = \sigma_1 \sqrt{{(N - B) / (B (N - 1))}} = {noise:.3g}$: "
+        "halve it by taking four times the batch, and it vanishes at the full batch. 50 runs, each with its "
+        "own noise seed, in one call; the bold line is their median, the dashed one the run without noise."
+    )
+    fan = _fan(config, name, float(noise), 50)
+    grid, colour = surface_view
+    st.plotly_chart(fan_figure(surface, grid, colour, fan, name), config=PLOT_CONFIG)
+    spread = np.median(np.linalg.norm(fan.paths[:, -1] - fan.median[-1], axis=-1))
+    st.caption(f"Median distance of the 50 end points from the median end point: {spread:.3g}.")
+
+
+def internals_view(config, trajectories, surface_view) -> None:
+    surface = get_surface(config[0])
+    left, right = st.columns([1, 2])
+    name = left.selectbox(
+        "Optimizer", list(trajectories), key="internals_optimizer", format_func=lambda n: OPTIMIZERS[n].label
+    )
+    t = trajectories[name]
+    st.session_state.internals_step = min(st.session_state.get("internals_step", 1), t.steps)
+    step = right.slider("Step t", 1, t.steps, key="internals_step")
+    grid, colour = surface_view
+    effective = analysis.effective_lr(t)
+    st.plotly_chart(internals_figure(surface, grid, colour, t, step, effective), config=PLOT_CONFIG)
+    if effective is not None:
+        st.caption(
+            "Adagrad divides η by the root of the *sum* of all squared gradients so far, which only grows: "
+            "its effective rate can only fall. RMSProp and Adam use a running *mean*, which forgets, so "
+            "their rates recover when gradients shrink."
+        )
