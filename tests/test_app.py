@@ -15,8 +15,12 @@ from optviz.ui.lab import DEFAULT_OPTIMIZERS
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
-def _open():
-    at = AppTest.from_file(APP, default_timeout=60).run()
+def _open(view: str | None = None):
+    """The lab in a fresh session, with the tab `view` open (the first tab if None)."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    if view is not None:
+        at.session_state["view"] = view
+    at.run()
     assert not at.exception, at.exception
     return at
 
@@ -59,7 +63,7 @@ def test_every_surface_runs(surface):
 
 @pytest.mark.parametrize("optimizer", list(optviz.OPTIMIZERS))
 def test_every_optimizer_runs_alone_with_its_rule_shown(optimizer):
-    at = _open()
+    at = _open("Update rules, step by step")
     at.multiselect(key="optimizers").set_value([optimizer]).run()
     assert not at.exception, at.exception
     assert [p["name"] for p in _paths(_race_spec(at))] == [optviz.OPTIMIZERS[optimizer].label]
@@ -136,7 +140,7 @@ def test_noise_start_steps_and_3d_view():
 
 
 def test_the_update_rules_tab_shows_the_numbers_of_the_inspected_step():
-    at = _open()
+    at = _open("Update rules, step by step")
     at.slider(key="inspect_step").set_value(3).run()
     blocks = [element.value for element in at.latex if r"\begin{aligned}" in element.value]
     assert len(blocks) == len(DEFAULT_OPTIMIZERS)

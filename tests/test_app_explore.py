@@ -1,0 +1,87 @@
+"""The lab's analysis tabs, schedules and tuning, driven through Streamlit's AppTest."""
+
+import json
+
+import numpy as np
+import pytest
+
+import optviz
+from optviz import analysis
+from optviz.ui.explore import SWEEP_LRS
+from tests.test_app import _open, _paths, _race_spec, _values
+
+
+def _charts(at):
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+@pytest.mark.parametrize(
+    "view, traces",
+    [
+        ("Learning-rate sweep", "scatter"),
+        ("Basins of attraction", "heatmap"),
+        ("Stability", "scatter"),
+        ("Noise fan", "scatter"),
+        ("Internals", "scatter"),
+    ],
+)
+def test_each_analysis_tab_renders_its_chart(view, traces):
+    at = _open(view)
+    charts = _charts(at)
+    assert len(charts) >= 2  # the race, then the tab's chart
+    assert any(trace["type"] == traces for trace in charts[1]["data"])
+
+
+def test_only_the_open_tab_computes():
+    at = _open()
+    assert len(at.get("plotly_chart")) == 2  # the race and the loss curves; no sweep, no basins
+    assert not any("60 learning rates" in m.value for m in at.markdown)
+
+
+def test_the_sweep_shows_the_current_learning_rates_on_the_curves():
+    at = _open("Learning-rate sweep")
+    sweep = _charts(at)[1]
+    rings = [t for t in sweep["data"] if t.get("marker", {}).get("symbol") == "circle-open"]
+    adam_lr = at.select_slider(key="hp_adam_lr").value
+    assert len(rings) == 6 and any(r["x"] == [adam_lr] for r in rings)
+    assert len(_values(sweep["data"][0]["x"])) == len(SWEEP_LRS) == 60
+
+
+def test_tuning_sets_each_learning_rate_to_the_sweeps_best_and_says_how():
+    at = _open()
+    at.multiselect(key="optimizers").set_value(["gd", "momentum", "adam"]).run()
+    at.button(key="tune").click().run()
+    assert not at.exception
+    start, steps = optviz.SURFACES["rosenbrock"].default_start, at.slider(key="steps").value
+    sweeps = analysis.lr_sweep("rosenbrock", ["gd", "momentum", "adam"], start, steps, lrs=SWEEP_LRS)
+    expected = analysis.tune(sweeps, "rosenbrock")
+    for name in ("gd", "momentum", "adam"):
+        assert at.select_slider(key=f"hp_{name}_lr").value == pytest.approx(expected[name].lr)
+    assert any("Objective: the lowest f − f* after the budget" in c.value for c in at.caption)
+    # The race re-ran with the tuned rates: Adam's path is the tuned one.
+    adam = next(p for p in _paths(_race_spec(at)) if p["name"] == "Adam")
+    tuned_run = optviz.simulate("rosenbrock", "adam", start=start, steps=steps, lr=expected["adam"].lr)
+    np.testing.assert_allclose(_values(adam["x"])[-1], tuned_run.xy[-1, 0], rtol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["step", "cosine", "warmup"])
+def test_a_schedule_changes_the_race_and_is_shown_with_the_update_rules(kind):
+    at = _open("Update rules, step by step")
+    before = _paths(_race_spec(at))
+    at.selectbox(key="schedule").set_value(kind).run()
+    assert not at.exception
+    after = _paths(_race_spec(at))
+    for b, a in zip(before, after, strict=True):
+        assert not np.array_equal(_values(b["x"]), _values(a["x"]))
+    assert any(r"\eta_t" in element.value for element in at.latex)
+
+
+def test_basin_resolution_and_noise_fan_controls():
+    at = _open("Basins of attraction")
+    at.select_slider(key="basin_resolution").set_value(50).run()
+    heatmap = next(t for t in _charts(at)[1]["data"] if t["type"] == "heatmap")
+    assert len(_values(heatmap["x"])) == 50
+    at = _open("Noise fan")
+    at.select_slider(key="fan_batch").set_value(1024).run()  # the full batch: no noise
+    assert not at.exception
+    assert any("= 0" in m.value and "full batch" in m.value for m in at.markdown)
