@@ -270,3 +270,190 @@ def step_figure(
     )
     fig.set_animation(frames, _scrubber(names, labels, "output cell "))
     return fig
+
+
+CHANNELS = ("red", "green", "blue")
+
+
+def _window_box(w: Window) -> dict:
+    return _outline(w.taps[0, 0, 0], w.taps[-1, -1, 0], w.taps[0, 0, 1], w.taps[-1, -1, 1])
+
+
+def channels_figure(
+    image: np.ndarray, filters: np.ndarray, window: Window, o: int, *, height: int = 440
+) -> go.Figure:
+    """One output position of filter o over an RGB image: the image, each zero-padded channel with the
+    window, and below each channel the filter's slice for it, titled with that channel's partial dot
+    product <patch_c, w_oc>. (image: the padded (3, H, W); filters: (C_out, 3, k, k).)"""
+    partial = window.products.sum(axis=(1, 2))
+    titles = ["the image", *(f"{c} channel" for c in CHANNELS), ""]
+    titles += [f"filter {o + 1}, {c} slice: sum = {p:.3g}" for c, p in zip(CHANNELS, partial, strict=True)]
+    fig = make_subplots(rows=2, cols=4, subplot_titles=titles, horizontal_spacing=0.04, vertical_spacing=0.1)
+    fig.add_trace(go.Image(z=np.moveaxis(image, 0, -1) * 255, hoverinfo="skip"), row=1, col=1)
+    box = _window_box(window)
+    limit = float(np.abs(filters[o]).max()) or 1.0
+    for c in range(3):
+        fig.add_trace(
+            go.Heatmap(
+                z=image[c], colorscale=GREY, zmin=0, zmax=1, showscale=False, hovertemplate="%{z:.2f}"
+            ),
+            row=1,
+            col=c + 2,
+        )
+        kernel = filters[o, c]
+        k = kernel.shape[0]
+        fig.add_trace(
+            go.Heatmap(
+                z=kernel, colorscale=DIVERGING, zmin=-limit, zmax=limit, showscale=False, hoverinfo="skip"
+            ),
+            row=2,
+            col=c + 2,
+        )
+        fig.add_trace(_grid_text(k, kernel, ""), row=2, col=c + 2)
+    for col in range(1, 5):
+        fig.add_trace(go.Scatter(**box, mode="lines", line={"color": HIGHLIGHT, "width": 3}), row=1, col=col)
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
+    for n in range(2, 9):
+        fig.update_yaxes(scaleanchor=f"x{n}", row=(n - 1) // 4 + 1, col=(n - 1) % 4 + 1)
+    fig.layout.xaxis5.visible = fig.layout.yaxis5.visible = False
+    fig.update_annotations(font=FONT)
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10}, showlegend=False)
+    return fig
+
+
+def feature_maps_figure(
+    output: np.ndarray, index: tuple[int, int], o: int, *, height: int = 230
+) -> go.Figure:
+    """Every filter's output map side by side (one colour scale each, centred on zero); the cell at
+    `index` outlined in map o."""
+    c_out = output.shape[0]
+    fig = make_subplots(
+        rows=1, cols=c_out, subplot_titles=[f"map {n + 1}" for n in range(c_out)], horizontal_spacing=0.02
+    )
+    for n in range(c_out):
+        limit = float(np.abs(output[n]).max()) or 1.0
+        fig.add_trace(
+            go.Heatmap(
+                z=output[n],
+                colorscale=DIVERGING,
+                zmin=-limit,
+                zmax=limit,
+                showscale=False,
+                hovertemplate=f"map {n + 1}" + "[%{y}, %{x}] = %{z:.3g}<extra></extra>",
+            ),
+            row=1,
+            col=n + 1,
+        )
+    i, j = index
+    fig.add_trace(
+        go.Scatter(**_outline(i, i, j, j), mode="lines", line={"color": HIGHLIGHT, "width": 3}),
+        row=1,
+        col=o + 1,
+    )
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_yaxes(visible=False, autorange="reversed", constrain="domain")
+    for n in range(1, c_out + 1):
+        fig.update_yaxes(scaleanchor="x" if n == 1 else f"x{n}", row=1, col=n)
+    fig.update_annotations(font=FONT)
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10}, showlegend=False)
+    return fig
+
+
+def text_figure(
+    tokens: Sequence[str],
+    x: np.ndarray,
+    row_labels: Sequence[str],
+    responses: Sequence[tuple[str, np.ndarray, float]],
+    animate: int,
+    width: int,
+    *,
+    frame_ms: int = 300,
+    height: int = 560,
+) -> go.Figure:
+    """1D convolution over text: the encoded sentence (one column per position, one row per channel),
+    the window of filter `animate` (width `width`) sliding along it, and each filter's output sequence.
+
+    responses: (name, output sequence, centre offset) per filter; output t is drawn at position
+    t + offset, the middle of its window, so it lines up with the text above.
+    """
+    fig = AnimatedFigure()
+    make_subplots(
+        figure=fig, rows=2, cols=1, shared_xaxes=True, row_heights=[0.55, 0.45], vertical_spacing=0.06
+    )
+    channels, length = x.shape
+    fig.add_trace(
+        go.Heatmap(
+            z=x,
+            x=np.arange(length),
+            y=np.arange(channels),
+            colorscale="Blues",
+            showscale=False,
+            hovertemplate="%{y}: %{z:.2f}<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"]
+    for n, (name, y, offset) in enumerate(responses):
+        fig.add_trace(
+            go.Scatter(
+                x=np.arange(len(y)) + offset,
+                y=y,
+                mode="lines+markers",
+                name=name,
+                line={"color": palette[n % len(palette)], "width": 2},
+                marker={"size": 5},
+            ),
+            row=2,
+            col=1,
+        )
+    _, sequence, offset = responses[animate]
+
+    def moving(t: int) -> list[dict]:
+        box = _outline(0, channels - 1, t + offset - (width - 1) / 2, t + offset + (width - 1) / 2)
+        return [box, {"x": [t + offset], "y": [float(sequence[t])]}]
+
+    first = moving(0)
+    fig.add_trace(go.Scatter(**first[0], mode="lines", line={"color": HIGHLIGHT, "width": 3}), row=1, col=1)
+    fig.add_trace(
+        go.Scatter(
+            **first[1],
+            mode="markers",
+            marker={"color": HIGHLIGHT, "size": 14, "line": {"color": "black", "width": 1}},
+            showlegend=False,
+        ),
+        row=2,
+        col=1,
+    )
+    fig.data[-2].showlegend = False
+    fig.update_yaxes(
+        autorange="reversed",
+        tickvals=np.arange(channels),
+        ticktext=list(row_labels),
+        tickfont={"size": 11},
+        row=1,
+        col=1,
+    )
+    fig.update_yaxes(title_text="filter output", row=2, col=1)
+    fig.update_xaxes(
+        tickvals=np.arange(length),
+        ticktext=[t if t != " " else "␣" for t in tokens],
+        tickfont={"size": 13},
+        showticklabels=True,
+        row=1,
+        col=1,
+    )
+    fig.update_xaxes(title_text="position", row=2, col=1)
+    indices = [len(fig.data) - 2, len(fig.data) - 1]
+    frames = [{"name": str(t), "traces": indices, "data": moving(t)} for t in range(len(sequence))]
+    starts = [t + round(offset - (width - 1) / 2) for t in range(len(sequence))]
+    labels = [f"{t}: '" + "".join(tokens[max(a, 0) : a + width]) + "'" for t, a in enumerate(starts)]
+    fig.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 10, "b": 80},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 0.45, "x": 0},
+        updatemenus=[_play_pause(frame_ms)],
+    )
+    fig.set_animation(frames, _scrubber([str(t) for t in range(len(sequence))], labels, "window "))
+    return fig
