@@ -106,12 +106,12 @@ def _square_axes(fig, index: int, domain: tuple[float, float], rows: int, cols: 
                 "visible": False,
                 "scaleanchor": f"x{suffix}",
                 "constrain": "domain",
-                "domain": [0.08, 0.9],
+                "domain": [0.02, 0.93],
             },
         }
     )
     fig.add_annotation(
-        text=title, x=sum(domain) / 2, y=0.97, xref="paper", yref="paper", showarrow=False, font=FONT
+        text=title, x=sum(domain) / 2, y=1.0, xref="paper", yref="paper", showarrow=False, font=FONT
     )
 
 
@@ -170,12 +170,12 @@ def step_figure(
     out_rows, out_cols = output.shape
     (top, _), (left, _) = pads
     fig = AnimatedFigure()
-    domains = [(0.0, 0.27), (0.31, 0.42), (0.46, 0.57), (0.61, 0.72), (0.77, 1.0)]
+    domains = [(0.0, 0.27), (0.31, 0.42), (0.46, 0.57), (0.6, 0.71), (0.77, 1.0)]
     titles = ["input (padded)", "patch", "kernel", "patch ⊙ kernel", "output"]
     sizes = [(rows, cols), (k, k), (k, k), (k, k), (out_rows, out_cols)]
     for n, (domain, title, (h, w)) in enumerate(zip(domains, titles, sizes, strict=True), start=1):
         _square_axes(fig, n, domain, h, w, title)
-    for x, text in ((0.44, "⊙"), (0.59, "="), (0.745, "Σ →")):
+    for x, text in ((0.44, "⊙"), (0.59, "="), (0.75, "Σ →")):
         fig.add_annotation(x=x, y=0.5, xref="paper", yref="paper", text=text, showarrow=False, font=FONT)
 
     lo, hi = min(padded.min(), 0.0), max(padded.max(), 1.0)

@@ -77,9 +77,9 @@ def _one_channel() -> None:
     st.markdown(
         "A **filter** (kernel) is a small grid of weights. It slides over the image; at each position the "
         "pixels under it are multiplied by the weights, element by element, and summed: that sum is one "
-        "pixel of the output, the **feature map**. Press ▶ Play, or drag the slider."
+        "pixel of the output, the **feature map**. ▶ Play, or drag the slider."
     )
-    cols = st.columns([1.3, 0.9, 1.2, 0.8, 0.8, 0.8, 0.8, 1.1])
+    cols = st.columns([1.3, 0.9, 1.2, 1.0, 0.8, 0.8, 0.8, 1.0])
     source = cols[0].selectbox("Input", ["MNIST digit", *conv.PATTERNS], key="c2_source")
     digit = 0
     if source == "MNIST digit":
@@ -91,6 +91,10 @@ def _one_channel() -> None:
     dilation = int(cols[6].number_input("Dilation d", 1, MAX_DILATION, 1, key="c2_dilation"))
     speed = cols[7].select_slider("Speed", list(SPEEDS), value="normal", key="c2_speed")
 
+    notes, chart = (
+        st.container(),
+        st.container(),
+    )  # the figure goes above the kernel editor, which decides the kernel
     edit, flip_column = st.columns([1, 3], vertical_alignment="center")
     with edit.popover(f"Edit the {k}x{k} kernel", icon=":material/edit:"):
         st.caption("Numbers or fractions such as 1/16; a new preset starts a fresh grid.")
@@ -101,7 +105,7 @@ def _one_channel() -> None:
         help="Deep-learning libraries compute cross-correlation; convolution proper flips the kernel first.",
     )
     for problem in problems:
-        st.warning(f"Kernel cell {problem}: using the preset's value there.", icon=WARNING)
+        notes.warning(f"Kernel cell {problem}: using the preset's value there.", icon=WARNING)
     if flip:
         kernel = kernel[::-1, ::-1]
 
@@ -110,18 +114,18 @@ def _one_channel() -> None:
     try:
         geometry = conv.geometry(image.shape, kernel.shape, stride, padding, dilation)
     except ValueError as error:
-        st.warning(
+        notes.warning(
             f"With dilation {dilation}, {error}. Showing dilation 1 instead.", icon=":material/warning:"
         )
         dilation = 1
         geometry = conv.geometry(image.shape, kernel.shape, stride, padding, dilation)
     if stride > n:
-        st.info(f"The stride ({stride}) is larger than the input ({n} pixels): the window fits only once.")
+        notes.info(f"The stride ({stride}) is larger than the input ({n} pixels): the window fits only once.")
 
     figure = _step_figure(
         source, digit, tuple(map(tuple, kernel.tolist())), stride, padding, dilation, SPEEDS[speed]
     )
-    st.plotly_chart(figure, key="c2_steps", config=PLOTLY_CONFIG)
+    chart.plotly_chart(figure, key="c2_steps", config=PLOTLY_CONFIG)
     _size_formula(n, k, stride, geometry.pads[0], dilation, geometry.out_shape[0])
     st.markdown(
         "**Convolution or cross-correlation?** What deep learning calls convolution is *cross-correlation*: "
@@ -322,11 +326,6 @@ def _text() -> None:
 def render() -> None:
     compact_page()
     st.title("Convolutions")
-    st.caption(
-        "Section 3 of the lecture: a filter slides over its input and computes a weighted sum at every "
-        "position. Every number here comes from optviz.conv (JAX's conv_general_dilated, checked against "
-        "a plain loop)."
-    )
     one, many, text = st.tabs(["2D: one channel, one filter", "Many channels, many filters", "1D over text"])
     with one:
         _one_channel()
