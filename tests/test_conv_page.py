@@ -40,7 +40,7 @@ def test_the_page_renders_all_three_sections():
         "Many channels, many filters",
         "1D over text",
     ]
-    steps, channels, maps, text = _charts(at)
+    steps, _, maps, text = _charts(at)
     assert len(steps["frames"]) == 26 * 26  # a 28 x 28 digit, a 3 x 3 kernel, no padding
     assert len(maps["data"]) == 4 + 1  # four feature maps and the highlighted cell
     assert len(text["frames"]) == len(conv.letters("the cat sat on the mat with the hat").tokens) - 2
@@ -120,7 +120,7 @@ def test_many_channels_section_follows_its_controls():
     at.segmented_control(key="cm_size").set_value(5).run()
     at.number_input(key="cm_bias").set_value(0.5).run()
     assert not at.exception
-    _, channels, maps, _ = _charts(at)
+    maps = _charts(at)[2]
     assert len(maps["data"]) == 6 + 1
     assert any(r"5\cdot5\cdot 3\cdot6 + 6 = 456" in e.value and "(6, 20, 20)" in e.value for e in at.latex)
     assert any("+ 0.5 =" in e.value for e in at.latex)

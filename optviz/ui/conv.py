@@ -134,8 +134,10 @@ def _one_channel() -> None:
     )
     window = r"x_{is + ud,\; js + vd}"
     st.latex(
-        rf"\underbrace{{y_{{ij}} = \sum_{{u,v}} w_{{uv}}\, {window}}}_{{\text{{cross-correlation (PyTorch)}}}}"
-        rf"\qquad\underbrace{{y_{{ij}} = \sum_{{u,v}} w_{{k-1-u,\,k-1-v}}\, {window}}}_{{\text{{convolution}}}}"
+        rf"\underbrace{{y_{{ij}} = \sum_{{u,v}} w_{{uv}}\, {window}}}"
+        r"_{\text{cross-correlation (PyTorch)}}"
+        rf"\qquad\underbrace{{y_{{ij}} = \sum_{{u,v}} w_{{k-1-u,\,k-1-v}}\, {window}}}"
+        r"_{\text{convolution}}"
     )
 
 
@@ -203,7 +205,8 @@ def _many_channels() -> None:
         rf"\underbrace{{{p:.3g}}}_{{\text{{{c}}}}}" for p, c in zip(partial, "RGB", strict=True)
     )
     st.latex(
-        rf"y_{{{o + 1}}}[{i}, {j}] = \sum_{{c=1}}^{{C_\text{{in}}}} \langle \text{{patch}}_c, w_{{{o + 1},c}} \rangle"
+        rf"y_{{{o + 1}}}[{i}, {j}] = \sum_{{c=1}}^{{C_\text{{in}}}}"
+        rf" \langle \text{{patch}}_c, w_{{{o + 1},c}} \rangle"
         rf" + b_{{{o + 1}}} = {terms} + {biases[o]:.3g} = {window.value:.4g}"
     )
     st.plotly_chart(conv_figures.feature_maps_figure(output, (i, j), o), config=PLOTLY_CONFIG)
@@ -211,7 +214,8 @@ def _many_channels() -> None:
     st.latex(
         rf"\text{{parameters}} = k \cdot k \cdot C_\text{{in}} \cdot C_\text{{out}} + C_\text{{out}}"
         rf" = {k}\cdot{k}\cdot 3\cdot{c_out} + {c_out} = {params}"
-        rf"\qquad \text{{output shape}} = (C_\text{{out}}, H_\text{{out}}, W_\text{{out}}) = ({c_out}, {rows}, {columns})"
+        r"\qquad \text{output shape} = (C_\text{out}, H_\text{out}, W_\text{out})"
+        rf" = ({c_out}, {rows}, {columns})"
     )
 
 
@@ -276,14 +280,14 @@ def _text() -> None:
         "n-gram responds most (k) exactly where that n-gram occurs: that is what it *looks for*. "
         "**Max-over-time pooling** keeps each filter's largest response: whether, not where."
     )
-    cols = st.columns([3, 1.3, 1.6, 0.9])
+    cols = st.columns([2.6, 1.3, 1.6, 1.0, 1.1])
     text = cols[0].text_input("Sentence", DEFAULT_SENTENCE, key="t_text")
     encoding = ENCODINGS[cols[1].radio("Encoding", list(ENCODINGS), key="t_encoding")]
     default_grams = "the, at, cat s" if encoding == "one-hot" else "the cat, on the"
     grams_text = cols[2].text_input(
         "Filters: n-grams to detect (comma-separated)", default_grams, key=f"t_grams_{encoding}"
     )
-    same = cols[3].toggle('Padding "same"', key="t_same")
+    same = cols[3].toggle('"same" padding', key="t_same")
 
     tokens = _tokens(text, encoding).tokens
     if not tokens:
@@ -297,7 +301,7 @@ def _text() -> None:
         grams = [split("the").tokens[: len(tokens)]]
     names = ["".join(g) if encoding == "one-hot" else " ".join(g) for g in grams]
     animate = (
-        names.index(st.selectbox("Slide the window of", names, key="t_animate") or names[0])
+        names.index(cols[4].selectbox("Slide the window of", names, key="t_animate") or names[0])
         if len(names) > 1
         else 0
     )
