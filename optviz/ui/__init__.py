@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from optviz.ui import lab, upcoming
+from optviz.ui import conv, lab, upcoming
 
 
 def pages() -> list[st.Page]:
@@ -10,5 +10,5 @@ def pages() -> list[st.Page]:
     return [
         st.Page(lab.render, title="Optimizer lab", icon=":material/insights:", default=True),  # served at /
         st.Page(upcoming.mlp, title="MLP & backpropagation", icon=":material/hub:", url_path="mlp"),
-        st.Page(upcoming.convolutions, title="Convolutions", icon=":material/grid_on:", url_path="conv"),
+        st.Page(conv.render, title="Convolutions", icon=":material/grid_on:", url_path="conv"),
     ]

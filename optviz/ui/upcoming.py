@@ -9,11 +9,3 @@ def mlp() -> None:
         "Coming next: a 784-128-10 network trained live on real MNIST digits with the lab's optimizers, "
         "and the computation graph of backpropagation step by step."
     )
-
-
-def convolutions() -> None:
-    st.title("Convolutions")
-    st.write(
-        "Coming next: a 3x3 filter sliding over an image, many channels and filters summed, and 1D "
-        "convolution over text."
-    )

@@ -1,0 +1,71 @@
+"""Convolutions-page benchmark: server time of a control change, the step-by-step figure's size, and
+the lax convolution against the explicit loop.
+
+Run from the repository root:  python -m bench.conv
+Budgets (issue 6): a control change re-renders in <= 200 ms warm (library call + figure build +
+serialization, as Streamlit does it); the step-by-step figure for a 28 x 28 digit and a 3 x 3 kernel
+(676 positions) stays under 1 MB.
+"""
+
+import statistics
+import time
+
+import numpy as np
+import plotly.io as pio
+import plotly.tools
+
+from optviz import conv, conv_figures
+from optviz.data import load
+
+DIGITS = load().test_images[:20] / 255.0
+KERNELS = [conv.kernel_preset(name) for name in conv.KERNEL_PRESETS]
+
+
+def serialize(fig) -> str:
+    return pio.to_json(
+        plotly.tools.return_figure_from_figure_or_data(fig, validate_figure=True), validate=False
+    )
+
+
+def control_change(i: int) -> str:
+    """What a rerun does after a control moves (a new digit or kernel): convolve, walk the windows,
+    build the step-by-step figure and serialize it."""
+    x, w = DIGITS[i % len(DIGITS)][None], KERNELS[i % len(KERNELS)][None, None]
+    g = conv.geometry(x.shape[1:], w.shape[2:])
+    output = conv.conv2d(x, w)[0]
+    windows = list(conv.windows(x, w))
+    fig = conv_figures.step_figure(conv.pad_input(x, g.pads)[0], g.pads, w[0, 0], output, windows)
+    return serialize(fig)
+
+
+def median_ms(fn, repeat=11):
+    times = []
+    for i in range(repeat):
+        t0 = time.perf_counter()
+        fn(i)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1e3
+
+
+def main():
+    control_change(0)  # compile once
+    ms = median_ms(control_change)
+    size = len(control_change(1)) / 1e6
+    print("28 x 28 digit, 3 x 3 kernel, 676 window positions:")
+    print(f"  control change to figure handed to Streamlit  {ms:6.1f} ms (budget 200 ms, median of 11)")
+    print(f"  step-by-step figure payload                   {size:6.2f} MB (budget 1 MB)")
+
+    rng = np.random.default_rng(0)
+    x, w = rng.normal(size=(3, 28, 28)), rng.normal(size=(8, 3, 3, 3))
+    conv.conv2d(x, w, padding=1)  # compile once
+    lax_ms = median_ms(lambda i: conv.conv2d(x, w, padding=1), repeat=51)
+    loop_ms = median_ms(lambda i: conv.conv_loop(x, w, padding=1), repeat=5)
+    print("3 x 28 x 28 input, 8 filters of 3 x 3 x 3, padding 1:")
+    print(
+        f"  lax.conv_general_dilated {lax_ms:7.2f} ms   explicit loop {loop_ms:7.1f} ms"
+        f"   ratio {loop_ms / lax_ms:5.0f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()

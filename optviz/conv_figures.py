@@ -1,0 +1,459 @@
+"""Plotly builders for the convolution page: data in, figure out. No Streamlit, no convolution math.
+
+The step-by-step figures animate in the browser (Play and a scrubber, no server round trip). Their
+heatmaps are drawn once; each frame carries only a few numbers: the window's outline, the taps, the
+patch and product values as text, the sum, and a polygon that hides the output cells not computed yet.
+(A heatmap inside frames would cost a full map per frame and vanishes while playing, plotly.js#4491.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from optviz.conv import Window
+from optviz.figures import AnimatedFigure
+
+GREY = "Greys_r"  # pixel intensities: black 0, white 1
+DIVERGING = "RdBu"  # signed responses: red negative, blue positive (centred on zero)
+HIGHLIGHT = "#E69F00"  # the window and its output cell (Okabe & Ito orange)
+FONT = {"size": 15}  # readable on a projector
+
+
+def _cells(values: np.ndarray, digits: int = 2) -> list[str]:
+    """Grid values as short labels, row by row ('-0' shown as '0')."""
+    return [f"{v:.{digits}g}" if abs(v) >= 10**-digits else "0" for v in np.ravel(values)]
+
+
+def _outline(r0: float, r1: float, c0: float, c1: float) -> dict:
+    """A closed rectangle around cells r0..r1, c0..c1 (inclusive), as a polygon in cell coordinates."""
+    return {
+        "x": [c0 - 0.5, c1 + 0.5, c1 + 0.5, c0 - 0.5, c0 - 0.5],
+        "y": [r0 - 0.5, r0 - 0.5, r1 + 0.5, r1 + 0.5, r0 - 0.5],
+    }
+
+
+def _not_yet(i: int, j: int, rows: int, cols: int) -> dict:
+    """The output cells after (i, j) in reading order, as one polygon: the rest of row i and all below."""
+    return {
+        "x": [j + 0.5, cols - 0.5, cols - 0.5, -0.5, -0.5, j + 0.5, j + 0.5],
+        "y": [i - 0.5, i - 0.5, rows - 0.5, rows - 0.5, i + 0.5, i + 0.5, i - 0.5],
+    }
+
+
+def _play_pause(frame_ms: int) -> dict:
+    animate = {"frame": {"duration": frame_ms, "redraw": False}, "transition": {"duration": 0}}
+    return {
+        "type": "buttons",
+        "direction": "left",
+        "x": 0.0,
+        "y": 0.0,
+        "xanchor": "left",
+        "yanchor": "top",
+        "pad": {"t": 30, "r": 8},
+        "showactive": False,
+        "font": {"size": 14},
+        "buttons": [
+            {"label": "▶ Play", "method": "animate", "args": [None, {**animate, "fromcurrent": True}]},
+            {
+                "label": "❚❚ Pause",
+                "method": "animate",
+                "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}],
+            },
+        ],
+    }
+
+
+def _scrubber(names: Sequence[str], labels: Sequence[str], prefix: str) -> dict:
+    """One slider stop per frame, named `names`; the current stop's label shows above the slider."""
+    jump = {"mode": "immediate", "frame": {"duration": 0, "redraw": False}, "transition": {"duration": 0}}
+    return {
+        "active": 0,
+        "x": 0.18,
+        "len": 0.82,
+        "y": 0.0,
+        "yanchor": "top",
+        "pad": {"t": 20},
+        "ticklen": 3,
+        "minorticklen": 0,
+        "currentvalue": {"prefix": prefix, "xanchor": "left", "font": {"size": 14, "color": "#333"}},
+        # Every stop keeps its label (the current value shows it) but the row of labels under the
+        # slider would overlap, so it is drawn transparent.
+        "font": {"color": "rgba(0,0,0,0)"},
+        "steps": [
+            {"label": label, "value": name, "method": "animate", "args": [[name], jump]}
+            for name, label in zip(names, labels, strict=True)
+        ],
+    }
+
+
+def _square_axes(fig, index: int, domain: tuple[float, float], rows: int, cols: int, title: str) -> None:
+    """Axes pair `index` as an image: square cells, row 0 on top, no ticks, a title above."""
+    suffix = "" if index == 1 else str(index)
+    fig.update_layout(
+        {
+            f"xaxis{suffix}": {
+                "domain": list(domain),
+                "range": [-0.5, cols - 0.5],
+                "visible": False,
+                "constrain": "domain",
+            },
+            f"yaxis{suffix}": {
+                "range": [rows - 0.5, -0.5],
+                "visible": False,
+                "scaleanchor": f"x{suffix}",
+                "constrain": "domain",
+                "domain": [0.02, 0.93],
+            },
+        }
+    )
+    fig.add_annotation(
+        text=title, x=sum(domain) / 2, y=1.0, xref="paper", yref="paper", showarrow=False, font=FONT
+    )
+
+
+def _grid_text(k: int, values, axes: str, size: int = 14) -> go.Scatter:
+    """A k x k grid of numbers as text (the patch, the kernel or the products)."""
+    r, c = np.indices((k, k))
+    return go.Scatter(
+        x=c.ravel(),
+        y=r.ravel(),
+        text=_cells(values),
+        mode="text",
+        textfont={"size": size},
+        hoverinfo="skip",
+        showlegend=False,
+        xaxis=f"x{axes}",
+        yaxis=f"y{axes}",
+    )
+
+
+def _grid_lines(k: int, axes: str) -> go.Scatter:
+    """Thin lines between the cells of a k x k grid."""
+    xs, ys = [], []
+    for t in np.arange(k + 1) - 0.5:
+        xs += [-0.5, k - 0.5, None, t, t, None]
+        ys += [t, t, None, -0.5, k - 0.5, None]
+    return go.Scatter(
+        x=xs,
+        y=ys,
+        mode="lines",
+        line={"color": "#999", "width": 1},
+        hoverinfo="skip",
+        showlegend=False,
+        xaxis=f"x{axes}",
+        yaxis=f"y{axes}",
+    )
+
+
+def step_figure(
+    padded: np.ndarray,
+    pads: tuple[tuple[int, int], tuple[int, int]],
+    kernel: np.ndarray,
+    output: np.ndarray,
+    windows: Sequence[Window],
+    *,
+    frame_ms: int = 120,
+    height: int = 430,
+) -> go.Figure:
+    """The window sliding over the input, step by step, for one channel and one filter.
+
+    Left: the zero-padded input (padding outside the dashed frame) with the current window; middle: the
+    patch under the window, the kernel, and their element-wise products; right: the output map, filled
+    in reading order up to the current cell. A frame per output position; Play and a scrubber move it.
+    """
+    rows, cols = padded.shape
+    k = kernel.shape[0]
+    out_rows, out_cols = output.shape
+    (top, _), (left, _) = pads
+    fig = AnimatedFigure()
+    domains = [(0.0, 0.27), (0.31, 0.42), (0.46, 0.57), (0.6, 0.71), (0.77, 1.0)]
+    titles = ["input (padded)", "patch", "kernel", "patch ⊙ kernel", "output"]
+    sizes = [(rows, cols), (k, k), (k, k), (k, k), (out_rows, out_cols)]
+    for n, (domain, title, (h, w)) in enumerate(zip(domains, titles, sizes, strict=True), start=1):
+        _square_axes(fig, n, domain, h, w, title)
+    for x, text in ((0.44, "⊙"), (0.59, "="), (0.75, "Σ →")):
+        fig.add_annotation(x=x, y=0.5, xref="paper", yref="paper", text=text, showarrow=False, font=FONT)
+
+    lo, hi = min(padded.min(), 0.0), max(padded.max(), 1.0)
+    fig.add_trace(
+        go.Heatmap(z=padded, colorscale=GREY, zmin=lo, zmax=hi, showscale=False, hovertemplate="%{z:.3g}")
+    )
+    inner_rows, inner_cols = rows - sum(pads[0]), cols - sum(pads[1])
+    if any(pads[0]) or any(pads[1]):  # where the real image ends and the zero padding begins
+        frame = _outline(top, top + inner_rows - 1, left, left + inner_cols - 1)
+        fig.add_trace(
+            go.Scatter(**frame, mode="lines", line={"color": "#56B4E9", "dash": "dash", "width": 2})
+        )
+    fig.add_trace(_grid_lines(k, "2"))
+    fig.add_trace(_grid_lines(k, "3"))
+    fig.add_trace(_grid_text(k, kernel, "3"))
+    fig.add_trace(_grid_lines(k, "4"))
+    limit = float(np.abs(output).max()) or 1.0
+    fig.add_trace(
+        go.Heatmap(
+            z=output,
+            colorscale=DIVERGING,
+            zmin=-limit,
+            zmax=limit,
+            showscale=False,
+            xaxis="x5",
+            yaxis="y5",
+            hovertemplate="output[%{y}, %{x}] = %{z:.3g}<extra></extra>",
+        )
+    )
+
+    fig.add_trace(  # the output's full extent, also where it is not computed yet
+        go.Scatter(
+            **_outline(0, out_rows - 1, 0, out_cols - 1),
+            mode="lines",
+            line={"color": "#999", "width": 1},
+            xaxis="x5",
+            yaxis="y5",
+            hoverinfo="skip",
+        )
+    )
+
+    def moving(w: Window) -> list[dict]:
+        (i, j), taps = w.index, w.taps
+        return [
+            _outline(taps[0, 0, 0], taps[-1, -1, 0], taps[0, 0, 1], taps[-1, -1, 1]),
+            {"x": taps[..., 1].ravel().tolist(), "y": taps[..., 0].ravel().tolist()},
+            {"text": _cells(w.patch[0])},
+            {"text": _cells(w.products[0])},
+            {"text": [f"sum = {w.value:.3g}"]},
+            _outline(i, i, j, j),
+            _not_yet(i, j, out_rows, out_cols),
+        ]
+
+    first = moving(windows[0])
+    line = {"color": HIGHLIGHT, "width": 3}
+    text_trace = {"mode": "text", "textfont": {"size": 14}, "hoverinfo": "skip"}
+    moving_traces = [
+        go.Scatter(**first[0], mode="lines", line=line, hoverinfo="skip"),
+        go.Scatter(
+            **first[1],
+            mode="markers",
+            marker={"color": HIGHLIGHT, "size": 5, "symbol": "circle"},
+            hoverinfo="skip",
+        ),
+        _grid_text(k, windows[0].patch[0], "2"),
+        _grid_text(k, windows[0].products[0], "4"),
+        go.Scatter(x=[(k - 1) / 2], y=[k + 0.1], **first[4], **text_trace, xaxis="x4", yaxis="y4"),
+        go.Scatter(**first[5], mode="lines", line=line, xaxis="x5", yaxis="y5", hoverinfo="skip"),
+        go.Scatter(
+            **first[6],
+            mode="lines",
+            fill="toself",
+            fillcolor="#eeeeee",  # not computed yet
+            line={"width": 0},
+            xaxis="x5",
+            yaxis="y5",
+            hoverinfo="skip",
+        ),
+    ]
+    fig.add_traces(moving_traces)
+    moving_indices = list(range(len(fig.data) - len(moving_traces), len(fig.data)))
+    fig.layout.yaxis4.range = [k + 0.6, -0.5]  # room for the sum below the grid
+    frames = [{"name": str(n), "traces": moving_indices, "data": moving(w)} for n, w in enumerate(windows)]
+    names = [str(n) for n in range(len(windows))]
+    labels = [f"({w.index[0]}, {w.index[1]})" for w in windows]
+    fig.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 10, "b": 70},
+        showlegend=False,
+        plot_bgcolor="white",
+        updatemenus=[_play_pause(frame_ms)],
+    )
+    fig.set_animation(frames, _scrubber(names, labels, "output cell "))
+    return fig
+
+
+CHANNELS = ("red", "green", "blue")
+
+
+def _window_box(w: Window) -> dict:
+    return _outline(w.taps[0, 0, 0], w.taps[-1, -1, 0], w.taps[0, 0, 1], w.taps[-1, -1, 1])
+
+
+def channels_figure(
+    image: np.ndarray, filters: np.ndarray, window: Window, o: int, *, height: int = 440
+) -> go.Figure:
+    """One output position of filter o over an RGB image: the image, each zero-padded channel with the
+    window, and below each channel the filter's slice for it, titled with that channel's partial dot
+    product <patch_c, w_oc>. (image: the padded (3, H, W); filters: (C_out, 3, k, k).)"""
+    partial = window.products.sum(axis=(1, 2))
+    titles = ["the image", *(f"{c} channel" for c in CHANNELS), ""]
+    titles += [f"filter {o + 1}, {c} slice: sum = {p:.3g}" for c, p in zip(CHANNELS, partial, strict=True)]
+    fig = make_subplots(rows=2, cols=4, subplot_titles=titles, horizontal_spacing=0.04, vertical_spacing=0.1)
+    fig.add_trace(go.Image(z=np.moveaxis(image, 0, -1) * 255, hoverinfo="skip"), row=1, col=1)
+    box = _window_box(window)
+    limit = float(np.abs(filters[o]).max()) or 1.0
+    for c in range(3):
+        fig.add_trace(
+            go.Heatmap(
+                z=image[c], colorscale=GREY, zmin=0, zmax=1, showscale=False, hovertemplate="%{z:.2f}"
+            ),
+            row=1,
+            col=c + 2,
+        )
+        kernel = filters[o, c]
+        k = kernel.shape[0]
+        fig.add_trace(
+            go.Heatmap(
+                z=kernel, colorscale=DIVERGING, zmin=-limit, zmax=limit, showscale=False, hoverinfo="skip"
+            ),
+            row=2,
+            col=c + 2,
+        )
+        fig.add_trace(_grid_text(k, kernel, ""), row=2, col=c + 2)
+    for col in range(1, 5):
+        fig.add_trace(go.Scatter(**box, mode="lines", line={"color": HIGHLIGHT, "width": 3}), row=1, col=col)
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
+    for n in range(2, 9):
+        fig.update_yaxes(scaleanchor=f"x{n}", row=(n - 1) // 4 + 1, col=(n - 1) % 4 + 1)
+    fig.layout.xaxis5.visible = fig.layout.yaxis5.visible = False
+    fig.update_annotations(font=FONT)
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10}, showlegend=False)
+    return fig
+
+
+def feature_maps_figure(
+    output: np.ndarray, index: tuple[int, int], o: int, *, height: int = 230
+) -> go.Figure:
+    """Every filter's output map side by side (one colour scale each, centred on zero); the cell at
+    `index` outlined in map o."""
+    c_out = output.shape[0]
+    fig = make_subplots(
+        rows=1, cols=c_out, subplot_titles=[f"map {n + 1}" for n in range(c_out)], horizontal_spacing=0.02
+    )
+    for n in range(c_out):
+        limit = float(np.abs(output[n]).max()) or 1.0
+        fig.add_trace(
+            go.Heatmap(
+                z=output[n],
+                colorscale=DIVERGING,
+                zmin=-limit,
+                zmax=limit,
+                showscale=False,
+                hovertemplate=f"map {n + 1}" + "[%{y}, %{x}] = %{z:.3g}<extra></extra>",
+            ),
+            row=1,
+            col=n + 1,
+        )
+    i, j = index
+    fig.add_trace(
+        go.Scatter(**_outline(i, i, j, j), mode="lines", line={"color": HIGHLIGHT, "width": 3}),
+        row=1,
+        col=o + 1,
+    )
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_yaxes(visible=False, autorange="reversed", constrain="domain")
+    for n in range(1, c_out + 1):
+        fig.update_yaxes(scaleanchor="x" if n == 1 else f"x{n}", row=1, col=n)
+    fig.update_annotations(font=FONT)
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10}, showlegend=False)
+    return fig
+
+
+def text_figure(
+    tokens: Sequence[str],
+    x: np.ndarray,
+    row_labels: Sequence[str],
+    responses: Sequence[tuple[str, np.ndarray, float]],
+    animate: int,
+    width: int,
+    *,
+    frame_ms: int = 300,
+    height: int = 560,
+) -> go.Figure:
+    """1D convolution over text: the encoded sentence (one column per position, one row per channel),
+    the window of filter `animate` (width `width`) sliding along it, and each filter's output sequence.
+
+    responses: (name, output sequence, centre offset) per filter; output t is drawn at position
+    t + offset, the middle of its window, so it lines up with the text above.
+    """
+    fig = AnimatedFigure()
+    make_subplots(
+        figure=fig, rows=2, cols=1, shared_xaxes=True, row_heights=[0.55, 0.45], vertical_spacing=0.06
+    )
+    channels, length = x.shape
+    fig.add_trace(
+        go.Heatmap(
+            z=x,
+            x=np.arange(length),
+            y=np.arange(channels),
+            colorscale="Blues",
+            showscale=False,
+            hovertemplate="%{y}: %{z:.2f}<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"]
+    for n, (name, y, offset) in enumerate(responses):
+        fig.add_trace(
+            go.Scatter(
+                x=np.arange(len(y)) + offset,
+                y=y,
+                mode="lines+markers",
+                name=name,
+                line={"color": palette[n % len(palette)], "width": 2},
+                marker={"size": 5},
+            ),
+            row=2,
+            col=1,
+        )
+    _, sequence, offset = responses[animate]
+
+    def moving(t: int) -> list[dict]:
+        box = _outline(0, channels - 1, t + offset - (width - 1) / 2, t + offset + (width - 1) / 2)
+        return [box, {"x": [t + offset], "y": [float(sequence[t])]}]
+
+    first = moving(0)
+    fig.add_trace(go.Scatter(**first[0], mode="lines", line={"color": HIGHLIGHT, "width": 3}), row=1, col=1)
+    fig.add_trace(
+        go.Scatter(
+            **first[1],
+            mode="markers",
+            marker={"color": HIGHLIGHT, "size": 14, "line": {"color": "black", "width": 1}},
+            showlegend=False,
+        ),
+        row=2,
+        col=1,
+    )
+    fig.data[-2].showlegend = False
+    fig.update_yaxes(
+        autorange="reversed",
+        tickvals=np.arange(channels),
+        ticktext=list(row_labels),
+        tickfont={"size": 11},
+        row=1,
+        col=1,
+    )
+    fig.update_yaxes(title_text="filter output", row=2, col=1)
+    fig.update_xaxes(
+        tickvals=np.arange(length),
+        ticktext=[t if t != " " else "␣" for t in tokens],
+        tickfont={"size": 13},
+        showticklabels=True,
+        row=1,
+        col=1,
+    )
+    fig.update_xaxes(title_text="position", row=2, col=1)
+    indices = [len(fig.data) - 2, len(fig.data) - 1]
+    frames = [{"name": str(t), "traces": indices, "data": moving(t)} for t in range(len(sequence))]
+    starts = [t + round(offset - (width - 1) / 2) for t in range(len(sequence))]
+    labels = [f"{t}: '" + "".join(tokens[max(a, 0) : a + width]) + "'" for t, a in enumerate(starts)]
+    fig.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 10, "b": 80},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 0.45, "x": 0},
+        updatemenus=[_play_pause(frame_ms)],
+    )
+    fig.set_animation(frames, _scrubber([str(t) for t in range(len(sequence))], labels, "window "))
+    return fig

@@ -1,0 +1,339 @@
+"""The convolutions page: one channel and one filter step by step, many channels and filters, 1D over text.
+
+Data flows one way: widgets -> a hashable configuration -> cached library calls -> figure builders.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from optviz import conv, conv_figures
+from optviz.data import load as load_digits
+from optviz.ui.widgets import compact_page
+
+SPEEDS = {"slow": 500, "normal": 150, "fast": 40}  # milliseconds per window position
+PADDINGS = ["0", "1", "2", "3", "same"]
+MAX_STRIDE, MAX_DILATION = 32, 8
+PLOTLY_CONFIG = {"displaylogo": False}
+WARNING = ":material/warning:"
+
+
+def _padding(label: str) -> conv.Padding:
+    return label if label == "same" else int(label)
+
+
+# --- cached computations: keyed by plain hashable values ---------------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def _digits():
+    digits = load_digits()
+    return digits.test_images, digits.test_labels
+
+
+def _image(source: str, digit: int) -> np.ndarray:
+    """The one-channel input in [0, 1]: a test-set MNIST digit (28 x 28) or a pattern (16 x 16)."""
+    if source == "MNIST digit":
+        return _digits()[0][digit] / 255.0
+    return conv.pattern(source)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _step_figure(source, digit, kernel, stride, padding, dilation, frame_ms):
+    """The step-by-step figure (kernel: a tuple of row tuples). Kept as the object, so a rerun that
+    changes nothing elsewhere hands Streamlit the same figure."""
+    x = _image(source, digit)[None]
+    w = np.array(kernel)[None, None]
+    args = {"stride": stride, "padding": padding, "dilation": dilation}
+    g = conv.geometry(x.shape[1:], w.shape[2:], **args)
+    output = conv.conv2d(x, w, **args)[0]  # the layer's answer (lax); the windows show the same numbers
+    windows = list(conv.windows(x, w, **args))
+    return conv_figures.step_figure(
+        conv.pad_input(x, g.pads)[0], g.pads, w[0, 0], output, windows, frame_ms=frame_ms
+    )
+
+
+# --- section 1: one channel, one filter ---------------------------------------------------------------
+
+
+def _kernel_grid(preset: str, k: int) -> tuple[np.ndarray, list[str]]:
+    """An editable k x k grid that starts at the preset (a new preset or size starts a new grid)."""
+    fallback = conv.kernel_preset(preset, k)
+    table = pd.DataFrame(
+        [[f"{v:.4g}" for v in row] for row in fallback], columns=[str(c + 1) for c in range(k)]
+    )
+    edited = st.data_editor(
+        table,
+        key=f"c2_grid_{preset}_{k}",
+        hide_index=True,
+        column_config={c: st.column_config.TextColumn(c, width="small") for c in table.columns},
+    )
+    return conv.parse_kernel(edited.to_numpy().tolist(), fallback)
+
+
+def _one_channel() -> None:
+    st.markdown(
+        "A **filter** (kernel) is a small grid of weights. It slides over the image; at each position the "
+        "pixels under it are multiplied by the weights, element by element, and summed: that sum is one "
+        "pixel of the output, the **feature map**. ▶ Play, or drag the slider."
+    )
+    cols = st.columns([1.3, 0.9, 1.2, 1.0, 0.8, 0.8, 0.8, 1.0])
+    source = cols[0].selectbox("Input", ["MNIST digit", *conv.PATTERNS], key="c2_source")
+    digit = 0
+    if source == "MNIST digit":
+        digit = int(cols[1].number_input("Test digit #", 0, 1999, 0, key="c2_digit"))
+    preset = cols[2].selectbox("Kernel", list(conv.KERNEL_PRESETS), index=4, key="c2_kernel")
+    k = cols[3].segmented_control("Size", conv.KERNEL_SIZES, default=3, required=True, key="c2_size")
+    stride = int(cols[4].number_input("Stride s", 1, MAX_STRIDE, 1, key="c2_stride"))
+    padding = _padding(cols[5].selectbox("Padding p", PADDINGS, key="c2_padding"))
+    dilation = int(cols[6].number_input("Dilation d", 1, MAX_DILATION, 1, key="c2_dilation"))
+    speed = cols[7].select_slider("Speed", list(SPEEDS), value="normal", key="c2_speed")
+
+    notes, chart = (
+        st.container(),
+        st.container(),
+    )  # the figure goes above the kernel editor, which decides the kernel
+    edit, flip_column = st.columns([1, 3], vertical_alignment="center")
+    with edit.popover(f"Edit the {k}x{k} kernel", icon=":material/edit:"):
+        st.caption("Numbers or fractions such as 1/16; a new preset starts a fresh grid.")
+        kernel, problems = _kernel_grid(preset, k)
+    flip = flip_column.toggle(
+        "Flip the kernel (the textbook convolution)",
+        key="c2_flip",
+        help="Deep-learning libraries compute cross-correlation; convolution proper flips the kernel first.",
+    )
+    for problem in problems:
+        notes.warning(f"Kernel cell {problem}: using the preset's value there.", icon=WARNING)
+    if flip:
+        kernel = kernel[::-1, ::-1]
+
+    image = _image(source, digit)
+    n = image.shape[0]
+    try:
+        geometry = conv.geometry(image.shape, kernel.shape, stride, padding, dilation)
+    except ValueError as error:
+        notes.warning(
+            f"With dilation {dilation}, {error}. Showing dilation 1 instead.", icon=":material/warning:"
+        )
+        dilation = 1
+        geometry = conv.geometry(image.shape, kernel.shape, stride, padding, dilation)
+    if stride > n:
+        notes.info(f"The stride ({stride}) is larger than the input ({n} pixels): the window fits only once.")
+
+    figure = _step_figure(
+        source, digit, tuple(map(tuple, kernel.tolist())), stride, padding, dilation, SPEEDS[speed]
+    )
+    chart.plotly_chart(figure, key="c2_steps", config=PLOTLY_CONFIG)
+    _size_formula(n, k, stride, geometry.pads[0], dilation, geometry.out_shape[0])
+    st.markdown(
+        "**Convolution or cross-correlation?** What deep learning calls convolution is *cross-correlation*: "
+        "the kernel is not flipped. The textbook convolution flips it in both directions first "
+        "(the toggle above). A network learns its kernels, so both compute the same family of layers."
+    )
+    window = r"x_{is + ud,\; js + vd}"
+    st.latex(
+        rf"\underbrace{{y_{{ij}} = \sum_{{u,v}} w_{{uv}}\, {window}}}"
+        r"_{\text{cross-correlation (PyTorch)}}"
+        rf"\qquad\underbrace{{y_{{ij}} = \sum_{{u,v}} w_{{k-1-u,\,k-1-v}}\, {window}}}"
+        r"_{\text{convolution}}"
+    )
+
+
+def _size_formula(n: int, k: int, s: int, pads: tuple[int, int], d: int, size: int) -> None:
+    """The output-size formula with the current numbers (the input is square: one formula per axis)."""
+    lo, hi = pads
+    p = rf"{lo}" if lo == hi else rf"\tfrac{{{lo}+{hi}}}{{2}}"
+    st.latex(
+        r"n_\text{out} = \left\lfloor \frac{n + 2p - d(k-1) - 1}{s} \right\rfloor + 1"
+        rf" = \left\lfloor \frac{{{n} + 2\cdot {p} - {d}\cdot({k}-1) - 1}}{{{s}}} \right\rfloor + 1 = {size}"
+    )
+    st.caption(
+        f"n = {n} input pixels per side, k = {k}, s = {s}, p = {p if lo == hi else (lo + hi) / 2} "
+        f"zeros on each side, d = {d}: the output is {size} x {size} = {size * size} window positions."
+    )
+
+
+# --- section 2: many channels, many filters -------------------------------------------------------
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _layer(preset: str, c_out: int, k: int, seed: int, bias: float, stride: int, padding):
+    """The RGB image, the filters and the layer's output maps (C_out, H_out, W_out), as NumPy."""
+    image = conv.colour_image()
+    filters = conv.colour_filters(preset, c_out, k, seed)
+    biases = np.full(c_out, bias)
+    return image, filters, biases, conv.conv2d(image, filters, stride=stride, padding=padding, bias=biases)
+
+
+def _window_at(image, filters, biases, stride, padding, o: int, index: tuple[int, int]) -> conv.Window:
+    """The worked-out window of filter o at output `index` (the loop's row-major order)."""
+    out_cols = conv.geometry(image.shape[1:], filters.shape[2:], stride, padding).out_shape[1]
+    cells = conv.windows(image, filters, stride=stride, padding=padding, bias=biases, o=o)
+    return next(w for n, w in enumerate(cells) if n == index[0] * out_cols + index[1])
+
+
+def _many_channels() -> None:
+    st.markdown(
+        "A colour image has **C_in = 3 channels**. Each filter has one k x k slice per channel: it "
+        "multiplies every channel's patch by its own slice, and adds the **partial sums** of all channels "
+        "and a bias into **one** output value. C_out filters give C_out output maps, stacked as the "
+        "next layer's channels."
+    )
+    cols = st.columns([1.4, 1, 0.8, 0.8, 0.8, 1, 0.8])
+    preset = cols[0].selectbox("Filters", conv.COLOUR_FILTER_PRESETS, key="cm_preset")
+    c_out = int(cols[1].number_input("Filters C_out", 1, 8, 4, key="cm_cout"))
+    k = cols[2].segmented_control("Size k", conv.KERNEL_SIZES, default=3, required=True, key="cm_size")
+    stride = int(cols[3].selectbox("Stride s", [1, 2, 3], key="cm_stride"))
+    padding = _padding(cols[4].selectbox("Padding p", ["0", "1", "same"], key="cm_padding"))
+    bias = float(cols[5].number_input("Bias b (all filters)", -2.0, 2.0, 0.0, 0.1, key="cm_bias"))
+    seed = int(cols[6].number_input("Seed", 0, 9999, 0, key="cm_seed", disabled=preset != "random"))
+    image, filters, biases, output = _layer(preset, c_out, k, seed, bias, stride, padding)
+
+    _, rows, columns = output.shape
+    pick = st.columns(3)
+    o = int(pick[0].number_input("Filter", 1, c_out, 1, key="cm_filter")) - 1
+    i = int(pick[1].slider("Output row", 0, rows - 1, min(rows // 3, rows - 1), key="cm_row"))
+    j = int(pick[2].slider("Output column", 0, columns - 1, min(2 * columns // 3, columns - 1), key="cm_col"))
+    window = _window_at(image, filters, biases, stride, padding, o, (i, j))
+    pads = conv.geometry(image.shape[1:], filters.shape[2:], stride, padding).pads
+    padded = conv.pad_input(image, pads)
+    st.plotly_chart(conv_figures.channels_figure(padded, filters, window, o), config=PLOTLY_CONFIG)
+    partial = window.products.sum(axis=(1, 2))
+    terms = " + ".join(
+        rf"\underbrace{{{p:.3g}}}_{{\text{{{c}}}}}" for p, c in zip(partial, "RGB", strict=True)
+    )
+    st.latex(
+        rf"y_{{{o + 1}}}[{i}, {j}] = \sum_{{c=1}}^{{C_\text{{in}}}}"
+        rf" \langle \text{{patch}}_c, w_{{{o + 1},c}} \rangle"
+        rf" + b_{{{o + 1}}} = {terms} + {biases[o]:.3g} = {window.value:.4g}"
+    )
+    st.plotly_chart(conv_figures.feature_maps_figure(output, (i, j), o), config=PLOTLY_CONFIG)
+    params = conv.parameter_count(k, 3, c_out)
+    st.latex(
+        rf"\text{{parameters}} = k \cdot k \cdot C_\text{{in}} \cdot C_\text{{out}} + C_\text{{out}}"
+        rf" = {k}\cdot{k}\cdot 3\cdot{c_out} + {c_out} = {params}"
+        r"\qquad \text{output shape} = (C_\text{out}, H_\text{out}, W_\text{out})"
+        rf" = ({c_out}, {rows}, {columns})"
+    )
+
+
+# --- section 3: 1D convolution over text ---------------------------------------------------------------
+
+DEFAULT_SENTENCE = "the cat sat on the mat with the hat"
+ENCODINGS = {"one-hot letters": "one-hot", "word embeddings": "embeddings"}
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _text_figure(
+    tokens: tuple[str, ...], encoding: str, ngrams: tuple[tuple[str, ...], ...], same: bool, animate: int
+):
+    """The text figure and each filter's max-over-time result, for n-gram detector filters."""
+    x = conv.one_hot(tokens) if encoding == "one-hot" else conv.embeddings(tokens)
+    labels = (
+        [ch if ch != " " else "␣" for ch in conv.ALPHABET]
+        if encoding == "one-hot"
+        else [f"e{n + 1}" for n in range(conv.EMBEDDING_DIM)]
+    )
+    responses, pooled = [], []
+    for gram in ngrams:
+        w = conv.ngram_filter(gram, encoding)[None]
+        padding = "same" if same else 0
+        y = conv.conv1d(x, w, padding=padding)[0]
+        lo, _ = conv.padding_amounts(padding, len(gram))
+        name = ("'" + "".join(gram) + "'") if encoding == "one-hot" else " ".join(gram)
+        responses.append((f"{name} (k = {len(gram)})", y, (len(gram) - 1) / 2 - lo))
+        best, where = conv.max_over_time(y[None])
+        start = int(where[0]) - lo
+        found = tokens[max(start, 0) : start + len(gram)]
+        pooled.append(
+            (
+                name,
+                len(gram),
+                float(best[0]),
+                int(where[0]),
+                ("" if encoding == "one-hot" else " ").join(found),
+            )
+        )
+    width = len(ngrams[animate])
+    figure = conv_figures.text_figure(tokens, x, labels, responses, animate, width)
+    return figure, pooled
+
+
+def _tokens(text: str, encoding: str) -> conv.Tokens | None:
+    """The sentence as positions, with a message for every change made to it; None if nothing is left."""
+    tokens = conv.letters(text) if encoding == "one-hot" else conv.words(text)
+    if tokens.dropped:
+        shown = " ".join(repr(ch) for ch in tokens.dropped[:20])
+        st.info(f"Characters outside a-z and space were dropped: {shown}.")
+    if tokens.truncated:
+        st.warning(f"The text is long: only its first {conv.MAX_TEXT} positions are used.", icon=WARNING)
+    return tokens
+
+
+def _text() -> None:
+    st.markdown(
+        "Text becomes a matrix: one column per position, one row per **channel** (a letter of the "
+        "alphabet, one-hot; or a coordinate of a word's embedding). A 1D filter of width k covers k "
+        "positions and **all** rows; it slides along the text only. A filter equal to the encoding of an "
+        "n-gram responds most (k) exactly where that n-gram occurs: that is what it *looks for*. "
+        "**Max-over-time pooling** keeps each filter's largest response: whether, not where."
+    )
+    cols = st.columns([2.6, 1.3, 1.6, 1.0, 1.1])
+    text = cols[0].text_input("Sentence", DEFAULT_SENTENCE, key="t_text")
+    encoding = ENCODINGS[cols[1].radio("Encoding", list(ENCODINGS), key="t_encoding")]
+    default_grams = "the, at, cat s" if encoding == "one-hot" else "the cat, on the"
+    grams_text = cols[2].text_input(
+        "Filters: n-grams to detect (comma-separated)", default_grams, key=f"t_grams_{encoding}"
+    )
+    same = cols[3].toggle('"same" padding', key="t_same")
+
+    tokens = _tokens(text, encoding).tokens
+    if not tokens:
+        st.warning(f"No usable text in the sentence: showing “{DEFAULT_SENTENCE}” instead.", icon=WARNING)
+        tokens = _tokens(DEFAULT_SENTENCE, encoding).tokens
+    split = conv.letters if encoding == "one-hot" else conv.words
+    grams = [split(g).tokens for g in grams_text.split(",")]
+    grams = [g for g in grams if 0 < len(g) <= len(tokens)][:6]
+    if not grams:
+        st.warning("No usable n-gram (each must be shorter than the text): using 'the'.", icon=WARNING)
+        grams = [split("the").tokens[: len(tokens)]]
+    names = ["".join(g) if encoding == "one-hot" else " ".join(g) for g in grams]
+    animate = (
+        names.index(cols[4].selectbox("Slide the window of", names, key="t_animate") or names[0])
+        if len(names) > 1
+        else 0
+    )
+    figure, pooled = _text_figure(tuple(tokens), encoding, tuple(grams), same, animate)
+    st.plotly_chart(figure, key="t_chart", config=PLOTLY_CONFIG)
+    left, right = st.columns([1, 1])
+    left.markdown("**Max-over-time pooling**: one number per filter, whatever the text's length.")
+    left.dataframe(
+        pd.DataFrame(pooled, columns=["filter", "width k", "max response", "at position", "window there"]),
+        hide_index=True,
+    )
+    right.markdown(
+        "**The same as a 2D convolution.** Lay the matrix on its side as a one-channel image of "
+        "L x C pixels; a 2D kernel of k x C (as wide as the embedding) fits in only one column position, "
+        "so it can only slide along the text: its output is an L_out x 1 image equal to the 1D output."
+    )
+    right.latex(
+        r"y_t = \sum_{u=0}^{k-1} \sum_{c=1}^{C} w_{c,u}\, x_{c,\,t+u}"
+        r"\;=\;\big(\text{conv2d}(X^\top\!,\ W^\top)\big)_{t,0}"
+    )
+
+
+# --- the page -----------------------------------------------------------------------------------------
+
+
+def render() -> None:
+    compact_page()
+    st.title("Convolutions")
+    one, many, text = st.tabs(["2D: one channel, one filter", "Many channels, many filters", "1D over text"])
+    with one:
+        _one_channel()
+    with many:
+        _many_channels()
+    with text:
+        _text()

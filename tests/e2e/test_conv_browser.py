@@ -1,0 +1,54 @@
+"""The convolutions page in a real browser: it loads cleanly, and moving the step-by-step scrubber
+moves the highlighted window and output cell (read from the Plotly graph div)."""
+
+from __future__ import annotations
+
+from tests.e2e.test_lab_browser import LOAD_TIMEOUT_MS, open_page
+
+# The step-by-step chart is the first Plotly graph on the page. Its moving traces (see
+# optviz.conv_figures.step_figure) are the frames' `traces`; the sixth outlines the output cell.
+JS_STATE = """gd => {
+    const frame = gd._transitionData._frames[0];
+    const cell = gd._fullData[frame.traces[5]];
+    const sum = gd._fullData[frame.traces[4]];
+    return {active: gd.layout.sliders[0].active, cellX: Array.from(cell.x), cellY: Array.from(cell.y),
+            sum: sum.text[0], frames: gd._transitionData._frames.length};
+}"""
+
+
+def test_scrubbing_moves_the_highlighted_output_cell(page, app_url, browser_log, screenshot):
+    open_page(page, app_url, "/conv")
+    chart = page.locator(".js-plotly-plot").first
+    page.wait_for_function(
+        """() => { const gd = document.querySelector('.js-plotly-plot');
+                   return gd && gd._transitionData && gd._transitionData._frames.length > 0; }""",
+        timeout=LOAD_TIMEOUT_MS,
+    )
+    before = chart.evaluate(JS_STATE)
+    assert before["frames"] == 676 and before["active"] == 0
+    assert min(before["cellX"]) == -0.5 and min(before["cellY"]) == -0.5  # output cell (0, 0)
+
+    # Jump the way the slider does when dragged: animate to a frame by name (row 10, column 13).
+    chart.evaluate(
+        """gd => Plotly.animate(gd, ['273'], {mode: 'immediate', frame: {duration: 0, redraw: false},
+                                              transition: {duration: 0}})"""
+    )
+    page.wait_for_timeout(300)
+    after = chart.evaluate(JS_STATE)
+    assert min(after["cellX"]) == 13 - 0.5 and min(after["cellY"]) == 10 - 0.5
+    assert after["sum"] != before["sum"]  # the digit's stroke, not the empty corner
+
+    assert after["active"] == 273  # the scrubber follows
+    screenshot(page)
+    assert page.get_by_test_id("stException").count() == 0
+    browser_log.assert_clean()
+
+
+def test_every_section_shows_without_errors(page, app_url, browser_log, screenshot):
+    open_page(page, app_url, "/conv")
+    for name in ("Many channels, many filters", "1D over text"):
+        page.get_by_role("tab", name=name).click()
+        page.wait_for_timeout(800)
+        screenshot(page, name.split()[0].lower())
+    assert page.get_by_test_id("stException").count() == 0
+    browser_log.assert_clean()
