@@ -110,9 +110,9 @@ XY, DIVERGED, STATE = slice(0, 2), 2, slice(3, None)
 LOSS, GRAD, OUTPUT_STATE = 3, slice(4, 6), 6
 
 
-def _row_step(surface: Surface, names, kind, row, hyperparams_row, xi, t, lr_scale, active):
+def _row_step(surface: Surface, names, kind, row, hyperparams_row, xi, t, lr_scale, moving):
     """One step of one row (a run of optimizer names[kind]): noisy gradient, update scaled by the
-    learning-rate schedule's factor, divergence check. Steps t >= active (padding) leave it as it is."""
+    learning-rate schedule's factor, divergence check. A padding step (moving False) leaves it as it is."""
     xy, diverged_at, flat_state = row[XY], row[DIVERGED], row[STATE]
     noise = hyperparams_row[HYPERPARAMETER_NAMES.index("noise")]
     grad = jax.grad(surface.fn)(xy) + noise * xi
@@ -129,7 +129,7 @@ def _row_step(surface: Surface, names, kind, row, hyperparams_row, xi, t, lr_sca
         & (new_xy[1] >= low[1])
         & (new_xy[1] <= high[1])
     )
-    alive = (diverged_at == NOT_DIVERGED) & (t < active)
+    alive = (diverged_at == NOT_DIVERGED) & moving
     diverged_at = jnp.where(alive & ~ok, t + 1.0, diverged_at)[None]
     moved = jnp.concatenate([new_xy, diverged_at, new_state])
     frozen = jnp.concatenate([xy, diverged_at, flat_state])
@@ -165,16 +165,19 @@ def _scan_groups(surface: Surface, groups: Sequence[_Group], steps, history, xi,
     ]
 
     def advance(rows, inputs):
-        t, xi_t = inputs
-        lr_scale = multiplier(schedule, t + 1)  # step t + 1 is about to be taken
+        t, xi_t, lr_scale, moving = inputs
         rows = tuple(
-            step(group.kinds, r, group.hyperparams, xi_t, t, lr_scale, active)
+            step(group.kinds, r, group.hyperparams, xi_t, t, lr_scale, moving)
             for step, group, r in zip(steppers, groups, rows, strict=True)
         )
         return rows, (rows if history else None)
 
     initial = tuple(initial_rows(group) for group in groups)
-    finals, records = jax.lax.scan(advance, initial, (jnp.arange(steps), xi[:steps]))
+    # Per-step scalars computed up front, in one vectorized pass: scalar work inside the loop body
+    # costs a kernel launch per step (see the module docstring).
+    t = jnp.arange(steps)
+    lr_scales = multiplier(schedule, t + 1)  # step t + 1 is the one taken at loop index t
+    finals, records = jax.lax.scan(advance, initial, (t, xi[:steps], lr_scales, t < active))
     if not history:
         return finals
     # Prepend the start and put the run axis first: (T, rows, width) -> (rows, T + 1, width).

@@ -1,0 +1,67 @@
+"""Analysis benchmark: learning-rate sweeps and basin maps, vectorized against runs one at a time.
+
+Run from the repository root:  python -m bench.analysis
+Budgets (issue 8), warm, on 2 cores: a 60-value lr sweep x 6 optimizers x 500 steps <= 0.2 s; a
+200 x 200 basin map x 500 steps for one optimizer <= 1 s; a custom formula compiles and draws
+(parse, grid, first race, race figure) in <= 2 s. The baseline is the same runs made one at a time
+through `optviz.simulate`, measured in the same process (a sample of them, scaled up).
+"""
+
+import statistics
+import time
+
+import numpy as np
+
+import optviz
+from optviz import analysis
+
+SIX = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
+LRS = analysis.log_spaced(1e-5, 10.0, 60)
+START, STEPS = (-1.5, 2.0), 500
+
+
+def median_s(fn, repeat=7):
+    fn()  # compile
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def one_at_a_time_s(runs, count):
+    """Seconds for `count` runs made one by one, from a timed sample of `runs` (callables)."""
+    runs[0]()  # compile
+    t0 = time.perf_counter()
+    for run in runs:
+        run()
+    return (time.perf_counter() - t0) / len(runs) * count
+
+
+def main():
+    sweep = median_s(lambda: analysis.lr_sweep("rosenbrock", SIX, START, STEPS, lrs=LRS))
+    sample = [
+        lambda name=name, lr=lr: optviz.simulate("rosenbrock", name, start=START, steps=STEPS, lr=lr)
+        for name in SIX
+        for lr in LRS[::6]
+    ]
+    sweep_loop = one_at_a_time_s(sample, len(SIX) * len(LRS))
+    print(
+        f"lr sweep, 60 lrs x 6 optimizers x {STEPS} steps: {sweep * 1e3:.0f} ms warm (budget 200 ms, "
+        f"{sweep / 0.2:.2f} of it); one run at a time: {sweep_loop * 1e3:.0f} ms -> {sweep_loop / sweep:.0f}x"
+    )
+
+    basin = median_s(lambda: analysis.basins("himmelblau", "adam", STEPS, resolution=200), repeat=5)
+    rng = np.random.default_rng(0)
+    starts = rng.uniform(-5, 5, size=(40, 2))
+    sample = [lambda s=s: optviz.simulate("himmelblau", "adam", start=tuple(s), steps=STEPS) for s in starts]
+    basin_loop = one_at_a_time_s(sample, 200 * 200)
+    print(
+        f"basin map, 200 x 200 starts x {STEPS} steps, Adam: {basin * 1e3:.0f} ms warm (budget 1000 ms, "
+        f"{basin:.2f} of it); one run at a time: {basin_loop:.0f} s -> {basin_loop / basin:.0f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()
