@@ -32,7 +32,8 @@ def median_s(fn, repeat=7):
 
 def one_at_a_time_s(runs, count):
     """Seconds for `count` runs made one by one, from a timed sample of `runs` (callables)."""
-    runs[0]()  # compile
+    for run in runs:  # compile (one program per optimizer) and warm up
+        run()
     t0 = time.perf_counter()
     for run in runs:
         run()
