@@ -1,8 +1,8 @@
-"""Your own f(x, y): a safe formula parser that turns a student's text into a `Surface`.
+r"""Your own f(x, y): a safe formula parser that turns a student's text into a `Surface`.
 
     >>> s = from_formula("sin(x)*cos(y) + 0.1*(x^2 + y^2)")
-    >>> s.formula
-    'f(x, y) = \\sin(x)\\,\\cos(y) + 0.1\\,(x^{2} + y^{2})'
+    >>> print(s.formula)
+    f(x, y) = \sin(x)\,\cos(y) + 0.1\,(x^{2} + y^{2})
 
 The text is parsed with Python's `ast` (mode "eval") and checked against a whitelist; nothing is ever
 passed to eval, exec or compile-to-code. The grammar:
@@ -15,14 +15,17 @@ passed to eval, exec or compile-to-code. The grammar:
 
 Anything else (other names, attributes, indexing, strings, comparisons, lambdas, ...) is rejected
 with a `ValueError` whose message is meant for the student: it names the problem and where it is.
-Formulas are at most 200 characters and 100 nodes deep 20 levels; an exponent that is a constant must
-be at most 64 in size (it is evaluated in floats by a whitelisted evaluator, so `9**9**9` is refused
-at once instead of computing a big integer).
+Formulas are at most 200 characters, 100 nodes and 20 levels of nesting (a long sum or product is
+not nesting). An exponent that is a constant must be at most 64 in size: it is evaluated in floats
+by a whitelisted evaluator, so `9**9**9` is refused at once instead of computing a big integer.
 
 The surface's metadata is found numerically on an 81 x 81 grid over the window: f must be finite
-and not constant there; the grid's interior local minima (and saddle-like points) are refined with
-Newton's method and kept if the gradient vanishes, they stay in the window and the Hessian is
-positive definite (indefinite for saddle points).
+and not constant there; the grid's interior local minima and saddle-like points are refined with
+Newton's method (one compiled function per surface) and kept if they stay in the window and the
+gradient vanishes there. The Hessian then tells a minimum (positive definite) from a saddle point
+(indefinite); where it is degenerate (abs(x) at 0, the monkey saddle), the values on a small ring
+decide. The lowest minima are "global": the lowest found in the window, not a proof. A surface may
+have no minimum at all (`-x**2`): nothing is invented.
 
 The surface's name, `f:<text without spaces>|x0,x1,y0,y1`, says everything needed to rebuild it:
 `surfaces.get_surface(name)` routes such names here, and the same formula and window give the same
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import ast
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
@@ -155,7 +159,9 @@ def _parse(text: str) -> ast.expr:
     body = source.parsed.lstrip()
     shift = len(source.parsed) - len(body)  # leading spaces, which eval-mode parsing refuses
     try:
-        tree = ast.parse(body, mode="eval").body
+        with warnings.catch_warnings():  # e.g. "invalid decimal literal" for 1if: the error says it all
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(body, mode="eval").body
     except SyntaxError as error:
         raise ValueError(_syntax_message(source, error, shift)) from None
     except (ValueError, RecursionError, MemoryError):
@@ -226,7 +232,9 @@ def _check(node: ast.AST, depth: int, count: list[int]) -> None:
                 {ast.RShift: ">>", ast.BitAnd: "&", ast.BitXor: "^", ast.BitOr: "|"}.get(type(node.op), "?"),
             )
             raise _Rejected(f"'{symbol}'{AT} is not allowed: {_ALLOWED}", node.left.end_col_offset)
-        _check(node.left, depth + 1, count)
+        # A chain like a + b - c + ... is long, not deep: its left spine does not count as nesting.
+        chained = isinstance(node.left, ast.BinOp) and _kind(node.left.op) == _kind(node.op)
+        _check(node.left, depth if chained else depth + 1, count)
         _check(node.right, depth + 1, count)
         if isinstance(node.op, ast.Pow) and _is_constant(node.right):
             _exponent(node.right)  # raises if too large
@@ -238,6 +246,10 @@ def _check(node: ast.AST, depth: int, count: list[int]) -> None:
             raise _Rejected(f"'.{node.attr}'{AT} is not allowed (no attribute access): {_ALLOWED}", offset)
         reason = _NOT_ALLOWED.get(type(node), f"'{type(node).__name__}'{AT} is not allowed")
         raise _Rejected(f"{reason}: {_ALLOWED}", offset)
+
+
+def _kind(op: ast.operator) -> int:
+    return 0 if isinstance(op, ast.Add | ast.Sub) else 1 if isinstance(op, ast.Mult | ast.Div) else 2
 
 
 def _check_call(node: ast.Call, depth: int, count: list[int]) -> None:
