@@ -1,0 +1,750 @@
+r"""Your own f(x, y): a safe formula parser that turns a student's text into a `Surface`.
+
+    >>> s = from_formula("sin(x)*cos(y) + 0.1*(x^2 + y^2)")
+    >>> print(s.formula)
+    f(x, y) = \sin(x)\,\cos(y) + 0.1\,(x^{2} + y^{2})
+
+The text is parsed with Python's `ast` (mode "eval") and checked against a whitelist; nothing is ever
+passed to eval, exec or compile-to-code. The grammar:
+
+- numbers (`2`, `0.5`, `2.5e-1`), the variables `x` and `y`, the constants `pi` and `e`;
+- `+ - * /`, powers with `**` or `^` (`^` is rewritten to `**` before parsing, so it means power,
+  never Python's xor), unary `-` and `+`, parentheses;
+- one-argument functions: sin, cos, tan, exp, log (natural), sqrt, abs, tanh, sinh, cosh, arctan
+  (alias atan); and min(a, b), max(a, b).
+
+Anything else (other names, attributes, indexing, strings, comparisons, lambdas, ...) is rejected
+with a `ValueError` whose message is meant for the student: it names the problem and where it is.
+Formulas are at most 200 characters, 100 nodes and 20 levels of nesting (a long sum or product is
+not nesting). An exponent that is a constant must be at most 64 in size: it is evaluated in floats
+by a whitelisted evaluator, so `9**9**9` is refused at once instead of computing a big integer.
+
+The surface's metadata is found numerically on an 81 x 81 grid over the window: f must be finite
+and not constant there; the grid's interior local minima and saddle-like points are refined with
+Newton's method (one compiled function per surface) and kept if they stay in the window and the
+gradient vanishes there. The Hessian then tells a minimum (positive definite) from a saddle point
+(indefinite); where it is degenerate (abs(x) at 0, the monkey saddle), the values on a small ring
+decide. The lowest minima are "global": the lowest found in the window, not a proof. A surface may
+have no minimum at all (`-x**2`): nothing is invented.
+
+The surface's name, `f:<text without spaces>|x0,x1,y0,y1`, says everything needed to rebuild it:
+`surfaces.get_surface(name)` routes such names here, and the same formula and window give the same
+(cached) `Surface` object, so the engine's compiled functions, keyed by that name, are reused.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from surfaces.surface import Bounds, Minimum, Point, Surface
+
+PREFIX = "f:"
+DEFAULT_BOUNDS: Bounds = ((-3.0, 3.0), (-3.0, 3.0))
+MAX_LENGTH = 200  # characters
+MAX_NODES = 100  # numbers, names, operations and calls
+MAX_DEPTH = 20  # nesting of operations
+MAX_EXPONENT = 64  # largest |constant exponent|
+MAX_WIDTH = 1000.0  # widest window side
+MIN_WIDTH = 1e-3  # narrowest window side
+MAX_COORDINATE = 1e4  # window edges lie within +-MAX_COORDINATE
+GRID = 81  # grid points per side for the numerical checks and the search for minima
+MAX_CANDIDATES = 32  # grid points refined with Newton's method, for minima and for saddles each
+NEWTON_STEPS = 40
+
+# name -> (JAX function, LaTeX command, float function for constant exponents)
+FUNCTIONS: dict[str, tuple[Callable, str, Callable]] = {
+    "sin": (jnp.sin, r"\sin", math.sin),
+    "cos": (jnp.cos, r"\cos", math.cos),
+    "tan": (jnp.tan, r"\tan", math.tan),
+    "exp": (jnp.exp, r"\exp", math.exp),
+    "log": (jnp.log, r"\log", math.log),
+    "sqrt": (jnp.sqrt, r"\sqrt", math.sqrt),
+    "abs": (jnp.abs, "abs", abs),
+    "tanh": (jnp.tanh, r"\tanh", math.tanh),
+    "sinh": (jnp.sinh, r"\sinh", math.sinh),
+    "cosh": (jnp.cosh, r"\cosh", math.cosh),
+    "arctan": (jnp.arctan, r"\arctan", math.atan),
+    "atan": (jnp.arctan, r"\arctan", math.atan),
+}
+BINARY_FUNCTIONS: dict[str, tuple[Callable, str, Callable]] = {
+    "min": (jnp.minimum, r"\min", min),
+    "max": (jnp.maximum, r"\max", max),
+}
+CONSTANTS = {"pi": math.pi, "e": math.e}
+VARIABLES = ("x", "y")
+OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+
+_ALLOWED = (
+    "use x, y, numbers, pi, e, + - * / ** (or ^) and the functions "
+    + ", ".join(name for name in FUNCTIONS if name != "atan")
+    + ", min, max"
+)
+AT = "{at}"  # stands for " at column N" in a message until the column is known
+# What a student most likely meant, for constructs outside the grammar.
+_NOT_ALLOWED = {
+    ast.Subscript: f"indexing with [...]{AT} is not allowed",
+    ast.Lambda: f"'lambda'{AT} is not allowed",
+    ast.ListComp: f"a comprehension{AT} is not allowed",
+    ast.SetComp: f"a comprehension{AT} is not allowed",
+    ast.DictComp: f"a comprehension{AT} is not allowed",
+    ast.GeneratorExp: f"a comprehension{AT} is not allowed",
+    ast.List: f"a list{AT} is not allowed",
+    ast.Tuple: f"a tuple (a, b){AT} is not allowed",
+    ast.Set: f"a set{AT} is not allowed",
+    ast.Dict: f"a dict{AT} is not allowed",
+    ast.Compare: f"a comparison (<, >, ==, ...){AT} is not allowed",
+    ast.BoolOp: f"'and' / 'or'{AT} is not allowed",
+    ast.IfExp: f"'... if ... else ...'{AT} is not allowed",
+    ast.NamedExpr: f"':='{AT} is not allowed",
+    ast.JoinedStr: f"an f-string{AT} is not allowed",
+    ast.Starred: f"'*' unpacking{AT} is not allowed",
+}
+
+
+class _Rejected(Exception):
+    """A problem at a position of the text that was parsed (0-based), reported in the user's columns."""
+
+    def __init__(self, message: str, offset: int | None = None):
+        super().__init__(message)
+        self.message, self.offset = message, offset
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing and validation
+
+
+class _Source:
+    """The user's text, the text handed to `ast` (`^` -> `**`) and the map between their columns."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.parsed = text.replace("^", "**")
+        # origin[i] = index in `text` of the character parsed[i] came from; one past the end at the end.
+        self.origin = [i for i, c in enumerate(text) for _ in range(2 if c == "^" else 1)] + [len(text)]
+
+    def column(self, offset: int) -> int:
+        """The 1-based column in the user's text of 0-based position `offset` in the parsed text."""
+        return self.origin[min(max(offset, 0), len(self.parsed))] + 1
+
+    def snippet(self, start: int, end: int) -> str:
+        """The user's text behind parsed[start:end]."""
+        a = self.origin[min(max(start, 0), len(self.parsed))]
+        b = self.origin[min(max(end, start + 1), len(self.parsed))]
+        return self.text[a:b] if b > a else self.text[a : a + 1]
+
+
+def _parse(text: str) -> ast.expr:
+    """The validated expression tree of `text`, or a ValueError with the student's message."""
+    if not isinstance(text, str):
+        raise ValueError("the formula must be text, e.g. 'x**2 + y**2'")
+    if len(text) > MAX_LENGTH:  # before anything else: a huge input costs nothing
+        raise ValueError(f"the formula is too long ({len(text)} characters; at most {MAX_LENGTH})")
+    for i, c in enumerate(text):
+        if not " " <= c <= "~":
+            hint = " (write pi for π)" if c == "π" else " (use plain ASCII characters)"
+            raise ValueError(f"unexpected character {c!r} at column {i + 1}{hint}")
+    if not text.strip():
+        raise ValueError("the formula is empty: type an expression in x and y, e.g. x**2 + y**2")
+    if "|" in text:
+        raise ValueError(f"'|' at column {text.index('|') + 1} is not allowed: write abs(x) for |x|")
+    source = _Source(text)
+    body = source.parsed.lstrip()
+    shift = len(source.parsed) - len(body)  # leading spaces, which eval-mode parsing refuses
+    try:
+        with warnings.catch_warnings():  # e.g. "invalid decimal literal" for 1if: the error says it all
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(body, mode="eval").body
+    except SyntaxError as error:
+        raise ValueError(_syntax_message(source, error, shift)) from None
+    except (ValueError, RecursionError, MemoryError):
+        raise ValueError("the formula could not be read: check its brackets and operators") from None
+    try:
+        _check(tree, depth=1, count=[0])
+    except _Rejected as problem:
+        where = ""
+        if problem.offset is not None:
+            offset = problem.offset + shift
+            while offset < len(source.parsed) - 1 and source.parsed[offset] in " ()":
+                offset += 1  # an operator's position is given as the end of its left operand
+            where = f" at column {source.column(offset)}"
+        raise ValueError(problem.message.replace(AT, where)) from None
+    return tree
+
+
+def _syntax_message(source: _Source, error: SyntaxError, shift: int) -> str:
+    end_of_text = len(source.parsed) - shift
+    offset = (error.offset or 0) - 1  # 0-based in the parsed body; -1 when Python gives no position
+    if error.lineno not in (None, 1) or offset < 0 or offset >= end_of_text:
+        tail = source.text.rstrip()[-10:]
+        return f"the formula ends too early: something is missing after '{tail}'"
+    start = offset + shift
+    end = (error.end_offset or 0) - 1 + shift
+    end = end if error.end_lineno in (None, 1) and end > start else start + 1
+    what = source.snippet(start, end)
+    column = source.column(start)
+    if "never closed" in (error.msg or ""):
+        return f"'{what}' at column {column} is never closed: add a ')'"
+    return f"unexpected '{what}' at column {column}"
+
+
+def _check(node: ast.AST, depth: int, count: list[int]) -> None:
+    """Walk the tree and raise _Rejected at the first node outside the grammar."""
+    offset = getattr(node, "col_offset", None)
+    count[0] += 1
+    if count[0] > MAX_NODES:
+        raise _Rejected(f"the formula is too long (more than {MAX_NODES} numbers, names and operations)")
+    if depth > MAX_DEPTH:
+        raise _Rejected(f"the formula is nested too deeply{AT} (more than {MAX_DEPTH} levels)", offset)
+    if isinstance(node, ast.Constant):
+        value = node.value
+        if isinstance(value, bool) or value is None or value is Ellipsis:
+            raise _Rejected(f"'{value}'{AT} is not allowed: {_ALLOWED}", offset)
+        if isinstance(value, complex):
+            raise _Rejected(f"complex numbers (like 1j){AT} are not allowed", offset)
+        if isinstance(value, str | bytes):
+            raise _Rejected(f"text in quotes{AT} is not allowed: write the formula itself", offset)
+        if not isinstance(value, int | float):
+            raise _Rejected(f"'{value!r}'{AT} is not allowed: {_ALLOWED}", offset)
+        if not math.isfinite(_to_float(value)):
+            raise _Rejected(f"the number{AT} is too large (at most 1e308)", offset)
+    elif isinstance(node, ast.Name):
+        if node.id not in VARIABLES and node.id not in CONSTANTS:
+            if node.id in FUNCTIONS or node.id in BINARY_FUNCTIONS:
+                raise _Rejected(f"'{node.id}'{AT} is a function: call it, e.g. {node.id}(x)", offset)
+            raise _Rejected(f"'{node.id}'{AT} is not allowed: {_ALLOWED}", offset)
+    elif isinstance(node, ast.UnaryOp):
+        if not isinstance(node.op, ast.USub | ast.UAdd):
+            symbol = "not" if isinstance(node.op, ast.Not) else "~"
+            raise _Rejected(f"'{symbol}'{AT} is not allowed: {_ALLOWED}", offset)
+        _check(node.operand, depth + 1, count)
+    elif isinstance(node, ast.BinOp):
+        if type(node.op) not in OPERATORS:
+            symbol = {ast.Mod: "%", ast.FloorDiv: "//", ast.MatMult: "@", ast.LShift: "<<"}.get(
+                type(node.op),
+                {ast.RShift: ">>", ast.BitAnd: "&", ast.BitXor: "^", ast.BitOr: "|"}.get(type(node.op), "?"),
+            )
+            raise _Rejected(f"'{symbol}'{AT} is not allowed: {_ALLOWED}", node.left.end_col_offset)
+        # A chain like a + b - c + ... is long, not deep: its left spine does not count as nesting.
+        chained = isinstance(node.left, ast.BinOp) and _kind(node.left.op) == _kind(node.op)
+        _check(node.left, depth if chained else depth + 1, count)
+        _check(node.right, depth + 1, count)
+        if isinstance(node.op, ast.Pow) and _is_constant(node.right):
+            _exponent(node.right)  # raises if too large
+    elif isinstance(node, ast.Call):
+        _check_call(node, depth, count)
+    else:
+        if isinstance(node, ast.Attribute):  # point at the dot
+            offset = (node.end_col_offset or 0) - len(node.attr) - 1
+            raise _Rejected(f"'.{node.attr}'{AT} is not allowed (no attribute access): {_ALLOWED}", offset)
+        reason = _NOT_ALLOWED.get(type(node), f"'{type(node).__name__}'{AT} is not allowed")
+        raise _Rejected(f"{reason}: {_ALLOWED}", offset)
+
+
+def _kind(op: ast.operator) -> int:
+    return 0 if isinstance(op, ast.Add | ast.Sub) else 1 if isinstance(op, ast.Mult | ast.Div) else 2
+
+
+def _check_call(node: ast.Call, depth: int, count: list[int]) -> None:
+    offset = node.col_offset
+    if not isinstance(node.func, ast.Name):
+        if isinstance(node.func, ast.Attribute):
+            attribute = f"'.{node.func.attr}'{AT} is not allowed (no attribute access)"
+            raise _Rejected(f"{attribute}: {_ALLOWED}", node.func.end_col_offset - len(node.func.attr) - 1)
+        raise _Rejected(f"only named functions can be called{AT}: {_ALLOWED}", offset)
+    name = node.func.id
+    arity = 1 if name in FUNCTIONS else 2 if name in BINARY_FUNCTIONS else 0
+    if not arity:
+        raise _Rejected(f"'{name}'{AT} is not a known function: {_ALLOWED}", offset)
+    example = f"{name}(x)" if arity == 1 else f"{name}(x, y)"
+    if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+        raise _Rejected(f"{name}{AT} takes plain arguments, without names or '*': write {example}", offset)
+    if len(node.args) != arity:
+        wanted = "one argument" if arity == 1 else "two arguments"
+        raise _Rejected(f"{name}{AT} takes exactly {wanted} (got {len(node.args)}): write {example}", offset)
+    for arg in node.args:
+        _check(arg, depth + 1, count)
+
+
+def _to_float(value: int | float) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+
+
+def _is_constant(node: ast.AST) -> bool:
+    """Whether a validated subtree is free of x and y."""
+    return not any(isinstance(n, ast.Name) and n.id in VARIABLES for n in ast.walk(node))
+
+
+def _constant_value(node: ast.AST) -> float:
+    """The float value of a validated, constant subtree; inf on overflow, nan where undefined.
+
+    Only floats are ever computed (math.pow raises OverflowError instead of building a big number).
+    """
+    try:
+        if isinstance(node, ast.Constant):
+            return _to_float(node.value)
+        if isinstance(node, ast.Name):
+            return CONSTANTS[node.id]
+        if isinstance(node, ast.UnaryOp):
+            value = _constant_value(node.operand)
+            return -value if isinstance(node.op, ast.USub) else value
+        if isinstance(node, ast.BinOp):
+            a, b = _constant_value(node.left), _constant_value(node.right)
+            if isinstance(node.op, ast.Add):
+                return a + b
+            if isinstance(node.op, ast.Sub):
+                return a - b
+            if isinstance(node.op, ast.Mult):
+                return a * b
+            if isinstance(node.op, ast.Div):
+                return a / b
+            return math.pow(a, b)
+        if isinstance(node, ast.Call):
+            table = FUNCTIONS if node.func.id in FUNCTIONS else BINARY_FUNCTIONS
+            return float(table[node.func.id][2](*(_constant_value(arg) for arg in node.args)))
+    except OverflowError:
+        return math.inf
+    except (ValueError, ZeroDivisionError):
+        return math.nan
+    raise AssertionError(f"unvalidated node {type(node).__name__}")  # pragma: no cover
+
+
+def _exponent(node: ast.AST) -> float:
+    """The value of a constant exponent; _Rejected if it is not a number of size at most MAX_EXPONENT."""
+    value = _constant_value(node)
+    if math.isnan(value):
+        raise _Rejected(f"the exponent{AT} is not a number (e.g. log of a negative number)", node.col_offset)
+    if abs(value) > MAX_EXPONENT:
+        shown = f"{value:.0f}" if abs(value) < 1e15 and value == int(value) else f"{value:.3g}"
+        raise _Rejected(f"exponent {shown}{AT} is too large (at most {MAX_EXPONENT})", node.col_offset)
+    return value
+
+
+def normalize(text: str) -> str:
+    """The canonical spelling of a valid formula: the text without spaces (it parses to the same tree).
+
+    Raises ValueError, with the student's message, for an invalid formula.
+    """
+    tree = _parse(text)
+    canonical = text.replace(" ", "")
+    # Removing spaces cannot join two tokens of a valid formula (that would need two adjacent
+    # names or numbers); check anyway, and keep the spaces if it ever did.
+    if ast.dump(ast.parse(canonical.replace("^", "**"), mode="eval").body) != ast.dump(tree):
+        return text.strip()  # pragma: no cover
+    return canonical
+
+
+# ---------------------------------------------------------------------------------------------
+# Compiling the tree to a JAX function
+
+
+def _compile(node: ast.AST) -> Callable:
+    """A function (x, y) -> value built from closures over jnp operations, one per node."""
+    if isinstance(node, ast.Constant):
+        value = float(node.value)
+        return lambda x, y: value
+    if isinstance(node, ast.Name):
+        if node.id == "x":
+            return lambda x, y: x
+        if node.id == "y":
+            return lambda x, y: y
+        value = CONSTANTS[node.id]
+        return lambda x, y: value
+    if isinstance(node, ast.UnaryOp):
+        operand = _compile(node.operand)
+        if isinstance(node.op, ast.USub):
+            return lambda x, y: -operand(x, y)
+        return operand
+    if isinstance(node, ast.BinOp):
+        left = _compile(node.left)
+        if isinstance(node.op, ast.Pow) and _is_constant(node.right):
+            power = _exponent(node.right)
+            if power == int(power):  # an integer power is exact, also for a negative base
+                n = int(power)
+                return lambda x, y: jnp.power(left(x, y), n)
+            return lambda x, y: jnp.power(left(x, y), power)
+        right = _compile(node.right)
+        op = {
+            ast.Add: jnp.add,
+            ast.Sub: jnp.subtract,
+            ast.Mult: jnp.multiply,
+            ast.Div: jnp.divide,
+            ast.Pow: jnp.power,
+        }[type(node.op)]
+        return lambda x, y: op(left(x, y), right(x, y))
+    if isinstance(node, ast.Call):
+        name = node.func.id
+        args = [_compile(arg) for arg in node.args]
+        if name in FUNCTIONS:
+            f, (a,) = FUNCTIONS[name][0], args
+            return lambda x, y: f(a(x, y))
+        g, (a, b) = BINARY_FUNCTIONS[name][0], args
+        return lambda x, y: g(a(x, y), b(x, y))
+    raise AssertionError(f"unvalidated node {type(node).__name__}")  # pragma: no cover
+
+
+def _surface_function(tree: ast.AST) -> Callable[[jax.Array], jax.Array]:
+    body = _compile(tree)
+
+    def fn(points):
+        points = jnp.asarray(points)
+        x, y = points[..., 0], points[..., 1]
+        # A formula in x alone still returns one value per point.
+        return jnp.broadcast_to(jnp.asarray(body(x, y), dtype=x.dtype), x.shape)
+
+    return fn
+
+
+# ---------------------------------------------------------------------------------------------
+# LaTeX
+
+_ATOM, _POW, _UNARY, _PRODUCT, _SUM = 5, 4, 3, 2, 1  # precedence: how tightly a piece binds
+
+
+def to_latex(tree: ast.AST) -> str:
+    """`f(x, y) = ...` for a validated tree, with the fewest parentheses that keep its meaning."""
+    return "f(x, y) = " + _latex(tree)[0]
+
+
+def _number(value: int | float) -> tuple[str, int]:
+    if isinstance(value, int):
+        return str(value), _ATOM
+    text = repr(float(value))
+    if text.endswith(".0"):
+        text = text[:-2]
+    if "e" not in text:
+        return text, _ATOM
+    mantissa, exponent = text.split("e")
+    power = f"10^{{{int(exponent)}}}"
+    return (power, _POW) if mantissa == "1" else (rf"{mantissa} \times {power}", _PRODUCT)
+
+
+def _group(latex: str) -> str:
+    return rf"\left({latex}\right)" if r"\frac" in latex else f"({latex})"
+
+
+def _latex(node: ast.AST) -> tuple[str, int]:
+    """(LaTeX, precedence) of a validated node."""
+    if isinstance(node, ast.Constant):
+        return _number(node.value)
+    if isinstance(node, ast.Name):
+        return (r"\pi" if node.id == "pi" else node.id), _ATOM
+    if isinstance(node, ast.UnaryOp):
+        operand, p = _latex(node.operand)
+        sign = "-" if isinstance(node.op, ast.USub) else "+"
+        return sign + (_group(operand) if p < _UNARY else operand), _UNARY
+    if isinstance(node, ast.Call):
+        name = node.func.id
+        args = [_latex(arg)[0] for arg in node.args]
+        if name == "sqrt":
+            return rf"\sqrt{{{args[0]}}}", _ATOM
+        if name == "abs":
+            return (rf"\left|{args[0]}\right|" if r"\frac" in args[0] else f"|{args[0]}|"), _ATOM
+        command = (FUNCTIONS.get(name) or BINARY_FUNCTIONS[name])[1]
+        return command + _group(", ".join(args)), _ATOM
+    assert isinstance(node, ast.BinOp)
+    (left, lp), (right, rp) = _latex(node.left), _latex(node.right)
+    right_is_signed = isinstance(node.right, ast.UnaryOp)
+    if isinstance(node.op, ast.Div):
+        return rf"\frac{{{left}}}{{{right}}}", _POW  # binds like a power: bracketed only as a base
+    if isinstance(node.op, ast.Pow):
+        base = _group(left) if lp <= _POW else left
+        return f"{base}^{{{right}}}", _POW
+    if isinstance(node.op, ast.Mult):
+        left = _group(left) if lp < _PRODUCT else left
+        right = _group(right) if rp < _PRODUCT or right_is_signed else right
+        joiner = r" \cdot " if right[0].isdigit() else r"\,"
+        return left + joiner + right, _PRODUCT
+    sign = "+" if isinstance(node.op, ast.Add) else "-"
+    needs_group = right_is_signed or (sign == "-" and rp <= _SUM)
+    return f"{left} {sign} {_group(right) if needs_group else right}", _SUM
+
+
+# ---------------------------------------------------------------------------------------------
+# Bounds and names
+
+
+def check_bounds(bounds) -> Bounds:
+    """Two (low, high) pairs of finite floats, low < high, each side between MIN_WIDTH and MAX_WIDTH wide."""
+    try:
+        (x0, x1), (y0, y1) = bounds
+        pairs = ((float(x0), float(x1)), (float(y0), float(y1)))
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(
+            "the window must be two (low, high) pairs of numbers, e.g. ((-3, 3), (-3, 3))"
+        ) from None
+    for axis, (low, high) in zip("xy", pairs, strict=True):
+        if not (math.isfinite(low) and math.isfinite(high)):
+            raise ValueError(f"the {axis} range must be finite numbers (got {low}, {high})")
+        if not low < high:
+            raise ValueError(f"the {axis} range must go from low to high (got {low:g} to {high:g})")
+        if max(abs(low), abs(high)) > MAX_COORDINATE:
+            raise ValueError(f"the {axis} range must lie within ±{MAX_COORDINATE:g} (got {low:g}, {high:g})")
+        if not MIN_WIDTH <= high - low <= MAX_WIDTH:
+            raise ValueError(
+                f"the {axis} range must be between {MIN_WIDTH:g} and {MAX_WIDTH:g} wide (got {high - low:g})"
+            )
+    return pairs
+
+
+def formula_name(text: str, bounds=DEFAULT_BOUNDS) -> str:
+    """The surface name for `text` on `bounds`: `f:<text without spaces>|x0,x1,y0,y1`."""
+    (x0, x1), (y0, y1) = check_bounds(bounds)
+    return f"{PREFIX}{normalize(text)}|{x0!r},{x1!r},{y0!r},{y1!r}"
+
+
+def is_formula_name(name: object) -> bool:
+    return isinstance(name, str) and name.startswith(PREFIX)
+
+
+def from_name(name: str) -> Surface:
+    """The surface that `formula_name` named; a name without `|bounds` takes the default window."""
+    body = name[len(PREFIX) :]
+    text, bar, numbers = body.rpartition("|")
+    if not bar:
+        return from_formula(body)
+    try:
+        x0, x1, y0, y1 = (float(v) for v in numbers.split(","))
+    except ValueError:
+        raise ValueError(f"the window in {name[:60]!r} must be four numbers: x0,x1,y0,y1") from None
+    return from_formula(text, ((x0, x1), (y0, y1)))
+
+
+def from_formula(text: str, bounds=DEFAULT_BOUNDS) -> Surface:
+    """The Surface of the formula `text` on the window `bounds` (see the module docstring for the
+    grammar); a ValueError whose message is meant for the student otherwise.
+
+    The same formula (up to spaces and `^` vs `**` spelled alike) and window give the same object.
+    """
+    return _build(normalize(text), check_bounds(bounds))
+
+
+# ---------------------------------------------------------------------------------------------
+# Building the surface: checks and teaching metadata, found numerically
+
+
+@lru_cache(maxsize=64)
+def _build(text: str, bounds: Bounds) -> Surface:
+    tree = _parse(text)
+    if _is_constant(tree):
+        raise ValueError("f does not depend on x or y: use x and y in the formula")
+    fn = _surface_function(tree)
+    (x0, x1), (y0, y1) = bounds
+    xs, ys = np.linspace(x0, x1, GRID), np.linspace(y0, y1, GRID)
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1)  # (GRID, GRID, 2): row i has y = ys[i]
+    z = np.asarray(fn(jnp.asarray(grid)), dtype=float)
+    bad = ~np.isfinite(z)
+    if bad.any():
+        i, j = np.argwhere(bad)[np.argmin(np.linalg.norm(grid[bad] - grid[GRID // 2, GRID // 2], axis=-1))]
+        raise ValueError(
+            f"f is not finite at (x, y) = ({_short(xs[j])}, {_short(ys[i])}), e.g. a division by zero, "
+            "or log or sqrt of a negative number: choose a window where f is defined"
+        )
+    if np.ptp(z) <= 1e-12 * max(1.0, float(np.abs(z).max())):
+        raise ValueError("f does not depend on x or y: it is constant on the window")
+
+    probe = _prober(fn)
+    minima, saddles, kink = _stationary_points(probe, grid, z, bounds)
+    starts = _starts(probe, bounds, [m.xy for m in minima] + list(saddles))
+    window = f"x in [{x0:g}, {x1:g}], y in [{y0:g}, {y1:g}]"
+    found = [
+        f"{len(minima) or 'no'} minim{'um' if len(minima) < 2 else 'a'} found numerically",
+        f"{len(saddles) or 'no'} saddle point{'' if len(saddles) == 1 else 's'}",
+    ]
+    if minima:
+        found.append(
+            "the global minimum is the lowest one in the window"
+            if not kink
+            else "the minimum is a kink, located to within one grid cell"
+        )
+    return Surface(
+        name=f"{PREFIX}{text}|{x0!r},{x1!r},{y0!r},{y1!r}",
+        title="Your f(x, y)",
+        fn=fn,
+        formula=to_latex(tree),
+        description=f"Your formula f(x, y) = {text} on {window}: {'; '.join(found)}.",
+        lesson=(
+            "No tuned settings here: every optimizer starts from its defaults. Use the learning-rate sweep "
+            "to find the rate at which each one converges fastest without diverging."
+        ),
+        bounds=bounds,
+        starts=starts,
+        minima=minima,
+        saddle_points=saddles,
+        log_scale=_log_scale(z),
+        default_steps=200,
+        recommended={},
+    )
+
+
+def _short(v: float) -> str:
+    return f"{float(v):.4g}"
+
+
+def _log_scale(z: np.ndarray) -> bool:
+    """Colour by log(f - f_min) when f >= 0 spans many orders of magnitude: max - min above 1000 times
+    the median height above the minimum (a deep narrow valley, as on Rosenbrock)."""
+    low = float(z.min())
+    median = float(np.median(z)) - low
+    return low >= 0 and median > 0 and float(z.max()) - low > 1000 * median
+
+
+def _grid_candidates(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Interior grid indices (i, j) of local minima (below all 8 neighbours), lowest first, and of
+    saddle-like points (the 8 neighbours alternate above/below at least twice), flattest first."""
+    centre = z[1:-1, 1:-1]
+    ring = [(-1, -1), (-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1)]  # in circular order
+    n = z.shape[0]
+    neighbours = np.stack([z[1 + di : n - 1 + di, 1 + dj : n - 1 + dj] for di, dj in ring])
+    is_min = np.all(neighbours > centre, axis=0)
+    above = neighbours > centre
+    changes = np.sum(above != np.roll(above, 1, axis=0), axis=0)
+    is_saddle = (changes >= 4) & ~is_min
+    slope = np.hypot(neighbours[3] - neighbours[7], neighbours[5] - neighbours[1])
+    mins = np.argwhere(is_min)
+    mins = mins[np.argsort(centre[is_min], kind="stable")][:MAX_CANDIDATES]
+    saddles = np.argwhere(is_saddle)
+    saddles = saddles[np.argsort(slope[is_saddle], kind="stable")][:MAX_CANDIDATES]
+    return mins + 1, saddles + 1
+
+
+RING = 16  # directions of the ring around a degenerate stationary point
+
+
+def _prober(fn: Callable) -> Callable:
+    """One compiled function for all the numerical work on a surface: for points p (BATCH, 2) and a
+    radius r, f(p), the gradients, the Hessians and f on a ring of RING points at distance r."""
+    angles = np.linspace(0.0, 2 * np.pi, RING, endpoint=False)
+    directions = jnp.asarray(np.stack([np.cos(angles), np.sin(angles)], axis=-1))
+
+    def probe(p, r):
+        ring = fn(p[None, :] + r * directions)
+        return fn(p), jax.grad(fn)(p), jax.hessian(fn)(p), ring
+
+    return jax.jit(jax.vmap(probe, in_axes=(0, None)))
+
+
+BATCH = 2 * MAX_CANDIDATES  # every call of the prober has this many points, so it compiles once
+
+
+def _padded(points: np.ndarray) -> np.ndarray:
+    return np.concatenate([points, np.repeat(points[:1], BATCH - len(points), axis=0)])
+
+
+def _newton(probe: Callable, p: np.ndarray, descend: np.ndarray, cell: float) -> np.ndarray:
+    """NEWTON_STEPS Newton steps on grad f = 0 from each point of p (BATCH, 2), each at most one grid
+    cell long. Where `descend`, negative curvature is flipped (saddle-free Newton), so the steps go
+    downhill to a minimum; elsewhere plain Newton, which also converges to saddle points."""
+    for _ in range(NEWTON_STEPS):
+        _, g, h, _ = (np.asarray(a) for a in probe(jnp.asarray(p), 0.0))
+        g = np.where(np.isfinite(g), g, 0.0)
+        h = np.where(np.isfinite(h), h, 0.0)
+        lam, v = np.linalg.eigh(h)
+        size = np.maximum(np.abs(lam), 1e-12 * (1.0 + np.abs(lam).max(axis=-1, keepdims=True)))
+        lam = np.where(descend[:, None] | (lam >= 0), size, -size)
+        d = -np.einsum("nij,nj->ni", v, np.einsum("nji,nj->ni", v, g) / lam)
+        norm = np.linalg.norm(d, axis=-1, keepdims=True)
+        d = np.where(norm > cell, d * (cell / np.maximum(norm, 1e-300)), d)
+        p = p + d
+        if np.all(norm <= 1e-15 * (1.0 + np.abs(p).max())):
+            break
+    return p
+
+
+def _stationary_points(probe, grid, z, bounds) -> tuple[tuple[Minimum, ...], tuple[Point, ...], bool]:
+    """The minima (lowest first; the lowest ones 'global') and saddle points that Newton's method finds
+    from the grid's candidates. A point is kept when it is inside the window and the gradient vanishes
+    there; it is a minimum if the Hessian is positive definite, a saddle point if it is indefinite, and
+    where the Hessian is degenerate (a kink as in abs(x), or a flat point as in x**3 - 3*x*y**2) the
+    values on a small ring around it decide: all higher, a minimum; some lower and some higher, a saddle.
+    If no minimum is found but the grid has one (a kink off the grid, as in abs(x - 0.3)), the lowest
+    such grid point is the global minimum, and the returned flag is True."""
+    min_idx, saddle_idx = _grid_candidates(z)
+    if not len(min_idx) and not len(saddle_idx):
+        return (), (), False
+    (x0, x1), (y0, y1) = bounds
+    cell = float(np.hypot(x1 - x0, y1 - y0)) / (GRID - 1)
+    idx = np.concatenate([min_idx, saddle_idx]).reshape(-1, 2)
+    n = len(idx)
+    descend = _padded(np.arange(n) < len(min_idx))
+    p = _newton(probe, _padded(grid[idx[:, 0], idx[:, 1]]), descend, cell)
+    f, g, h, ring = (np.asarray(a)[:n] for a in probe(jnp.asarray(p), 1e-3 * cell))
+    p = p[:n]
+
+    finite = np.isfinite(f) & np.isfinite(g).all(-1) & np.isfinite(h).all((-2, -1))
+    finite &= np.isfinite(ring).all(-1)
+    lam = np.linalg.eigvalsh(np.where(np.isfinite(h), h, 0.0))
+    scale = np.maximum(1.0, np.abs(lam).max(axis=-1))
+    inside = (p[:, 0] >= x0) & (p[:, 0] <= x1) & (p[:, 1] >= y0) & (p[:, 1] <= y1)
+    ok = finite & inside & (np.linalg.norm(g, axis=-1) <= 1e-8 * scale)
+    tol = 1e-9 * scale
+    positive, negative = lam[:, 0] > tol, lam[:, 1] < -tol
+    degenerate = ~positive & ~negative & ~((lam[:, 0] < -tol) & (lam[:, 1] > tol))
+    ring_higher = (ring > f[:, None]).all(-1)
+    ring_both = (ring < f[:, None]).any(-1) & (ring > f[:, None]).any(-1)
+    is_min = ok & (positive | (degenerate & ring_higher))
+    is_saddle = ok & (((lam[:, 0] < -tol) & (lam[:, 1] > tol)) | (degenerate & ring_both))
+
+    same = 1e-6 * cell * (GRID - 1)  # points closer than this are one point
+    minima: list[tuple[np.ndarray, float]] = []
+    saddles: list[np.ndarray] = []
+    for k in np.argsort(f, kind="stable"):
+        if is_min[k] and all(np.linalg.norm(p[k] - q) > same for q, _ in minima):
+            minima.append((p[k], float(f[k])))
+        if is_saddle[k] and all(np.linalg.norm(p[k] - q) > same for q in saddles):
+            saddles.append(p[k])
+    saddle_points = tuple((float(a), float(b)) for a, b in saddles)
+    if not minima:
+        if len(min_idx):  # a kink, as in abs(x) + abs(y): the lowest grid point that is below its neighbours
+            i, j = min_idx[0]
+            kink = Minimum((float(grid[i, j, 0]), float(grid[i, j, 1])), float(z[i, j]), "global")
+            return (kink,), saddle_points, True
+        return (), saddle_points, False
+    lowest = minima[0][1]
+    tie = 1e-9 * max(1.0, abs(lowest))
+    return (
+        tuple(
+            Minimum((float(q[0]), float(q[1])), value, "global" if value - lowest <= tie else "local")
+            for q, value in minima
+        ),
+        saddle_points,
+        False,
+    )
+
+
+def _starts(probe, bounds: Bounds, landmarks: Sequence) -> dict[str, tuple[float, float]]:
+    """Named start points 10% inside the corners, and the centre, leaving out any that sits on (or
+    next to) a minimum or saddle point or where f is flat; the first is the default."""
+    (x0, x1), (y0, y1) = bounds
+    w, h = x1 - x0, y1 - y0
+    named = {
+        "top-left corner": (x0 + 0.1 * w, y1 - 0.1 * h),
+        "bottom-right corner": (x1 - 0.1 * w, y0 + 0.1 * h),
+        "top-right corner": (x1 - 0.1 * w, y1 - 0.1 * h),
+        "bottom-left corner": (x0 + 0.1 * w, y0 + 0.1 * h),
+        "centre": (x0 + 0.5 * w, y0 + 0.5 * h),
+    }
+    named = {k: (float(f"{a:.6g}"), float(f"{b:.6g}")) for k, (a, b) in named.items()}
+    points = np.array(list(named.values()))
+    _, g, _, _ = probe(jnp.asarray(_padded(points)), 0.0)
+    slopes = np.linalg.norm(np.asarray(g)[: len(points)], axis=-1)
+    steepest = float(np.max(slopes, where=np.isfinite(slopes), initial=0.0))
+    near = 0.05 * math.hypot(w, h)
+    good = {
+        name: xy
+        for (name, xy), slope in zip(named.items(), slopes, strict=True)
+        if np.isfinite(slope)
+        and slope > 1e-6 * max(1.0, steepest)
+        and all(math.dist(xy, q) > near for q in landmarks)
+    }
+    return good or {"top-left corner": named["top-left corner"]}
