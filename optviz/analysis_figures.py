@@ -20,6 +20,13 @@ from surfaces import Surface
 
 # log10 of the objective is drawn from here: an objective of exactly 0 has no logarithm.
 FLOOR = 1e-16
+
+
+def _shown(objective, has_minimum: bool):
+    """The objective as plotted: f - f* floored for a log axis, or f itself (any sign, linear axis)."""
+    return np.maximum(objective, FLOOR) if has_minimum else objective
+
+
 DIVERGED_COLOUR, NOT_CONVERGED_COLOUR = "#3b3b3b", "#d9d9d9"
 # Plotly titles cannot render LaTeX offline (that needs MathJax), so axes use Unicode symbols.
 SYMBOLS = {"lr": "η", "beta": "β", "b1": "β₁", "decay": "ρ"}
@@ -48,7 +55,7 @@ def sweep_figure(
     fig = go.Figure()
     for name, sweep in sweeps.items():
         colour, label = OPTIMIZER_COLOURS[name], OPTIMIZERS[name].label
-        stable = np.where(sweep.diverged, np.nan, np.maximum(sweep.objective, FLOOR))
+        stable = np.where(sweep.diverged, np.nan, _shown(sweep.objective, has_minimum))
         fig.add_trace(
             go.Scatter(
                 x=sweep.lrs,
@@ -82,7 +89,7 @@ def sweep_figure(
             fig.add_trace(
                 go.Scatter(
                     x=[lr],
-                    y=[max(objective, FLOOR)],
+                    y=[_shown(objective, has_minimum)],
                     mode="markers",
                     legendgroup=name,
                     showlegend=False,
@@ -91,7 +98,11 @@ def sweep_figure(
                 )
             )
     fig.update_xaxes(type="log", title_text="learning rate η (log scale)", exponentformat="power")
-    fig.update_yaxes(type="log", title_text=_objective_label(has_minimum), exponentformat="power")
+    fig.update_yaxes(
+        type="log" if has_minimum else "linear",
+        title_text=_objective_label(has_minimum),
+        exponentformat="power",
+    )
     return _layout(
         fig,
         height,
@@ -106,14 +117,20 @@ def grid_sweep_figure(
 ) -> go.Figure:
     """A heatmap of log10(objective) over learning rate x a second hyperparameter; diverged cells dark."""
     other = next(name for name in sweep.values if name != "lr")
-    z = np.where(sweep.diverged, np.nan, np.log10(np.maximum(sweep.objective, FLOOR)))
+    shown = _shown(sweep.objective, has_minimum)
+    z = np.where(sweep.diverged, np.nan, np.log10(shown) if has_minimum else shown)
     fig = go.Figure(
         go.Heatmap(
             x=np.log10(sweep.lrs),
             y=sweep.values[other],
             z=z,
             colorscale="Viridis_r",
-            colorbar={"title": {"text": "log₁₀ " + _objective_label(has_minimum), "side": "right"}},
+            colorbar={
+                "title": {
+                    "text": ("log₁₀ " if has_minimum else "") + _objective_label(has_minimum),
+                    "side": "right",
+                }
+            },
             hovertemplate=f"lr 10^%{{x:.2f}}<br>{other} %{{y:.3g}}<br>log₁₀ %{{z:.2f}}<extra></extra>",
         )
     )

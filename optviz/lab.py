@@ -90,15 +90,18 @@ def colouring(surface: Surface, grid: Grid) -> Colouring:
 
 
 def landmarks(surface: Surface) -> tuple[np.ndarray, str]:
-    """The points that distances are measured to: the minima, or, on a surface without any, its saddles."""
+    """The points that distances are measured to: the minima, or, on a surface without any, its
+    saddles (an empty (0, 2) array if it has neither, e.g. a custom f that only slopes)."""
     if surface.minima:
         return np.array([m.xy for m in surface.minima]), "nearest minimum"
-    return np.array(surface.saddle_points), "saddle point"
+    return np.array(surface.saddle_points).reshape(-1, 2), "saddle point"
 
 
 def distance_to_landmarks(surface: Surface, xy: np.ndarray) -> np.ndarray:
     """Euclidean distance from each point of xy (..., 2) to the nearest landmark."""
     points, _ = landmarks(surface)
+    if not len(points):
+        return np.full(xy.shape[:-1], np.nan)
     return np.min(np.linalg.norm(xy[..., None, :] - points, axis=-1), axis=-1)
 
 
@@ -126,13 +129,15 @@ def summarize(surface: Surface, trajectory: Trajectory, tolerance: float = 1e-3)
     f_star = optimum_value(surface)
     final = trajectory.xy[-1]
     points, kind = landmarks(surface)
-    distances = np.linalg.norm(points - final, axis=-1)
-    index = int(np.argmin(distances))
+    distances = np.linalg.norm(points - final, axis=-1) if len(points) else np.array([np.nan])
+    index = int(np.argmin(distances)) if len(points) else 0
     if surface.minima:
         minimum = surface.minima[index]
         nearest = f"{minimum.kind} minimum ({minimum.xy[0]:.3g}, {minimum.xy[1]:.3g})"
-    else:
+    elif len(points):
         nearest = f"{kind} ({points[index][0]:.3g}, {points[index][1]:.3g})"
+    else:
+        nearest = "none in the window"
     steps_to_tolerance = None
     if f_star is not None:
         reached = np.flatnonzero(trajectory.loss - f_star <= tolerance)

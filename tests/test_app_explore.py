@@ -85,3 +85,51 @@ def test_basin_resolution_and_noise_fan_controls():
     at.select_slider(key="fan_batch").set_value(1024).run()  # the full batch: no noise
     assert not at.exception
     assert any("= 0" in m.value and "full batch" in m.value for m in at.markdown)
+
+
+def test_your_own_formula_runs_in_every_view():
+    at = _open()
+    at.selectbox(key="surface").set_value("custom").run()
+    at.text_input(key="formula").input("x**2 + 3*y**2 + sin(3*x)").run()
+    assert not at.exception and not at.error
+    assert any(r"\sin" in element.value for element in at.latex)
+    spec = _race_spec(at)
+    start = next(t for t in spec["data"] if t.get("name") == "start")
+    assert (start["x"][0], start["y"][0]) == (-2.4, 2.4)  # the formula surface's default start
+    for view in ("Learning-rate sweep", "Basins of attraction", "Stability", "Noise fan", "Internals"):
+        at.session_state["view"] = view
+        at.run()
+        assert not at.exception, (view, at.exception)
+        assert len(at.get("plotly_chart")) >= 2, view
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("__import__('os')", "not a known function"),
+        ("x.real", "not allowed"),
+        ("9**9**9", "too large"),
+        ("x +", "ends too early"),
+        ("sin(x))", "column"),
+        ("log(x)", "not finite"),
+        ("x" * 10_000, "too long"),
+    ],
+)
+def test_a_bad_formula_shows_why_and_keeps_the_last_good_one(text, message):
+    at = _open()
+    at.selectbox(key="surface").set_value("custom").run()
+    at.text_input(key="formula").input("x**2 + y**2").run()
+    good = _paths(_race_spec(at))
+    at.text_input(key="formula").input(text).run()
+    assert not at.exception
+    assert any(message in e.value for e in at.error), [e.value for e in at.error]
+    assert any("last formula that worked" in c.value for c in at.caption)
+    for before, after in zip(good, _paths(_race_spec(at)), strict=True):
+        np.testing.assert_array_equal(_values(before["x"]), _values(after["x"]))
+
+
+def test_a_bad_window_shows_why():
+    at = _open()
+    at.selectbox(key="surface").set_value("custom").run()
+    at.number_input(key="formula_x1").set_value(-5.0).run()  # x to < x from
+    assert not at.exception and at.error

@@ -19,10 +19,17 @@ from optviz.ui.widgets import (
     reset_hyperparameters,
     slider_stops,
 )
+from surfaces import from_formula
 
 DEFAULT_OPTIMIZERS = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
 SPEEDS = {"slow": 6, "normal": 15, "fast": 30, "very fast": 60}  # frames (steps) per second
 RACE_CHART_KEY = "race_chart"
+CUSTOM = "custom"  # the surface choice that reads a formula from a text box
+EXAMPLE_FORMULA = "sin(x)*cos(y) + 0.1*(x**2 + y**2)"
+FORMULA_HELP = (
+    "Use x, y, numbers, pi, e, + - * / ** (or ^), parentheses and sin, cos, tan, exp, log, sqrt, abs, "
+    "tanh, sinh, cosh, arctan, min, max. At most 200 characters."
+)
 SCHEDULE_LABELS = {"constant": "constant", "step": "step decay", "cosine": "cosine", "warmup": "warmup"}
 VIEWS = (
     "Loss and distance",
@@ -71,9 +78,13 @@ def _progress_figure(config):
 # --- widget callbacks ------------------------------------------------------------------------------
 
 
-def _apply_surface_defaults() -> None:
+def _current_surface():
+    """The surface being shown: a built-in one, or the last formula that parsed."""
+    return get_surface(st.session_state.surface_name)
+
+
+def _apply_surface_defaults(surface) -> None:
     """A new surface brings its own start, step count and recommended hyperparameters."""
-    surface = get_surface(st.session_state.surface)
     st.session_state.start_x, st.session_state.start_y = surface.default_start
     st.session_state.steps = surface.default_steps
     reset_hyperparameters({name: resolve_hyperparams(surface, name) for name in OPTIMIZERS})
@@ -87,7 +98,7 @@ def _start_from_preset() -> None:
     """A named start was picked: move there, and clear the pick so the same one can be picked again."""
     label = st.session_state.start_preset
     if label is not None:
-        _set_start(*get_surface(st.session_state.surface).starts[label])
+        _set_start(*_current_surface().starts[label])
         st.session_state.start_preset = None
 
 
@@ -95,7 +106,7 @@ def _start_from_click() -> None:
     """A click on the race chart selects an (invisible) grid point: start there."""
     points = st.session_state[RACE_CHART_KEY].selection.points
     if points:
-        (x0, x1), (y0, y1) = get_surface(st.session_state.surface).bounds
+        (x0, x1), (y0, y1) = _current_surface().bounds
         _set_start(min(max(points[0]["x"], x0), x1), min(max(points[0]["y"], y0), y1))
 
 
@@ -112,9 +123,6 @@ def _tune(config) -> None:
 
 def render() -> None:
     compact_page()
-    if "surface" not in st.session_state:
-        st.session_state.surface = "rosenbrock"
-        _apply_surface_defaults()
     with st.sidebar:
         config, panels, speed, show_3d = _controls()
     surface = get_surface(config[0])
@@ -210,14 +218,18 @@ def _tune_button(config) -> None:
 
 def _controls():
     """The sidebar. Returns the race configuration (hashable) and the view options."""
-    st.selectbox(
+    choice = st.selectbox(
         "Loss surface",
-        list(SURFACES),
+        [*SURFACES, CUSTOM],
         key="surface",
-        format_func=lambda name: SURFACES[name].title,
-        on_change=_apply_surface_defaults,
+        format_func=lambda name: "Your own f(x, y)…" if name == CUSTOM else SURFACES[name].title,
+        bind="query-params",
     )
-    surface = get_surface(st.session_state.surface)
+    name = _formula_controls() if choice == CUSTOM else choice
+    if st.session_state.get("surface_name") != name:  # first run, or a new surface or formula
+        st.session_state.surface_name = name
+        _apply_surface_defaults(get_surface(name))
+    surface = get_surface(name)
     (x0, x1), (y0, y1) = surface.bounds
     st.pills(
         "Start point (or click the map)",
@@ -283,6 +295,27 @@ def _controls():
         tuple(sorted(schedule.__dict__.items())),
     )
     return config, panels, speed, show_3d
+
+
+def _formula_controls() -> str:
+    """The formula box and its window; returns the surface's name (the last one that worked, if the
+    text does not parse, with the reason shown)."""
+    text = st.text_input(
+        "f(x, y) =", value=EXAMPLE_FORMULA, key="formula", help=FORMULA_HELP, bind="query-params"
+    )
+    left, right = st.columns(2)
+    x0 = left.number_input("x from", value=-3.0, key="formula_x0", bind="query-params")
+    x1 = right.number_input("x to", value=3.0, key="formula_x1", bind="query-params")
+    y0 = left.number_input("y from", value=-3.0, key="formula_y0", bind="query-params")
+    y1 = right.number_input("y to", value=3.0, key="formula_y1", bind="query-params")
+    try:
+        return from_formula(text, ((x0, x1), (y0, y1))).name
+    except ValueError as problem:
+        st.error(f"{problem}", icon=":material/error:")
+        previous = st.session_state.get("surface_name", "")
+        fallback = previous if previous.startswith("f:") else from_formula(EXAMPLE_FORMULA).name
+        st.caption(f"Showing the last formula that worked: {get_surface(fallback).description}")
+        return fallback
 
 
 def _schedule_controls(steps: int) -> Schedule:
