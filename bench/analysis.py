@@ -13,7 +13,8 @@ import time
 import numpy as np
 
 import optviz
-from optviz import analysis
+from optviz import analysis, figures, lab
+from surfaces import from_formula
 
 SIX = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
 LRS = analysis.log_spaced(1e-5, 10.0, 60)
@@ -62,6 +63,36 @@ def main():
         f"basin map, 200 x 200 starts x {STEPS} steps, Adam: {basin * 1e3:.0f} ms warm (budget 1000 ms, "
         f"{basin:.2f} of it); one run at a time: {basin_loop:.0f} s -> {basin_loop / basin:.0f}x"
     )
+
+    # A server that has drawn a built-in surface sees a new formula: everything about it is new.
+    custom = [
+        custom_formula_s(text) for text in ("sin(x)*cos(y) + 0.1*(x**2 + y**2)", "x^4 - 2*x^2 + y^2 + x*y")
+    ]
+    builtin = statistics.median(custom_formula_s_builtin() for _ in range(3))
+    print(
+        f"custom formula to race figure: {custom[0]:.2f} s and {custom[1]:.2f} s (budget 2 s); the same "
+        f"steps warm on a built-in surface: {builtin * 1e3:.0f} ms"
+    )
+
+
+def custom_formula_s_builtin() -> float:
+    """The same steps as `custom_formula_s` for Himmelblau, warm: what is left without parse and compile."""
+    t0 = time.perf_counter()
+    surface = optviz.get_surface("himmelblau")
+    grid = lab.surface_grid(surface)
+    trajectories = lab.race(surface.name, SIX, surface.default_start, surface.default_steps)
+    figures.race_figure(surface, grid, lab.colouring(surface, grid), trajectories).to_json()
+    return time.perf_counter() - t0
+
+
+def custom_formula_s(text: str) -> float:
+    """Seconds from a new formula's text to its race figure: parse, grid, compile and run, draw."""
+    t0 = time.perf_counter()
+    surface = from_formula(text)
+    grid = lab.surface_grid(surface)
+    trajectories = lab.race(surface.name, SIX, surface.default_start, surface.default_steps)
+    figures.race_figure(surface, grid, lab.colouring(surface, grid), trajectories).to_json()
+    return time.perf_counter() - t0
 
 
 if __name__ == "__main__":
