@@ -572,7 +572,8 @@ def _build(text: str, bounds: Bounds) -> Surface:
         title="Your f(x, y)",
         fn=fn,
         formula=to_latex(tree),
-        description=f"Your formula f(x, y) = {text} on {window}: {'; '.join(found)}.",
+        # The text in backticks: descriptions are shown as Markdown, where * and _ mean emphasis.
+        description=f"Your formula `f(x, y) = {text}` on {window}: {'; '.join(found)}.",
         lesson=(
             "No tuned settings here: every optimizer starts from its defaults. Use the learning-rate sweep "
             "to find the rate at which each one converges fastest without diverging."
@@ -606,7 +607,10 @@ def _grid_candidates(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ring = [(-1, -1), (-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1)]  # in circular order
     n = z.shape[0]
     neighbours = np.stack([z[1 + di : n - 1 + di, 1 + dj : n - 1 + dj] for di, dj in ring])
-    is_min = np.all(neighbours > centre, axis=0)
+    # Below the neighbours "before" it and not above those "after" it: of two grid points that tie
+    # (a minimum halfway between them, which happens on symmetric formulas), exactly one qualifies.
+    before = np.array([di < 0 or (di == 0 and dj < 0) for di, dj in ring])
+    is_min = np.all(np.where(before[:, None, None], neighbours > centre, neighbours >= centre), axis=0)
     above = neighbours > centre
     changes = np.sum(above != np.roll(above, 1, axis=0), axis=0)
     is_saddle = (changes >= 4) & ~is_min

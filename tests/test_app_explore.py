@@ -133,3 +133,10 @@ def test_a_bad_window_shows_why():
     at.selectbox(key="surface").set_value("custom").run()
     at.number_input(key="formula_x1").set_value(-5.0).run()  # x to < x from
     assert not at.exception and at.error
+
+
+def test_a_formula_error_is_shown_as_typed_not_as_markdown():
+    at = _open()
+    at.selectbox(key="surface").set_value("custom").run()
+    at.text_input(key="formula").input("__import__('os')").run()
+    assert r"\_\_import\_\_" in at.error[0].value  # escaped: shown as typed, not in bold

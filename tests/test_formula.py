@@ -286,3 +286,13 @@ def test_any_text_gives_a_surface_or_a_value_error_and_nothing_else(tokens):
         assert surface.name.startswith("f:")
         assert get_surface(surface.name) is surface
     assert time.perf_counter() - start < 5.0
+
+
+def test_a_minimum_halfway_between_two_grid_points_is_found():
+    """x**4 - 2x**2 + y**2 + x*y/2 has minima at x = +-sqrt(33/32), y = -x/4; along the grid's column
+    through x = 1.05 the two nearest grid values tie exactly, which a strict 'below all 8 neighbours'
+    test misses."""
+    surface = from_formula("x^4 - 2*x^2 + y^2 + 0.5*x*y")
+    x = np.sqrt(33 / 32)
+    found = sorted(m.xy for m in surface.minima)
+    np.testing.assert_allclose(found, [(-x, x / 4), (x, -x / 4)], atol=1e-8)

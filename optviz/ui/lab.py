@@ -16,6 +16,7 @@ from optviz.ui.widgets import (
     compact_page,
     hyperparameter_key,
     hyperparameter_sliders,
+    plain_text,
     reset_hyperparameters,
     slider_stops,
 )
@@ -222,7 +223,7 @@ def _controls():
         "Loss surface",
         [*SURFACES, CUSTOM],
         key="surface",
-        format_func=lambda name: "Your own f(x, y)…" if name == CUSTOM else SURFACES[name].title,
+        format_func=lambda name: "Your own f(x, y)" if name == CUSTOM else SURFACES[name].title,
         bind="query-params",
     )
     name = _formula_controls() if choice == CUSTOM else choice
@@ -311,7 +312,7 @@ def _formula_controls() -> str:
     try:
         return from_formula(text, ((x0, x1), (y0, y1))).name
     except ValueError as problem:
-        st.error(f"{problem}", icon=":material/error:")
+        st.error(plain_text(str(problem)), icon=":material/error:")
         previous = st.session_state.get("surface_name", "")
         fallback = previous if previous.startswith("f:") else from_formula(EXAMPLE_FORMULA).name
         st.caption(f"Showing the last formula that worked: {get_surface(fallback).description}")

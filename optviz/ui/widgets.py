@@ -72,3 +72,12 @@ def reset_hyperparameters(recommended: dict[str, dict[str, float]]) -> None:
 def compact_page() -> None:
     """Less empty space above the content, so the main chart fits a 1280x720 projector."""
     st.html("<style>[data-testid='stMainBlockContainer'] {padding-top: 2.5rem; padding-bottom: 2rem}</style>")
+
+
+_MARKDOWN_SPECIAL = "\\`*_{}[]()#+-.!|<>~$"
+
+
+def plain_text(text: str) -> str:
+    """`text` escaped so that Streamlit's Markdown shows it as typed (a student's '__import__' must
+    not turn bold, nor '$' start a formula)."""
+    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in text)
