@@ -16,3 +16,5 @@ def test_readme_python_examples_run():
     assert set(namespace["runs"]) == {"gd", "momentum", "adam"}
     assert namespace["sweep"]["gd"].loss.shape == (60,)
     assert (namespace["sweep"]["gd"].diverged_at >= 0).any(), "the sweep reaches the divergence edge"
+    assert namespace["analysis"].stability(namespace["warming"]).first_unstable_step() == 100
+    assert namespace["fan"].paths.shape == (50, 101, 2)
