@@ -1,0 +1,59 @@
+"""The lab's analysis tabs and your own f(x, y) in a real browser: every tab draws its chart without
+errors, a typed formula lands in the URL, and that URL reopens the same surface in a new session."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.test_lab_browser import LOAD_TIMEOUT_MS, READY, open_lab
+
+TABS = ["Learning-rate sweep", "Basins of attraction", "Stability", "Noise fan", "Internals"]
+FORMULA = "x^4 - 2*x^2 + y^2 + 0.5*x*y"
+
+
+def _no_exception(page) -> None:
+    exceptions = page.get_by_test_id("stException")
+    assert exceptions.count() == 0, "\n".join(exceptions.all_inner_texts())
+
+
+@pytest.mark.parametrize("tab", TABS)
+def test_each_analysis_tab_draws_its_chart(page, app_url, browser_log, screenshot, tab):
+    open_lab(page, app_url)
+    page.get_by_role("tab", name=tab).click()
+    # The tab's chart is the second Plotly chart on the page (the race is the first).
+    page.wait_for_function(
+        "() => document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=LOAD_TIMEOUT_MS
+    )
+    page.wait_for_selector(READY, timeout=LOAD_TIMEOUT_MS)
+    assert parse_qs(urlparse(page.url).query)["view"] == [tab]  # the open tab is in the link
+    screenshot(page)
+    _no_exception(page)
+    browser_log.assert_clean()
+
+
+def test_a_typed_formula_is_in_the_link_and_the_link_reopens_it(page, browser, app_url, browser_log):
+    open_lab(page, app_url, "/?surface=Your+own+f(x,+y)")  # the surface list's last entry
+    box = page.get_by_label("f(x, y) =", exact=True)
+    box.fill(FORMULA)
+    box.press("Enter")
+    page.get_by_role("heading", name="Your f(x, y)").wait_for(timeout=LOAD_TIMEOUT_MS)
+    page.wait_for_selector(READY, timeout=LOAD_TIMEOUT_MS)
+    page.wait_for_function("() => location.search.includes('formula=')", timeout=10_000)
+    query = parse_qs(urlparse(page.url).query)
+    assert query["formula"] == [FORMULA] and query["surface"] == ["Your own f(x, y)"]
+    _no_exception(page)
+    browser_log.assert_clean()
+
+    # The copied link, opened in a fresh session, shows the same formula.
+    other = browser.new_page(viewport={"width": 1280, "height": 720})
+    try:
+        other.goto(page.url, timeout=LOAD_TIMEOUT_MS)
+        other.get_by_role("heading", name="Your f(x, y)").wait_for(timeout=LOAD_TIMEOUT_MS)
+        other.wait_for_selector(READY, timeout=LOAD_TIMEOUT_MS)
+        expect(other.get_by_label("f(x, y) =", exact=True)).to_have_value(FORMULA)
+        _no_exception(other)
+    finally:
+        other.close()
