@@ -372,9 +372,7 @@ def train(
     `hyperparams` are the optimizer's (lr, beta, b1, ...); those left out take the optimizer's
     defaults, with a learning rate suited to this network (RECOMMENDED_LR).
     """
-    *_, history = train_epochs(
-        optimizer, hidden, activation, batch_size, epochs, seed, arrays, **hyperparams
-    )
+    *_, history = train_epochs(optimizer, hidden, activation, batch_size, epochs, seed, arrays, **hyperparams)
     return history
 
 
@@ -408,9 +406,7 @@ def step_numbers(
     shapes.update({name: tuple(p.shape) for name, p in params._asdict().items()})
     norms = {name: float(jnp.linalg.norm(g)) for name, g in grads._asdict().items()}
     steps = {name: float(jnp.linalg.norm(u)) for name, u in unravel(updates)._asdict().items()}
-    return StepNumbers(
-        shapes, float(loss), norms, steps, float(loss_fn(stepped, x, labels, activation))
-    )
+    return StepNumbers(shapes, float(loss), norms, steps, float(loss_fn(stepped, x, labels, activation)))
 
 
 def confusion_matrix(labels, predicted) -> np.ndarray:
