@@ -50,7 +50,7 @@ def _graph_positions(expression: Expression) -> dict[str, tuple[float, float]]:
     return positions
 
 
-def graph_figure(expression: Expression, evaluation: Evaluation, *, backward: bool, height: int = 330):
+def graph_figure(expression: Expression, evaluation: Evaluation, *, backward: bool):
     """Nodes as boxes (name, operation, forward value and, after backward, the gradient), edges as arrows."""
     positions = _graph_positions(expression)
     fig = go.Figure()
@@ -74,7 +74,7 @@ def graph_figure(expression: Expression, evaluation: Evaluation, *, backward: bo
             grad = number(evaluation.grads[node.name])
             lines.append(f"<span style='color:{GRADIENT_COLOUR}'>∂{output}/∂{name} = {grad}</span>")
         fig.add_annotation(
-            x=x, y=y, text="<br>".join(lines), showarrow=False, align="center",
+            x=x, y=y, text="<br>".join(lines), showarrow=False, align="center", font={"size": 16},
             bgcolor="#f7f7f7", bordercolor="#555", borderwidth=1.5, borderpad=6,
         )  # fmt: skip
     columns = max(x for x, _ in positions.values())
@@ -82,6 +82,7 @@ def graph_figure(expression: Expression, evaluation: Evaluation, *, backward: bo
     axis = {"visible": False, "fixedrange": True}
     fig.update_xaxes(axis, range=[-0.45, columns + 0.45])
     fig.update_yaxes(axis, range=[-rows - 0.6, rows + 0.6])
+    height = 100 + 80 * (2 * rows + 1)  # the tallest column sets the height
     return _layout(fig, height, margin={"l": 0, "r": 0, "t": 0, "b": 0})
 
 

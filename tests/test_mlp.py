@@ -137,31 +137,32 @@ def test_adam_reaches_92_percent_test_accuracy_in_5_epochs():
     assert mlp.parameter_count(history.params) == 101_770
 
 
-def test_an_epoch_is_one_compiled_scan_and_hyperparameters_do_not_recompile(small):
+def test_an_epoch_is_one_compiled_scan_and_neither_hyperparameters_nor_optimizers_recompile(small):
     flat, _ = jax.flatten_util.ravel_pytree(mlp.init_params(8))
-    hyperparams = {"lr": jnp.float32(0.1), "beta": jnp.float32(0.9)}
-    state = mlp.OPTIMIZERS["momentum"].rule(**hyperparams).init(flat)
-    structure = {"optimizer": "momentum", "hidden": 8, "activation": "tanh", "batch_size": 10}
+    hyperparams = mlp._traced("momentum", {})
+    slots = mlp._pack(mlp.OPTIMIZERS["momentum"].rule(lr=0.1, beta=0.9).init(flat), flat)
+    structure = {"hidden": 8, "activation": "tanh", "batch_size": 10}
     jaxpr = jax.make_jaxpr(lambda *args: mlp._epoch(*args, **structure))(
-        flat, state, jnp.bool_(False), mlp.epoch_key(0, 0), hyperparams, small
+        flat, slots, jnp.bool_(False), mlp.epoch_key(0, 0), jnp.int32(1), hyperparams, small
     )
     inner = jaxpr.jaxpr.eqns[0].params["jaxpr"].jaxpr  # the jitted epoch
     scans = [e for e in inner.eqns if e.primitive.name == "scan"]
     assert len(scans) == 1 and scans[0].params["length"] == 10
     mlp.train("momentum", hidden=8, activation="tanh", batch_size=10, epochs=2, arrays=small, lr=0.1)
     compiled = mlp._epoch._cache_size()
-    for lr, beta in [(0.05, 0.5), (0.3, 0.99)]:
+    for optimizer, hyperparams in [("momentum", {"lr": 0.05, "beta": 0.5}), ("adam", {"lr": 0.3})]:
         mlp.train(
-            "momentum",
+            optimizer,
             hidden=8,
             activation="tanh",
             batch_size=10,
             epochs=2,
             seed=1,
             arrays=small,
-            lr=lr,
-            beta=beta,
+            **hyperparams,
         )
+    for optimizer in mlp.MLP_OPTIMIZERS:
+        mlp.train(optimizer, hidden=8, activation="tanh", batch_size=10, epochs=1, arrays=small)
     assert mlp._epoch._cache_size() == compiled
 
 

@@ -108,7 +108,7 @@ def _stopped_runs() -> dict[Run, mlp.History]:
 
 def render() -> None:
     compact_page()
-    st.title("MLP & backpropagation")
+    st.markdown("## MLP & backpropagation")
     with st.sidebar:
         runs = _controls()
     graph, network, training, learned, loop = st.tabs(
@@ -158,8 +158,9 @@ def _controls() -> list[Run]:
         list(mlp.MLP_OPTIMIZERS),
         default=DEFAULT_OPTIMIZERS,
         key="mlp_optimizers",
-        format_func=lambda name: OPTIMIZERS[name].label + (" = SGD" if name == "gd" else ""),
+        format_func=lambda name: OPTIMIZERS[name].label,
     )
+    st.caption("Gradient descent on mini-batches *is* SGD: the noise comes from the batches.")
     if not chosen:
         st.warning("No optimizer chosen: training Adam.")
         chosen = ["adam"]
@@ -179,8 +180,7 @@ def _computation_graph() -> None:
         "∂output/∂node by the **chain rule**: the gradient arriving from the node it feeds, times its own "
         "local derivative (summed over every node it feeds)."
     )
-    controls, formula = st.columns([2, 3], vertical_alignment="center")
-    name = controls.radio(
+    name = st.radio(
         "Expression",
         list(autodiff.EXPRESSIONS),
         key="graph_expression",
@@ -188,8 +188,9 @@ def _computation_graph() -> None:
         format_func=lambda n: autodiff.EXPRESSIONS[n].title,
     )
     expression = autodiff.EXPRESSIONS[name]
-    x = controls.slider("x", -3.0, 3.0, value=2.0, step=0.1, key="graph_x")
-    backward = controls.toggle("Run backward()", value=True, key="graph_backward")
+    slider, toggle, formula = st.columns([2, 1, 3], vertical_alignment="center")
+    x = slider.slider("x", -3.0, 3.0, value=2.0, step=0.1, key="graph_x")
+    backward = toggle.toggle("Run backward()", value=True, key="graph_backward")
     leaves = {**expression.defaults, "x": float(x)}
     evaluation = autodiff.evaluate(expression, leaves)
     output = expression.output
