@@ -197,7 +197,7 @@ def torch_repr(v: float) -> str:
 
 
 def square_grad(x):
-    """dy/dx of y = x**2, the PyTorch example's gradient, with jax.grad."""
+    """dy/dx of y = x**2."""
 
     def y(x):
         return x**2
@@ -206,7 +206,7 @@ def square_grad(x):
 
 
 def neuron_grads(x, w, b):
-    """dy/dx, dy/dw, dy/db of a single neuron y = relu(w*x + b)."""
+    """dy/dx, dy/dw, dy/db of a neuron."""
 
     def y(x, w, b):
         return jax.nn.relu(w * x + b)
@@ -215,7 +215,7 @@ def neuron_grads(x, w, b):
 
 
 def squared_loss_grads(x, w, b, y):
-    """dL/dx, dL/dw, dL/db, dL/dy of the squared loss L = (y_hat - y)**2 of y_hat = w*x + b."""
+    """dL/dx, dL/dw, dL/db, dL/dy."""
 
     def loss(x, w, b, y):
         y_hat = w * x + b

@@ -149,6 +149,11 @@ def curves_figure(
         )  # fmt: skip
         for col, trace in traces:
             fig.add_trace(trace, row=1, col=col)
+    for label, dash in (("train", "solid"), ("test", "dot")):  # what solid and dotted mean, in the legend
+        fig.add_trace(
+            go.Scatter(x=[None], y=[None], mode="lines", name=label, line={"color": "#888", "dash": dash}),
+            row=1, col=2,
+        )  # fmt: skip
     fig.update_xaxes(title_text="epoch", range=[0, epochs + 0.1])
     fig.update_yaxes(type="log", exponentformat="power", row=1, col=1)
     fig.update_yaxes(tickformat=".0%", row=1, col=2)
@@ -158,19 +163,19 @@ def curves_figure(
 # --- what the network learned ------------------------------------------------------------------
 
 
-def _tile(images: np.ndarray, columns: int, gap: int = 2) -> np.ndarray:
+def _tile(images: np.ndarray, columns: int, gap: int = 2, row_gap: int = 2) -> np.ndarray:
     """Images (n, 28, 28) laid out on a grid with NaN gaps between them (drawn as background)."""
     n, size, _ = images.shape
     rows = -(-n // columns)
-    cell = size + gap
-    canvas = np.full((rows * cell - gap, columns * cell - gap), np.nan)
+    width, height = size + gap, size + row_gap
+    canvas = np.full((max(rows * height - row_gap, 1), columns * width - gap), np.nan)
     for k, image in enumerate(images):
         r, c = divmod(k, columns)
-        canvas[r * cell : r * cell + size, c * cell : c * cell + size] = image
+        canvas[r * height : r * height + size, c * width : c * width + size] = image
     return canvas
 
 
-def weights_figure(w1: np.ndarray, *, count: int = 24, columns: int = 8, height: int = 330):
+def weights_figure(w1: np.ndarray, *, count: int = 24, columns: int = 6, height: int = 300):
     """The first layer's weights into hidden units 0..count-1, each as a 28 x 28 image (red +, blue −).
 
     Unit j computes x · W_1[:, j]: the image shows which pixels push it up and which push it down.
@@ -194,26 +199,31 @@ def digits_figure(images, labels, probabilities, *, columns: int = 8, height: in
     images = np.asarray(images, dtype=float)
     labels, probabilities = np.asarray(labels), np.asarray(probabilities)
     predicted = probabilities.argmax(axis=1)
-    cell = 28 + 2
+    cell, row_cell = 28 + 2, 28 + 9  # room above each digit for its label
     fig = go.Figure(
         go.Heatmap(
-            z=_tile(images, columns), colorscale="gray_r", showscale=False, hoverinfo="skip", zmin=0, zmax=255
+            z=_tile(images, columns, row_gap=row_cell - 28),
+            colorscale="gray_r",
+            showscale=False,
+            hoverinfo="skip",
+            zmin=0,
+            zmax=255,
         )
     )
     hover_x, hover_y, hover_text = [], [], []
     for k, (label, guess, p) in enumerate(zip(labels, predicted, probabilities, strict=True)):
         r, c = divmod(k, columns)
-        x, y = c * cell + 13.5, r * cell + 13.5
+        x, y = c * cell + 13.5, r * row_cell + 13.5
         wrong = label != guess
         text = f"{guess} ({p[guess]:.0%})" + (f" ≠ {label}" if wrong else "")
         fig.add_annotation(
-            x=x, y=r * cell - 1, text=text, showarrow=False, yanchor="bottom",
+            x=x, y=r * row_cell - 1, text=text, showarrow=False, yanchor="bottom",
             font={"size": 13, "color": WRONG_COLOUR if wrong else "#222"},
         )  # fmt: skip
         if wrong:
             fig.add_shape(
-                type="rect", x0=c * cell - 1.5, x1=c * cell + 28.5, y0=r * cell - 1.5, y1=r * cell + 28.5,
-                line={"color": WRONG_COLOUR, "width": 3},
+                type="rect", x0=c * cell - 1.5, x1=c * cell + 28.5,
+                y0=r * row_cell - 1.5, y1=r * row_cell + 28.5, line={"color": WRONG_COLOUR, "width": 3},
             )  # fmt: skip
         hover_x.append(x)
         hover_y.append(y)
@@ -226,9 +236,11 @@ def digits_figure(images, labels, probabilities, *, columns: int = 8, height: in
             hovertemplate="%{text}<extra></extra>", showlegend=False,
         )
     )  # fmt: skip
+    rows = -(-len(images) // columns)
     fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
-    return _layout(fig, height, margin={"l": 0, "r": 0, "t": 22, "b": 0})
+    # Top to bottom, with room above the first row for its labels.
+    fig.update_yaxes(visible=False, range=[rows * row_cell - 9, -9], scaleanchor="x")
+    return _layout(fig, height, margin={"l": 0, "r": 0, "t": 0, "b": 0})
 
 
 def confusion_figure(counts: np.ndarray, *, height: int = 380):

@@ -34,12 +34,12 @@ MAX_EPOCHS = 20
 MAX_FINISHED_RUNS = 64  # finished runs kept for all sessions (each ~0.5 MB with hidden size 128)
 N_TRAIN = 8000
 PYTORCH_LOOP = """\
-for x, y in loader:          # one mini-batch
-    optimizer.zero_grad()    # zero_grad: forget the last step's gradients
-    z = model(x)             # forward
-    loss = loss_fn(z, y)     # loss: cross-entropy
-    loss.backward()          # backward: dL/dθ for every parameter
-    optimizer.step()         # step: θ ← θ + update"""
+for x, y in loader:        # a mini-batch
+    optimizer.zero_grad()  # clear old grads
+    z = model(x)           # forward
+    loss = loss_fn(z, y)   # cross-entropy
+    loss.backward()        # dL/dθ
+    optimizer.step()       # θ ← θ + Δθ"""
 
 
 class Run(NamedTuple):
@@ -108,7 +108,7 @@ def _stopped_runs() -> dict[Run, mlp.History]:
 
 def render() -> None:
     compact_page()
-    st.markdown("## MLP & backpropagation")
+    st.markdown("### MLP & backpropagation")
     with st.sidebar:
         runs = _controls()
     graph, network, training, learned, loop = st.tabs(
@@ -190,7 +190,7 @@ def _computation_graph() -> None:
     expression = autodiff.EXPRESSIONS[name]
     slider, toggle, formula = st.columns([2, 1, 3], vertical_alignment="center")
     x = slider.slider("x", -3.0, 3.0, value=2.0, step=0.1, key="graph_x")
-    backward = toggle.toggle("Run backward()", value=True, key="graph_backward")
+    backward = toggle.toggle("backward()", value=True, key="graph_backward")
     leaves = {**expression.defaults, "x": float(x)}
     evaluation = autodiff.evaluate(expression, leaves)
     output = expression.output
@@ -244,7 +244,7 @@ def _the_network(run: Run) -> None:
         "log-probability of the right digit."
     )
     st.latex(
-        r"h = \sigma(x W_1 + b_1),\quad z = h W_2 + b_2,\quad p = \mathrm{softmax}(z),\quad"
+        r"h = \sigma(x W_1 + b_1),\quad z = h W_2 + b_2,\quad p = \mathrm{softmax}(z),\quad "
         r"L = -\frac{1}{B}\sum_{i=1}^{B} \log p_{i,\,y_i}"
     )
     st.latex(
@@ -386,6 +386,9 @@ def _what_it_learned(run: Run, histories: dict[str, mlp.History]) -> None:
     )
     mistakes = st.toggle("Show only misclassified digits", key="mlp_mistakes")
     shown = np.flatnonzero(predicted != labels)[:24] if mistakes else np.arange(24)
+    if not len(shown):
+        st.success("No test digit is misclassified.")
+        return
     st.plotly_chart(
         digits_figure(images[shown], labels[shown], probabilities[shown]), config={"displayModeBar": False}
     )
@@ -402,7 +405,7 @@ def _training_loop(run: Run) -> None:
         f"initial weights, with {label}: each phase of the lecture's PyTorch loop and the numbers it "
         "produced here."
     )
-    code, phases = st.columns([2, 3])
+    code, phases = st.columns([4, 5])
     code.code(PYTORCH_LOOP, language="python")
     s = numbers.shapes
 
