@@ -405,8 +405,7 @@ def _training_loop(run: Run) -> None:
         f"initial weights, with {label}: each phase of the lecture's PyTorch loop and the numbers it "
         "produced here."
     )
-    code, phases = st.columns([4, 5])
-    code.code(PYTORCH_LOOP, language="python")
+    st.code(PYTORCH_LOOP, language="python")
     s = numbers.shapes
 
     def shape(name):
@@ -414,7 +413,7 @@ def _training_loop(run: Run) -> None:
 
     layers = ", ".join(f"{n}: {numbers.grad_norms[n]:.3g}" for n in ("w1", "b1", "w2", "b2"))
     steps = ", ".join(f"{n}: {numbers.update_norms[n]:.3g}" for n in ("w1", "b1", "w2", "b2"))
-    phases.markdown(
+    st.markdown(
         "| phase | what happened |\n|---|---|\n"
         f"| mini-batch | x: {shape('x')} pixels, y: {s['x'][0]} labels |\n"
         "| zero_grad | nothing to do in JAX: `jax.grad` returns fresh gradients every call |\n"
