@@ -305,7 +305,9 @@ def _training(runs: list[Run]) -> dict[str, mlp.History]:
         )
         return {}
     if any(run not in finished for run in runs):
-        progress.warning("Stopped or not all trained: showing the finished epochs. **Train** completes them.")
+        progress.warning(
+            "Stopped or not all trained: showing the finished epochs. **Train** reruns the unfinished ones."
+        )
     chart.plotly_chart(curves_figure(histories, batches, epochs), key="mlp_curves")
     _results_table(histories, epochs)
     return histories

@@ -69,3 +69,26 @@ def test_every_tab_renders(page, app_url, browser_log, screenshot):
     screenshot(page, "neuron")
     assert_no_exception(page)
     browser_log.assert_clean()
+
+
+def test_stop_keeps_the_finished_epochs(page, app_url, browser_log, screenshot):
+    open_page(page, app_url, "/mlp")
+    page.get_by_role("heading", name="MLP & backpropagation").wait_for()
+    seed = page.get_by_label("Seed (initial weights, shuffling)")
+    seed.fill("7")  # a configuration no other test has trained (finished runs are shared by sessions)
+    seed.press("Enter")
+    page.wait_for_function("() => document.querySelector(\"[data-testid='stApp']\")"
+                           ".getAttribute('data-test-script-state') === 'notRunning'")  # fmt: skip
+    page.get_by_role("tab", name=TABS[2]).click()
+    page.get_by_role("button", name="Train").click()
+    page.wait_for_function(f"() => ({JS_CURVE_POINTS})() > 0", timeout=TRAIN_TIMEOUT_S * 1000)
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_text("Stopped or not all trained").wait_for(timeout=TRAIN_TIMEOUT_S * 1000)
+    page.wait_for_selector(READY, timeout=LOAD_TIMEOUT_MS)
+    table = page.get_by_test_id("stDataFrame").first
+    table.wait_for()
+    screenshot(page, "stopped")
+    finished = page.evaluate(JS_CURVE_POINTS)
+    assert 0 < finished < 3870, "some epochs were kept, not all of the 6 x 5"
+    assert_no_exception(page)
+    browser_log.assert_clean()
