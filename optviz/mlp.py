@@ -18,7 +18,7 @@ is the mean over its real images only (dropping it instead would skip up to B - 
 3,000 of 8,000 at B = 5,000).
 
 Numbers are float32 throughout (data, parameters, hyperparameters), even though importing `surfaces`
-switches JAX to x64: the MLP needs no more precision, and float32 matmuls are about twice as fast.
+switches JAX to x64: networks train in float32, and it halves the memory every step streams through.
 The optimizer (an index picked by `lax.switch`, its state packed into one fixed layout) and its
 hyperparameters are traced arguments, so neither a learning rate nor the optimizer recompiles: one
 compiled epoch per hidden size, activation, batch size and data size serves a whole race. (Compiling
