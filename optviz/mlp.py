@@ -287,11 +287,12 @@ def _train_step(carry, batch, *, x, labels, optimizer, hidden, activation, hyper
 
     (loss, logits), grads = jax.value_and_grad(batch_loss, has_aux=True)(flat)
     updates, new_slots = jax.lax.switch(optimizer, _UPDATES, grads, slots, flat, hyperparams)
+    # Once an update is not finite the parameters stay frozen for good (`diverged` is sticky), so the
+    # optimizer's state may go bad without harm and needs no guarding of its own.
     ok = jnp.all(jnp.isfinite(updates)) & ~diverged
     flat = jnp.where(ok, flat + updates, flat)
-    slots = jax.tree.map(lambda new, old: jnp.where(ok, new, old), new_slots, slots)
     correct = jnp.sum(weights * (jnp.argmax(logits, axis=1) == labels[indices]))
-    return (flat, slots, ~ok), (loss, correct, ~ok)
+    return (flat, new_slots, ~ok), (loss, correct, ~ok)
 
 
 @partial(jax.jit, static_argnames=("hidden", "activation", "batch_size"))
