@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from optviz.ui import conv, lab, upcoming
+from optviz.ui import conv, lab, mlp
 
 
 def pages() -> list[st.Page]:
     """The app's pages, in navigation order (made per run: st.Page belongs to a script run)."""
     return [
         st.Page(lab.render, title="Optimizer lab", icon=":material/insights:", default=True),  # served at /
-        st.Page(upcoming.mlp, title="MLP & backpropagation", icon=":material/hub:", url_path="mlp"),
+        st.Page(mlp.render, title="MLP & backpropagation", icon=":material/hub:", url_path="mlp"),
         st.Page(conv.render, title="Convolutions", icon=":material/grid_on:", url_path="conv"),
     ]

@@ -35,19 +35,24 @@ def slider_stops(name: str, recommended: float) -> list[float]:
     return sorted({*stops, float(recommended)})
 
 
-def hyperparameter_key(optimizer: str, name: str) -> str:
-    return f"hp_{optimizer}_{name}"
+def hyperparameter_key(optimizer: str, name: str, prefix: str = "hp") -> str:
+    return f"{prefix}_{optimizer}_{name}"
 
 
 def hyperparameter_sliders(
-    optimizer: str, recommended: dict[str, float], extra_stops: Mapping[str, float] | None = None
+    optimizer: str,
+    recommended: dict[str, float],
+    extra_stops: Mapping[str, float] | None = None,
+    prefix: str = "hp",
 ) -> dict[str, float]:
-    """One slider per hyperparameter of `optimizer`, starting at `recommended`; returns their values.
-    extra_stops adds one more stop to some sliders (e.g. a tuned learning rate)."""
+    """One slider per hyperparameter of `optimizer` in `recommended`, starting there; returns their values.
+
+    extra_stops adds one more stop to some sliders (e.g. a tuned learning rate); `prefix` keeps each
+    page's sliders apart (the lab's Adam learning rate is not the MLP's)."""
     values = {}
-    for name in OPTIMIZERS[optimizer].hyperparams:
+    for name in (name for name in OPTIMIZERS[optimizer].hyperparams if name in recommended):
         info = HYPERPARAMETERS[name]
-        key = hyperparameter_key(optimizer, name)
+        key = hyperparameter_key(optimizer, name, prefix)
         stops = slider_stops(name, recommended[name])
         if extra_stops and name in extra_stops:
             stops = sorted({*stops, float(extra_stops[name])})

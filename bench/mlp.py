@@ -1,0 +1,113 @@
+"""MLP benchmark: one training epoch, and a six-optimizer race, against a plain NumPy baseline.
+
+Run from the repository root:  python -m bench.mlp
+Budgets (issue 5): one epoch over the 8,000 training images at batch size 64 <= 0.5 s warm on 2 cores;
+6 optimizers x 5 epochs <= 15 s in total, compilation included. The baseline, measured in the same
+process, is the same epoch as a plain NumPy loop (forward, hand-written backward, SGD step per batch).
+Times are medians of repeated runs: the machine is shared and noisy. NumPy runs single-threaded BLAS:
+on this shared 2-core machine OpenBLAS's spinning threads made its matmuls ~10x slower, and the
+baseline should be the fastest plain version, not a handicapped one.
+"""
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before NumPy loads OpenBLAS
+
+import statistics
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.flatten_util import ravel_pytree
+
+from optviz import mlp
+
+SIX = ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
+BATCH, HIDDEN, EPOCH_BUDGET_S, RACE_BUDGET_S = 64, 128, 0.5, 15.0
+
+
+def numpy_epoch(params, x, labels, order, batch_size, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
+    """The baseline: the same epoch (shuffled batches, Adam) as a Python loop over NumPy batches."""
+    shapes = [np.shape(p) for p in params]
+    theta = np.concatenate([np.ravel(p) for p in params])
+    m, v = np.zeros_like(theta), np.zeros_like(theta)
+    for t, start in enumerate(range(0, len(x), batch_size), start=1):
+        batch = order[start : start + batch_size]
+        w1, b1_, w2, b2_ = (
+            part.reshape(shape)
+            for part, shape in zip(
+                np.split(theta, np.cumsum([np.prod(s) for s in shapes])[:-1]), shapes, strict=True
+            )
+        )
+        xb, yb = x[batch], labels[batch]
+        pre = xb @ w1 + b1_
+        h = np.maximum(pre, 0)
+        z = h @ w2 + b2_
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        p[np.arange(len(yb)), yb] -= 1
+        dz = p / len(yb)
+        dh = (dz @ w2.T) * (pre > 0)
+        g = np.concatenate([(xb.T @ dh).ravel(), dh.sum(axis=0), (h.T @ dz).ravel(), dz.sum(axis=0)])
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        theta = theta - lr / (1 - b1**t) * m / (np.sqrt(v / (1 - b2**t)) + eps)
+    return theta
+
+
+def jax_epoch(optimizer, epoch):
+    """One compiled epoch call (the first compiles), waited for."""
+    arrays = mlp.digits()
+    hyperparams = mlp._traced(optimizer, {})
+    flat, _ = ravel_pytree(mlp.init_params(HIDDEN))
+    slots = mlp._pack(mlp._rule(optimizer, hyperparams).init(flat), flat)
+    index = jnp.int32(mlp.MLP_OPTIMIZERS.index(optimizer))
+    out = mlp._epoch(
+        flat, slots, jnp.bool_(False), mlp.epoch_key(0, epoch), index, hyperparams, arrays,
+        hidden=HIDDEN, activation="relu", batch_size=BATCH,
+    )  # fmt: skip
+    return jax.block_until_ready(out)
+
+
+def median_s(fn, repeat):
+    times = []
+    for i in range(repeat):
+        t0 = time.perf_counter()
+        fn(i)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main():
+    print(f"MLP 784-{HIDDEN}-10 on 8,000 MNIST digits, {jax.device_count()} CPU device(s), float32")
+    mlp.digits()  # load the data once, outside the timings
+    accuracy = {}
+
+    def race(i):
+        jax.clear_caches()  # every repeat compiles again: the budget includes compilation
+        accuracy.update({name: mlp.train(name, epochs=5).test_accuracy[-1] for name in SIX})
+
+    race = median_s(race, repeat=3)
+    x = np.asarray(mlp.digits().x_train)
+    labels = np.asarray(mlp.digits().y_train)
+    params = mlp.init_params(HIDDEN)
+    order = np.random.default_rng(0).permutation(len(x))
+    baseline = median_s(lambda i: numpy_epoch(params, x, labels, order, BATCH), repeat=5)
+    epoch = median_s(lambda i: jax_epoch("adam", i), repeat=9)
+    print(f"  baseline: one NumPy epoch (batch {BATCH}, Adam)    {baseline:6.3f} s")
+    print(
+        f"  one epoch, Adam, batch {BATCH}, warm (median)    {epoch:6.3f} s  "
+        f"(budget {EPOCH_BUDGET_S} s: {epoch / EPOCH_BUDGET_S:.2f} of it; "
+        f"{baseline / epoch:4.1f}x the NumPy baseline's speed)"
+    )
+    print(
+        f"  6 optimizers x 5 epochs, compiled afresh (median) {race:6.2f} s  "
+        f"(budget {RACE_BUDGET_S:.0f} s: {race / RACE_BUDGET_S:.2f} of it; "
+        f"{30 * baseline / race:.2f}x NumPy's 30 epochs, {30 * baseline:.1f} s)"
+    )
+    print("  test accuracy after 5 epochs: " + ", ".join(f"{k} {v:.1%}" for k, v in accuracy.items()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,471 @@
+r"""A multilayer perceptron on MNIST digits, trained with the lab's optimizers, in float32 JAX.
+
+The network, in the lecture's notation (x is a flattened 28 x 28 image, pixels scaled to [0, 1]):
+
+    h = \sigma(x W_1 + b_1)        W_1: (784, hidden), b_1: (hidden,), \sigma = ReLU, sigmoid or tanh
+    z = h W_2 + b_2                W_2: (hidden, 10),  b_2: (10,)
+    p = softmax(z),  L = -(1/B) \sum_i \log p_{i, y_i}      (softmax cross-entropy over a mini-batch)
+
+Weights start as PyTorch's nn.Linear does: W, b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), drawn from `seed`,
+so every optimizer in a race starts from the same network and sees the same shuffled batches.
+
+Training reuses `optviz.optimizers` unchanged: those update rules work on one array, so the parameters
+are raveled into one flat vector (`jax.flatten_util.ravel_pytree`) and unraveled inside the loss. One
+epoch is one compiled `lax.scan` over the shuffled mini-batches. The ragged last batch is *padded*:
+with N images and batch size B there are ceil(N / B) batches, the last one filled up with repeated
+images whose weight is zero, so every image counts exactly once per epoch and the padded batch's loss
+is the mean over its real images only (dropping it instead would skip up to B - 1 images an epoch:
+3,000 of 8,000 at B = 5,000).
+
+Numbers are float32 throughout (data, parameters, hyperparameters), even though importing `surfaces`
+switches JAX to x64: networks train in float32, and it halves the memory every step streams through.
+The optimizer (an index picked by `lax.switch`, its state packed into one fixed layout) and its
+hyperparameters are traced arguments, so neither a learning rate nor the optimizer recompiles: one
+compiled epoch per hidden size, activation, batch size and data size serves a whole race. (Compiling
+one epoch takes ~0.7 s on 2 cores; six optimizers compiled separately cost more than training them.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from functools import cache, partial
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.flatten_util import ravel_pytree
+
+from optviz import data
+from optviz.optimizers import OPTIMIZERS, get_optimizer
+
+N_PIXELS = 28 * 28
+N_CLASSES = 10
+ACTIVATIONS = {"relu": jax.nn.relu, "sigmoid": jax.nn.sigmoid, "tanh": jnp.tanh}
+ACTIVATION_LATEX = {
+    "relu": r"\mathrm{ReLU}(u) = \max(0, u)",
+    "sigmoid": r"\sigma(u) = \frac{1}{1 + e^{-u}}",
+    "tanh": r"\tanh(u)",
+}
+# With real mini-batches the gradient noise is real, so the lab's "sgd" (gradient descent plus
+# artificial noise) has no place here: "gd" on mini-batches *is* SGD.
+MLP_OPTIMIZERS = tuple(name for name in OPTIMIZERS if name != "sgd")
+# Every hyperparameter of those optimizers: the compiled loop takes all of them, each optimizer reads its own.
+HYPERPARAMETER_NAMES = tuple(
+    sorted({h for name in MLP_OPTIMIZERS for h in OPTIMIZERS[name].hyperparams} - {"noise"})
+)
+_ZERO_HYPERPARAMETERS = dict.fromkeys(HYPERPARAMETER_NAMES, 0.0)
+# Learning rates that train this network well in a few epochs (the lab's defaults suit 2D surfaces).
+RECOMMENDED_LR = {
+    "gd": 0.1,
+    "momentum": 0.1,
+    "heavy_ball": 0.01,
+    "nesterov": 0.01,
+    "adagrad": 0.01,
+    "rmsprop": 0.001,
+    "adam": 0.001,
+}
+HIDDEN_RANGE = (1, 1024)
+BATCH_RANGE = (1, 8000)
+EPOCH_RANGE = (1, 50)
+# The page keeps a run responsive by capping its mini-batch steps (batch size 1: 8,000 steps an epoch,
+# ~2 s with Adam on 2 cores); `epoch_cap` turns that into epochs.
+MAX_PAGE_STEPS = 8000
+
+
+class Params(NamedTuple):
+    """The MLP's parameters (float32)."""
+
+    w1: jax.Array  # (784, hidden)
+    b1: jax.Array  # (hidden,)
+    w2: jax.Array  # (hidden, 10)
+    b2: jax.Array  # (10,)
+
+
+class History(NamedTuple):
+    """A training run as NumPy arrays: one entry per finished epoch, and one per mini-batch step.
+
+    train_loss and train_accuracy are averages over the epoch's mini-batches, measured as they were
+    trained on (as a PyTorch training loop reports them); test_* are measured on the 2,000 test images
+    after the epoch. `params` are the weights after the last finished epoch.
+    """
+
+    train_loss: np.ndarray  # (epochs,)
+    train_accuracy: np.ndarray  # (epochs,)
+    test_loss: np.ndarray  # (epochs,)
+    test_accuracy: np.ndarray  # (epochs,)
+    batch_loss: np.ndarray  # (epochs * batches_per_epoch,): the loss of every mini-batch, before its step
+    params: Params  # NumPy arrays
+    diverged_at: int | None  # the first step whose update was not finite (params froze before it), or None
+
+    @property
+    def epochs(self) -> int:
+        return len(self.test_loss)
+
+
+class StepNumbers(NamedTuple):
+    """One training-loop iteration on one mini-batch, as the page explains it phase by phase."""
+
+    shapes: dict[str, tuple[int, ...]]  # x, h, z (logits), p, and every parameter
+    loss: float  # the mini-batch loss before the step
+    grad_norms: dict[str, float]  # ||dL/dW_1||, ||dL/db_1||, ... (Frobenius norms)
+    update_norms: dict[str, float]  # ||Δ W_1||, ... : what the optimizer's step changed
+    loss_after: float  # the same mini-batch's loss after the step
+
+
+# --- the network --------------------------------------------------------------------------------
+
+
+def init_params(hidden: int = 128, seed: int = 0) -> Params:
+    """nn.Linear's initialization for both layers: every W and b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+    keys = jax.random.split(jax.random.key(seed), 4)
+
+    def uniform(key, shape, fan_in):
+        bound = 1.0 / np.sqrt(fan_in)
+        return jax.random.uniform(key, shape, jnp.float32, -bound, bound)
+
+    return Params(
+        w1=uniform(keys[0], (N_PIXELS, hidden), N_PIXELS),
+        b1=uniform(keys[1], (hidden,), N_PIXELS),
+        w2=uniform(keys[2], (hidden, N_CLASSES), hidden),
+        b2=uniform(keys[3], (N_CLASSES,), hidden),
+    )
+
+
+def parameter_count(params: Params) -> int:
+    return sum(int(np.size(p)) for p in params)
+
+
+def hidden_layer(params: Params, x, activation: str = "relu"):
+    """h = σ(x W_1 + b_1) for a batch x of shape (B, 784): shape (B, hidden)."""
+    return ACTIVATIONS[activation](x @ params.w1 + params.b1)
+
+
+def forward(params: Params, x, activation: str = "relu"):
+    """The logits z = σ(x W_1 + b_1) W_2 + b_2, shape (B, 10); softmax(z) are the class probabilities."""
+    return hidden_layer(params, x, activation) @ params.w2 + params.b2
+
+
+def cross_entropy(logits, labels, weights=None):
+    """Mean softmax cross-entropy -log softmax(z)_y, weighted (weights 0 mark padding) if given."""
+    losses = -jnp.take_along_axis(jax.nn.log_softmax(logits), labels[:, None], axis=1)[:, 0]
+    if weights is None:
+        return jnp.mean(losses)
+    return jnp.sum(weights * losses) / jnp.sum(weights)
+
+
+def loss_fn(params: Params, x, labels, activation: str = "relu", weights=None):
+    """L(θ) on one mini-batch: the softmax cross-entropy of the MLP's logits."""
+    return cross_entropy(forward(params, x, activation), labels, weights)
+
+
+@partial(jax.jit, static_argnames="activation")
+def predict(params: Params, x, activation: str = "relu"):
+    """Class probabilities softmax(z), shape (B, 10)."""
+    return jax.nn.softmax(forward(params, x, activation))
+
+
+# --- data ---------------------------------------------------------------------------------------
+
+
+class Arrays(NamedTuple):
+    """Digits as float32 device arrays: images flattened to (N, 784) and scaled to [0, 1]."""
+
+    x_train: jax.Array
+    y_train: jax.Array
+    x_test: jax.Array
+    y_test: jax.Array
+
+
+def as_arrays(digits: data.Digits) -> Arrays:
+    def flat(images):
+        return jnp.asarray(images.reshape(len(images), -1), jnp.float32) / 255.0
+
+    return Arrays(
+        flat(digits.train_images),
+        jnp.asarray(digits.train_labels, jnp.int32),
+        flat(digits.test_images),
+        jnp.asarray(digits.test_labels, jnp.int32),
+    )
+
+
+@cache
+def digits() -> Arrays:
+    """The bundled 8,000 + 2,000 digits, loaded once per process."""
+    return as_arrays(data.load())
+
+
+# --- training -----------------------------------------------------------------------------------
+
+
+def batches_per_epoch(n: int, batch_size: int) -> int:
+    return -(-n // batch_size)
+
+
+def epoch_cap(batch_size: int, n: int = 8000) -> int:
+    """The most epochs the page trains at this batch size: MAX_PAGE_STEPS steps, at least one epoch."""
+    return max(1, min(EPOCH_RANGE[1], MAX_PAGE_STEPS // batches_per_epoch(n, batch_size)))
+
+
+def batch_indices(key, n: int, batch_size: int):
+    """One epoch's shuffled mini-batches: indices (batches, B) and weights (batches, B), padding weighted 0.
+
+    The padding repeats the first images of the shuffle, so it costs nothing but weighs nothing.
+    """
+    batches = batches_per_epoch(n, batch_size)
+    order = jax.random.permutation(key, n)
+    pad = batches * batch_size - n
+    indices = jnp.concatenate([order, order[:pad]])
+    weights = jnp.concatenate([jnp.ones(n, jnp.float32), jnp.zeros(pad, jnp.float32)])
+    return indices.reshape(batches, batch_size), weights.reshape(batches, batch_size)
+
+
+def epoch_key(seed: int, epoch: int):
+    """The shuffle of epoch `epoch` (0-based): the same for every optimizer with the same seed."""
+    return jax.random.fold_in(jax.random.key(seed + 1), epoch)  # not the init key: independent draws
+
+
+@cache
+def _unravel(hidden: int):
+    """flat vector -> Params for this hidden size (ravel_pytree's inverse, built once per size)."""
+    return ravel_pytree(init_params(hidden))[1]
+
+
+def _rule(optimizer: str, hyperparams: Mapping[str, jax.Array]):
+    """The optimizer's noise-free update rule, built from (traced) hyperparameters; extra names ignored."""
+    spec = OPTIMIZERS[optimizer]
+    return spec.rule(**{name: hyperparams[name] for name in spec.hyperparams if name != "noise"})
+
+
+class Slots(NamedTuple):
+    """Every MLP optimizer's state in one layout, so that one compiled loop serves them all.
+
+    The states are a step count and at most two per-parameter arrays (Adam's m_t and v_t; one for
+    momentum, Adagrad, RMSProp; none for gradient descent); unused slots hold zeros.
+    """
+
+    count: jax.Array  # () int32
+    first: jax.Array  # (P,) float32
+    second: jax.Array  # (P,) float32
+
+
+def _pack(state, flat) -> Slots:
+    leaves = jax.tree.leaves(state)
+    scalars = [leaf for leaf in leaves if jnp.ndim(leaf) == 0]
+    vectors = [leaf for leaf in leaves if jnp.ndim(leaf) > 0] + [jnp.zeros_like(flat)] * 2
+    return Slots(scalars[0] if scalars else jnp.zeros((), jnp.int32), vectors[0], vectors[1])
+
+
+def _unpack(optimizer: str, slots: Slots, flat):
+    """Slots back into `optimizer`'s own state NamedTuple (the inverse of `_pack`)."""
+    template = jax.eval_shape(_rule(optimizer, _ZERO_HYPERPARAMETERS).init, flat)
+    vectors = iter((slots.first, slots.second))
+    leaves = [slots.count if leaf.ndim == 0 else next(vectors) for leaf in jax.tree.leaves(template)]
+    return jax.tree.unflatten(jax.tree.structure(template), leaves)
+
+
+def _update(optimizer: str, grads, slots: Slots, flat, hyperparams):
+    """One step of `optimizer`, unchanged from optviz.optimizers, on the packed state."""
+    updates, state = _rule(optimizer, hyperparams).update(grads, _unpack(optimizer, slots, flat), flat)
+    return updates, _pack(state, flat)
+
+
+_UPDATES = [partial(_update, name) for name in MLP_OPTIMIZERS]  # lax.switch picks one by index
+
+
+def _train_step(carry, batch, *, x, labels, optimizer, hidden, activation, hyperparams):
+    """zero_grad / forward / loss / backward / step on one mini-batch (JAX has no grads to zero: each
+    jax.grad call returns fresh ones). `optimizer` is a traced index into MLP_OPTIMIZERS. An update that
+    is not finite is skipped and marks divergence."""
+    flat, slots, diverged = carry
+    indices, weights = batch
+    unravel = _unravel(hidden)
+
+    def batch_loss(flat):
+        logits = forward(unravel(flat), x[indices], activation)
+        return cross_entropy(logits, labels[indices], weights), logits
+
+    (loss, logits), grads = jax.value_and_grad(batch_loss, has_aux=True)(flat)
+    updates, new_slots = jax.lax.switch(optimizer, _UPDATES, grads, slots, flat, hyperparams)
+    # Once an update is not finite the parameters stay frozen for good (`diverged` is sticky), so the
+    # optimizer's state may go bad without harm and needs no guarding of its own.
+    ok = jnp.all(jnp.isfinite(updates)) & ~diverged
+    flat = jnp.where(ok, flat + updates, flat)
+    correct = jnp.sum(weights * (jnp.argmax(logits, axis=1) == labels[indices]))
+    return (flat, new_slots, ~ok), (loss, correct, ~ok)
+
+
+@partial(jax.jit, static_argnames=("hidden", "activation", "batch_size"))
+def _epoch(flat, slots, diverged, key, optimizer, hyperparams, arrays, *, hidden, activation, batch_size):
+    """One epoch as one compiled scan over the shuffled mini-batches, then the test-set evaluation.
+
+    The optimizer (an index into MLP_OPTIMIZERS) and its hyperparameters are traced: one compiled
+    function per (hidden, activation, batch size, data size) serves every optimizer and setting.
+    Returns the new (flat, slots, diverged), each batch's loss, whether each step diverged, the
+    epoch's train loss and accuracy (averaged over its batches as trained) and the test loss and accuracy.
+    """
+    n = arrays.x_train.shape[0]
+    indices, weights = batch_indices(key, n, batch_size)
+    step = partial(
+        _train_step,
+        x=arrays.x_train,
+        labels=arrays.y_train,
+        optimizer=optimizer,
+        hidden=hidden,
+        activation=activation,
+        hyperparams=hyperparams,
+    )
+    (flat, slots, diverged), (losses, correct, bad) = jax.lax.scan(
+        step, (flat, slots, diverged), (indices, weights)
+    )
+    batch_sizes = jnp.sum(weights, axis=1)
+    train_loss = jnp.sum(losses * batch_sizes) / n
+    test_logits = forward(_unravel(hidden)(flat), arrays.x_test, activation)
+    test_loss = cross_entropy(test_logits, arrays.y_test)
+    test_accuracy = jnp.mean(jnp.argmax(test_logits, axis=1) == arrays.y_test)
+    metrics = (train_loss, jnp.sum(correct) / n, test_loss, test_accuracy)
+    return (flat, slots, diverged), losses, bad, metrics
+
+
+def resolve(optimizer: str, hyperparams: Mapping[str, float]) -> dict[str, float]:
+    """The optimizer's hyperparameters for the MLP: its defaults, the MLP's learning rate, `hyperparams`.
+
+    ValueError for an optimizer the MLP does not offer or a hyperparameter it does not take.
+    """
+    if optimizer not in MLP_OPTIMIZERS:
+        get_optimizer(optimizer)  # a ValueError listing the valid names if it is not one at all
+        raise ValueError(
+            f"{optimizer!r} adds artificial gradient noise; with mini-batches plain 'gd' is SGD. "
+            f"Choose one of: {', '.join(MLP_OPTIMIZERS)}"
+        )
+    spec = OPTIMIZERS[optimizer]
+    if "noise" in hyperparams:
+        raise ValueError("the MLP's gradient noise comes from its mini-batches; it takes no 'noise'")
+    resolved = spec.resolve({"lr": RECOMMENDED_LR[optimizer], **hyperparams})
+    resolved.pop("noise")
+    return resolved
+
+
+def _traced(optimizer: str, hyperparams: Mapping[str, float]) -> dict[str, jax.Array]:
+    """All of HYPERPARAMETER_NAMES as float32 scalars (float32 keeps the parameters float32 under x64)."""
+    return {
+        k: jnp.float32(v) for k, v in {**_ZERO_HYPERPARAMETERS, **resolve(optimizer, hyperparams)}.items()
+    }
+
+
+def _check_structure(hidden, activation, batch_size, epochs) -> None:
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; choose one of: {', '.join(ACTIVATIONS)}")
+    for name, value, (low, high) in (
+        ("hidden", hidden, HIDDEN_RANGE),
+        ("batch_size", batch_size, BATCH_RANGE),
+        ("epochs", epochs, EPOCH_RANGE),
+    ):
+        if not (isinstance(value, int | np.integer) and low <= value <= high):
+            raise ValueError(f"{name} must be an integer from {low} to {high}, not {value!r}")
+
+
+def train_epochs(
+    optimizer: str = "adam",
+    hidden: int = 128,
+    activation: str = "relu",
+    batch_size: int = 64,
+    epochs: int = 5,
+    seed: int = 0,
+    arrays: Arrays | None = None,
+    **hyperparams: float,
+) -> Iterator[History]:
+    """Train, yielding the History so far after every epoch (so a page can draw it live).
+
+    One compiled call per epoch; the first call for a new (optimizer, hidden, activation, batch size)
+    compiles. `arrays` defaults to the bundled digits.
+    """
+    _check_structure(hidden, activation, batch_size, epochs)
+    arrays = digits() if arrays is None else arrays
+    traced = _traced(optimizer, hyperparams)
+    flat, unravel = ravel_pytree(init_params(hidden, seed))
+    slots = _pack(_rule(optimizer, traced).init(flat), flat)
+    diverged, index = jnp.bool_(False), jnp.int32(MLP_OPTIMIZERS.index(optimizer))
+    structure = {"hidden": hidden, "activation": activation, "batch_size": batch_size}
+    batch_losses, bad_steps, metrics = [], [], []
+    for epoch in range(epochs):
+        (flat, slots, diverged), losses, bad, values = _epoch(
+            flat, slots, diverged, epoch_key(seed, epoch), index, traced, arrays, **structure
+        )
+        batch_losses.append(np.asarray(losses))
+        bad_steps.append(np.asarray(bad))
+        metrics.append([float(v) for v in values])
+        yield _history(batch_losses, bad_steps, metrics, unravel(flat))
+
+
+def _history(batch_losses, bad_steps, metrics, params) -> History:
+    columns = np.asarray(metrics, dtype=np.float64).T
+    bad = np.concatenate(bad_steps)
+    return History(
+        train_loss=columns[0],
+        train_accuracy=columns[1],
+        test_loss=columns[2],
+        test_accuracy=columns[3],
+        batch_loss=np.concatenate(batch_losses),
+        params=Params(*(np.asarray(p) for p in params)),
+        diverged_at=int(np.argmax(bad)) + 1 if bad.any() else None,
+    )
+
+
+def train(
+    optimizer: str = "adam",
+    hidden: int = 128,
+    activation: str = "relu",
+    batch_size: int = 64,
+    epochs: int = 5,
+    seed: int = 0,
+    arrays: Arrays | None = None,
+    **hyperparams: float,
+) -> History:
+    """Train the MLP on the digits and return its History (per-epoch curves and the final weights).
+
+    `hyperparams` are the optimizer's (lr, beta, b1, ...); those left out take the optimizer's
+    defaults, with a learning rate suited to this network (RECOMMENDED_LR).
+    """
+    *_, history = train_epochs(optimizer, hidden, activation, batch_size, epochs, seed, arrays, **hyperparams)
+    return history
+
+
+# --- inspection ---------------------------------------------------------------------------------
+
+
+def step_numbers(
+    optimizer: str = "adam",
+    hidden: int = 128,
+    activation: str = "relu",
+    batch_size: int = 64,
+    seed: int = 0,
+    arrays: Arrays | None = None,
+    **hyperparams: float,
+) -> StepNumbers:
+    """The numbers of the very first training-loop iteration: the first shuffled mini-batch, the
+    initial weights, one step of `optimizer`."""
+    _check_structure(hidden, activation, batch_size, 1)
+    arrays = digits() if arrays is None else arrays
+    params = init_params(hidden, seed)
+    indices, weights = batch_indices(epoch_key(seed, 0), arrays.x_train.shape[0], batch_size)
+    real = indices[0][weights[0] > 0]
+    x, labels = arrays.x_train[real], arrays.y_train[real]
+    loss, grads = jax.value_and_grad(loss_fn)(params, x, labels, activation)
+    flat, unravel = ravel_pytree(params)
+    rule = _rule(optimizer, _traced(optimizer, hyperparams))
+    updates, _ = rule.update(ravel_pytree(grads)[0], rule.init(flat), flat)
+    stepped = unravel(flat + updates)
+    h = hidden_layer(params, x, activation)
+    shapes = {"x": x.shape, "h": h.shape, "z": (x.shape[0], N_CLASSES), "p": (x.shape[0], N_CLASSES)}
+    shapes.update({name: tuple(p.shape) for name, p in params._asdict().items()})
+    norms = {name: float(jnp.linalg.norm(g)) for name, g in grads._asdict().items()}
+    steps = {name: float(jnp.linalg.norm(u)) for name, u in unravel(updates)._asdict().items()}
+    return StepNumbers(shapes, float(loss), norms, steps, float(loss_fn(stepped, x, labels, activation)))
+
+
+def confusion_matrix(labels, predicted) -> np.ndarray:
+    """counts[i, j] = how many images of digit i were predicted as j."""
+    counts = np.zeros((N_CLASSES, N_CLASSES), dtype=np.int64)
+    np.add.at(counts, (np.asarray(labels), np.asarray(predicted)), 1)
+    return counts

@@ -1,0 +1,433 @@
+"""The MLP & backpropagation page: a computation graph, then a 784-hidden-10 network trained live on
+MNIST digits with the lab's optimizers, what it learned, and the training loop's numbers.
+
+Data flows one way: widgets -> a hashable run configuration -> library calls (cached) -> figure builders.
+Training runs one compiled epoch at a time so the progress bar and curves update after each epoch;
+finished runs are kept per configuration for every session, stopped runs for this session.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import NamedTuple
+
+import numpy as np
+import streamlit as st
+
+from optviz import autodiff, data, mlp
+from optviz.figures import OPTIMIZER_COLOURS
+from optviz.mlp_figures import (
+    confusion_figure,
+    curves_figure,
+    digits_figure,
+    graph_figure,
+    tangent_figure,
+    weights_figure,
+)
+from optviz.optimizers import OPTIMIZERS
+from optviz.ui.widgets import compact_page, hyperparameter_sliders
+
+DEFAULT_OPTIMIZERS = ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
+HIDDEN_SIZES = [8, 16, 32, 64, 128, 256, 512]
+BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000, 2000, 4000, 8000]
+MAX_EPOCHS = 20
+MAX_FINISHED_RUNS = 64  # finished runs kept for all sessions (each ~0.5 MB with hidden size 128)
+N_TRAIN = 8000
+PYTORCH_LOOP = """\
+for x, y in loader:        # a mini-batch
+    optimizer.zero_grad()  # clear old grads
+    z = model(x)           # forward
+    loss = loss_fn(z, y)   # cross-entropy
+    loss.backward()        # dL/dθ
+    optimizer.step()       # θ ← θ + Δθ"""
+
+
+class Run(NamedTuple):
+    """Everything that determines a training run: hashable, so it keys the caches."""
+
+    optimizer: str
+    hyperparams: tuple[tuple[str, float], ...]
+    hidden: int
+    activation: str
+    batch_size: int
+    epochs: int
+    seed: int
+
+    def kwargs(self) -> dict:
+        return {
+            "optimizer": self.optimizer,
+            "hidden": self.hidden,
+            "activation": self.activation,
+            "batch_size": self.batch_size,
+            "seed": self.seed,
+            **dict(self.hyperparams),
+        }
+
+
+# --- cached library calls ------------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def _finished_runs() -> dict[Run, mlp.History]:
+    """Completed runs, for every session: revisiting the page or another control never retrains."""
+    return {}
+
+
+@st.cache_resource(show_spinner=False)
+def _test_digits() -> tuple[np.ndarray, np.ndarray]:
+    digits = data.load()
+    return digits.test_images, digits.test_labels
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _step_numbers(run: Run) -> mlp.StepNumbers:
+    return mlp.step_numbers(**run.kwargs())
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _probabilities(params: mlp.Params, activation: str) -> np.ndarray:
+    images, _ = _test_digits()
+    x = images.reshape(len(images), -1).astype(np.float32) / 255.0
+    return np.asarray(mlp.predict(params, x, activation))
+
+
+def _remember(run: Run, history: mlp.History) -> None:
+    finished = _finished_runs()
+    finished[run] = history
+    while len(finished) > MAX_FINISHED_RUNS:
+        finished.pop(next(iter(finished)))  # the oldest
+
+
+def _stopped_runs() -> dict[Run, mlp.History]:
+    """This session's runs that a Stop (or any other click) interrupted: their finished epochs."""
+    return st.session_state.setdefault("mlp_stopped", {})
+
+
+# --- the page ----------------------------------------------------------------------------------
+
+
+def render() -> None:
+    compact_page()
+    st.markdown("### MLP & backpropagation")
+    with st.sidebar:
+        runs = _controls()
+    graph, network, training, learned, loop = st.tabs(
+        ["① Computation graph", "② The MLP", "③ Training", "④ What it learned", "⑤ The training loop"]
+    )
+    with graph:
+        _computation_graph()
+    with network:
+        _the_network(runs[0])
+    with training:
+        histories = _training(runs)
+    with learned:
+        _what_it_learned(runs[0], histories)
+    with loop:
+        _training_loop(next((run for run in runs if run.optimizer == "adam"), runs[0]))
+
+
+def _controls() -> list[Run]:
+    """The sidebar. Returns one Run per chosen optimizer (at least one: Adam if none is chosen)."""
+    st.markdown("**Network**")
+    hidden = st.select_slider("Hidden units", HIDDEN_SIZES, value=128, key="mlp_hidden")
+    activation = st.radio(
+        "Activation σ",
+        list(mlp.ACTIVATIONS),
+        horizontal=True,
+        key="mlp_activation",
+        format_func=str.capitalize,
+    )
+    st.markdown("**Training**")
+    batch_size = st.select_slider(
+        "Mini-batch size B",
+        BATCH_SIZES,
+        value=64,
+        key="mlp_batch",
+        format_func=lambda b: f"{b} (full batch)" if b == N_TRAIN else str(b),
+    )
+    epochs = st.slider("Epochs", 1, MAX_EPOCHS, value=5, key="mlp_epochs")
+    cap = mlp.epoch_cap(batch_size, N_TRAIN)
+    if epochs > cap:
+        st.caption(
+            f"At B = {batch_size} an epoch is {N_TRAIN // batch_size:,} steps: capped at {cap} epoch(s)."
+        )
+        epochs = cap
+    seed = st.number_input("Seed (initial weights, shuffling)", 0, 2**31 - 1, value=0, step=1, key="mlp_seed")
+    chosen = st.multiselect(
+        "Optimizers",
+        list(mlp.MLP_OPTIMIZERS),
+        default=DEFAULT_OPTIMIZERS,
+        key="mlp_optimizers",
+        format_func=lambda name: OPTIMIZERS[name].label,
+    )
+    st.caption("Gradient descent on mini-batches *is* SGD: the noise comes from the batches.")
+    if not chosen:
+        st.warning("No optimizer chosen: training Adam.")
+        chosen = ["adam"]
+    runs = []
+    for name in chosen:
+        with st.expander(f":material/tune: {OPTIMIZERS[name].label}"):
+            values = hyperparameter_sliders(name, mlp.resolve(name, {}), prefix="mlp")
+        hyperparams = tuple(sorted((k, float(v)) for k, v in values.items()))
+        runs.append(Run(name, hyperparams, int(hidden), activation, int(batch_size), int(epochs), int(seed)))
+    return runs
+
+
+def _computation_graph() -> None:
+    st.markdown(
+        "A network is a chain of small operations. **Forward**, each node computes its value from its "
+        "inputs. **Backward** (`y.backward()` in PyTorch, `jax.grad` in JAX), each node receives "
+        "∂output/∂node by the **chain rule**: the gradient arriving from the node it feeds, times its own "
+        "local derivative (summed over every node it feeds)."
+    )
+    name = st.radio(
+        "Expression",
+        list(autodiff.EXPRESSIONS),
+        key="graph_expression",
+        horizontal=True,
+        format_func=lambda n: autodiff.EXPRESSIONS[n].title,
+    )
+    expression = autodiff.EXPRESSIONS[name]
+    slider, toggle, formula = st.columns([2, 1, 3], vertical_alignment="center")
+    x = slider.slider("x", -3.0, 3.0, value=2.0, step=0.1, key="graph_x")
+    backward = toggle.toggle("backward()", value=True, key="graph_backward")
+    leaves = {**expression.defaults, "x": float(x)}
+    evaluation = autodiff.evaluate(expression, leaves)
+    output = expression.output
+    fixed = ", ".join(f"{k} = {v:g}" for k, v in leaves.items() if k != "x")
+    formula.latex(rf"{output.symbol} = {expression.formula()}" + (rf"\qquad ({fixed})" if fixed else ""))
+
+    drawing, tangent = st.columns([3, 2])
+    drawing.plotly_chart(
+        graph_figure(expression, evaluation, backward=backward), config={"displayModeBar": False}
+    )
+    xs = np.linspace(-3.0, 3.0, 121)
+    slope = evaluation.grads["x"]
+    tangent.plotly_chart(
+        tangent_figure(
+            xs,
+            autodiff.output_curve(expression, leaves, xs),
+            x,
+            evaluation.values[output.name],
+            slope,
+            output=output.name.replace("y_hat", "ŷ"),
+        ),
+        config={"displayModeBar": False},
+    )
+    if backward:
+        st.markdown("**The chain rule, from the output back to the inputs**")
+        chain = [evaluation.chain[node.name] for node in reversed(expression.nodes) if node is not output]
+        st.latex(
+            r"\begin{aligned}" + r" \\ ".join(c.replace(" = ", " &= ", 1) for c in chain) + r"\end{aligned}"
+        )
+
+    torch_col, jax_col = st.columns(2)
+    torch_col.markdown("**PyTorch (the lecture's code)**")
+    torch_col.code(autodiff.pytorch_code(expression, evaluation), language="python")
+    jax_col.markdown("**JAX, run live on this page**")
+    args = ", ".join(autodiff.python_float(leaves[leaf]) for leaf in expression.leaves)
+    grads = expression.jax_fn(*(leaves[leaf] for leaf in expression.leaves))
+    shown = ", ".join(f"{float(g):.4g}" for g in grads)
+    jax_col.code(
+        f"{expression.jax_source()}\n{expression.jax_fn.__name__}({args})  # ({shown})", language="python"
+    )
+
+
+def _the_network(run: Run) -> None:
+    params = mlp.init_params(run.hidden, run.seed)
+    count = mlp.parameter_count(params)
+    st.markdown(
+        "Stack linear layers with a nonlinearity between them: a **multilayer perceptron**. Each 28×28 "
+        "digit is flattened into 784 numbers; the hidden layer has "
+        f"**{run.hidden}** units; the output has one score (logit) per digit 0–9, turned into "
+        "probabilities by the softmax. Training minimizes the cross-entropy: the negative "
+        "log-probability of the right digit."
+    )
+    st.latex(
+        r"h = \sigma(x W_1 + b_1),\quad z = h W_2 + b_2,\quad p = \mathrm{softmax}(z),\quad "
+        r"L = -\frac{1}{B}\sum_{i=1}^{B} \log p_{i,\,y_i}"
+    )
+    st.latex(
+        rf"x \in \mathbb{{R}}^{{784}},\ W_1 \in \mathbb{{R}}^{{784 \times {run.hidden}}},\ "
+        rf"W_2 \in \mathbb{{R}}^{{{run.hidden} \times 10}}:\quad"
+        rf"784 \cdot {run.hidden} + {run.hidden} + {run.hidden} \cdot 10 + 10 = {_latex_int(count)}"
+        r"\text{ parameters}"
+    )
+    st.latex(r"\sigma:\ " + mlp.ACTIVATION_LATEX[run.activation])
+    st.markdown(
+        "**Mini-batch SGD.** The gradient of the full training loss averages over all 8,000 images "
+        "(*full-batch* gradient descent: one step per epoch, exact but slow). A *mini-batch* of B random "
+        "images gives a noisy estimate that costs B/8000 as much, so an epoch takes 8000/B steps. Set the "
+        "mini-batch size in the sidebar and compare the noise in the loss curves and the progress per epoch."
+    )
+    st.latex(
+        r"\theta_t = \theta_{t-1} - \eta\, \frac{1}{B}"
+        r"\sum_{i \in \text{batch}_t} \nabla_\theta \ell_i(\theta_{t-1})"
+        rf"\qquad B = {run.batch_size}:\ {_latex_int(mlp.batches_per_epoch(N_TRAIN, run.batch_size))}"
+        r"\text{ steps per epoch}"
+    )
+    if N_TRAIN % run.batch_size:
+        st.caption(
+            f"{N_TRAIN:,} is not a multiple of {run.batch_size}: the last mini-batch of each epoch holds the "
+            f"remaining {N_TRAIN % run.batch_size} images (padded, so one compiled loop serves every batch)."
+        )
+
+
+def _latex_int(n: int) -> str:
+    """101,770 in LaTeX: braces keep the comma from adding space."""
+    return f"{n:,}".replace(",", "{,}")
+
+
+def _training(runs: list[Run]) -> dict[str, mlp.History]:
+    finished, stopped = _finished_runs(), _stopped_runs()
+    buttons, status = st.columns([1, 3], vertical_alignment="center")
+    with buttons:
+        left, right = st.columns(2)
+        train = left.button("Train", type="primary", key="mlp_train", icon=":material/play_arrow:")
+        # Any click makes Streamlit rerun the script, which interrupts a running loop; this run then
+        # shows the epochs finished so far (kept in session_state).
+        right.button("Stop", key="mlp_stop", icon=":material/stop:")
+    progress = status.empty()
+    chart = st.empty()
+    epochs, batches = runs[0].epochs, mlp.batches_per_epoch(N_TRAIN, runs[0].batch_size)
+    if train:
+        _train_live(runs, progress, chart, batches)
+        st.rerun()  # draw the finished runs once, with everything below them
+    histories = {}
+    for run in runs:
+        history = finished.get(run) or stopped.get(run)
+        if history is not None:
+            histories[run.optimizer] = history
+    if not histories:
+        progress.info(
+            "Press **Train** to train the chosen optimizers from the same initial weights "
+            f"({len(runs)} × {epochs} epoch(s)). Tab ④ shows the untrained network meanwhile."
+        )
+        return {}
+    if any(run not in finished for run in runs):
+        progress.warning(
+            "Stopped or not all trained: showing the finished epochs. **Train** reruns the unfinished ones."
+        )
+    chart.plotly_chart(curves_figure(histories, batches, epochs), key="mlp_curves")
+    _results_table(histories, epochs)
+    return histories
+
+
+def _train_live(runs: list[Run], progress, chart, batches: int) -> None:
+    """Train every run not yet finished, one epoch per compiled call, redrawing after each epoch."""
+    finished, stopped = _finished_runs(), _stopped_runs()
+    todo = [run for run in runs if run not in finished]
+    histories = {run.optimizer: finished[run] for run in runs if run in finished}
+    total, done = len(todo) * runs[0].epochs, 0
+    for run in todo:
+        label = OPTIMIZERS[run.optimizer].label
+        for history in mlp.train_epochs(epochs=run.epochs, **run.kwargs()):
+            done += 1
+            stopped[run] = histories[run.optimizer] = history
+            progress.progress(done / total, text=f"{label}: epoch {history.epochs} of {run.epochs}")
+            chart.plotly_chart(curves_figure(histories, batches, run.epochs))
+        _remember(run, history)
+        stopped.pop(run, None)
+
+
+def _results_table(histories: dict[str, mlp.History], epochs: int) -> None:
+    rows = []
+    for name, h in histories.items():
+        rows.append(
+            {
+                "optimizer": OPTIMIZERS[name].label,
+                "epochs": f"{h.epochs} of {epochs}",
+                "train loss": h.train_loss[-1],
+                "test loss": h.test_loss[-1],
+                "test accuracy": h.test_accuracy[-1],
+                "note": f"diverged at step {h.diverged_at}: learning rate too large" if h.diverged_at else "",
+            }
+        )
+    st.dataframe(
+        rows,
+        hide_index=True,
+        column_config={
+            "train loss": st.column_config.NumberColumn(format="%.4f"),
+            "test loss": st.column_config.NumberColumn(format="%.4f"),
+            "test accuracy": st.column_config.NumberColumn(format="percent"),
+        },
+    )
+    st.caption(
+        "Thin lines: the loss of every mini-batch (noisy when B is small). Solid: the training loss "
+        "averaged over each epoch's mini-batches. Dotted: the 2,000 test images after each epoch."
+    )
+
+
+def _what_it_learned(run: Run, histories: dict[str, mlp.History]) -> None:
+    if histories:
+        best = max(histories, key=lambda name: histories[name].test_accuracy[-1])
+        name = st.selectbox(
+            "Network trained by",
+            list(histories),
+            index=list(histories).index(best),
+            key="mlp_inspect",
+            format_func=lambda n: (
+                f"{OPTIMIZERS[n].label} ({histories[n].test_accuracy[-1]:.1%} test accuracy)"
+            ),
+        )
+        params = histories[name].params
+    else:
+        st.info("Not trained yet: this is the network's random initial weights. Press **Train** in tab ③.")
+        params = mlp.Params(*(np.asarray(p) for p in mlp.init_params(run.hidden, run.seed)))
+    images, labels = _test_digits()
+    probabilities = _probabilities(params, run.activation)
+    predicted = probabilities.argmax(axis=1)
+    st.caption(f"{np.mean(predicted == labels):.1%} of the 2,000 test digits classified correctly.")
+    weights, confusion = st.columns([3, 2])
+    weights.markdown("**First-layer weights** of 24 hidden units, each as a 28×28 image")
+    weights.plotly_chart(weights_figure(params.w1), config={"displayModeBar": False})
+    weights.caption("Red pixels push the unit's input x·W₁[:, j] up, blue ones down.")
+    confusion.markdown("**Confusion matrix** (2,000 test digits)")
+    confusion.plotly_chart(
+        confusion_figure(mlp.confusion_matrix(labels, predicted)), config={"displayModeBar": False}
+    )
+    mistakes = st.toggle("Show only misclassified digits", key="mlp_mistakes")
+    shown = np.flatnonzero(predicted != labels)[:24] if mistakes else np.arange(24)
+    if not len(shown):
+        st.success("No test digit is misclassified.")
+        return
+    st.plotly_chart(
+        digits_figure(images[shown], labels[shown], probabilities[shown]), config={"displayModeBar": False}
+    )
+    st.caption(
+        "Above each digit: the predicted class and its probability; red frames: mistakes (≠ the true digit)."
+    )
+
+
+def _training_loop(run: Run) -> None:
+    numbers = _step_numbers(run)
+    label = OPTIMIZERS[run.optimizer].label
+    st.markdown(
+        f"One iteration of the training loop on the first mini-batch (B = {run.batch_size}), from the "
+        f"initial weights, with {label}: each phase of the lecture's PyTorch loop and the numbers it "
+        "produced here."
+    )
+    st.code(PYTORCH_LOOP, language="python")
+    s = numbers.shapes
+
+    def shape(name):
+        return "×".join(str(n) for n in s[name])
+
+    layers = ", ".join(f"{n}: {numbers.grad_norms[n]:.3g}" for n in ("w1", "b1", "w2", "b2"))
+    steps = ", ".join(f"{n}: {numbers.update_norms[n]:.3g}" for n in ("w1", "b1", "w2", "b2"))
+    st.markdown(
+        "| phase | what happened |\n|---|---|\n"
+        f"| mini-batch | x: {shape('x')} pixels, y: {s['x'][0]} labels |\n"
+        "| zero_grad | nothing to do in JAX: `jax.grad` returns fresh gradients every call |\n"
+        f"| forward | h = σ(xW₁ + b₁): {shape('h')}; z = hW₂ + b₂: {shape('z')} |\n"
+        f"| loss | L = {numbers.loss:.4f} (ln 10 = 2.3026: a uniform guess) |\n"
+        f"| backward | gradient norms ‖∂L/∂θ‖ — {layers} |\n"
+        f"| step | update norms ‖Δθ‖ — {steps}; L on the same batch after: {numbers.loss_after:.4f} |"
+    )
+    with st.expander("The same loop in this app's JAX code (one step of the compiled epoch)"):
+        st.code(inspect.getsource(mlp._train_step), language="python")
+    st.markdown(
+        f"<span style='color:{OPTIMIZER_COLOURS[run.optimizer]}'>●</span> {label}'s update rule:",
+        unsafe_allow_html=True,
+    )
+    st.latex(OPTIMIZERS[run.optimizer].latex)

@@ -1,0 +1,94 @@
+"""The MLP page in a real browser: it loads cleanly, Train draws curves that grow epoch by epoch while
+the network trains, and every tab renders (screenshots of each for a look at 1280 x 720)."""
+
+from __future__ import annotations
+
+import time
+
+from tests.e2e.test_lab_browser import LOAD_TIMEOUT_MS, READY, open_page
+
+TRAIN_TIMEOUT_S = 120  # 6 optimizers x 5 epochs, compilation included, on a busy 2-core machine
+# In page context: how many points the loss-curve chart draws (null until it exists).
+JS_CURVE_POINTS = """() => {
+    const gd = [...document.querySelectorAll('.js-plotly-plot')].find(g =>
+        g.layout && (g.layout.annotations || []).some(a => a.text === 'cross-entropy loss'));
+    return gd && gd._fullData ? gd._fullData.reduce((n, t) => n + (t.x ? t.x.length : 0), 0) : null;
+}"""
+TABS = ["① Computation graph", "② The MLP", "③ Training", "④ What it learned", "⑤ The training loop"]
+
+
+def assert_no_exception(page) -> None:
+    exceptions = page.get_by_test_id("stException")
+    assert exceptions.count() == 0, "the page shows an exception:\n" + "\n".join(exceptions.all_inner_texts())
+
+
+def test_train_draws_growing_curves_live(page, app_url, browser_log, screenshot, measurement):
+    open_page(page, app_url, "/mlp")
+    page.get_by_role("heading", name="MLP & backpropagation").wait_for()
+    assert_no_exception(page)
+    page.get_by_role("tab", name=TABS[2]).click()
+    assert page.evaluate(JS_CURVE_POINTS) is None, "no curves before training"
+
+    page.get_by_role("button", name="Train").click()
+    started, seen = time.monotonic(), []
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='running']")
+    while time.monotonic() - started < TRAIN_TIMEOUT_S:
+        points = page.evaluate(JS_CURVE_POINTS)
+        if points is not None and (not seen or points != seen[-1]):
+            seen.append(points)
+            if len(seen) == 4:
+                screenshot(page, "training")
+        if page.locator(READY).count() and page.locator("[data-testid='stDataFrame']").count():
+            break
+        page.wait_for_timeout(100)
+    elapsed = time.monotonic() - started
+    page.wait_for_selector(READY, timeout=LOAD_TIMEOUT_MS)
+    final = page.evaluate(JS_CURVE_POINTS)
+    measurement(
+        f"Train (6 optimizers x 5 epochs, in the browser): {elapsed:.1f} s; curve point counts {seen}"
+    )
+    assert len(seen) >= 5, f"the curves should redraw while training, saw point counts {seen}"
+    assert seen == sorted(seen), f"the curves should only grow: {seen}"
+    assert final >= seen[-1] > seen[0]
+    screenshot(page, "trained")
+    assert_no_exception(page)
+    browser_log.assert_clean()
+
+
+def test_every_tab_renders(page, app_url, browser_log, screenshot):
+    open_page(page, app_url, "/mlp")
+    page.get_by_role("heading", name="MLP & backpropagation").wait_for()
+    for number, tab in enumerate(TABS, start=1):
+        page.get_by_role("tab", name=tab).click()
+        page.wait_for_timeout(700)  # let the tab's charts draw
+        screenshot(page, f"tab{number}")
+    page.get_by_role("tab", name=TABS[0]).click()
+    page.get_by_text("a neuron: y = ReLU(w·x + b)").click()
+    page.wait_for_selector(READY, timeout=LOAD_TIMEOUT_MS)
+    page.get_by_text("∂y/∂w = 2").first.wait_for()  # the neuron's graph, backward on: dy/dw = x = 2
+    screenshot(page, "neuron")
+    assert_no_exception(page)
+    browser_log.assert_clean()
+
+
+def test_stop_keeps_the_finished_epochs(page, app_url, browser_log, screenshot):
+    open_page(page, app_url, "/mlp")
+    page.get_by_role("heading", name="MLP & backpropagation").wait_for()
+    seed = page.get_by_label("Seed (initial weights, shuffling)")
+    seed.fill("7")  # a configuration no other test has trained (finished runs are shared by sessions)
+    seed.press("Enter")
+    page.wait_for_function("() => document.querySelector(\"[data-testid='stApp']\")"
+                           ".getAttribute('data-test-script-state') === 'notRunning'")  # fmt: skip
+    page.get_by_role("tab", name=TABS[2]).click()
+    page.get_by_role("button", name="Train").click()
+    page.wait_for_function(f"() => ({JS_CURVE_POINTS})() > 0", timeout=TRAIN_TIMEOUT_S * 1000)
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_text("Stopped or not all trained").wait_for(timeout=TRAIN_TIMEOUT_S * 1000)
+    page.wait_for_selector(READY, timeout=LOAD_TIMEOUT_MS)
+    table = page.get_by_test_id("stDataFrame").first
+    table.wait_for()
+    screenshot(page, "stopped")
+    finished = page.evaluate(JS_CURVE_POINTS)
+    assert 0 < finished < 3870, "some epochs were kept, not all of the 6 x 5"
+    assert_no_exception(page)
+    browser_log.assert_clean()

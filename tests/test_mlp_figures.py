@@ -1,0 +1,57 @@
+"""The MLP page's figure builders: what they draw follows from the data they are given."""
+
+import numpy as np
+
+from optviz import autodiff, mlp, mlp_figures
+
+
+def _texts(fig):
+    return [a.text for a in fig.layout.annotations]
+
+
+def test_graph_shows_one_box_per_node_an_arrow_per_edge_and_gradients_only_after_backward():
+    expression = autodiff.EXPRESSIONS["neuron"]
+    evaluation = autodiff.evaluate(expression)
+    forward = mlp_figures.graph_figure(expression, evaluation, backward=False)
+    boxes = [t for t in _texts(forward) if t]
+    assert len(boxes) == len(expression.nodes)
+    assert len(_texts(forward)) - len(boxes) == sum(len(n.inputs) for n in expression.nodes)
+    assert not any("∂" in t for t in boxes)
+    backward = mlp_figures.graph_figure(expression, evaluation, backward=True)
+    assert any("∂y/∂w = 2" in t for t in _texts(backward))
+
+
+def test_curves_have_an_entry_per_optimizer_and_thin_long_mini_batch_series():
+    n = 8000
+    history = mlp.History(
+        train_loss=np.array([1.0, 0.5]), train_accuracy=np.array([0.8, 0.9]), test_loss=np.array([1.1, 0.6]),
+        test_accuracy=np.array([0.79, 0.88]), batch_loss=np.linspace(2, 0.1, 2 * n),
+        params=None, diverged_at=None,
+    )  # fmt: skip
+    fig = mlp_figures.curves_figure({"adam": history, "gd": history}, batches_per_epoch=n, epochs=5)
+    legend = [t.name for t in fig.data if t.showlegend is not False]
+    assert legend == ["Adam", "Gradient descent", "train", "test"]
+    thin = [t for t in fig.data if t.mode == "lines" and t.opacity == 0.35]
+    assert len(thin) == 2 and all(len(t.y) <= mlp_figures.MAX_CURVE_POINTS + 1 for t in thin)
+    assert tuple(fig.layout.xaxis.range) == (0, 5.1)
+
+
+def test_digits_frame_exactly_the_mistakes_and_confusion_counts_are_shown():
+    images = np.zeros((5, 28, 28), np.uint8)
+    labels = np.array([0, 1, 2, 3, 4])
+    probabilities = np.eye(10)[[0, 7, 2, 3, 9]]
+    fig = mlp_figures.digits_figure(images, labels, probabilities, columns=3)
+    assert len(fig.layout.shapes) == 2
+    assert "7 (100%) ≠ 1" in _texts(fig)
+    counts = mlp.confusion_matrix(labels, probabilities.argmax(axis=1))
+    confusion = mlp_figures.confusion_figure(counts)
+    assert np.array_equal(np.asarray(confusion.data[0].text), counts)
+
+
+def test_weight_images_tile_the_first_units():
+    w1 = np.arange(784 * 8, dtype=float).reshape(784, 8)
+    fig = mlp_figures.weights_figure(w1, count=4, columns=2)
+    z = np.asarray(fig.data[0].z, dtype=float)
+    assert z.shape == (2 * 30 - 2, 2 * 30 - 2)
+    np.testing.assert_array_equal(z[:28, :28], w1[:, 0].reshape(28, 28))
+    np.testing.assert_array_equal(z[:28, 30:58], w1[:, 1].reshape(28, 28))
