@@ -20,7 +20,9 @@ from optviz.analysis_figures import (
     sweep_figure,
 )
 from optviz.lab import optimum_value
+from optviz.params import read_number
 from optviz.schedules import Schedule
+from optviz.ui.url_state import PageState
 
 PLOT_CONFIG = {"displaylogo": False}
 # The learning rates every sweep and the tuner try: 60 values over 6 decades, rounded to 3 digits
@@ -85,7 +87,7 @@ def _fan(config, name, noise, runs):
 # --- the views ------------------------------------------------------------------------------------------
 
 
-def sweep_view(config, trajectories, surface_view) -> None:
+def sweep_view(config, trajectories, state: PageState) -> None:
     surface = get_surface(config[0])
     has_minimum = optimum_value(surface) is not None
     st.markdown(
@@ -102,15 +104,14 @@ def sweep_view(config, trajectories, surface_view) -> None:
     if not two:
         st.caption("Select momentum, Nesterov, RMSProp or Adam for a two-hyperparameter map.")
         return
-    name = (
-        st.pills(
-            "Two-hyperparameter map",
-            two,
-            default=two[0],
-            key="grid_sweep_optimizer",
-            format_func=lambda n: f"{OPTIMIZERS[n].label}: η × {SECOND_PARAMETER[n]}",
-        )
-        or two[0]
+    name = state.segmented_control(
+        st,
+        "Two-hyperparameter map",
+        two,
+        key="grid_sweep_optimizer",
+        default=two[0],
+        required=True,
+        format_func=lambda n: f"{OPTIMIZERS[n].label}: η × {SECOND_PARAMETER[n]}",
     )
     other = SECOND_PARAMETER[name]
     hyperparams = trajectories[name].hyperparams
@@ -125,12 +126,13 @@ def _final_objective(surface, loss: float) -> float:
     return loss if f_star is None else max(loss - f_star, 0.0)
 
 
-def basins_view(config, surface_view) -> None:
+def basins_view(config, surface_view, state: PageState) -> None:
     surface = get_surface(config[0])
-    resolution = st.select_slider(
+    resolution = state.select_slider(
+        st,
         "Start points per side",
         BASIN_RESOLUTIONS,
-        value=100,
+        default=100,
         key="basin_resolution",
         help="The map runs every optimizer from resolution² start points over the whole window.",
     )
@@ -207,20 +209,27 @@ def stability_view(trajectories) -> None:
         )
 
 
-def noise_view(config, surface_view) -> None:
+def noise_view(config, surface_view, state: PageState) -> None:
     surface = get_surface(config[0])
     names = list(config[1])
     left, middle, right = st.columns(3)
-    name = left.selectbox("Optimizer", names, key="fan_optimizer", format_func=lambda n: OPTIMIZERS[n].label)
-    batch = middle.select_slider(
+    name = state.selectbox(
+        left, "Optimizer", names, key="fan_optimizer", format_func=lambda n: OPTIMIZERS[n].label
+    )
+    batch = state.select_slider(
+        middle,
         "Mini-batch size B",
         BATCH_SIZES,
-        value=16,
+        default=16,
         key="fan_batch",
         help=f"Of N = {analysis.DATASET_SIZE} examples: B = N is full-batch gradient descent.",
     )
-    per_example = right.select_slider(
-        "Per-example gradient noise σ₁", [0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0], value=10.0, key="fan_sigma"
+    per_example = state.select_slider(
+        right,
+        "Per-example gradient noise σ₁",
+        [0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0],
+        default=10.0,
+        key="fan_sigma",
     )
     noise = analysis.minibatch_noise(per_example, batch)
     st.markdown(
@@ -236,15 +245,23 @@ def noise_view(config, surface_view) -> None:
     st.caption(f"Median distance of the 50 end points from the median end point: {spread:.3g}.")
 
 
-def internals_view(config, trajectories, surface_view) -> None:
+def internals_view(config, trajectories, surface_view, state: PageState) -> None:
     surface = get_surface(config[0])
     left, right = st.columns([1, 2])
-    name = left.selectbox(
-        "Optimizer", list(trajectories), key="internals_optimizer", format_func=lambda n: OPTIMIZERS[n].label
+    name = state.selectbox(
+        left,
+        "Optimizer",
+        list(trajectories),
+        key="internals_optimizer",
+        format_func=lambda n: OPTIMIZERS[n].label,
     )
     t = trajectories[name]
-    st.session_state.internals_step = min(st.session_state.get("internals_step", 1), t.steps)
+    state.start(
+        "internals_step", 1, lambda text: read_number("internals_step", text, 1, 1, t.steps, integer=True)
+    )
+    st.session_state.internals_step = min(st.session_state.internals_step, t.steps)  # steps may have shrunk
     step = right.slider("Step t", 1, t.steps, key="internals_step")
+    state.record("internals_step", step)
     grid, colour = surface_view
     effective = analysis.effective_lr(t)
     st.plotly_chart(internals_figure(surface, grid, colour, t, step, effective), config=PLOT_CONFIG)

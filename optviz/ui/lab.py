@@ -10,8 +10,10 @@ import streamlit as st
 from optviz import OPTIMIZERS, SURFACES, analysis, get_surface, resolve_hyperparams
 from optviz.figures import OPTIMIZER_COLOURS, progress_figure, race_figure, surface3d_figure
 from optviz.lab import MAX_STEPS, colouring, landmarks, race, step_internals, summarize, surface_grid
+from optviz.params import read_number
 from optviz.schedules import SCHEDULES, Schedule
 from optviz.ui import explore
+from optviz.ui.url_state import PageState
 from optviz.ui.widgets import (
     compact_page,
     hyperparameter_key,
@@ -25,6 +27,12 @@ from surfaces import from_formula
 DEFAULT_OPTIMIZERS = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
 SPEEDS = {"slow": 6, "normal": 15, "fast": 30, "very fast": 60}  # frames (steps) per second
 RACE_CHART_KEY = "race_chart"
+LAYOUTS = ["Overlay", "Side by side"]
+# Link parameters that belong to widgets made only in some views or for some selections.
+LINK_PARAMETERS = (
+    r"surface|formula|formula_[xy][01]|start_[xy]|optimizers|hp_\w+_\w+|steps|noise|seed|schedule\w*|layout|speed",
+    r"show_3d|view|tolerance|inspect_step|grid_sweep_optimizer|basin_resolution|fan_\w+|internals_\w+",
+)
 CUSTOM = "custom"  # the surface choice that reads a formula from a text box
 EXAMPLE_FORMULA = "sin(x)*cos(y) + 0.1*(x**2 + y**2)"
 FORMULA_HELP = (
@@ -124,8 +132,10 @@ def _tune(config) -> None:
 
 def render() -> None:
     compact_page()
+    state = PageState("lab", known=LINK_PARAMETERS)
     with st.sidebar:
-        config, panels, speed, show_3d = _controls()
+        config, panels, speed, show_3d = _controls(state)
+    state.show_notes()
     surface = get_surface(config[0])
     selected = config[1]
 
@@ -135,6 +145,7 @@ def render() -> None:
     st.caption(f"{surface.description} **What to look for:** {surface.lesson}")
     if not selected:
         st.warning("Choose at least one optimizer in the sidebar.")
+        state.publish()
         return
 
     trajectories = _race(*config)
@@ -159,7 +170,7 @@ def render() -> None:
             st.warning(f"**{OPTIMIZERS[name].label}** {summary.status}.", icon=":material/warning:")
 
     _tune_button(config)
-    tabs = dict(zip(VIEWS, st.tabs(VIEWS, key="view", bind="query-params"), strict=True))
+    tabs = dict(zip(VIEWS, state.tabs(VIEWS, key="view"), strict=True))
     surface_view = _surface_view(surface.name)
     # Only the open tab computes (sweeps and basin maps are hundreds of runs).
     if tabs["Loss and distance"].open:
@@ -167,28 +178,29 @@ def render() -> None:
             st.plotly_chart(_progress_figure(config), config={"displaylogo": False})
     if tabs["Results"].open:
         with tabs["Results"]:
-            _results_table(surface, trajectories)
+            _results_table(surface, trajectories, state)
     if tabs["Update rules, step by step"].open:
         with tabs["Update rules, step by step"]:
-            _update_rules(trajectories, config)
+            _update_rules(trajectories, config, state)
     if tabs["Learning-rate sweep"].open:
         with tabs["Learning-rate sweep"]:
-            explore.sweep_view(config, trajectories, surface_view)
+            explore.sweep_view(config, trajectories, state)
     if tabs["Basins of attraction"].open:
         with tabs["Basins of attraction"]:
-            explore.basins_view(config, surface_view)
+            explore.basins_view(config, surface_view, state)
     if tabs["Stability"].open:
         with tabs["Stability"]:
             explore.stability_view(trajectories)
     if tabs["Noise fan"].open:
         with tabs["Noise fan"]:
-            explore.noise_view(config, surface_view)
+            explore.noise_view(config, surface_view, state)
     if tabs["Internals"].open:
         with tabs["Internals"]:
-            explore.internals_view(config, trajectories, surface_view)
+            explore.internals_view(config, trajectories, surface_view, state)
     if show_3d:
         grid, colour = surface_view
         st.plotly_chart(surface3d_figure(surface, grid, colour, trajectories), config={"displaylogo": False})
+    state.publish()
 
 
 def _tune_button(config) -> None:
@@ -217,16 +229,16 @@ def _tune_button(config) -> None:
         )
 
 
-def _controls():
+def _controls(state: PageState):
     """The sidebar. Returns the race configuration (hashable) and the view options."""
-    choice = st.selectbox(
+    choice = state.selectbox(
+        st,
         "Loss surface",
         [*SURFACES, CUSTOM],
         key="surface",
         format_func=lambda name: "Your own f(x, y)" if name == CUSTOM else SURFACES[name].title,
-        bind="query-params",
     )
-    name = _formula_controls() if choice == CUSTOM else choice
+    name = _formula_controls(state) if choice == CUSTOM else choice
     if st.session_state.get("surface_name") != name:  # first run, or a new surface or formula
         st.session_state.surface_name = name
         _apply_surface_defaults(get_surface(name))
@@ -239,51 +251,52 @@ def _controls():
         on_change=_start_from_preset,
     )
     left, right = st.columns(2)
-    start_x = left.number_input(
-        "x₀", min_value=x0, max_value=x1, step=(x1 - x0) / 100, key="start_x", format="%.3f"
+    default_x, default_y = surface.default_start
+    start_x = state.number_input(
+        left, "x₀", x0, x1, key="start_x", default=default_x, step=(x1 - x0) / 100, format="%.3f"
     )
-    start_y = right.number_input(
-        "y₀", min_value=y0, max_value=y1, step=(y1 - y0) / 100, key="start_y", format="%.3f"
+    start_y = state.number_input(
+        right, "y₀", y0, y1, key="start_y", default=default_y, step=(y1 - y0) / 100, format="%.3f"
     )
 
-    selected = st.multiselect(
+    selected = state.multiselect(
+        st,
         "Optimizers",
         list(OPTIMIZERS),
-        default=DEFAULT_OPTIMIZERS,
         key="optimizers",
+        default=DEFAULT_OPTIMIZERS,
         format_func=lambda name: OPTIMIZERS[name].label,
     )
     recommended = {name: resolve_hyperparams(surface, name) for name in OPTIMIZERS}
-    tuned = st.session_state.get("tuned", {}).get("lrs", {})
     hyperparams = {}
     for name in selected:
         with st.expander(f":material/tune: {OPTIMIZERS[name].label}"):
-            extra = {"lr": tuned[name]} if name in tuned else None
-            hyperparams[name] = hyperparameter_sliders(name, recommended[name], extra)
+            hyperparams[name] = hyperparameter_sliders(name, recommended[name], state)
     st.button(
         "Reset to this surface's defaults", on_click=reset_hyperparameters, args=(recommended,), key="reset"
     )
 
     st.markdown("**Run**")
-    steps = st.slider("Steps", 10, MAX_STEPS, step=10, key="steps")
-    noise = st.select_slider(
+    steps = state.slider(st, "Steps", 10, MAX_STEPS, step=10, key="steps", default=surface.default_steps)
+    noise = state.select_slider(
+        st,
         "Gradient noise σ for every optimizer",
-        options=slider_stops("noise", 0.0),
-        value=0.0,
+        slider_stops("noise", 0.0),
         key="noise",
+        default=0.0,
         help="Gaussian noise added to every gradient (SGD adds its own); all optimizers see the same draws.",
     )
-    seed = st.number_input("Noise seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="seed")
-    schedule = _schedule_controls(int(steps))
+    seed = state.number_input(st, "Noise seed", 0, 2**31 - 1, key="seed", default=0, step=1)
+    schedule = _schedule_controls(int(steps), state)
     st.markdown("**View**")
     panels = (
-        st.segmented_control(
-            "Layout", ["Overlay", "Side by side"], default="Overlay", key="layout", selection_mode="single"
+        state.segmented_control(
+            st, "Layout", LAYOUTS, key="layout", default=LAYOUTS[0], selection_mode="single", required=True
         )
-        == "Side by side"
+        == LAYOUTS[1]
     )
-    speed = SPEEDS[st.select_slider("Animation speed", list(SPEEDS), value="normal", key="speed")]
-    show_3d = st.toggle("Show the 3D surface", key="show_3d")
+    speed = SPEEDS[state.select_slider(st, "Animation speed", list(SPEEDS), key="speed", default="normal")]
+    show_3d = state.toggle(st, "Show the 3D surface", key="show_3d")
 
     config = (
         surface.name,
@@ -298,17 +311,15 @@ def _controls():
     return config, panels, speed, show_3d
 
 
-def _formula_controls() -> str:
+def _formula_controls(state: PageState) -> str:
     """The formula box and its window; returns the surface's name (the last one that worked, if the
     text does not parse, with the reason shown)."""
-    text = st.text_input(
-        "f(x, y) =", value=EXAMPLE_FORMULA, key="formula", help=FORMULA_HELP, bind="query-params"
-    )
+    text = state.text_input(st, "f(x, y) =", key="formula", default=EXAMPLE_FORMULA, help=FORMULA_HELP)
     left, right = st.columns(2)
-    x0 = left.number_input("x from", value=-3.0, key="formula_x0", bind="query-params")
-    x1 = right.number_input("x to", value=3.0, key="formula_x1", bind="query-params")
-    y0 = left.number_input("y from", value=-3.0, key="formula_y0", bind="query-params")
-    y1 = right.number_input("y to", value=3.0, key="formula_y1", bind="query-params")
+    x0 = state.number_input(left, "x from", key="formula_x0", default=-3.0)
+    x1 = state.number_input(right, "x to", key="formula_x1", default=3.0)
+    y0 = state.number_input(left, "y from", key="formula_y0", default=-3.0)
+    y1 = state.number_input(right, "y to", key="formula_y1", default=3.0)
     try:
         return from_formula(text, ((x0, x1), (y0, y1))).name
     except ValueError as problem:
@@ -319,21 +330,27 @@ def _formula_controls() -> str:
         return fallback
 
 
-def _schedule_controls(steps: int) -> Schedule:
+def _schedule_controls(steps: int, state: PageState) -> Schedule:
     """The learning-rate schedule every optimizer follows, with its one or two settings."""
-    kind = st.selectbox(
-        "Learning-rate schedule", list(SCHEDULES), key="schedule", format_func=SCHEDULE_LABELS.get
+    kind = state.selectbox(
+        st, "Learning-rate schedule", list(SCHEDULES), key="schedule", format_func=SCHEDULE_LABELS.get
     )
     if kind == "step":
         left, right = st.columns(2)
-        gamma = left.select_slider("× γ", [0.1, 0.2, 0.5, 0.7, 0.9], value=0.5, key="schedule_gamma")
-        every = right.number_input(
-            "every k steps", 1, MAX_STEPS, value=max(steps // 4, 1), key="schedule_every"
+        gamma = state.select_slider(left, "× γ", [0.1, 0.2, 0.5, 0.7, 0.9], key="schedule_gamma", default=0.5)
+        every = state.number_input(
+            right, "every k steps", 1, MAX_STEPS, key="schedule_every", default=max(steps // 4, 1), step=1
         )
         return Schedule("step", gamma=gamma, every=int(every))
     if kind == "warmup":
-        warmup = st.number_input(
-            "warm up over w steps", 1, MAX_STEPS, value=max(steps // 5, 1), key="schedule_warmup"
+        warmup = state.number_input(
+            st,
+            "warm up over w steps",
+            1,
+            MAX_STEPS,
+            key="schedule_warmup",
+            default=max(steps // 5, 1),
+            step=1,
         )
         return Schedule("warmup", warmup=int(warmup))
     if kind == "cosine":
@@ -341,11 +358,12 @@ def _schedule_controls(steps: int) -> Schedule:
     return Schedule()
 
 
-def _results_table(surface, trajectories) -> None:
-    tolerance = st.select_slider(
+def _results_table(surface, trajectories, state: PageState) -> None:
+    tolerance = state.select_slider(
+        st,
         "Tolerance for 'reached'",
         [1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-8],
-        value=1e-3,
+        default=1e-3,
         key="tolerance",
         format_func=lambda v: f"{v:g}",
     )
@@ -376,16 +394,18 @@ def _results_table(surface, trajectories) -> None:
     )
 
 
-def _update_rules(trajectories, config) -> None:
+def _update_rules(trajectories, config, state: PageState) -> None:
     """Each optimizer's rule beside the numbers that went into it at the inspected step."""
     schedule = Schedule(**dict(config[7]))
     if schedule.kind != "constant":
         st.markdown(f"Every η below follows the **{SCHEDULE_LABELS[schedule.kind]}** schedule:")
         st.latex(schedule.latex)
     steps = next(iter(trajectories.values())).steps
+    state.start("inspect_step", 1, lambda text: read_number("inspect_step", text, 1, 1, steps, integer=True))
     # The step count may have shrunk since the slider was last moved.
-    st.session_state.inspect_step = min(st.session_state.get("inspect_step", 1), steps)
+    st.session_state.inspect_step = min(st.session_state.inspect_step, steps)
     step = st.slider("Inspect step t", 1, steps, key="inspect_step")
+    state.record("inspect_step", step)
     st.caption(
         r"$\theta_{t-1}$: where step $t$ started · $g_t$: the gradient it saw (noise included) · then the "
         r"optimizer's state after the step · $\theta_t - \theta_{t-1}$: the step taken · "

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 import streamlit as st
 
 from optviz.optimizers import HYPERPARAMETERS, OPTIMIZERS
+from optviz.params import read_number
+from optviz.ui.url_state import PageState
 
 # Slider stops for the hyperparameters that are not on a log scale.
 _DECAY_STOPS = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999]
@@ -40,30 +40,30 @@ def hyperparameter_key(optimizer: str, name: str, prefix: str = "hp") -> str:
 
 
 def hyperparameter_sliders(
-    optimizer: str,
-    recommended: dict[str, float],
-    extra_stops: Mapping[str, float] | None = None,
-    prefix: str = "hp",
+    optimizer: str, recommended: dict[str, float], state: PageState, prefix: str = "hp"
 ) -> dict[str, float]:
-    """One slider per hyperparameter of `optimizer` in `recommended`, starting there; returns their values.
-
-    extra_stops adds one more stop to some sliders (e.g. a tuned learning rate); `prefix` keeps each
-    page's sliders apart (the lab's Adam learning rate is not the MLP's)."""
+    """One slider per hyperparameter of `optimizer` in `recommended`, starting there (or at a link's
+    value); returns their values. `prefix` keeps each page's sliders apart (the lab's Adam learning
+    rate is not the MLP's). A value set from outside the slider (a link, the tuner) that is not one
+    of its stops becomes one more stop, so it is kept exactly."""
     values = {}
     for name in (name for name in OPTIMIZERS[optimizer].hyperparams if name in recommended):
         info = HYPERPARAMETERS[name]
         key = hyperparameter_key(optimizer, name, prefix)
-        stops = slider_stops(name, recommended[name])
-        if extra_stops and name in extra_stops:
-            stops = sorted({*stops, float(extra_stops[name])})
-        if st.session_state.get(key) not in stops:  # first run, or a value from another surface
-            st.session_state[key] = recommended[name]
+        default = recommended[name]
+        state.start(
+            key, default, lambda text, k=key, d=default, i=info: read_number(k, text, d, i.low, i.high)
+        )
+        current = float(st.session_state[key])
+        stops = sorted({*slider_stops(name, default), min(max(current, info.low), info.high)})
+        st.session_state[key] = min(max(current, info.low), info.high)
         values[name] = st.select_slider(
             f"${info.symbol}$  {info.description}",
             options=stops,
             key=key,
             format_func=lambda v: f"{v:.4g}",
         )
+        state.record(key, values[name])
     return values
 
 

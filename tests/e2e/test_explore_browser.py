@@ -28,6 +28,7 @@ def test_each_analysis_tab_draws_its_chart(page, app_url, browser_log, screensho
         "() => document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=LOAD_TIMEOUT_MS
     )
     page.wait_for_selector(READY, timeout=LOAD_TIMEOUT_MS)
+    page.wait_for_function("() => location.search.includes('view=')", timeout=10_000)
     assert parse_qs(urlparse(page.url).query)["view"] == [tab]  # the open tab is in the link
     screenshot(page)
     _no_exception(page)
@@ -35,7 +36,7 @@ def test_each_analysis_tab_draws_its_chart(page, app_url, browser_log, screensho
 
 
 def test_a_typed_formula_is_in_the_link_and_the_link_reopens_it(page, browser, app_url, browser_log):
-    open_lab(page, app_url, "/?surface=Your+own+f(x,+y)")  # the surface list's last entry
+    open_lab(page, app_url, "/?surface=custom")  # the surface list's last entry
     box = page.get_by_label("f(x, y) =", exact=True)
     box.fill(FORMULA)
     box.press("Enter")
@@ -43,7 +44,7 @@ def test_a_typed_formula_is_in_the_link_and_the_link_reopens_it(page, browser, a
     page.wait_for_selector(READY, timeout=LOAD_TIMEOUT_MS)
     page.wait_for_function("() => location.search.includes('formula=')", timeout=10_000)
     query = parse_qs(urlparse(page.url).query)
-    assert query["formula"] == [FORMULA] and query["surface"] == ["Your own f(x, y)"]
+    assert query["formula"] == [FORMULA] and query["surface"] == ["custom"]
     _no_exception(page)
     browser_log.assert_clean()
 

@@ -1,0 +1,200 @@
+"""Every control in the URL: a copied link reproduces the view, and default values stay out of it.
+
+A page makes its widgets through a `PageState`. Each widget declares its options or range once, in
+its own call; from that the state knows how to read the widget's query parameter safely
+(`optviz.params`). The first time a widget appears in a session, it starts from the link's value
+(validated: unknown names fall back, numbers are clamped, with a note naming what was ignored),
+else from its default; after the page has run, `publish()` writes every value that differs from its
+default back to the URL. Widgets are never given a `value=` here: their state lives in
+st.session_state, which is what lets a link set them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+import streamlit as st
+
+from optviz.params import (
+    Reading,
+    read_choice,
+    read_choices,
+    read_flag,
+    read_number,
+    read_stop,
+    read_text,
+    to_text,
+)
+
+RESERVED = ("embed", "embed_options")  # Streamlit's own parameters: left as they are
+
+
+class PageState:
+    """The URL state of one page for one run of its script."""
+
+    def __init__(self, page: str, known: Sequence[str] = ()):
+        """`known`: regular expressions for the parameter names of widgets this page may create
+        later or only in some views (a link may carry them); anything else in a link is reported."""
+        self.page = page
+        self._known = [re.compile(pattern) for pattern in known]
+        self._restored: set[str] = st.session_state.setdefault(f"_url_restored_{page}", set())
+        self._notes: list[str] = st.session_state.setdefault(f"_url_notes_{page}", [])
+        self._defaults: dict[str, object] = {}
+        self._values: dict[str, object] = {}
+        self._link = {key: st.query_params.get_all(key) for key in st.query_params}
+        if f"_url_checked_{page}" not in st.session_state:  # once per session: names nobody knows
+            st.session_state[f"_url_checked_{page}"] = True
+            for key, values in self._link.items():
+                if len(values) > 1:
+                    self._notes.append(f"{key} was given {len(values)} times: using the last, {values[-1]!r}")
+                if key not in RESERVED and not any(p.fullmatch(key) for p in self._known):
+                    self._notes.append(f"unknown setting {key!r} ignored")
+
+    # --- the mechanism ---------------------------------------------------------------------------------
+
+    def start(self, key: str, default, read: Callable[[str], Reading]):
+        """Set widget `key`'s starting value: the link's (first appearance in this session) or the
+        default (if it has none yet). Returns nothing; the widget reads st.session_state."""
+        self._defaults[key] = default
+        if key not in self._restored:
+            self._restored.add(key)
+            if key in self._link:
+                reading = read(self._link[key][-1])
+                if reading.note:
+                    self._notes.append(reading.note)
+                st.session_state[key] = reading.value
+                return
+        if key not in st.session_state:
+            st.session_state[key] = default
+
+    def record(self, key: str, value, default=None) -> None:
+        """A value to publish (for controls that are not a single widget)."""
+        self._values[key] = value
+        if default is not None:
+            self._defaults[key] = default
+
+    def linked(self, key: str) -> str | None:
+        """The link's raw text for `key` on this session's first look at it, else None (for controls
+        a page reads itself, like an editable grid)."""
+        if key in self._restored:
+            return None
+        self._restored.add(key)
+        values = self._link.get(key)
+        return values[-1] if values else None
+
+    def note(self, text: str) -> None:
+        self._notes.append(text)
+
+    def show_notes(self) -> None:
+        """What a link asked for that could not be used, until the reader dismisses it."""
+        if not self._notes:
+            return
+        st.warning(
+            "**Some settings in this link were not used:** " + "; ".join(self._notes) + ".",
+            icon=":material/link_off:",
+        )
+        st.button("Dismiss", key=f"_url_dismiss_{self.page}", on_click=self._notes.clear)
+
+    def publish(self) -> None:
+        """Write every recorded value that differs from its default to the URL (short links)."""
+        query = {
+            key: to_text(value)
+            for key, value in self._values.items()
+            if not _same(value, self._defaults.get(key))
+        }
+        if query != {k: v[-1] for k, v in self._link.items() if k not in RESERVED}:
+            st.query_params.from_dict(query)
+
+    # --- widgets ---------------------------------------------------------------------------------------
+
+    def _made(self, key: str, value):
+        self._values[key] = value
+        return value
+
+    def _start_choice(self, key: str, default, options, read) -> None:
+        """Start a widget whose options may change between runs (e.g. the selected optimizers): a
+        value that is no longer an option goes back to the default."""
+        self.start(key, default, read)
+        if st.session_state[key] not in options:
+            st.session_state[key] = default
+
+    def selectbox(self, where, label, options, *, key, default=None, **kwargs):
+        default = options[0] if default is None else default
+        self._start_choice(key, default, options, lambda text: read_choice(key, text, default, options))
+        return self._made(key, where.selectbox(label, options, key=key, **kwargs))
+
+    def radio(self, where, label, options, *, key, default=None, **kwargs):
+        default = options[0] if default is None else default
+        self._start_choice(key, default, options, lambda text: read_choice(key, text, default, options))
+        return self._made(key, where.radio(label, options, key=key, **kwargs))
+
+    def segmented_control(self, where, label, options, *, key, default, **kwargs):
+        self._start_choice(key, default, options, lambda text: read_choice(key, text, default, options))
+        return self._made(key, where.segmented_control(label, options, key=key, **kwargs))
+
+    def multiselect(self, where, label, options, *, key, default, **kwargs):
+        self.start(key, list(default), lambda text: read_choices(key, text, list(default), options))
+        return self._made(key, where.multiselect(label, options, key=key, **kwargs))
+
+    def select_slider(self, where, label, options, *, key, default, **kwargs):
+        options = list(options)
+        self.start(key, default, lambda text: read_stop(key, text, default, options))
+        return self._made(key, where.select_slider(label, options, key=key, **kwargs))
+
+    def slider(self, where, label, low, high, *, key, default, step=None, **kwargs):
+        integer = isinstance(low, int) and isinstance(high, int) and (step is None or isinstance(step, int))
+        self.start(
+            key,
+            default,
+            lambda text: _on_step(read_number(key, text, default, low, high, integer=integer), low, step),
+        )
+        return self._made(key, where.slider(label, low, high, step=step, key=key, **kwargs))
+
+    def number_input(self, where, label, low=None, high=None, *, key, default, step=None, **kwargs):
+        integer = isinstance(default, int) and (step is None or isinstance(step, int))
+        lo = -1e12 if low is None else low
+        hi = 1e12 if high is None else high
+        self.start(key, default, lambda text: read_number(key, text, default, lo, hi, integer=integer))
+        return self._made(
+            key, where.number_input(label, min_value=low, max_value=high, step=step, key=key, **kwargs)
+        )
+
+    def toggle(self, where, label, *, key, default=False, **kwargs):
+        self.start(key, default, lambda text: read_flag(key, text, default))
+        return self._made(key, where.toggle(label, key=key, **kwargs))
+
+    def text_input(self, where, label, *, key, default, max_length=1000, **kwargs):
+        self.start(key, default, lambda text: read_text(key, text, default, max_length))
+        return self._made(key, where.text_input(label, key=key, **kwargs))
+
+    def tabs(self, labels, *, key):
+        labels = list(labels)
+        self.start(key, labels[0], lambda text: read_choice(key, text, labels[0], labels))
+        tabs = st.tabs(labels, key=key, on_change="rerun")
+        self._values[key] = st.session_state[key]
+        return tabs
+
+
+def _on_step(reading: Reading, low, step) -> Reading:
+    """A slider value moved onto the slider's grid (low + k * step)."""
+    if step is None or reading.value is None:
+        return reading
+    snapped = low + round((reading.value - low) / step) * step
+    snapped = type(reading.value)(round(snapped, 12))
+    if snapped == reading.value:
+        return reading
+    return Reading(
+        snapped, reading.note or f"{reading.value} is not on the slider's steps of {step}: using {snapped}"
+    )
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        try:
+            return abs(float(a) - float(b)) <= 1e-12 * max(1.0, abs(float(b)))
+        except (TypeError, ValueError):
+            return False
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return list(a) == list(b)
+    return a == b
