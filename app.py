@@ -5,5 +5,11 @@ import streamlit as st
 from optviz.ui import pages
 
 # An emoji favicon: a Material icon here is fetched from a font CDN, which fails offline.
-st.set_page_config(page_title="optviz", page_icon="📉", layout="wide")
+# Inside an iframe (?embed=true, a slide) the controls start folded away: the chart gets the room.
+st.set_page_config(
+    page_title="optviz",
+    page_icon="📉",
+    layout="wide",
+    initial_sidebar_state="collapsed" if st.context.is_embedded else "auto",
+)
 st.navigation(pages()).run()

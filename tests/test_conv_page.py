@@ -14,8 +14,14 @@ from optviz import conv
 PAGE = "from optviz.ui.conv import render\nrender()"
 
 
-def _open():
-    at = AppTest.from_string(PAGE, default_timeout=60).run()
+ONE, MANY, TEXT = "2D: one channel, one filter", "Many channels, many filters", "1D over text"
+
+
+def _open(view: str = ONE):
+    """The page with tab `view` open (only the open tab computes)."""
+    at = AppTest.from_string(PAGE, default_timeout=60)
+    at.session_state["conv_view"] = view
+    at.run()
     assert not at.exception, at.exception
     return at
 
@@ -35,17 +41,17 @@ def _messages(at):
 def test_the_page_renders_all_three_sections():
     at = _open()
     assert at.title[0].value == "Convolutions"
-    assert [t.label for t in at.tabs] == [
-        "2D: one channel, one filter",
-        "Many channels, many filters",
-        "1D over text",
-    ]
-    steps, _, maps, text = _charts(at)
+    assert [t.label for t in at.tabs] == [ONE, MANY, TEXT]
+    (steps,) = _charts(at)
     assert len(steps["frames"]) == 26 * 26  # a 28 x 28 digit, a 3 x 3 kernel, no padding
-    assert len(maps["data"]) == 4 + 1  # four feature maps and the highlighted cell
-    assert len(text["frames"]) == len(conv.letters("the cat sat on the mat with the hat").tokens) - 2
     assert any("= 26" in element.value for element in at.latex)  # the output-size formula, worked
+    at = _open(MANY)
+    _, maps = _charts(at)
+    assert len(maps["data"]) == 4 + 1  # four feature maps and the highlighted cell
     assert any(r"3\cdot3\cdot 3\cdot4 + 4 = 112" in element.value for element in at.latex)
+    at = _open(TEXT)
+    (text,) = _charts(at)
+    assert len(text["frames"]) == len(conv.letters("the cat sat on the mat with the hat").tokens) - 2
 
 
 def test_stride_padding_and_dilation_change_the_output_and_its_formula():
@@ -115,12 +121,12 @@ def test_a_stride_larger_than_the_input_gives_one_window_and_says_so():
 
 
 def test_many_channels_section_follows_its_controls():
-    at = _open()
+    at = _open(MANY)
     at.number_input(key="cm_cout").set_value(6).run()
     at.segmented_control(key="cm_size").set_value(5).run()
     at.number_input(key="cm_bias").set_value(0.5).run()
     assert not at.exception
-    maps = _charts(at)[2]
+    maps = _charts(at)[1]
     assert len(maps["data"]) == 6 + 1
     assert any(r"5\cdot5\cdot 3\cdot6 + 6 = 456" in e.value and "(6, 20, 20)" in e.value for e in at.latex)
     assert any("+ 0.5 =" in e.value for e in at.latex)
@@ -129,7 +135,7 @@ def test_many_channels_section_follows_its_controls():
 
 
 def test_the_ngram_filter_peaks_on_the_ngram_in_the_page():
-    at = _open()
+    at = _open(TEXT)
     at.text_input(key="t_text").set_value("a cat and the hat").run()
     table = at.dataframe[-1].value
     the = table[table["filter"] == "'the'"].iloc[0]
@@ -137,7 +143,7 @@ def test_the_ngram_filter_peaks_on_the_ngram_in_the_page():
 
 
 def test_word_embeddings_mode_runs():
-    at = _open()
+    at = _open(TEXT)
     at.radio(key="t_encoding").set_value("word embeddings").run()
     assert not at.exception
     table = at.dataframe[-1].value
@@ -155,15 +161,15 @@ def test_word_embeddings_mode_runs():
     ],
 )
 def test_bad_text_gives_a_message_and_a_chart(text, message):
-    at = _open()
+    at = _open(TEXT)
     at.text_input(key="t_text").set_value(text).run()
     assert not at.exception
     assert any(message in m for m in _messages(at))
-    assert len(_charts(at)[3]["frames"]) >= 1
+    assert len(_charts(at)[0]["frames"]) >= 1
 
 
 def test_ngrams_longer_than_the_text_fall_back():
-    at = _open()
+    at = _open(TEXT)
     at.text_input(key="t_text").set_value("ab").run()
     at.text_input(key="t_grams_one-hot").set_value("abcdef, , 12").run()
     assert not at.exception
@@ -171,7 +177,7 @@ def test_ngrams_longer_than_the_text_fall_back():
 
 
 def test_switching_the_animated_filter_moves_a_window_of_its_width():
-    at = _open()
+    at = _open(TEXT)
     at.selectbox(key="t_animate").set_value("at").run()
-    frame = _charts(at)[3]["frames"][0]["data"][0]
+    frame = _charts(at)[0]["frames"][0]["data"][0]
     assert np.ptp(frame["x"]) == 2  # a window two positions wide

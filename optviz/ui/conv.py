@@ -11,10 +11,12 @@ import streamlit as st
 
 from optviz import conv, conv_figures
 from optviz.data import load as load_digits
-from optviz.ui.widgets import compact_page
+from optviz.ui.url_state import PageState
+from optviz.ui.widgets import page_setup, share_box, show_chart
 
 SPEEDS = {"slow": 500, "normal": 150, "fast": 40}  # milliseconds per window position
 PADDINGS = ["0", "1", "2", "3", "same"]
+VIEWS = ["2D: one channel, one filter", "Many channels, many filters", "1D over text"]
 MAX_STRIDE, MAX_DILATION = 32, 8
 PLOTLY_CONFIG = {"displaylogo": False}
 WARNING = ":material/warning:"
@@ -58,38 +60,49 @@ def _step_figure(source, digit, kernel, stride, padding, dilation, frame_ms):
 # --- section 1: one channel, one filter ---------------------------------------------------------------
 
 
-def _kernel_grid(preset: str, k: int) -> tuple[np.ndarray, list[str]]:
-    """An editable k x k grid that starts at the preset (a new preset or size starts a new grid)."""
+def _kernel_grid(preset: str, k: int, state: PageState) -> tuple[np.ndarray, list[str]]:
+    """An editable k x k grid that starts at the preset (a new preset or size starts a new grid), or
+    at the link's cells (`c2_cells`: k*k comma-separated numbers, row by row)."""
     fallback = conv.kernel_preset(preset, k)
-    table = pd.DataFrame(
-        [[f"{v:.4g}" for v in row] for row in fallback], columns=[str(c + 1) for c in range(k)]
-    )
+    cells = [[f"{v:.4g}" for v in row] for row in fallback]
+    linked = state.linked("c2_cells")
+    if linked is not None:
+        values = linked.split(",")
+        if len(values) == k * k:
+            cells = [values[r * k : (r + 1) * k] for r in range(k)]
+        else:
+            state.note(f"c2_cells has {len(values)} values, a {k}x{k} kernel needs {k * k}: using the preset")
+    table = pd.DataFrame(cells, columns=[str(c + 1) for c in range(k)])
     edited = st.data_editor(
         table,
         key=f"c2_grid_{preset}_{k}",
         hide_index=True,
         column_config={c: st.column_config.TextColumn(c, width="small") for c in table.columns},
     )
-    return conv.parse_kernel(edited.to_numpy().tolist(), fallback)
+    kernel, problems = conv.parse_kernel(edited.to_numpy().tolist(), fallback)
+    as_text = ",".join(f"{v:.6g}" for v in kernel.ravel())
+    state.record("c2_cells", as_text, ",".join(f"{v:.6g}" for v in fallback.ravel()))
+    return kernel, problems
 
 
-def _one_channel() -> None:
+def _one_channel(state: PageState) -> None:
     st.markdown(
         "A **filter** (kernel) is a small grid of weights. It slides over the image; at each position the "
         "pixels under it are multiplied by the weights, element by element, and summed: that sum is one "
         "pixel of the output, the **feature map**. ▶ Play, or drag the slider."
     )
     cols = st.columns([1.3, 0.9, 1.2, 1.0, 0.8, 0.8, 0.8, 1.0])
-    source = cols[0].selectbox("Input", ["MNIST digit", *conv.PATTERNS], key="c2_source")
+    source = state.selectbox(cols[0], "Input", ["MNIST digit", *conv.PATTERNS], key="c2_source")
     digit = 0
     if source == "MNIST digit":
-        digit = int(cols[1].number_input("Test digit #", 0, 1999, 0, key="c2_digit"))
-    preset = cols[2].selectbox("Kernel", list(conv.KERNEL_PRESETS), index=4, key="c2_kernel")
-    k = cols[3].segmented_control("Size", conv.KERNEL_SIZES, default=3, required=True, key="c2_size")
-    stride = int(cols[4].number_input("Stride s", 1, MAX_STRIDE, 1, key="c2_stride"))
-    padding = _padding(cols[5].selectbox("Padding p", PADDINGS, key="c2_padding"))
-    dilation = int(cols[6].number_input("Dilation d", 1, MAX_DILATION, 1, key="c2_dilation"))
-    speed = cols[7].select_slider("Speed", list(SPEEDS), value="normal", key="c2_speed")
+        digit = int(state.number_input(cols[1], "Test digit #", 0, 1999, default=0, key="c2_digit"))
+    presets = list(conv.KERNEL_PRESETS)
+    preset = state.selectbox(cols[2], "Kernel", presets, default=presets[4], key="c2_kernel")
+    k = state.segmented_control(cols[3], "Size", conv.KERNEL_SIZES, default=3, required=True, key="c2_size")
+    stride = int(state.number_input(cols[4], "Stride s", 1, MAX_STRIDE, default=1, key="c2_stride"))
+    padding = _padding(state.selectbox(cols[5], "Padding p", PADDINGS, key="c2_padding"))
+    dilation = int(state.number_input(cols[6], "Dilation d", 1, MAX_DILATION, default=1, key="c2_dilation"))
+    speed = state.select_slider(cols[7], "Speed", list(SPEEDS), default="normal", key="c2_speed")
 
     notes, chart = (
         st.container(),
@@ -98,8 +111,9 @@ def _one_channel() -> None:
     edit, flip_column = st.columns([1, 3], vertical_alignment="center")
     with edit.popover(f"Edit the {k}x{k} kernel", icon=":material/edit:"):
         st.caption("Numbers or fractions such as 1/16; a new preset starts a fresh grid.")
-        kernel, problems = _kernel_grid(preset, k)
-    flip = flip_column.toggle(
+        kernel, problems = _kernel_grid(preset, k, state)
+    flip = state.toggle(
+        flip_column,
         "Flip the kernel (the textbook convolution)",
         key="c2_flip",
         help="Deep-learning libraries compute cross-correlation; convolution proper flips the kernel first.",
@@ -125,7 +139,7 @@ def _one_channel() -> None:
     figure = _step_figure(
         source, digit, tuple(map(tuple, kernel.tolist())), stride, padding, dilation, SPEEDS[speed]
     )
-    chart.plotly_chart(figure, key="c2_steps", config=PLOTLY_CONFIG)
+    show_chart(chart, figure, key="c2_steps", config=PLOTLY_CONFIG)
     _size_formula(n, k, stride, geometry.pads[0], dilation, geometry.out_shape[0])
     st.markdown(
         "**Convolution or cross-correlation?** What deep learning calls convolution is *cross-correlation*: "
@@ -174,7 +188,7 @@ def _window_at(image, filters, biases, stride, padding, o: int, index: tuple[int
     return next(w for n, w in enumerate(cells) if n == index[0] * out_cols + index[1])
 
 
-def _many_channels() -> None:
+def _many_channels(state: PageState) -> None:
     st.markdown(
         "A colour image has **C_in = 3 channels**. Each filter has one k x k slice per channel: it "
         "multiplies every channel's patch by its own slice, and adds the **partial sums** of all channels "
@@ -182,24 +196,28 @@ def _many_channels() -> None:
         "next layer's channels."
     )
     cols = st.columns([1.4, 1, 0.8, 0.8, 0.8, 1, 0.8])
-    preset = cols[0].selectbox("Filters", conv.COLOUR_FILTER_PRESETS, key="cm_preset")
-    c_out = int(cols[1].number_input("Filters C_out", 1, 8, 4, key="cm_cout"))
-    k = cols[2].segmented_control("Size k", conv.KERNEL_SIZES, default=3, required=True, key="cm_size")
-    stride = int(cols[3].selectbox("Stride s", [1, 2, 3], key="cm_stride"))
-    padding = _padding(cols[4].selectbox("Padding p", ["0", "1", "same"], key="cm_padding"))
-    bias = float(cols[5].number_input("Bias b (all filters)", -2.0, 2.0, 0.0, 0.1, key="cm_bias"))
-    seed = int(cols[6].number_input("Seed", 0, 9999, 0, key="cm_seed", disabled=preset != "random"))
+    preset = state.selectbox(cols[0], "Filters", list(conv.COLOUR_FILTER_PRESETS), key="cm_preset")
+    c_out = int(state.number_input(cols[1], "Filters C_out", 1, 8, default=4, key="cm_cout"))
+    k = state.segmented_control(cols[2], "Size k", conv.KERNEL_SIZES, default=3, required=True, key="cm_size")
+    stride = int(state.selectbox(cols[3], "Stride s", [1, 2, 3], key="cm_stride"))
+    padding = _padding(state.selectbox(cols[4], "Padding p", ["0", "1", "same"], key="cm_padding"))
+    bias = float(
+        state.number_input(cols[5], "Bias b (all filters)", -2.0, 2.0, default=0.0, step=0.1, key="cm_bias")
+    )
+    fixed = preset != "random"  # the seed only matters for random filters
+    seed = int(state.number_input(cols[6], "Seed", 0, 9999, default=0, key="cm_seed", disabled=fixed))
     image, filters, biases, output = _layer(preset, c_out, k, seed, bias, stride, padding)
 
     _, rows, columns = output.shape
     pick = st.columns(3)
-    o = int(pick[0].number_input("Filter", 1, c_out, 1, key="cm_filter")) - 1
-    i = int(pick[1].slider("Output row", 0, rows - 1, min(rows // 3, rows - 1), key="cm_row"))
-    j = int(pick[2].slider("Output column", 0, columns - 1, min(2 * columns // 3, columns - 1), key="cm_col"))
+    o = int(state.number_input(pick[0], "Filter", 1, c_out, default=1, key="cm_filter")) - 1
+    row, column = min(rows // 3, rows - 1), min(2 * columns // 3, columns - 1)
+    i = int(state.slider(pick[1], "Output row", 0, rows - 1, default=row, key="cm_row"))
+    j = int(state.slider(pick[2], "Output column", 0, columns - 1, default=column, key="cm_col"))
     window = _window_at(image, filters, biases, stride, padding, o, (i, j))
     pads = conv.geometry(image.shape[1:], filters.shape[2:], stride, padding).pads
     padded = conv.pad_input(image, pads)
-    st.plotly_chart(conv_figures.channels_figure(padded, filters, window, o), config=PLOTLY_CONFIG)
+    show_chart(st, conv_figures.channels_figure(padded, filters, window, o), config=PLOTLY_CONFIG)
     partial = window.products.sum(axis=(1, 2))
     terms = " + ".join(
         rf"\underbrace{{{p:.3g}}}_{{\text{{{c}}}}}" for p, c in zip(partial, "RGB", strict=True)
@@ -209,7 +227,7 @@ def _many_channels() -> None:
         rf" \langle \text{{patch}}_c, w_{{{o + 1},c}} \rangle"
         rf" + b_{{{o + 1}}} = {terms} + {biases[o]:.3g} = {window.value:.4g}"
     )
-    st.plotly_chart(conv_figures.feature_maps_figure(output, (i, j), o), config=PLOTLY_CONFIG)
+    show_chart(st, conv_figures.feature_maps_figure(output, (i, j), o), config=PLOTLY_CONFIG)
     params = conv.parameter_count(k, 3, c_out)
     st.latex(
         rf"\text{{parameters}} = k \cdot k \cdot C_\text{{in}} \cdot C_\text{{out}} + C_\text{{out}}"
@@ -272,7 +290,7 @@ def _tokens(text: str, encoding: str) -> conv.Tokens | None:
     return tokens
 
 
-def _text() -> None:
+def _text(state: PageState) -> None:
     st.markdown(
         "Text becomes a matrix: one column per position, one row per **channel** (a letter of the "
         "alphabet, one-hot; or a coordinate of a word's embedding). A 1D filter of width k covers k "
@@ -281,13 +299,12 @@ def _text() -> None:
         "**Max-over-time pooling** keeps each filter's largest response: whether, not where."
     )
     cols = st.columns([2.6, 1.3, 1.6, 1.0, 1.1])
-    text = cols[0].text_input("Sentence", DEFAULT_SENTENCE, key="t_text")
-    encoding = ENCODINGS[cols[1].radio("Encoding", list(ENCODINGS), key="t_encoding")]
+    text = state.text_input(cols[0], "Sentence", default=DEFAULT_SENTENCE, key="t_text", max_length=20_000)
+    encoding = ENCODINGS[state.radio(cols[1], "Encoding", list(ENCODINGS), key="t_encoding")]
     default_grams = "the, at, cat s" if encoding == "one-hot" else "the cat, on the"
-    grams_text = cols[2].text_input(
-        "Filters: n-grams to detect (comma-separated)", default_grams, key=f"t_grams_{encoding}"
-    )
-    same = cols[3].toggle('"same" padding', key="t_same")
+    grams_key, grams_label = f"t_grams_{encoding}", "Filters: n-grams to detect (comma-separated)"
+    grams_text = state.text_input(cols[2], grams_label, default=default_grams, key=grams_key)
+    same = state.toggle(cols[3], '"same" padding', key="t_same")
 
     tokens = _tokens(text, encoding).tokens
     if not tokens:
@@ -301,12 +318,12 @@ def _text() -> None:
         grams = [split("the").tokens[: len(tokens)]]
     names = ["".join(g) if encoding == "one-hot" else " ".join(g) for g in grams]
     animate = (
-        names.index(cols[4].selectbox("Slide the window of", names, key="t_animate") or names[0])
+        names.index(state.selectbox(cols[4], "Slide the window of", names, key="t_animate"))
         if len(names) > 1
         else 0
     )
     figure, pooled = _text_figure(tuple(tokens), encoding, tuple(grams), same, animate)
-    st.plotly_chart(figure, key="t_chart", config=PLOTLY_CONFIG)
+    show_chart(st, figure, key="t_chart", config=PLOTLY_CONFIG)
     left, right = st.columns([1, 1])
     left.markdown("**Max-over-time pooling**: one number per filter, whatever the text's length.")
     left.dataframe(
@@ -328,12 +345,19 @@ def _text() -> None:
 
 
 def render() -> None:
-    compact_page()
+    state = PageState("conv", known=(r"c2_\w+", r"cm_\w+", r"t_\S+", "conv_view", "presenter"))
+    page_setup(state)
+    share = st.sidebar.container()
     st.title("Convolutions")
-    one, many, text = st.tabs(["2D: one channel, one filter", "Many channels, many filters", "1D over text"])
-    with one:
-        _one_channel()
-    with many:
-        _many_channels()
-    with text:
-        _text()
+    state.show_notes()
+    one, many, text = state.tabs(VIEWS, key="conv_view")
+    if one.open:  # only the open tab computes
+        with one:
+            _one_channel(state)
+    if many.open:
+        with many:
+            _many_channels(state)
+    if text.open:
+        with text:
+            _text(state)
+    share_box(share, state.publish())

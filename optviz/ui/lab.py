@@ -8,18 +8,19 @@ from __future__ import annotations
 import streamlit as st
 
 from optviz import OPTIMIZERS, SURFACES, analysis, get_surface, resolve_hyperparams
-from optviz.figures import OPTIMIZER_COLOURS, progress_figure, race_figure, surface3d_figure
+from optviz.figures import OPTIMIZER_COLOURS, presenter_style, progress_figure, race_figure, surface3d_figure
 from optviz.lab import MAX_STEPS, colouring, landmarks, race, step_internals, summarize, surface_grid
 from optviz.params import read_number
 from optviz.schedules import SCHEDULES, Schedule
 from optviz.ui import explore
 from optviz.ui.url_state import PageState
 from optviz.ui.widgets import (
-    compact_page,
     hyperparameter_key,
     hyperparameter_sliders,
+    page_setup,
     plain_text,
     reset_hyperparameters,
+    share_box,
     slider_stops,
 )
 from surfaces import from_formula
@@ -27,11 +28,12 @@ from surfaces import from_formula
 DEFAULT_OPTIMIZERS = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
 SPEEDS = {"slow": 6, "normal": 15, "fast": 30, "very fast": 60}  # frames (steps) per second
 RACE_CHART_KEY = "race_chart"
+CHART_HEIGHT, EMBED_CHART_HEIGHT = 520, 440  # px; the embedded chart fits a 960 x 540 slide under its title
 LAYOUTS = ["Overlay", "Side by side"]
 # Link parameters that belong to widgets made only in some views or for some selections.
 LINK_PARAMETERS = (
     r"surface|formula|formula_[xy][01]|start_[xy]|optimizers|hp_\w+_\w+|steps|noise|seed|schedule\w*|layout|speed",
-    r"show_3d|view|tolerance|inspect_step|grid_sweep_optimizer|basin_resolution|fan_\w+|internals_\w+",
+    r"presenter|show_3d|view|tolerance|inspect_step|grid_sweep_optimizer|basin_resolution|fan_\w+|internals_\w+",
 )
 CUSTOM = "custom"  # the surface choice that reads a formula from a text box
 EXAMPLE_FORMULA = "sin(x)*cos(y) + 0.1*(x**2 + y**2)"
@@ -71,17 +73,25 @@ def _race(surface_name, names, start, steps, hyperparams, shared_noise, seed, sc
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _race_figure(config, panels: bool, frames_per_second: int):
+def _race_figure(config, panels: bool, frames_per_second: int, presenter: bool, height: int):
     surface = get_surface(config[0])
     grid, colour = _surface_view(config[0])
-    return race_figure(
-        surface, grid, colour, _race(*config), panels=panels, frame_ms=1000 // frames_per_second
+    fig = race_figure(
+        surface,
+        grid,
+        colour,
+        _race(*config),
+        panels=panels,
+        frame_ms=1000 // frames_per_second,
+        height=height,
     )
+    return presenter_style(fig) if presenter else fig
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _progress_figure(config):
-    return progress_figure(get_surface(config[0]), _race(*config))
+def _progress_figure(config, presenter: bool):
+    fig = progress_figure(get_surface(config[0]), _race(*config))
+    return presenter_style(fig) if presenter else fig
 
 
 # --- widget callbacks ------------------------------------------------------------------------------
@@ -131,26 +141,29 @@ def _tune(config) -> None:
 
 
 def render() -> None:
-    compact_page()
     state = PageState("lab", known=LINK_PARAMETERS)
     with st.sidebar:
         config, panels, speed, show_3d = _controls(state)
+    presenter = page_setup(state)
+    share = st.sidebar.container()
     state.show_notes()
+    embedded = st.context.is_embedded
     surface = get_surface(config[0])
     selected = config[1]
 
     title, formula = st.columns([1, 2], vertical_alignment="center")
     title.markdown(f"### {surface.title}")
     formula.latex(surface.formula)
-    st.caption(f"{surface.description} **What to look for:** {surface.lesson}")
+    if not embedded:  # in a slide, the lecturer says it; the chart gets the room
+        st.caption(f"{surface.description} **What to look for:** {surface.lesson}")
     if not selected:
         st.warning("Choose at least one optimizer in the sidebar.")
-        state.publish()
+        share_box(share, state.publish())
         return
 
     trajectories = _race(*config)
     st.plotly_chart(
-        _race_figure(config, panels, speed),
+        _race_figure(config, panels, speed, presenter, EMBED_CHART_HEIGHT if embedded else CHART_HEIGHT),
         key=RACE_CHART_KEY,
         on_select=_start_from_click,
         selection_mode="points",
@@ -160,22 +173,24 @@ def render() -> None:
             "modeBarButtonsToRemove": ["select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d"],
         },
     )
-    st.caption(
-        "▶ Play runs every optimizer together; drag the step slider to scrub. "
-        "Click anywhere on the map to start from there. Hover a path for its loss at each step."
-    )
+    if not embedded:
+        st.caption(
+            "▶ Play runs every optimizer together; drag the step slider to scrub. "
+            "Click anywhere on the map to start from there. Hover a path for its loss at each step."
+        )
     for name, t in trajectories.items():
         summary = summarize(surface, t)
         if t.diverged_at is not None:
             st.warning(f"**{OPTIMIZERS[name].label}** {summary.status}.", icon=":material/warning:")
 
-    _tune_button(config)
+    if not embedded:
+        _tune_button(config)
     tabs = dict(zip(VIEWS, state.tabs(VIEWS, key="view"), strict=True))
     surface_view = _surface_view(surface.name)
     # Only the open tab computes (sweeps and basin maps are hundreds of runs).
     if tabs["Loss and distance"].open:
         with tabs["Loss and distance"]:
-            st.plotly_chart(_progress_figure(config), config={"displaylogo": False})
+            st.plotly_chart(_progress_figure(config, presenter), config={"displaylogo": False})
     if tabs["Results"].open:
         with tabs["Results"]:
             _results_table(surface, trajectories, state)
@@ -199,8 +214,9 @@ def render() -> None:
             explore.internals_view(config, trajectories, surface_view, state)
     if show_3d:
         grid, colour = surface_view
-        st.plotly_chart(surface3d_figure(surface, grid, colour, trajectories), config={"displaylogo": False})
-    state.publish()
+        figure = surface3d_figure(surface, grid, colour, trajectories)
+        st.plotly_chart(presenter_style(figure) if presenter else figure, config={"displaylogo": False})
+    share_box(share, state.publish())
 
 
 def _tune_button(config) -> None:

@@ -25,9 +25,13 @@ from optviz.mlp_figures import (
     weights_figure,
 )
 from optviz.optimizers import OPTIMIZERS
-from optviz.ui.widgets import compact_page, hyperparameter_sliders
+from optviz.ui.url_state import PageState
+from optviz.ui.widgets import hyperparameter_sliders, page_setup, share_box, show_chart
 
 DEFAULT_OPTIMIZERS = ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
+VIEWS = ["① Computation graph", "② The MLP", "③ Training", "④ What it learned", "⑤ The training loop"]
+# Link parameters of widgets made only in some views or for some selections.
+LINK_PARAMETERS = (r"mlp_\w+", r"graph_\w+", "presenter")
 HIDDEN_SIZES = [8, 16, 32, 64, 128, 256, 512]
 BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000, 2000, 4000, 8000]
 MAX_EPOCHS = 20
@@ -107,30 +111,34 @@ def _stopped_runs() -> dict[Run, mlp.History]:
 
 
 def render() -> None:
-    compact_page()
+    state = PageState("mlp", known=LINK_PARAMETERS)
     st.markdown("### MLP & backpropagation")
     with st.sidebar:
-        runs = _controls()
-    graph, network, training, learned, loop = st.tabs(
-        ["① Computation graph", "② The MLP", "③ Training", "④ What it learned", "⑤ The training loop"]
-    )
+        runs = _controls(state)
+    page_setup(state)
+    share = st.sidebar.container()
+    state.show_notes()
+    # Switching tabs must not rerun the page: that would interrupt a training run.
+    graph, network, training, learned, loop = state.tabs(VIEWS, key="mlp_view", rerun=False)
     with graph:
-        _computation_graph()
+        _computation_graph(state)
     with network:
         _the_network(runs[0])
     with training:
         histories = _training(runs)
     with learned:
-        _what_it_learned(runs[0], histories)
+        _what_it_learned(runs[0], histories, state)
     with loop:
         _training_loop(next((run for run in runs if run.optimizer == "adam"), runs[0]))
+    share_box(share, state.publish())
 
 
-def _controls() -> list[Run]:
+def _controls(state: PageState) -> list[Run]:
     """The sidebar. Returns one Run per chosen optimizer (at least one: Adam if none is chosen)."""
     st.markdown("**Network**")
-    hidden = st.select_slider("Hidden units", HIDDEN_SIZES, value=128, key="mlp_hidden")
-    activation = st.radio(
+    hidden = state.select_slider(st, "Hidden units", HIDDEN_SIZES, default=128, key="mlp_hidden")
+    activation = state.radio(
+        st,
         "Activation σ",
         list(mlp.ACTIVATIONS),
         horizontal=True,
@@ -138,22 +146,26 @@ def _controls() -> list[Run]:
         format_func=str.capitalize,
     )
     st.markdown("**Training**")
-    batch_size = st.select_slider(
+    batch_size = state.select_slider(
+        st,
         "Mini-batch size B",
         BATCH_SIZES,
-        value=64,
+        default=64,
         key="mlp_batch",
         format_func=lambda b: f"{b} (full batch)" if b == N_TRAIN else str(b),
     )
-    epochs = st.slider("Epochs", 1, MAX_EPOCHS, value=5, key="mlp_epochs")
+    epochs = state.slider(st, "Epochs", 1, MAX_EPOCHS, default=5, key="mlp_epochs")
     cap = mlp.epoch_cap(batch_size, N_TRAIN)
     if epochs > cap:
         st.caption(
             f"At B = {batch_size} an epoch is {N_TRAIN // batch_size:,} steps: capped at {cap} epoch(s)."
         )
         epochs = cap
-    seed = st.number_input("Seed (initial weights, shuffling)", 0, 2**31 - 1, value=0, step=1, key="mlp_seed")
-    chosen = st.multiselect(
+    seed = state.number_input(
+        st, "Seed (initial weights, shuffling)", 0, 2**31 - 1, default=0, step=1, key="mlp_seed"
+    )
+    chosen = state.multiselect(
+        st,
         "Optimizers",
         list(mlp.MLP_OPTIMIZERS),
         default=DEFAULT_OPTIMIZERS,
@@ -167,20 +179,21 @@ def _controls() -> list[Run]:
     runs = []
     for name in chosen:
         with st.expander(f":material/tune: {OPTIMIZERS[name].label}"):
-            values = hyperparameter_sliders(name, mlp.resolve(name, {}), prefix="mlp")
+            values = hyperparameter_sliders(name, mlp.resolve(name, {}), state, prefix="mlp")
         hyperparams = tuple(sorted((k, float(v)) for k, v in values.items()))
         runs.append(Run(name, hyperparams, int(hidden), activation, int(batch_size), int(epochs), int(seed)))
     return runs
 
 
-def _computation_graph() -> None:
+def _computation_graph(state: PageState) -> None:
     st.markdown(
         "A network is a chain of small operations. **Forward**, each node computes its value from its "
         "inputs. **Backward** (`y.backward()` in PyTorch, `jax.grad` in JAX), each node receives "
         "∂output/∂node by the **chain rule**: the gradient arriving from the node it feeds, times its own "
         "local derivative (summed over every node it feeds)."
     )
-    name = st.radio(
+    name = state.radio(
+        st,
         "Expression",
         list(autodiff.EXPRESSIONS),
         key="graph_expression",
@@ -189,8 +202,8 @@ def _computation_graph() -> None:
     )
     expression = autodiff.EXPRESSIONS[name]
     slider, toggle, formula = st.columns([2, 1, 3], vertical_alignment="center")
-    x = slider.slider("x", -3.0, 3.0, value=2.0, step=0.1, key="graph_x")
-    backward = toggle.toggle("backward()", value=True, key="graph_backward")
+    x = state.slider(slider, "x", -3.0, 3.0, default=2.0, step=0.1, key="graph_x")
+    backward = state.toggle(toggle, "backward()", default=True, key="graph_backward")
     leaves = {**expression.defaults, "x": float(x)}
     evaluation = autodiff.evaluate(expression, leaves)
     output = expression.output
@@ -198,12 +211,13 @@ def _computation_graph() -> None:
     formula.latex(rf"{output.symbol} = {expression.formula()}" + (rf"\qquad ({fixed})" if fixed else ""))
 
     drawing, tangent = st.columns([3, 2])
-    drawing.plotly_chart(
-        graph_figure(expression, evaluation, backward=backward), config={"displayModeBar": False}
+    show_chart(
+        drawing, graph_figure(expression, evaluation, backward=backward), config={"displayModeBar": False}
     )
     xs = np.linspace(-3.0, 3.0, 121)
     slope = evaluation.grads["x"]
-    tangent.plotly_chart(
+    show_chart(
+        tangent,
         tangent_figure(
             xs,
             autodiff.output_curve(expression, leaves, xs),
@@ -308,7 +322,7 @@ def _training(runs: list[Run]) -> dict[str, mlp.History]:
         progress.warning(
             "Stopped or not all trained: showing the finished epochs. **Train** reruns the unfinished ones."
         )
-    chart.plotly_chart(curves_figure(histories, batches, epochs), key="mlp_curves")
+    show_chart(chart, curves_figure(histories, batches, epochs), key="mlp_curves")
     _results_table(histories, epochs)
     return histories
 
@@ -325,7 +339,7 @@ def _train_live(runs: list[Run], progress, chart, batches: int) -> None:
             done += 1
             stopped[run] = histories[run.optimizer] = history
             progress.progress(done / total, text=f"{label}: epoch {history.epochs} of {run.epochs}")
-            chart.plotly_chart(curves_figure(histories, batches, run.epochs))
+            show_chart(chart, curves_figure(histories, batches, run.epochs))
         _remember(run, history)
         stopped.pop(run, None)
 
@@ -358,13 +372,14 @@ def _results_table(histories: dict[str, mlp.History], epochs: int) -> None:
     )
 
 
-def _what_it_learned(run: Run, histories: dict[str, mlp.History]) -> None:
+def _what_it_learned(run: Run, histories: dict[str, mlp.History], state: PageState) -> None:
     if histories:
         best = max(histories, key=lambda name: histories[name].test_accuracy[-1])
-        name = st.selectbox(
+        name = state.selectbox(
+            st,
             "Network trained by",
             list(histories),
-            index=list(histories).index(best),
+            default=best,
             key="mlp_inspect",
             format_func=lambda n: (
                 f"{OPTIMIZERS[n].label} ({histories[n].test_accuracy[-1]:.1%} test accuracy)"
@@ -380,19 +395,21 @@ def _what_it_learned(run: Run, histories: dict[str, mlp.History]) -> None:
     st.caption(f"{np.mean(predicted == labels):.1%} of the 2,000 test digits classified correctly.")
     weights, confusion = st.columns([3, 2])
     weights.markdown("**First-layer weights** of 24 hidden units, each as a 28×28 image")
-    weights.plotly_chart(weights_figure(params.w1), config={"displayModeBar": False})
+    show_chart(weights, weights_figure(params.w1), config={"displayModeBar": False})
     weights.caption("Red pixels push the unit's input x·W₁[:, j] up, blue ones down.")
     confusion.markdown("**Confusion matrix** (2,000 test digits)")
-    confusion.plotly_chart(
-        confusion_figure(mlp.confusion_matrix(labels, predicted)), config={"displayModeBar": False}
+    show_chart(
+        confusion, confusion_figure(mlp.confusion_matrix(labels, predicted)), config={"displayModeBar": False}
     )
-    mistakes = st.toggle("Show only misclassified digits", key="mlp_mistakes")
+    mistakes = state.toggle(st, "Show only misclassified digits", key="mlp_mistakes")
     shown = np.flatnonzero(predicted != labels)[:24] if mistakes else np.arange(24)
     if not len(shown):
         st.success("No test digit is misclassified.")
         return
-    st.plotly_chart(
-        digits_figure(images[shown], labels[shown], probabilities[shown]), config={"displayModeBar": False}
+    show_chart(
+        st,
+        digits_figure(images[shown], labels[shown], probabilities[shown]),
+        config={"displayModeBar": False},
     )
     st.caption(
         "Above each digit: the predicted class and its probability; red frames: mistakes (≠ the true digit)."

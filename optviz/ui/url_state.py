@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
@@ -96,8 +97,9 @@ class PageState:
         )
         st.button("Dismiss", key=f"_url_dismiss_{self.page}", on_click=self._notes.clear)
 
-    def publish(self) -> None:
-        """Write every recorded value that differs from its default to the URL (short links)."""
+    def publish(self) -> str:
+        """Write every recorded value that differs from its default to the URL (short links), and
+        return the full link to this view."""
         query = {
             key: to_text(value)
             for key, value in self._values.items()
@@ -105,12 +107,20 @@ class PageState:
         }
         if query != {k: v[-1] for k, v in self._link.items() if k not in RESERVED}:
             st.query_params.from_dict(query)
+        page = urlsplit(st.context.url or "")
+        return urlunsplit((page.scheme, page.netloc, page.path, urlencode(query), ""))
 
     # --- widgets ---------------------------------------------------------------------------------------
 
     def _made(self, key: str, value):
         self._values[key] = value
         return value
+
+    @staticmethod
+    def _clamp(key: str, low, high) -> None:
+        """Keep a number inside a range that may have changed since it was set (e.g. a slider whose
+        maximum depends on another control)."""
+        st.session_state[key] = min(max(st.session_state[key], low), high)
 
     def _start_choice(self, key: str, default, options, read) -> None:
         """Start a widget whose options may change between runs (e.g. the selected optimizers): a
@@ -149,6 +159,7 @@ class PageState:
             default,
             lambda text: _on_step(read_number(key, text, default, low, high, integer=integer), low, step),
         )
+        self._clamp(key, low, high)
         return self._made(key, where.slider(label, low, high, step=step, key=key, **kwargs))
 
     def number_input(self, where, label, low=None, high=None, *, key, default, step=None, **kwargs):
@@ -156,6 +167,7 @@ class PageState:
         lo = -1e12 if low is None else low
         hi = 1e12 if high is None else high
         self.start(key, default, lambda text: read_number(key, text, default, lo, hi, integer=integer))
+        self._clamp(key, lo, hi)
         return self._made(
             key, where.number_input(label, min_value=low, max_value=high, step=step, key=key, **kwargs)
         )
@@ -168,10 +180,15 @@ class PageState:
         self.start(key, default, lambda text: read_text(key, text, default, max_length))
         return self._made(key, where.text_input(label, key=key, **kwargs))
 
-    def tabs(self, labels, *, key):
+    def tabs(self, labels, *, key, rerun: bool = True):
+        """Tabs whose open tab is in the link. rerun=False: switching tabs does not rerun the page
+        (so it does not interrupt a running loop); Streamlit then keeps the link up to date itself."""
         labels = list(labels)
         self.start(key, labels[0], lambda text: read_choice(key, text, labels[0], labels))
-        tabs = st.tabs(labels, key=key, on_change="rerun")
+        if rerun:
+            tabs = st.tabs(labels, key=key, on_change="rerun")
+        else:
+            tabs = st.tabs(labels, key=key, on_change="ignore", bind="query-params")
         self._values[key] = st.session_state[key]
         return tabs
 

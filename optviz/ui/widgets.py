@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import streamlit as st
 
+from optviz.figures import presenter_style
 from optviz.optimizers import HYPERPARAMETERS, OPTIMIZERS
 from optviz.params import read_number
 from optviz.ui.url_state import PageState
@@ -74,9 +77,46 @@ def reset_hyperparameters(recommended: dict[str, dict[str, float]]) -> None:
             st.session_state[hyperparameter_key(optimizer, name)] = value
 
 
-def compact_page() -> None:
-    """Less empty space above the content, so the main chart fits a 1280x720 projector."""
-    st.html("<style>[data-testid='stMainBlockContainer'] {padding-top: 2.5rem; padding-bottom: 2rem}</style>")
+def page_setup(state: PageState) -> bool:
+    """Every page's frame: less empty space (the main chart fits a 1280x720 projector), a tighter
+    layout inside an iframe (`?embed=true`), and presenter mode (`?presenter=true` or the sidebar
+    toggle): larger text and higher contrast for the back of a lecture hall. Returns whether
+    presenter mode is on, for the figures (thicker lines, larger markers)."""
+    presenter = state.toggle(
+        st.sidebar,
+        "Presenter mode",
+        key="presenter",
+        help="Larger text, thicker lines, higher contrast: readable from the back of a lecture hall.",
+    )
+    top = "0.5rem" if st.context.is_embedded else "2.5rem"
+    css = [f"[data-testid='stMainBlockContainer'] {{padding-top: {top}; padding-bottom: 2rem}}"]
+    if presenter:
+        css += [
+            "html {font-size: 20px}",
+            "[data-testid='stMarkdownContainer'] {color: #000 !important}",
+            "[data-testid='stCaptionContainer'] {color: #000 !important}",
+            ".katex {font-size: 1.3em}",
+        ]
+    st.html("<style>" + "\n".join(css) + "</style>")
+    return presenter
+
+
+def show_chart(where, fig, **kwargs):
+    """st.plotly_chart, in presenter style when presenter mode is on (on a copy: figures may be
+    cached and shared by every session)."""
+    if st.session_state.get("presenter"):
+        fig = presenter_style(copy.deepcopy(fig))
+    return where.plotly_chart(fig, **kwargs)
+
+
+def share_box(where, link: str) -> None:
+    """The link to this view (with a copy button) and the iframe snippet for a slide deck."""
+    where.markdown("**Share this view**")
+    where.code(link, language=None, wrap_lines=True)
+    separator = "&" if "?" in link else "?"
+    iframe = f'<iframe src="{link}{separator}embed=true" width="960" height="540" style="border:0"></iframe>'
+    where.caption("In a slide deck (reveal.js, any HTML slides):")
+    where.code(iframe, language="html", wrap_lines=True)
 
 
 _MARKDOWN_SPECIAL = "\\`*_{}[]()#+-.!|<>~$"
