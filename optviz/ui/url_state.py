@@ -43,6 +43,7 @@ class PageState:
         self._notes: list[str] = st.session_state.setdefault(f"_url_notes_{page}", [])
         self._defaults: dict[str, object] = {}
         self._values: dict[str, object] = {}
+        self._slot = None  # where the notes go (see show_notes)
         self._link = {key: st.query_params.get_all(key) for key in st.query_params}
         if f"_url_checked_{page}" not in st.session_state:  # once per session: names nobody knows
             st.session_state[f"_url_checked_{page}"] = True
@@ -88,18 +89,23 @@ class PageState:
         self._notes.append(text)
 
     def show_notes(self) -> None:
-        """What a link asked for that could not be used, until the reader dismisses it."""
-        if not self._notes:
+        """Reserve the place where what a link asked for that could not be used is shown (filled in
+        by `publish`, once every widget of this run has read its link value)."""
+        self._slot = st.container()
+
+    def _render_notes(self) -> None:
+        if not self._notes or self._slot is None:
             return
-        st.warning(
+        self._slot.warning(
             "**Some settings in this link were not used:** " + "; ".join(self._notes) + ".",
             icon=":material/link_off:",
         )
-        st.button("Dismiss", key=f"_url_dismiss_{self.page}", on_click=self._notes.clear)
+        self._slot.button("Dismiss", key=f"_url_dismiss_{self.page}", on_click=self._notes.clear)
 
     def publish(self) -> str:
-        """Write every recorded value that differs from its default to the URL (short links), and
-        return the full link to this view."""
+        """Write every recorded value that differs from its default to the URL (short links), show
+        the link's notes, and return the full link to this view."""
+        self._render_notes()
         query = {
             key: to_text(value)
             for key, value in self._values.items()

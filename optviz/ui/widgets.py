@@ -119,7 +119,8 @@ def share_box(where, link: str) -> None:
     where.code(iframe, language="html", wrap_lines=True)
 
 
-_MARKDOWN_SPECIAL = "\\`*_{}[]()#+-.!|<>~$"
+# Characters that mean something anywhere in a line of Markdown (or start LaTeX: $).
+_MARKDOWN_SPECIAL = "\\`*_[]<>|~$"
 
 
 def plain_text(text: str) -> str:
