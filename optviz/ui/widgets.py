@@ -90,6 +90,10 @@ def page_setup(state: PageState) -> bool:
     )
     top = "0.5rem" if st.context.is_embedded else "2.5rem"
     css = [f"[data-testid='stMainBlockContainer'] {{padding-top: {top}; padding-bottom: 2rem}}"]
+    if (
+        st.context.is_embedded
+    ):  # in a slide: the header (only the sidebar's » is left) must not hide the title
+        css.append("[data-testid='stHeader'] {background: transparent}")
     if presenter:
         css += [
             "html {font-size: 20px}",
