@@ -1,0 +1,109 @@
+"""Links in a real browser: each page writes its controls into the address bar, the copied address
+reopens the same view in a new session, and every page renders inside a slide (`?embed=true`)."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.test_lab_browser import LOAD_TIMEOUT_MS, READY, RERUN_TIMEOUT_MS, open_lab, open_page
+
+
+def _no_exception(page) -> None:
+    exceptions = page.get_by_test_id("stException")
+    assert exceptions.count() == 0, "\n".join(exceptions.all_inner_texts())
+
+
+def _query(page) -> dict:
+    return {key: values[-1] for key, values in parse_qs(urlparse(page.url).query).items()}
+
+
+def _reopen(browser, url: str):
+    """A new browser context (a new Streamlit session, like a student opening the link)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    other = context.new_page()
+    other.goto(url, timeout=LOAD_TIMEOUT_MS)
+    other.wait_for_selector(READY, timeout=LOAD_TIMEOUT_MS)
+    return context, other
+
+
+def test_lab_link_reopens_the_same_view(page, browser, app_url, browser_log):
+    open_lab(page, app_url, "/?surface=himmelblau&optimizers=gd,adam&hp_adam_lr=0.3&steps=120")
+    box = page.get_by_test_id("stSidebar").get_by_label("x₀")
+    box.fill("1.25")
+    box.press("Enter")
+    page.wait_for_function("() => location.search.includes('start_x=1.25')", timeout=RERUN_TIMEOUT_MS)
+    query = _query(page)
+    assert query == {
+        "surface": "himmelblau",
+        "optimizers": "gd,adam",
+        "hp_adam_lr": "0.3",
+        "steps": "120",
+        "start_x": "1.25",
+    }
+    link = page.get_by_test_id("stSidebar").get_by_test_id("stCode").first.inner_text()
+    assert urlparse(link).query and parse_qs(urlparse(link).query)["start_x"] == ["1.25"]
+    context, other = _reopen(browser, link)
+    try:
+        other.wait_for_function(
+            "() => document.querySelectorAll('.js-plotly-plot').length > 0", timeout=LOAD_TIMEOUT_MS
+        )
+        expect(other.get_by_test_id("stSidebar").get_by_label("x₀")).to_have_value("1.250")
+        assert _query(other) == query
+        start = other.locator(".js-plotly-plot").first.evaluate(
+            "gd => { const t = gd._fullData.find(d => d.name === 'start'); return [t.x[0], t.y[0]]; }"
+        )
+        assert start[0] == pytest.approx(1.25)
+        _no_exception(other)
+    finally:
+        context.close()
+    browser_log.assert_clean()
+
+
+@pytest.mark.parametrize(
+    "path, heading",
+    [
+        ("/mlp?mlp_hidden=64&mlp_activation=tanh", "MLP & backpropagation"),
+        ("/conv?c2_kernel=Laplacian&c2_stride=2", "Convolutions"),
+    ],
+)
+def test_other_pages_keep_their_link(page, browser, app_url, browser_log, path, heading):
+    open_page(page, app_url, path)
+    page.get_by_role("heading", name=heading).wait_for(timeout=LOAD_TIMEOUT_MS)
+    expected = {k: v[-1] for k, v in parse_qs(urlparse(path).query).items()}
+    page.wait_for_timeout(500)
+    assert _query(page) == expected  # the page kept (re-wrote) exactly the link's settings
+    context, other = _reopen(browser, page.url)
+    try:
+        other.get_by_role("heading", name=heading).wait_for(timeout=LOAD_TIMEOUT_MS)
+        assert _query(other) == expected
+        assert not other.get_by_text("Some settings in this link were not used").count()
+        _no_exception(other)
+    finally:
+        context.close()
+    browser_log.assert_clean()
+
+
+@pytest.mark.parametrize("path", ["/", "/mlp", "/conv"])
+def test_every_page_renders_embedded_in_a_slide(browser, app_url, screenshot, path):
+    context = browser.new_context(viewport={"width": 960, "height": 540})
+    page = context.new_page()
+    try:
+        separator = "&" if "?" in path else "?"
+        page.goto(f"{app_url}{path}{separator}embed=true", timeout=LOAD_TIMEOUT_MS)
+        page.wait_for_selector(READY, timeout=LOAD_TIMEOUT_MS)
+        page.wait_for_function(
+            "() => document.querySelectorAll('.js-plotly-plot').length > 0", timeout=LOAD_TIMEOUT_MS
+        )
+        page.wait_for_timeout(500)
+        screenshot(page, path.strip("/") or "lab")
+        _no_exception(page)
+        # The controls are folded away: the content starts at the slide's left edge, not beside a sidebar.
+        chart = page.locator(".js-plotly-plot").first.bounding_box()
+        assert chart["x"] < 150
+        if path == "/":  # the race chart fits the slide
+            assert chart["y"] + chart["height"] <= 545
+    finally:
+        context.close()
