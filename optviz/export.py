@@ -103,10 +103,11 @@ SURFACE_PIXELS_PER_CELL = 8
 
 
 def _nice_step(span: float, count: int) -> float:
-    """A round contour spacing (1, 2, 2.5 or 5 times a power of ten) giving about `count` bands."""
+    """A round contour spacing (1, 2 or 5 times a power of ten) giving at most about `count` bands,
+    chosen as plotly.js chooses automatic contours (its axis tick rule)."""
     raw = span / max(count, 1)
     power = 10.0 ** np.floor(np.log10(raw))
-    return float(power * min((m for m in (1, 2, 2.5, 5, 10) if m * power >= raw), default=10))
+    return float(power * min((m for m in (1, 2, 5, 10) if m * power >= raw), default=10))
 
 
 def _rgb(colour: str) -> np.ndarray:
