@@ -183,7 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
     out = ex.add_argument_group("the export")
     out.add_argument("--out", required=True, metavar="FILE", help="the file to write")
     out.add_argument("--format", metavar="FORMAT", help="html | gif | png (default: from the --out suffix)")
-    out.add_argument("--frames", type=_integer, default=100, metavar="N", help="GIF: frames, 2..steps + 1")
+    out.add_argument(
+        "--frames",
+        type=_integer,
+        metavar="N",
+        help="GIF: frames, 2..steps + 1 (default: 100, or steps + 1 if fewer)",
+    )
     out.add_argument("--step", type=_integer, metavar="N", help="PNG: the step shown (default: the last)")
     out.add_argument(
         "--width", type=_integer, metavar="PX", help="GIF/PNG width, 100..4096 (default: GIF 960, PNG 1280)"
@@ -313,7 +318,8 @@ def export_command(parser, args) -> int:
     panels = LAYOUTS[_choice(parser, "layout", args.layout, list(LAYOUTS))]
     fps = SPEEDS[_choice(parser, "speed", args.speed, list(SPEEDS))]
     kind = _format(parser, args)
-    _in_range(parser, "frames", args.frames, 2, steps + 1)
+    frames = args.frames if args.frames is not None else min(100, steps + 1)
+    _in_range(parser, "frames", frames, 2, steps + 1)
     _in_range(parser, "step", args.step, 0, steps)
     _in_range(parser, "width", args.width, 100, 4096)
     _in_range(parser, "height", args.height, 100, 4096)
@@ -348,9 +354,9 @@ def export_command(parser, args) -> int:
         elif kind == "gif":
             gif_fps = min(fps, 1000 // export.MIN_GIF_DELAY_MS)
             data = export.to_gif(
-                fig, frames=args.frames, fps=gif_fps, width=args.width or 960, height=args.height or 540
+                fig, frames=frames, fps=gif_fps, width=args.width or 960, height=args.height or 540
             )
-            detail = f"{args.frames} frames, {export.gif_seconds(args.frames, gif_fps):.1f} s a loop"
+            detail = f"{frames} frames, {export.gif_seconds(frames, gif_fps):.1f} s a loop"
         else:
             step = export.nearest_step(fig, args.step)
             data = export.to_png(
