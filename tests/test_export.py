@@ -1,0 +1,288 @@
+"""Offline exports (optviz.export) and the command line (python -m optviz export).
+
+Images are drawn by Debian's Chromium (apt-get install chromium), as in tests/e2e; never a download.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from optviz import cli, export
+from optviz.figures import race_figure
+from optviz.lab import colouring, race, surface_grid
+from surfaces import get_surface
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("OPTVIZ_CHROMIUM", "/usr/bin/chromium")
+needs_browser = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no browser at {CHROMIUM}")
+SIX = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
+HTML_BUDGET_BYTES = 6_000_000  # 6 optimizers x 300 steps, plotly.js included
+GIF_BUDGET_BYTES = 5_000_000  # 100 frames
+
+
+def _figure(optimizers, steps, *, panels=False, frame_ms=66):
+    surface = get_surface("beale")
+    grid = surface_grid(surface)
+    runs = race("beale", optimizers, surface.default_start, steps)
+    return race_figure(surface, grid, colouring(surface, grid), runs, panels=panels, frame_ms=frame_ms)
+
+
+@pytest.fixture(scope="module")
+def six_by_300():
+    return _figure(SIX, 300)
+
+
+@pytest.fixture(scope="module")
+def html_file(six_by_300, tmp_path_factory):
+    path = tmp_path_factory.mktemp("export") / "race.html"
+    path.write_bytes(export.to_html(six_by_300, title="Beale race"))
+    return path
+
+
+# --- HTML ------------------------------------------------------------------------------------------
+
+
+def test_html_is_self_contained_and_within_budget(html_file):
+    page = html_file.read_text(encoding="utf-8")
+    assert len(page.encode()) <= HTML_BUDGET_BYTES, f"{len(page.encode()) / 1e6:.2f} MB"
+    assert "plotly.js v" in page[:20_000] or re.search(r"plotly\.js v\d", page), "plotly.js is not inlined"
+    assert not re.search(r"<script[^>]+src=[\"']?(https?:)?//", page), "a script is loaded from the network"
+    assert "<title>Beale race</title>" in page
+    # Autoplay at the Play button's speed (66 ms a frame), without redrawing (the paths stay).
+    assert re.search(r'Plotly\.animate\([^)]*"duration":\s*66', page), "no autoplay at the figure's speed"
+
+
+def test_html_keeps_play_button_slider_and_every_frame(six_by_300, html_file):
+    page = html_file.read_text(encoding="utf-8")
+    compact = page.replace(" ", "")
+    assert '"label":"\\u25b6Play"' in compact or '"label":"▶Play"' in compact, "no Play button"
+    assert '"sliders":[{' in compact and '"currentvalue":{"prefix":"step' in compact, "no step slider"
+    assert export.frame_steps(six_by_300) == list(range(301))
+    assert '"name":"300"' in compact, "the last step's frame is missing"
+
+
+@needs_browser
+def test_html_plays_by_itself_in_chromium_with_no_network(html_file):
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    from tests.e2e.conftest import CHROMIUM_ARGS
+
+    blocked = []
+
+    def only_local(route):
+        url = route.request.url
+        if url.startswith(("file:", "data:", "blob:")):
+            route.continue_()
+        else:
+            blocked.append(url)
+            route.abort()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 720}, offline=True)
+            context.route("**/*", only_local)
+            page = context.new_page()
+            errors = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(html_file.as_uri())
+            page.wait_for_function(
+                "() => { const gd = document.querySelector('.js-plotly-plot'); return gd && gd._fullLayout; }"
+            )
+            read = """() => { const gd = document.querySelector('.js-plotly-plot');
+                return {active: gd.layout.sliders[0].active, head: gd._fullData.at(-1).x.slice(),
+                        images: gd._fullLayout.images.length}; }"""
+            first = page.evaluate(read)
+            page.wait_for_timeout(1500)
+            later = page.evaluate(read)
+        finally:
+            browser.close()
+    assert not errors, errors
+    assert not blocked, f"the page asked the network for {blocked}"
+    assert later["active"] > first["active"], f"the slider did not advance: {first} -> {later}"
+    assert later["head"] != first["head"], "the head markers did not move"
+    assert later["images"] == 1, "the surface picture (which frames cannot erase) is missing"
+
+
+# --- the surface as a picture ---------------------------------------------------------------------
+
+
+def test_surface_picture_has_the_contour_bands_and_window(six_by_300):
+    figure = export._as_dict(six_by_300)
+    trace = figure["data"][0]
+    png, contours = export.surface_picture(trace)
+    image = Image.open(io.BytesIO(png))
+    assert image.size == (80 * export.SURFACE_PIXELS_PER_CELL, 80 * export.SURFACE_PIXELS_PER_CELL)
+    assert (contours["end"] - contours["start"]) / contours["size"] <= 24 + 2
+    pictured = export._surfaces_as_pictures(figure)
+    (picture,) = pictured["layout"]["images"]
+    (x0, x1), (y0, y1) = get_surface("beale").bounds
+    assert (picture["x"], picture["y"], picture["sizex"], picture["sizey"]) == (x0, y1, x1 - x0, y1 - y0)
+    assert pictured["data"][0]["opacity"] == 0, "the contour trace stays only for its colour bar"
+    # Low values are light, high values dark (the grey colour scale), as on the page.
+    pixels = np.asarray(image.convert("L"), float)
+    assert pixels.mean() > 150 and pixels.min() < pixels.max()
+
+
+# --- stills ---------------------------------------------------------------------------------------
+
+
+def test_steps_for_gifs_and_stills(six_by_300):
+    steps = export.gif_steps(six_by_300, 100)
+    assert len(steps) == 100 and steps[0] == 0 and steps[-1] == 300
+    assert steps == sorted(set(steps))
+    assert export.nearest_step(six_by_300, None) == 300
+    with pytest.raises(ValueError, match="between 0 and 300"):
+        export.nearest_step(six_by_300, 301)
+    with pytest.raises(ValueError, match="2 to 301"):
+        export.gif_steps(six_by_300, 302)
+    long_race = _figure(["gd"], 1000)
+    assert export.nearest_step(long_race, 3) in (2, 4)  # 501 frames for 1000 steps
+
+
+@needs_browser
+def test_png_has_the_size_asked_for_and_later_steps_differ(six_by_300):
+    first, later = export.render_steps(six_by_300, [0, 150], width=640, height=360)
+    images = [Image.open(io.BytesIO(png)) for png in (first, later)]
+    assert all(image.format == "PNG" and image.size == (640, 360) for image in images)
+    a, b = (np.asarray(image.convert("RGB"), int) for image in images)
+    assert (np.abs(a - b).sum(axis=-1) > 30).sum() > 100, "the heads did not move between step 0 and 150"
+    # The surface is there (grey bands, not the empty plot background #e5ecf6).
+    assert not np.all(a[200, 100:500] == a[200, 100]), "no contour bands across the plot"
+
+
+@needs_browser
+def test_gif_has_the_frames_size_and_budget(six_by_300):
+    gif = export.to_gif(six_by_300, frames=100, fps=15)
+    image = Image.open(io.BytesIO(gif))
+    assert image.format == "GIF" and image.n_frames == 100 and image.size == (960, 540)
+    assert image.info["loop"] == 0
+    assert len(gif) <= GIF_BUDGET_BYTES, f"{len(gif) / 1e6:.2f} MB"
+    image.seek(99)
+    assert image.info["duration"] == 1500, "the last frame is held 1.5 s"
+
+
+def test_export_rejects_what_it_cannot_draw(six_by_300):
+    with pytest.raises(ValueError, match="no animation frames"):
+        export.to_html({"data": [], "layout": {}})
+    with pytest.raises(ValueError, match=r"100\.\.4096"):
+        export.to_png(six_by_300, width=50)
+    with pytest.raises(ValueError, match="fps"):
+        export.to_gif(six_by_300, fps=60)
+
+
+# --- the command line -----------------------------------------------------------------------------
+
+
+def _python_m_optviz(*args, cwd):
+    return subprocess.run(
+        [sys.executable, "-m", "optviz", *args],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_cli_help_and_a_good_export(tmp_path):
+    for args in (["--help"], ["export", "--help"]):
+        done = _python_m_optviz(*args, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    assert "--hp_adam_lr" in done.stdout and "--schedule_warmup" in done.stdout and "10..2000" in done.stdout
+    done = _python_m_optviz(
+        "export", "--surface", "beale", "--optimizers", "gd,momentum,adam", "--steps", "300",
+        "--out", "race.html", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert (tmp_path / "race.html").stat().st_size > 4_000_000
+    assert re.fullmatch(r"wrote race\.html \(\d\.\d\d MB, HTML, 301 frames, .*\)\n", done.stdout)
+
+
+def test_cli_takes_every_page_control(tmp_path, capsys):
+    out = tmp_path / "custom.html"
+    code = cli.main(
+        [
+            "export", "--surface", "Custom", "--formula", "x^2 + 3*y^2", "--formula_x0", "-2",
+            "--formula_x1", "2", "--start_x", "1.5", "--start_y", "1", "--optimizers", "adam,gd",
+            "--hp_adam_lr", "0.05", "--hp_adam_b1", "0.8", "--steps", "40", "--noise", "0.5",
+            "--seed", "3", "--schedule", "step", "--schedule_gamma", "0.7", "--schedule_every", "10",
+            "--layout", "Side by side", "--speed", "very fast", "--out", str(out),
+        ]
+    )  # fmt: skip
+    assert code == 0
+    page = out.read_text(encoding="utf-8")
+    assert '"duration":16' in page.replace(" ", ""), "very fast = 60 steps/s = 16 ms a frame"
+    assert page.replace(" ", "").count('"ncontours":24') == 2, "side by side: one map per optimizer"
+    assert "41 frames" in capsys.readouterr().out
+
+
+BAD_ARGUMENTS = [
+    (["--surface", "nope"], "--surface: unknown 'nope'"),
+    (["--optimizers", "gd,foo"], "unknown foo"),
+    (["--optimizers", ","], "at least one"),
+    (["--hp_adam_lr", "abc"], "'abc' is not a number"),
+    (["--hp_adam_eps", "-1"], "--hp_adam_eps must be between"),
+    (["--hp_gd_lr", "nan"], "not a finite number"),
+    (["--steps", "5"], "--steps must be between 10 and 2000"),
+    (["--steps", "2001"], "--steps must be between 10 and 2000"),
+    (["--steps", "1.5"], "not a whole number"),
+    (["--noise", "-1"], "--noise must be between 0 and 1000"),
+    (["--seed", "-1"], "--seed must be between"),
+    (["--start_x", "99"], "--start_x must be between"),
+    (["--surface", "custom"], "needs --formula"),
+    (["--surface", "custom", "--formula", "sin("], "--formula: "),
+    (["--surface", "custom", "--formula", "__import__('os')"], "--formula: "),
+    (["--schedule", "linear"], "--schedule: unknown"),
+    (["--schedule_gamma", "0"], "--schedule_gamma must be in (0, 1]"),
+    (["--layout", "diagonal"], "--layout: unknown"),
+    (["--speed", "ludicrous"], "--speed: unknown"),
+    (["--format", "bmp"], "--format: unknown 'bmp'"),
+    (["--format", "gif", "--frames", "1"], "--frames must be between 2"),
+    (["--format", "png", "--step", "100000"], "--step must be between"),
+    (["--format", "png", "--width", "10"], "--width must be between 100 and 4096"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_ARGUMENTS, ids=[" ".join(a) for a, _ in BAD_ARGUMENTS])
+def test_cli_rejects_bad_arguments_with_exit_code_2(args, message, tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["export", *args, "--out", str(tmp_path / "x.html")])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err, err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "x.html").exists()
+
+
+@pytest.mark.parametrize(
+    ("out", "message"),
+    [
+        ("missing/x.html", "does not exist"),
+        ("x.txt", "--format html|gif|png"),
+        ("folder.html", "is a folder"),
+    ],
+)
+def test_cli_rejects_bad_out_paths(out, message, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "folder.html").mkdir()
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["export", "--out", out])
+    assert stop.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_bad_arguments_exit_2_from_python_m(tmp_path):
+    done = _python_m_optviz("export", "--surface", "nope", "--out", "x.gif", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith("python -m optviz export: error: --surface: unknown 'nope'")
+    assert "Traceback" not in done.stderr
