@@ -43,7 +43,7 @@ def kaleido_frames(fig, steps, width, height):
     """The same stills through Kaleido's API: one browser, a reloaded page per image."""
     import kaleido
 
-    figure = export._surfaces_as_pictures(export._as_dict(fig))
+    figure = export._as_dict(fig)  # its surfaces are pictures already (figures.race_figure)
     by_step = {int(frame["name"]): frame for frame in figure["frames"]}
     stills = []
     for step in steps:

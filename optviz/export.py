@@ -27,7 +27,6 @@ import copy
 import html
 import io
 import json
-import math
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,6 +35,8 @@ import numpy as np
 import plotly
 import plotly.io as pio
 from PIL import Image
+
+from optviz.pictures import surfaces_as_pictures
 
 FrameDict = dict
 RENDER_TIMEOUT_S = 60.0  # per browser command: a page that never draws fails instead of hanging
@@ -91,126 +92,6 @@ def _still_figure(figure: dict, width: int, height: int) -> dict:
     return still
 
 
-# --- the surface as a picture -------------------------------------------------------------------
-
-# The plotly.js that plotly.py 7.1 inlines (v4.1.1) removes contour traces from the plot as soon as
-# an animation frame moves other traces without a full redraw (plotly.js#4491, checked in Chromium:
-# the contour's SVG paths go from 53 to 0 on the first frame, also when the contour is listed in
-# the frame). So exports draw each contour map as a picture under the traces (layout.images,
-# layer "below"), which frames never touch, and keep the contour trace only, invisible, for its
-# colour bar.
-SURFACE_PIXELS_PER_CELL = 8
-
-
-def _nice_step(span: float, count: int) -> float:
-    """A round contour spacing (1, 2 or 5 times a power of ten) giving at most about `count` bands,
-    chosen as plotly.js chooses automatic contours (its axis tick rule)."""
-    raw = span / max(count, 1)
-    power = 10.0 ** np.floor(np.log10(raw))
-    return float(power * min((m for m in (1, 2, 5, 10) if m * power >= raw), default=10))
-
-
-def _rgb(colour: str) -> np.ndarray:
-    colour = colour.strip()
-    if colour.startswith("#"):
-        return np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)], float)
-    values = colour[colour.index("(") + 1 : colour.index(")")].split(",")
-    return np.array([float(v) for v in values[:3]])
-
-
-def _line_rgba(colour: str) -> tuple[np.ndarray, float]:
-    alpha = 1.0
-    if colour.startswith("rgba"):
-        alpha = float(colour[colour.index("(") + 1 : colour.index(")")].split(",")[3])
-    return _rgb(colour), alpha
-
-
-def _sample(colorscale, t: np.ndarray) -> np.ndarray:
-    """Colours (..., 3) of `colorscale` (a list of [position, colour]) at positions t in [0, 1]."""
-    positions = np.array([float(p) for p, _ in colorscale])
-    colours = np.array([_rgb(c) for _, c in colorscale])
-    return np.stack([np.interp(t, positions, colours[:, k]) for k in range(3)], axis=-1)
-
-
-def _array(value) -> np.ndarray:
-    """A trace's array, also in plotly's typed-array form {"dtype", "bdata", "shape"}."""
-    if isinstance(value, dict) and "bdata" in value:
-        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-        shape = value.get("shape")
-        if shape:
-            array = array.reshape([int(n) for n in str(shape).split(",")])
-        return array.astype(float)
-    return np.asarray(value, float)
-
-
-def surface_picture(trace: dict) -> tuple[bytes, dict]:
-    """A filled contour trace as a PNG (the same bands, colours and band edges, 8 pixels per grid
-    cell, bilinear between grid points) and the contour settings that match it."""
-    x, y, z = _array(trace["x"]), _array(trace["y"]), _array(trace["z"])
-    finite = z[np.isfinite(z)]
-    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    step = _nice_step(high - low, int(trace.get("ncontours", 24))) if high > low else 1.0
-    start, end = math.floor(low / step) * step, math.ceil(high / step) * step
-    width = (len(x) - 1) * SURFACE_PIXELS_PER_CELL
-    height = (len(y) - 1) * SURFACE_PIXELS_PER_CELL
-    # Bilinear interpolation of z onto pixel centres, top row = highest y.
-    u = np.interp(np.linspace(x[0], x[-1], width), x, np.arange(len(x)))
-    v = np.interp(np.linspace(y[-1], y[0], height), y, np.arange(len(y)))
-    i0, j0 = np.minimum(v.astype(int), len(y) - 2), np.minimum(u.astype(int), len(x) - 2)
-    fv, fu = (v - i0)[:, None], (u - j0)[None, :]
-    zi = np.nan_to_num(z, nan=high)
-    values = (
-        zi[i0][:, j0] * (1 - fv) * (1 - fu)
-        + zi[i0][:, j0 + 1] * (1 - fv) * fu
-        + zi[i0 + 1][:, j0] * fv * (1 - fu)
-        + zi[i0 + 1][:, j0 + 1] * fv * fu
-    )
-    band = np.floor((values - start) / step)
-    levels = max(round((end - start) / step), 1)
-    middle = np.clip((band + 0.5) / levels, 0, 1)
-    rgb = _sample(trace.get("colorscale") or [[0, "#ffffff"], [1, "#000000"]], middle)
-    line = trace.get("line") or {}
-    if line.get("width", 0.5) > 0:
-        edge = np.zeros(band.shape, bool)
-        edge[:, 1:] |= band[:, 1:] != band[:, :-1]
-        edge[1:, :] |= band[1:, :] != band[:-1, :]
-        colour, alpha = _line_rgba(line.get("color", "rgba(60,60,60,0.35)"))
-        rgb[edge] = (1 - alpha) * rgb[edge] + alpha * colour
-    out = io.BytesIO()
-    Image.fromarray(np.round(rgb).astype(np.uint8)).save(out, format="PNG", optimize=True)
-    contours = {**(trace.get("contours") or {}), "start": start, "end": end, "size": step}
-    return out.getvalue(), contours
-
-
-def _surfaces_as_pictures(figure: dict) -> dict:
-    """`figure` with each filled contour map drawn as a picture below the traces (see above)."""
-    figure = {**figure, "data": list(figure["data"]), "layout": dict(figure["layout"])}
-    images = list(figure["layout"].get("images", []))
-    for index, trace in enumerate(figure["data"]):
-        if trace.get("type") != "contour" or (trace.get("contours") or {}).get("coloring") == "none":
-            continue
-        png, contours = surface_picture(trace)
-        x, y = _array(trace["x"]).tolist(), _array(trace["y"]).tolist()
-        images.append(
-            {
-                "source": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
-                "xref": trace.get("xaxis", "x"),
-                "yref": trace.get("yaxis", "y"),
-                "x": x[0],
-                "y": y[-1],
-                "sizex": x[-1] - x[0],
-                "sizey": y[-1] - y[0],
-                "sizing": "stretch",
-                "xanchor": "left",
-                "yanchor": "top",
-                "layer": "below",
-            }
-        )
-        figure["data"][index] = {**trace, "contours": contours, "opacity": 0}
-    figure["layout"]["images"] = images
-    return figure
-
-
 # --- HTML ----------------------------------------------------------------------------------------
 
 
@@ -220,7 +101,7 @@ def to_html(fig, *, title: str = "optviz race") -> bytes:
     It plays once on opening, at the Play button's frame duration (the page's animation speed), and
     stops at the last step; the figure's own ▶ Play / ❚❚ Pause and step slider stay. UTF-8 bytes.
     """
-    figure = _surfaces_as_pictures(_as_dict(fig))
+    figure = surfaces_as_pictures(_as_dict(fig))
     _frames(figure)
     play = {
         "frame": {"duration": _frame_duration_ms(figure), "redraw": False},
@@ -369,7 +250,7 @@ def render_steps(fig, steps: Sequence[int], *, width: int, height: int, scale: f
     if missing:
         raise ValueError(f"no frame for step {missing[0]}; the figure's frames show steps {_span(by_step)}")
     _check_size(width, height, scale)
-    still = _still_figure(_surfaces_as_pictures(figure), width, height)
+    still = _still_figure(surfaces_as_pictures(figure), width, height)
     shots = [_shot(by_step[step]) for step in steps]
     return _run(_screenshots(still, shots, width, height, scale))
 

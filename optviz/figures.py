@@ -16,6 +16,7 @@ from plotly.subplots import make_subplots
 
 from optviz.lab import Colouring, Grid, distance_to_landmarks, landmarks, optimum_value
 from optviz.optimizers import OPTIMIZERS
+from optviz.pictures import picture_image, surface_picture
 from optviz.simulate import Trajectory
 from surfaces import Surface
 
@@ -141,7 +142,21 @@ def race_figure(
     stride = math.ceil(len(shown_steps) / MAX_SLIDER_STOPS)
     slider_steps = np.unique(np.append(shown_steps[::stride], shown_steps[-1]))
     fig.set_animation(frames, _step_slider(slider_steps))
+    _draw_surfaces_as_pictures(fig)
     return fig
+
+
+def _draw_surfaces_as_pictures(fig: go.Figure) -> None:
+    """Draw each contour map as a picture under the traces, which animation frames cannot erase
+    (see optviz.pictures); the invisible contour trace keeps the colour bar."""
+    for trace in fig.data:
+        if trace.type != "contour":
+            continue
+        colorscale = [list(stop) for stop in trace.colorscale]
+        line = {"width": trace.line.width, "color": trace.line.color}
+        png, contours = surface_picture(trace.x, trace.y, trace.z, colorscale, trace.ncontours, line)
+        fig.add_layout_image(picture_image(png, trace.x, trace.y, trace.xaxis or "x", trace.yaxis or "y"))
+        trace.update(opacity=0, contours=contours)
 
 
 def add_surface(

@@ -112,26 +112,6 @@ def test_html_plays_by_itself_in_chromium_with_no_network(html_file):
     assert later["images"] == 1, "the surface picture (which frames cannot erase) is missing"
 
 
-# --- the surface as a picture ---------------------------------------------------------------------
-
-
-def test_surface_picture_has_the_contour_bands_and_window(six_by_300):
-    figure = export._as_dict(six_by_300)
-    trace = figure["data"][0]
-    png, contours = export.surface_picture(trace)
-    image = Image.open(io.BytesIO(png))
-    assert image.size == (80 * export.SURFACE_PIXELS_PER_CELL, 80 * export.SURFACE_PIXELS_PER_CELL)
-    assert (contours["end"] - contours["start"]) / contours["size"] <= 24 + 2
-    pictured = export._surfaces_as_pictures(figure)
-    (picture,) = pictured["layout"]["images"]
-    (x0, x1), (y0, y1) = get_surface("beale").bounds
-    assert (picture["x"], picture["y"], picture["sizex"], picture["sizey"]) == (x0, y1, x1 - x0, y1 - y0)
-    assert pictured["data"][0]["opacity"] == 0, "the contour trace stays only for its colour bar"
-    # Low values are light, high values dark (the grey colour scale), as on the page.
-    pixels = np.asarray(image.convert("L"), float)
-    assert pixels.mean() > 150 and pixels.min() < pixels.max()
-
-
 # --- stills ---------------------------------------------------------------------------------------
 
 

@@ -1,0 +1,58 @@
+"""The race figure's surface drawn as a picture, which animation frames cannot erase (plotly.js#4491)."""
+
+import base64
+import io
+
+import numpy as np
+from PIL import Image
+
+from optviz import figures, lab, pictures
+from surfaces import get_surface
+
+
+def _race(surface="beale", panels=False):
+    info = get_surface(surface)
+    grid = lab.surface_grid(info)
+    trajectories = lab.race(surface, ["gd", "momentum", "adam"], info.default_start, 50)
+    return info, figures.race_figure(
+        info, grid, lab.colouring(info, grid), trajectories, panels=panels
+    ).to_dict()
+
+
+def _png(image: dict) -> Image.Image:
+    return Image.open(io.BytesIO(base64.b64decode(image["source"].split(",", 1)[1])))
+
+
+def test_the_race_figure_draws_its_surface_as_a_picture_under_the_traces():
+    info, figure = _race()
+    (picture,) = figure["layout"]["images"]
+    (x0, x1), (y0, y1) = info.bounds
+    assert (picture["x"], picture["y"], picture["sizex"], picture["sizey"]) == (x0, y1, x1 - x0, y1 - y0)
+    assert picture["layer"] == "below"
+    contour = next(t for t in figure["data"] if t["type"] == "contour")
+    assert contour["opacity"] == 0 and contour["showscale"], "the contour stays only for its colour bar"
+    image = _png(picture)
+    assert image.size == (80 * pictures.PIXELS_PER_CELL, 80 * pictures.PIXELS_PER_CELL)
+    start, end, size = (contour["contours"][k] for k in ("start", "end", "size"))
+    assert (end - start) / size <= 24 + 2
+    # Low values light, high values dark (the grey scale); Beale's minimum (3, 0.5) is in a light band.
+    pixels = np.asarray(image.convert("L"), float)
+    column = round((3 - x0) / (x1 - x0) * (image.size[0] - 1))
+    row = round((y1 - 0.5) / (y1 - y0) * (image.size[1] - 1))
+    assert pixels[row, column] > pixels.mean() > pixels.min()
+
+
+def test_no_frame_touches_the_picture_and_panels_get_one_each():
+    _, figure = _race(panels=True)
+    assert len(figure["layout"]["images"]) == 3
+    assert {image["xref"] for image in figure["layout"]["images"]} == {"x", "x2", "x3"}
+    contours = [i for i, t in enumerate(figure["data"]) if t["type"] == "contour"]
+    assert not any(set(frame["traces"]) & set(contours) for frame in figure["frames"])
+
+
+def test_pictures_are_kept_and_pictured_figures_are_left_alone():
+    _, figure = _race()
+    kept = len(pictures._kept)
+    _race()  # the same surface again: its picture is reused, not redrawn
+    assert len(pictures._kept) == kept
+    assert pictures.surfaces_as_pictures(figure)["layout"]["images"] == figure["layout"]["images"]
