@@ -204,6 +204,9 @@ def test_play_advances_and_pause_stops(page, app_url, browser_log):
     )
     assert frame["heads"]["x"] == pytest.approx(frame["frame"]["x"])
     assert frame["heads"]["y"] == pytest.approx(frame["frame"]["y"])
+    # The surface is still drawn: a contour trace would have been erased by the frames
+    # (plotly.js#4491), the picture under the traces is not.
+    assert chart(page).evaluate("gd => gd.querySelectorAll('.imagelayer image').length") == 1
     browser_log.assert_clean()
 
 
