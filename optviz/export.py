@@ -27,6 +27,8 @@ import copy
 import html
 import io
 import json
+import os
+import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -93,6 +95,12 @@ def _still_figure(figure: dict, width: int, height: int) -> dict:
 
 
 # --- HTML ----------------------------------------------------------------------------------------
+
+
+def browser_available() -> bool:
+    """Whether a Chromium or Chrome is there to draw PNGs and GIFs (HTML needs none)."""
+    names = ("chromium", "chromium-browser", "google-chrome", "chrome")
+    return bool(os.environ.get("BROWSER_PATH")) or any(shutil.which(name) for name in names)
 
 
 def to_html(fig, *, title: str = "optviz race") -> bytes:

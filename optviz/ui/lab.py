@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from optviz import OPTIMIZERS, SURFACES, analysis, get_surface, resolve_hyperparams
+from optviz import OPTIMIZERS, SURFACES, analysis, export, get_surface, resolve_hyperparams
 from optviz.figures import OPTIMIZER_COLOURS, presenter_style, progress_figure, race_figure, surface3d_figure
 from optviz.lab import MAX_STEPS, colouring, landmarks, race, step_internals, summarize, surface_grid
 from optviz.params import read_number
@@ -185,6 +185,7 @@ def render() -> None:
 
     if not embedded:
         _tune_button(config)
+        _downloads(_race_figure(config, panels, speed, presenter, CHART_HEIGHT), surface.name)
     tabs = dict(zip(VIEWS, state.tabs(VIEWS, key="view"), strict=True))
     surface_view = _surface_view(surface.name)
     # Only the open tab computes (sweeps and basin maps are hundreds of runs).
@@ -217,6 +218,48 @@ def render() -> None:
         figure = surface3d_figure(surface, grid, colour, trajectories)
         st.plotly_chart(presenter_style(figure) if presenter else figure, config={"displaylogo": False})
     share_box(share, state.publish())
+
+
+def _downloads(figure, surface_name: str) -> None:
+    """Offline copies of the race for slides: made when clicked (a GIF takes ~10 s), not every rerun."""
+    name = "race-custom" if surface_name.startswith("f:") else f"race-{surface_name}"
+    steps = len(figure.to_dict()["frames"])
+    html, gif, png, note = st.columns([1, 1, 1, 2], vertical_alignment="center")
+    html.download_button(
+        ":material/download: HTML animation",
+        lambda: export.to_html(figure),
+        file_name=f"{name}.html",
+        mime="text/html",
+        on_click="ignore",
+        key="download_html",
+        help="One file that plays offline (plotly.js inside): for any browser or an HTML slide deck.",
+    )
+    drawable = export.browser_available()
+    gif.download_button(
+        ":material/gif: GIF",
+        lambda: export.to_gif(figure, frames=min(100, steps)),
+        file_name=f"{name}.gif",
+        mime="image/gif",
+        on_click="ignore",
+        key="download_gif",
+        disabled=not drawable,
+        help="100 frames of the race for PowerPoint, Keynote or Google Slides (takes about 10 s).",
+    )
+    png.download_button(
+        ":material/image: PNG",
+        lambda: export.to_png(figure),
+        file_name=f"{name}.png",
+        mime="image/png",
+        on_click="ignore",
+        key="download_png",
+        disabled=not drawable,
+        help="The last step as a 1280 x 720 picture.",
+    )
+    note.caption(
+        "Offline copies for slides."
+        if drawable
+        else "GIF and PNG need Chromium on the server (apt-get install chromium)."
+    )
 
 
 def _tune_button(config) -> None:

@@ -107,3 +107,18 @@ def test_every_page_renders_embedded_in_a_slide(browser, app_url, screenshot, pa
             assert chart["y"] + chart["height"] <= 545
     finally:
         context.close()
+
+
+def test_the_lab_downloads_an_offline_animation_and_a_picture(page, app_url, browser_log):
+    open_lab(page, app_url, "/?surface=beale&optimizers=gd,adam&steps=100")
+    with page.expect_download(timeout=LOAD_TIMEOUT_MS) as html:
+        page.get_by_test_id("stDownloadButton").filter(has_text="HTML animation").get_by_role(
+            "button"
+        ).click()
+    content = open(html.value.path(), "rb").read()
+    assert html.value.suggested_filename == "race-beale.html"
+    assert b"Plotly" in content and b'<script src="http' not in content and len(content) > 3_000_000
+    with page.expect_download(timeout=LOAD_TIMEOUT_MS) as png:
+        page.get_by_test_id("stDownloadButton").filter(has_text="PNG").get_by_role("button").click()
+    assert open(png.value.path(), "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    browser_log.assert_clean()
