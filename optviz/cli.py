@@ -15,7 +15,7 @@ from pathlib import Path
 
 from optviz import export
 from optviz.engine import resolve_hyperparams
-from optviz.figures import race_figure
+from optviz.figures import presenter_style, race_figure
 from optviz.lab import MAX_STEPS, colouring, race, surface_grid
 from optviz.optimizers import HYPERPARAMETERS, OPTIMIZERS
 from optviz.schedules import SCHEDULES, Schedule
@@ -160,6 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     race_options.add_argument(
         "--layout", default="overlay", metavar="LAYOUT", help="overlay | side-by-side ('Side by side')"
+    )
+    race_options.add_argument(
+        "--presenter",
+        action="store_true",
+        help="presenter mode, as on the page: larger text, thicker lines, higher contrast",
     )
     race_options.add_argument(
         "--speed",
@@ -347,6 +352,8 @@ def export_command(parser, args) -> int:
         frame_ms=1000 // fps,
         height=height,
     )
+    if args.presenter:
+        presenter_style(fig)
     try:
         if kind == "html":
             data = export.to_html(fig, title=f"optviz: {surface.title}")

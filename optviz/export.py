@@ -27,6 +27,7 @@ import copy
 import html
 import io
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -44,6 +45,11 @@ FrameDict = dict
 RENDER_TIMEOUT_S = 60.0  # per browser command: a page that never draws fails instead of hanging
 GIF_HOLD_LAST_S = 1.5  # the last frame stays this long before the GIF loops
 MIN_GIF_DELAY_MS = 20  # browsers play shorter GIF delays (< 2 centiseconds) at 10 fps
+
+
+# Chromium's pipe now and then sends a message choreographer cannot decode; it ignores it and
+# goes on, but logs a full traceback. A failure that matters raises ExportError instead.
+logging.getLogger("choreographer").setLevel(logging.CRITICAL)
 
 
 class ExportError(RuntimeError):

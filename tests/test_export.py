@@ -196,11 +196,12 @@ def test_cli_takes_every_page_control(tmp_path, capsys):
             "--formula_x1", "2", "--start_x", "1.5", "--start_y", "1", "--optimizers", "adam,gd",
             "--hp_adam_lr", "0.05", "--hp_adam_b1", "0.8", "--steps", "40", "--noise", "0.5",
             "--seed", "3", "--schedule", "step", "--schedule_gamma", "0.7", "--schedule_every", "10",
-            "--layout", "Side by side", "--speed", "very fast", "--out", str(out),
+            "--layout", "Side by side", "--speed", "very fast", "--presenter", "--out", str(out),
         ]
     )  # fmt: skip
     assert code == 0
     page = out.read_text(encoding="utf-8")
+    assert '"meta":"presenter"' in page.replace(" ", ""), "presenter mode: the page's larger style"
     assert '"duration":16' in page.replace(" ", ""), "very fast = 60 steps/s = 16 ms a frame"
     assert page.replace(" ", "").count('"ncontours":24') == 2, "side by side: one map per optimizer"
     assert "41 frames" in capsys.readouterr().out
