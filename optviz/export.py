@@ -106,7 +106,8 @@ def _still_figure(figure: dict, width: int, height: int) -> dict:
 def browser_available() -> bool:
     """Whether a Chromium or Chrome is there to draw PNGs and GIFs (HTML needs none)."""
     names = ("chromium", "chromium-browser", "google-chrome", "chrome")
-    return bool(os.environ.get("BROWSER_PATH")) or any(shutil.which(name) for name in names)
+    chosen = os.environ.get("BROWSER_PATH")
+    return Path(chosen).is_file() if chosen else any(shutil.which(name) for name in names)
 
 
 def to_html(fig, *, title: str = "optviz race") -> bytes:

@@ -267,3 +267,21 @@ def test_cli_bad_arguments_exit_2_from_python_m(tmp_path):
     assert done.returncode == 2
     assert done.stderr.startswith("python -m optviz export: error: --surface: unknown 'nope'")
     assert "Traceback" not in done.stderr
+
+
+def test_without_a_browser_pictures_fail_with_one_line_and_exit_1(tmp_path, monkeypatch):
+    monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-such-chromium"))
+    assert not export.browser_available()  # the page disables its GIF and PNG buttons
+    env = {**os.environ, "BROWSER_PATH": str(tmp_path / "no-such-chromium"), "PYTHONPATH": str(REPO)}
+    args = ["export", "--surface", "booth", "--steps", "20", "--out", str(tmp_path / "x.png")]
+    result = subprocess.run(
+        [sys.executable, "-m", "optviz", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "no Chromium or Chrome found" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
