@@ -16,7 +16,7 @@ from plotly.subplots import make_subplots
 
 from optviz.lab import Colouring, Grid, distance_to_landmarks, landmarks, optimum_value
 from optviz.optimizers import OPTIMIZERS
-from optviz.pictures import picture_image, surface_picture
+from optviz.pictures import BACKDROP_PIXELS_PER_CELL, picture_image, surface_picture
 from optviz.simulate import Trajectory
 from surfaces import Surface
 
@@ -147,16 +147,19 @@ def race_figure(
 
 
 def _draw_surfaces_as_pictures(fig: go.Figure) -> None:
-    """Draw each contour map as a picture under the traces, which animation frames cannot erase
-    (see optviz.pictures); the invisible contour trace keeps the colour bar."""
+    """Put a coarse picture of each contour map under it, with the contour's levels set to match:
+    animation frames erase the contour trace (see optviz.pictures), and the picture then shows the
+    same map. A coarse one, because every redraw in the browser pays for its pixels."""
     for trace in fig.data:
         if trace.type != "contour":
             continue
         colorscale = [list(stop) for stop in trace.colorscale]
         line = {"width": trace.line.width, "color": trace.line.color}
-        png, contours = surface_picture(trace.x, trace.y, trace.z, colorscale, trace.ncontours, line)
+        png, contours = surface_picture(
+            trace.x, trace.y, trace.z, colorscale, trace.ncontours, line, BACKDROP_PIXELS_PER_CELL
+        )
         fig.add_layout_image(picture_image(png, trace.x, trace.y, trace.xaxis or "x", trace.yaxis or "y"))
-        trace.update(opacity=0, contours=contours)
+        trace.update(contours=contours)
 
 
 def add_surface(

@@ -9,6 +9,10 @@ touch, and keeps the contour trace, invisible, for its colour bar.
 
 A picture costs ~70 ms to draw and depends only on the map, so pictures are kept (a few dozen,
 keyed by the map's numbers): a slider change that re-builds the race figure reuses its surface's.
+In the browser a picture costs time on every redraw, growing with its pixels (measured on the lab:
+a control change took ~300 ms without one, ~360 ms with 1 pixel per grid cell, ~580 ms with 8), so
+the page keeps its crisp contour trace on top and puts a coarse picture under it, which only shows
+once Play has erased the contour; exports, drawn once, get a fine picture instead.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from collections import OrderedDict
 import numpy as np
 from PIL import Image
 
-PIXELS_PER_CELL = 8  # picture pixels per grid cell; bilinear between grid points
+PIXELS_PER_CELL = 8  # picture pixels per grid cell for exports; bilinear between grid points
+BACKDROP_PIXELS_PER_CELL = 2  # for the page's picture under its contour
 MAX_KEPT = 32  # pictures kept (each ~20 KB)
 _kept: OrderedDict[str, tuple[bytes, dict]] = OrderedDict()
 
@@ -68,12 +73,15 @@ def as_array(value) -> np.ndarray:
     return np.asarray(value, float)
 
 
-def surface_picture(x, y, z, colorscale, ncontours: int, line: dict) -> tuple[bytes, dict]:
+def surface_picture(
+    x, y, z, colorscale, ncontours: int, line: dict, pixels_per_cell: int = PIXELS_PER_CELL
+) -> tuple[bytes, dict]:
     """A filled contour map as a PNG (the same bands, colours and band edges) and the contour
     settings that match it (start, end, size)."""
     x, y, z = as_array(x), as_array(y), as_array(z)
     key = hashlib.sha1(
-        b"".join(a.tobytes() for a in (x, y, z)) + repr((colorscale, ncontours, line)).encode()
+        b"".join(a.tobytes() for a in (x, y, z))
+        + repr((colorscale, ncontours, line, pixels_per_cell)).encode()
     ).hexdigest()
     if key in _kept:
         _kept.move_to_end(key)
@@ -82,7 +90,7 @@ def surface_picture(x, y, z, colorscale, ncontours: int, line: dict) -> tuple[by
     low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     step = nice_step(high - low, ncontours) if high > low else 1.0
     start, end = math.floor(low / step) * step, math.ceil(high / step) * step
-    width, height = (len(x) - 1) * PIXELS_PER_CELL, (len(y) - 1) * PIXELS_PER_CELL
+    width, height = (len(x) - 1) * pixels_per_cell, (len(y) - 1) * pixels_per_cell
     # Bilinear interpolation of z onto pixel centres, top row = highest y.
     u = np.interp(np.linspace(x[0], x[-1], width), x, np.arange(len(x)))
     v = np.interp(np.linspace(y[-1], y[0], height), y, np.arange(len(y)))
@@ -113,8 +121,9 @@ def surface_picture(x, y, z, colorscale, ncontours: int, line: dict) -> tuple[by
 
 
 def surfaces_as_pictures(figure: dict) -> dict:
-    """`figure` (a figure's dict) with each visible filled contour map drawn as a picture below the
-    traces; maps already drawn as pictures (an invisible trace) are left as they are."""
+    """`figure` (a figure's dict) with each visible filled contour map drawn as a fine picture
+    below the traces and the trace made invisible (kept for its colour bar); maps already drawn this
+    way (an invisible trace) are left as they are."""
     figure = {**figure, "data": list(figure["data"]), "layout": dict(figure["layout"])}
     images = list(figure["layout"].get("images", []))
     for index, trace in enumerate(figure["data"]):

@@ -109,7 +109,7 @@ def test_html_plays_by_itself_in_chromium_with_no_network(html_file):
     assert not blocked, f"the page asked the network for {blocked}"
     assert later["active"] > first["active"], f"the slider did not advance: {first} -> {later}"
     assert later["head"] != first["head"], "the head markers did not move"
-    assert later["images"] == 1, "the surface picture (which frames cannot erase) is missing"
+    assert later["images"] >= 1, "the surface picture (which frames cannot erase) is missing"
 
 
 # --- stills ---------------------------------------------------------------------------------------

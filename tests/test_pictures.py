@@ -30,9 +30,10 @@ def test_the_race_figure_draws_its_surface_as_a_picture_under_the_traces():
     assert (picture["x"], picture["y"], picture["sizex"], picture["sizey"]) == (x0, y1, x1 - x0, y1 - y0)
     assert picture["layer"] == "below"
     contour = next(t for t in figure["data"] if t["type"] == "contour")
-    assert contour["opacity"] == 0 and contour["showscale"], "the contour stays only for its colour bar"
+    assert contour.get("opacity", 1) == 1, "the crisp contour stays on top until Play erases it"
     image = _png(picture)
-    assert image.size == (80 * pictures.PIXELS_PER_CELL, 80 * pictures.PIXELS_PER_CELL)
+    side = 80 * pictures.BACKDROP_PIXELS_PER_CELL  # coarse: every browser redraw pays for its pixels
+    assert image.size == (side, side)
     start, end, size = (contour["contours"][k] for k in ("start", "end", "size"))
     assert (end - start) / size <= 24 + 2
     # Low values light, high values dark (the grey scale); Beale's minimum (3, 0.5) is in a light band.
@@ -50,9 +51,14 @@ def test_no_frame_touches_the_picture_and_panels_get_one_each():
     assert not any(set(frame["traces"]) & set(contours) for frame in figure["frames"])
 
 
-def test_pictures_are_kept_and_pictured_figures_are_left_alone():
+def test_pictures_are_kept_and_exports_get_a_fine_one_once():
     _, figure = _race()
     kept = len(pictures._kept)
     _race()  # the same surface again: its picture is reused, not redrawn
     assert len(pictures._kept) == kept
-    assert pictures.surfaces_as_pictures(figure)["layout"]["images"] == figure["layout"]["images"]
+    # Exports (drawn once) get a fine picture over the coarse one, and the contour only keeps its colour bar.
+    exported = pictures.surfaces_as_pictures(figure)
+    coarse, fine = exported["layout"]["images"]
+    assert _png(fine).size == (80 * pictures.PIXELS_PER_CELL,) * 2 and coarse == figure["layout"]["images"][0]
+    assert next(t for t in exported["data"] if t["type"] == "contour")["opacity"] == 0
+    assert pictures.surfaces_as_pictures(exported)["layout"]["images"] == exported["layout"]["images"]

@@ -185,7 +185,7 @@ def render() -> None:
 
     if not embedded:
         _tune_button(config)
-        _downloads(_race_figure(config, panels, speed, presenter, CHART_HEIGHT), surface.name)
+        _downloads(_race_figure(config, panels, speed, presenter, CHART_HEIGHT), surface.name, config[3])
     tabs = dict(zip(VIEWS, state.tabs(VIEWS, key="view"), strict=True))
     surface_view = _surface_view(surface.name)
     # Only the open tab computes (sweeps and basin maps are hundreds of runs).
@@ -220,10 +220,9 @@ def render() -> None:
     share_box(share, state.publish())
 
 
-def _downloads(figure, surface_name: str) -> None:
+def _downloads(figure, surface_name: str, steps: int) -> None:
     """Offline copies of the race for slides: made when clicked (a GIF takes ~10 s), not every rerun."""
     name = "race-custom" if surface_name.startswith("f:") else f"race-{surface_name}"
-    steps = len(figure.to_dict()["frames"])
     html, gif, png, note = st.columns([1, 1, 1, 2], vertical_alignment="center")
     html.download_button(
         ":material/download: HTML animation",
@@ -237,7 +236,7 @@ def _downloads(figure, surface_name: str) -> None:
     drawable = export.browser_available()
     gif.download_button(
         ":material/gif: GIF",
-        lambda: export.to_gif(figure, frames=min(100, steps)),
+        lambda: export.to_gif(figure, frames=min(100, steps + 1)),
         file_name=f"{name}.gif",
         mime="image/gif",
         on_click="ignore",
