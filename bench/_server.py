@@ -35,6 +35,15 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) process `pid` has used so far (/proc/PID/stat; 0.0 once it has exited)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 class AppServer:
     """`streamlit run app.py` on a free loopback port, started by `start()` and stopped by `stop()` (or use
     it as a context manager). `env` adds environment variables; `log` is the server's output."""
@@ -89,6 +98,9 @@ class AppServer:
 
     def rss_mb(self) -> float:
         return rss_mb(self.pid)
+
+    def cpu_s(self) -> float:
+        return cpu_s(self.pid)
 
     def log_tail(self, chars: int = 4000) -> str:
         try:
