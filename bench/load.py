@@ -21,7 +21,7 @@ load and reports its key-press-to-chart times beside the protocol clients'.
 What a session does: opens the lab (default surface, a fresh session, like a new browser tab), sets
 its own start point (y₀ unique to the session), Adam's and GD's learning rates and the step count,
 then for `--seconds` keeps changing one of those controls (x₀, Adam's η, GD's η or the step count
-within the default's compile bucket) after a think time of 1-4 s (uniform: a student moving a
+within the default's compile bucket) after a think time of 1-4 s (uniform, `--think`: a student moving a
 slider, then watching). Every setting a session makes is new, so no run is served from the shared
 cache: the worst case for the server.
 
@@ -34,16 +34,15 @@ Measured:
   start, its step count, and Adam's and GD's paths (first 8 points and last point) equal to
   `optviz.simulate` with its settings (checked after the load, so the checking costs no CPU during it).
 - memory: the server's RSS (/proc/PID/status VmRSS) sampled every 0.25 s: at start, after one
-  session has opened the lab and made its changes and closed, at peak, and 10 s after every session
-  has closed. What counts as a leak: memory that stays with sessions that have gone. The shared
-  caches (`st.cache_data` / `st.cache_resource`: races, figures) legitimately keep results, but they
-  are bounded by `max_entries` (a cached race figure is ~0.9 MB of Python objects, a progress figure
-  ~0.3 MB; 64 of each, plus 256 pickled races), so after a busy minute they hold some 100 MB that a
-  single session did not fill. The report gives that raw level, then empties the caches (what
-  "Clear caches" in Streamlit's menu does), opens the lab once more (as the first session did) and
-  reads the level again: the budget applies to that one, which leaves only what stayed with the
-  sessions. Streamlit also keeps a closed session for reconnection for
-  `server.disconnectedSessionTTL` (120 s by default; left as is, so both levels include them).
+  session has opened the lab, made its changes and closed, at peak, and 10 s after every session of
+  the first wave has closed. What counts as a leak: memory that stays with sessions that have gone.
+  The shared caches (`st.cache_data` / `st.cache_resource`: races, figures) legitimately keep results;
+  they are bounded by `max_entries` (a cached race figure is ~0.9 MB of Python objects), and RSS is a
+  high-water mark (emptying the caches returns nothing to the OS), so the budget compares the level
+  after the wave with the one-session level, and a second wave of the same load (`--waves 2`, the
+  default) tells the two apart: kept per-session memory grows with every wave, full caches do not.
+  Streamlit keeps a closed session for reconnection for `server.disconnectedSessionTTL` (120 s by
+  default; left as is, so the "after" levels include them).
 """
 
 from __future__ import annotations
