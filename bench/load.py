@@ -313,6 +313,8 @@ class LabClient:
 
     def _read_element(self, element, received_at: float, result: RunResult) -> None:
         kind = element.WhichOneof("type")
+        if kind is None:
+            return
         if kind == "exception":
             result.problems.append(f"exception in the page: {element.exception.message}")
         elif kind == "alert" and element.alert.format == 1:  # Alert.ERROR
