@@ -55,6 +55,10 @@ VIEWS = (
 
 
 # --- cached computations: keyed by plain hashable values, so every session shares them ------------
+# Bounded by memory: a cached race figure is ~0.9 MB of Python objects, a progress figure ~0.3 MB, a
+# race ~0.3 MB pickled. 16 figures and 64 races keep what a class shares (the defaults, a setting
+# the lecturer names) and each student's last few; with 64 figures and 256 races a busy classroom
+# minute left the server 17% above its one-session memory, with these 7% (python -m bench.load).
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -64,7 +68,7 @@ def _surface_view(surface_name: str):
     return grid, colouring(surface, grid)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@st.cache_data(max_entries=64, show_spinner=False)
 def _race(surface_name, names, start, steps, hyperparams, shared_noise, seed, schedule):
     hyperparams = {k: dict(v) for k, v in hyperparams}
     return race(
@@ -72,7 +76,7 @@ def _race(surface_name, names, start, steps, hyperparams, shared_noise, seed, sc
     )
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=16, show_spinner=False)
 def _race_figure(config, panels: bool, frames_per_second: int, presenter: bool, height: int):
     surface = get_surface(config[0])
     grid, colour = _surface_view(config[0])
@@ -88,7 +92,7 @@ def _race_figure(config, panels: bool, frames_per_second: int, presenter: bool, 
     return presenter_style(fig) if presenter else fig
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=16, show_spinner=False)
 def _progress_figure(config, presenter: bool):
     fig = progress_figure(get_surface(config[0]), _race(*config))
     return presenter_style(fig) if presenter else fig

@@ -1,0 +1,588 @@
+"""Classroom load test: N concurrent lab sessions changing controls, against one `streamlit run app.py`.
+
+Run from the repository root:  python -m bench.load [--sessions 30 --seconds 60]
+Budgets (the quality-gates issue): 0 errors and no cross-talk with 30 concurrent sessions; p95 from a
+control change to the new chart <= 1.5 s on 2 cores; server memory after every session has closed
+within 10% of its level after the first session. Exits 1 if a budget is broken.
+
+How the sessions are driven, and why. Each session is a client speaking Streamlit's own websocket
+protocol (ws://127.0.0.1:PORT/_stcore/stream, binary `BackMsg` / `ForwardMsg` protobufs from the
+installed `streamlit.proto`), doing what the browser's frontend does: it sends a `rerun_script`
+carrying the widget states it has set (a widget's id comes from the element the server sent; the
+server keeps every other widget's last value), then reads the deltas of that run until
+`script_finished`. To the server this is a browser session; what it leaves out is the browser's own
+work (decoding the chart's JSON and drawing it with Plotly). That is deliberate: 30 Chromium pages each
+drawing a 300 KB animated Plotly chart on the same 2 cores as the server would measure Chromium
+competing with the server, not what 30 students on 30 laptops see. The browser's share of the latency
+is measured separately: `tests/e2e/test_lab_browser.py` times a key press to the redrawn chart (with
+an idle server), and `--browser-probe` adds one real Chromium page as an extra session during the
+load and reports its key-press-to-chart times beside the protocol clients'.
+
+What a session does: opens the lab (default surface, a fresh session, like a new browser tab), sets
+its own start point (y₀ unique to the session), Adam's and GD's learning rates and the step count,
+then for `--seconds` keeps changing one of those controls (x₀, Adam's η, GD's η or the step count
+within the default's compile bucket) after a think time of 1-4 s (uniform, `--think`: a student moving a
+slider, then watching). Every setting a session makes is new, so no run is served from the shared
+cache: the worst case for the server.
+
+Measured:
+- latency: from sending the control change to receiving the race chart's new element (the moment a
+  browser would start drawing it); p50 and p95 over every change of every session.
+- errors: failed connections, exceptions or error boxes in the page, runs that did not finish
+  successfully, changes with no chart within 30 s, and tracebacks in the server's log.
+- cross-talk: every chart a session received must show ITS settings: the start marker at its own
+  start, its step count, and Adam's and GD's paths (first 8 points and last point) equal to
+  `optviz.simulate` with its settings (checked after the load, so the checking costs no CPU during it).
+- memory: the server's RSS (/proc/PID/status VmRSS) sampled every 0.25 s: at start; after one
+  session has opened the lab, set every step count the class will use (each compiles a small program
+  once per process, which costs memory once: not the sessions'), made its changes and closed; at peak;
+  and 10 s after every session of the first wave has closed. What counts as a leak: memory that stays
+  with sessions that have gone. The shared caches (`st.cache_data` / `st.cache_resource`: races,
+  figures) legitimately keep results, bounded by `max_entries` (a cached race figure is ~0.9 MB of
+  Python objects); and RSS is a high-water mark (emptying the caches returns nothing to the OS). So the
+  budget compares the level after the wave with the one-session level, and a second wave of the same
+  load (`--waves 2`, the default) tells a leak from a high-water mark: memory kept per session grows
+  with every wave, full caches and allocator arenas do not. Streamlit keeps a closed session for
+  reconnection for `server.disconnectedSessionTTL` (120 s by default; left as is, so the "after"
+  levels include them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import random
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from websockets.asyncio.client import connect
+
+from bench._server import HOST, AppServer
+
+SESSIONS, SECONDS = 30, 60
+P95_BUDGET_S = 1.5
+MEMORY_TOLERANCE = 0.10
+THINK_S = (1.0, 4.0)
+CHART_TIMEOUT_S = 30.0
+SETTLE_S = 10.0  # after the last session closes, before reading the "after" memory
+RACE_CHART = "race_chart"  # the race chart's widget key (optviz.ui.lab.RACE_CHART_KEY)
+HEAD = 8  # path points compared at the start of each path
+FINISHED_SUCCESSFULLY = 0  # ForwardMsg.ScriptFinishedStatus
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a session has set (everything else stays at the lab's defaults)."""
+
+    start: tuple[float, float]
+    steps: int
+    adam_lr: float
+    gd_lr: float
+
+
+@dataclass
+class Chart:
+    """What one received race chart shows: the start marker, and the Adam and GD paths."""
+
+    start: tuple[float, float]
+    paths: dict[str, tuple[np.ndarray, np.ndarray]]  # name -> (x, y)
+
+
+@dataclass
+class Sample:
+    session: int
+    settings: Settings
+    latency_s: float
+    run_s: float  # from the change to the end of the page's run (everything below the chart too)
+    chart: Chart
+    opening: bool = False  # the session's first change, right after it opened the lab
+
+
+@dataclass
+class Report:
+    sessions: int
+    seconds: float
+    waves: int = 1
+    think_s: tuple[float, float] = THINK_S
+    samples: list[Sample] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    cross_talk: list[str] = field(default_factory=list)
+    memory: dict[str, float] = field(default_factory=dict)
+    browser_latencies_s: list[float] = field(default_factory=list)
+    load_average: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    server_cpu_s: float = 0.0  # CPU the server used while the sessions ran
+    runs: int = 0  # page runs the sessions asked for (opening the lab, and every change)
+    alone: list[Sample] = field(default_factory=list)  # the first session's changes, made alone
+
+    @property
+    def latencies(self) -> list[float]:
+        return [s.latency_s for s in self.samples]
+
+    def percentile(self, q: float, values: list[float] | None = None) -> float:
+        values = self.latencies if values is None else values
+        return float(np.percentile(values, q)) if values else float("nan")
+
+    def growth(self, level: str) -> float:
+        """Memory at `level` relative to the level after the first session, minus 1."""
+        return self.memory[level] / self.memory["one session"] - 1
+
+    def broken_budgets(self) -> list[str]:
+        broken = []
+        if self.errors:
+            broken.append(f"{len(self.errors)} errors (budget 0)")
+        if self.cross_talk:
+            broken.append(f"{len(self.cross_talk)} charts with another session's settings (budget 0)")
+        if not self.samples:
+            broken.append("no control change was measured")
+        elif self.percentile(95) > P95_BUDGET_S:
+            broken.append(f"p95 {self.percentile(95):.2f} s > {P95_BUDGET_S} s")
+        if self.browser_latencies_s and self.percentile(95, self.browser_latencies_s) > P95_BUDGET_S:
+            broken.append(f"browser probe p95 {self.percentile(95, self.browser_latencies_s):.2f} s > 1.5 s")
+        if self.memory and self.growth("after") > MEMORY_TOLERANCE:
+            broken.append(
+                f"memory after all closed {self.growth('after'):+.0%} of the one-session level "
+                f"(budget +{MEMORY_TOLERANCE:.0%})"
+            )
+        return broken
+
+    def text(self) -> str:
+        lat = self.latencies
+        per_session = [sum(s.session == i for s in self.samples) for i in range(self.sessions)]
+        worst = max(lat, default=float("nan"))
+        lines = [
+            f"classroom load: {self.waves} x {self.sessions} concurrent lab sessions x {self.seconds:.0f} s, "
+            f"think time {self.think_s[0]:g}-{self.think_s[1]:g} s; load average during the run "
+            + " ".join(f"{v:.2f}" for v in self.load_average),
+            f"  control changes measured: {len(lat)} ({min(per_session, default=0)}-"
+            f"{max(per_session, default=0)} per session over the waves, "
+            f"{len(lat) / max(self.seconds * self.waves, 1e-9):.1f} per s)",
+            f"  control change -> new chart: p50 {self.percentile(50):.3f} s, "
+            f"p95 {self.percentile(95):.3f} s, max {worst:.3f} s (budget p95 <= {P95_BUDGET_S} s)",
+        ]
+        later = [s.latency_s for s in self.samples if not s.opening]
+        if later:
+            lines.append(
+                f"    of which after the opening burst (every session opens the lab at once): p50 "
+                f"{self.percentile(50, later):.3f} s, p95 {self.percentile(95, later):.3f} s "
+                f"({len(later)} changes)"
+            )
+        if self.alone:
+            alone = [s.latency_s for s in self.alone]
+            runs = [s.run_s for s in self.alone]
+            lines.append(
+                "  one session alone, before the load: change -> chart p50 "
+                f"{self.percentile(50, alone):.3f} s, whole page run p50 {self.percentile(50, runs):.3f} s"
+            )
+        if self.runs:
+            per_run = self.server_cpu_s / self.runs
+            lines.append(
+                f"  server CPU: {self.server_cpu_s:.1f} s for {self.runs} page runs, {per_run * 1e3:.0f} ms "
+                f"per run (its Python runs under one GIL: at most ~{1 / per_run:.1f} runs per s)"
+            )
+        if self.browser_latencies_s:
+            b = self.browser_latencies_s
+            lines.append(
+                f"  browser probe (key press -> chart drawn, {len(b)} changes): p50 "
+                f"{self.percentile(50, b):.3f} s, p95 {self.percentile(95, b):.3f} s"
+            )
+        lines.append(f"  errors: {len(self.errors)} (budget 0)")
+        lines += [f"    {e}" for e in self.errors[:10]]
+        lines.append(
+            f"  cross-talk: {len(self.cross_talk)} of {len(self.samples)} charts not matching their own "
+            "session's settings (budget 0)"
+        )
+        lines += [f"    {e}" for e in self.cross_talk[:10]]
+        if self.memory:
+            m = self.memory
+            lines.append(
+                f"  server RSS: start {m['start']:.0f} MB, after one session {m['one session']:.0f} MB, "
+                f"peak {m['peak']:.0f} MB, {SETTLE_S:.0f} s after all closed {m['after']:.0f} MB "
+                f"({self.growth('after'):+.1%} of the one-session level; budget +{MEMORY_TOLERANCE:.0%})"
+            )
+            for wave in range(2, self.waves + 1):
+                level = m[f"after wave {wave}"]
+                lines.append(
+                    f"    after wave {wave} of the same load: {level:.0f} MB ({level / m['after'] - 1:+.1%} "
+                    "over after the first wave: memory kept per session would grow with every wave)"
+                )
+        broken = self.broken_budgets()
+        lines.append("  RESULT: " + ("every budget met" if not broken else "BROKEN: " + "; ".join(broken)))
+        return "\n".join(lines)
+
+
+# --- reading what the server sends ------------------------------------------------------------------
+
+
+def _array(value) -> np.ndarray:
+    """A Plotly data array as Streamlit sends it: a list, or {"dtype", "bdata" (base64)}."""
+    if isinstance(value, dict):
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+    return np.asarray(value, dtype=float)
+
+
+def read_chart(spec: str) -> Chart:
+    traces = {t.get("name"): t for t in json.loads(spec)["data"]}
+    start = traces["start"]
+    paths = {
+        name: (_array(traces[name]["x"]), _array(traces[name]["y"]))
+        for name in ("Adam", "Gradient descent")
+        if name in traces
+    }
+    return Chart((float(_array(start["x"])[0]), float(_array(start["y"])[0])), paths)
+
+
+@dataclass
+class RunResult:
+    """One script run as seen by the client."""
+
+    chart_at: float | None = None  # time.perf_counter() when the race chart arrived
+    finished_at: float | None = None  # ... when the run finished
+    chart_spec: str | None = None
+    status: int | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+class LabClient:
+    """One browser-like session of the lab, over Streamlit's websocket protocol."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.ws = None
+        self.widgets: dict[str, object] = {}  # user key -> the widget's proto (id, options, ...)
+        self.states: dict[str, BackMsg] = {}  # user key -> the WidgetState proto last sent
+        self.runs = 0
+
+    async def __aenter__(self) -> LabClient:
+        ws_url = self.url.replace("http://", "ws://") + "/_stcore/stream"
+        self.ws = await connect(ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=30)
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.ws.close()
+
+    def set_double(self, key: str, value: float) -> None:
+        self._state(key).double_value = value
+
+    def set_double_array(self, key: str, values: list[float]) -> None:
+        state = self._state(key)
+        del state.double_array_value.data[:]
+        state.double_array_value.data.extend(values)
+
+    def set_strings(self, key: str, values: list[str]) -> None:
+        state = self._state(key)
+        del state.string_array_value.data[:]
+        state.string_array_value.data.extend(values)
+
+    def _state(self, key: str):
+        if key not in self.states:
+            back = BackMsg()
+            state = back.rerun_script.widget_states.widgets.add()
+            state.id = self.widgets[key].id
+            self.states[key] = state
+        return self.states[key]
+
+    async def rerun(self) -> tuple[float, RunResult]:
+        """Send a rerun with the widget states set so far; read until the run finishes."""
+        back = BackMsg()
+        back.rerun_script.query_string = ""
+        back.rerun_script.page_script_hash = ""
+        back.rerun_script.context_info.url = self.url + "/"
+        back.rerun_script.context_info.timezone = "UTC"
+        for state in self.states.values():
+            back.rerun_script.widget_states.widgets.add().CopyFrom(state)
+        sent_at = time.perf_counter()
+        await self.ws.send(back.SerializeToString())
+        self.runs += 1
+        result = RunResult()
+        deadline = sent_at + CHART_TIMEOUT_S
+        while result.status is None:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                result.problems.append(f"the run did not finish within {CHART_TIMEOUT_S:.0f} s")
+                break
+            data = await asyncio.wait_for(self.ws.recv(), remaining)
+            received_at = time.perf_counter()
+            msg = ForwardMsg()
+            msg.ParseFromString(data)
+            kind = msg.WhichOneof("type")
+            if kind == "script_finished":
+                result.status, result.finished_at = msg.script_finished, received_at
+            elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                self._read_element(msg.delta.new_element, received_at, result)
+        if result.status not in (None, FINISHED_SUCCESSFULLY):
+            result.problems.append(f"script finished with status {result.status}")
+        return sent_at, result
+
+    def _read_element(self, element, received_at: float, result: RunResult) -> None:
+        kind = element.WhichOneof("type")
+        if kind is None:
+            return
+        if kind == "exception":
+            result.problems.append(f"exception in the page: {element.exception.message}")
+        elif kind == "alert" and element.alert.format == 1:  # Alert.ERROR
+            result.problems.append(f"error box in the page: {element.alert.body}")
+        widget = getattr(element, kind)
+        widget_id = getattr(widget, "id", "")
+        if widget_id.startswith("$$ID-"):
+            key = widget_id.split("-", 2)[2]
+            self.widgets[key] = widget
+            if key in self.states and self.states[key].id != widget_id:  # its parameters changed
+                self.states[key].id = widget_id
+            if key == RACE_CHART and result.chart_at is None:
+                result.chart_at, result.chart_spec = received_at, widget.spec
+
+
+# --- one student --------------------------------------------------------------------------------------
+
+
+def _lr_options(client: LabClient, key: str, low: float, high: float) -> list[str]:
+    """A learning-rate slider's stops within [low, high] (as the slider labels them)."""
+    options = list(client.widgets[key].options)
+    return [o for o in options if low <= float(o) <= high]
+
+
+async def student(
+    index: int, n: int, url: str, until: float, report: Report, rng: random.Random, tour: bool = False
+) -> None:
+    """Open the lab, make it this session's own, then keep changing controls until `until`. With
+    `tour`, first set every step count the sessions use, one after the other."""
+
+    async def change(settings: Settings, what: str) -> None:
+        sent_at, result = await client.rerun()
+        for problem in result.problems:
+            report.errors.append(f"session {index}, {what}: {problem}")
+        if result.chart_at is None:
+            if not result.problems:
+                report.errors.append(f"session {index}, {what}: no race chart in the run")
+            return
+        try:
+            chart = read_chart(result.chart_spec)
+        except (KeyError, ValueError) as error:
+            report.errors.append(f"session {index}, {what}: unreadable chart ({error!r})")
+            return
+        run_s = (result.finished_at or result.chart_at) - sent_at
+        opening = what == "its own settings"
+        report.samples.append(Sample(index, settings, result.chart_at - sent_at, run_s, chart, opening))
+
+    client = None
+    try:
+        async with LabClient(url) as client:
+            _, opened = await client.rerun()  # a new tab: the lab with its defaults
+            for problem in opened.problems:
+                report.errors.append(f"session {index}, opening the lab: {problem}")
+            steps_options = [s for s in range(310, 501, 10)]  # the default's compile bucket (300, 500]
+            adam_options = _lr_options(client, "hp_adam_lr", 1e-3, 0.5)
+            gd_options = _lr_options(client, "hp_gd_lr", 1e-5, 1e-3)
+            bounds = client.widgets["start_x"].min, client.widgets["start_x"].max
+            y_bounds = client.widgets["start_y"].min, client.widgets["start_y"].max
+            # y0 is this session's alone: (index + 1/2) / n of the way up the window, never changed.
+            start_y = round(y_bounds[0] + (y_bounds[1] - y_bounds[0]) * (0.05 + 0.9 * (index + 0.5) / n), 6)
+
+            def new_x() -> float:
+                return round(bounds[0] + (bounds[1] - bounds[0]) * rng.uniform(0.05, 0.95), 6)
+
+            settings = Settings((new_x(), start_y), rng.choice(steps_options), 0.0, 0.0)
+            adam, gd = rng.choice(adam_options), rng.choice(gd_options)
+            settings = Settings(settings.start, settings.steps, float(adam), float(gd))
+            client.set_double("start_x", settings.start[0])
+            client.set_double("start_y", settings.start[1])
+            client.set_double_array("steps", [float(settings.steps)])
+            client.set_strings("hp_adam_lr", [adam])
+            client.set_strings("hp_gd_lr", [gd])
+            await change(settings, "its own settings")
+            for steps in steps_options if tour else ():
+                settings = Settings(settings.start, steps, settings.adam_lr, settings.gd_lr)
+                client.set_double_array("steps", [float(steps)])
+                await change(settings, f"steps {steps}")
+            while time.monotonic() < until:
+                await asyncio.sleep(rng.uniform(*report.think_s))
+                if time.monotonic() >= until:
+                    break
+                what = rng.choice(["x0", "adam", "gd", "steps"])
+                y = settings.start[1]
+                if what == "x0":
+                    settings = Settings((new_x(), y), settings.steps, settings.adam_lr, settings.gd_lr)
+                    client.set_double("start_x", settings.start[0])
+                elif what == "adam":
+                    adam = rng.choice([o for o in adam_options if float(o) != settings.adam_lr])
+                    settings = Settings(settings.start, settings.steps, float(adam), settings.gd_lr)
+                    client.set_strings("hp_adam_lr", [adam])
+                elif what == "gd":
+                    gd = rng.choice([o for o in gd_options if float(o) != settings.gd_lr])
+                    settings = Settings(settings.start, settings.steps, settings.adam_lr, float(gd))
+                    client.set_strings("hp_gd_lr", [gd])
+                else:
+                    steps = rng.choice([s for s in steps_options if s != settings.steps])
+                    settings = Settings(settings.start, steps, settings.adam_lr, settings.gd_lr)
+                    client.set_double_array("steps", [float(steps)])
+                await change(settings, f"changing {what}")
+    except Exception as error:  # a failed connection or protocol error is an error, not a crash
+        report.errors.append(f"session {index}: {type(error).__name__}: {error}")
+    finally:
+        report.runs += client.runs if client is not None else 0
+
+
+# --- cross-talk: every chart shows its own session's settings --------------------------------------
+
+
+def check_cross_talk(report: Report, surface: str) -> None:
+    """Compare every received chart with `optviz.simulate` for its session's settings."""
+    import optviz  # only now: JAX in this process would otherwise compete with the server
+
+    expected: dict[tuple, np.ndarray] = {}
+    for sample in [*report.alone, *report.samples]:
+        s, chart = sample.settings, sample.chart
+        problems = []
+        if chart.start != s.start:
+            problems.append(f"start marker at {chart.start}, not its start {s.start}")
+        for name, optimizer, lr in (("Adam", "adam", s.adam_lr), ("Gradient descent", "gd", s.gd_lr)):
+            key = (optimizer, s.start, s.steps, lr)
+            if key not in expected:
+                expected[key] = optviz.simulate(surface, optimizer, start=s.start, steps=s.steps, lr=lr).xy
+            want = expected[key]
+            if name not in chart.paths:
+                problems.append(f"no {name} path")
+                continue
+            x, y = chart.paths[name]
+            got = np.stack([x, y], axis=-1)
+            if len(got) != len(want):
+                problems.append(f"{name}: {len(got) - 1} steps, not its {s.steps}")
+            elif not (
+                np.allclose(got[:HEAD], want[:HEAD], rtol=1e-9, atol=1e-12)
+                and np.allclose(got[-1], want[-1], rtol=1e-9, atol=1e-12)
+            ):
+                problems.append(f"{name}: the path is not the one of its own settings {s}")
+        if problems:
+            report.cross_talk.append(f"session {sample.session}: " + "; ".join(problems))
+
+
+# --- the whole test -----------------------------------------------------------------------------------
+
+
+async def _sample_memory(server: AppServer, samples: list[float], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        samples.append(server.rss_mb())
+        try:
+            await asyncio.wait_for(stop.wait(), 0.25)
+        except TimeoutError:
+            pass
+
+
+async def _load(
+    server: AppServer, sessions: int, seconds: float, waves: int, report: Report, seed: int, probe
+):
+    memory: list[float] = []
+    stop = asyncio.Event()
+    sampler = asyncio.create_task(_sample_memory(server, memory, stop))
+    report.memory["start"] = server.rss_mb()
+    # One session first, alone: it opens the lab, sets every step count the class will use (each one
+    # compiles a small program once per process, and compiling costs memory once too), makes a few
+    # changes and closes: the one-session level.
+    pilot = Report(1, 0, think_s=report.think_s)
+    rng = random.Random(seed - 1)
+    await student(sessions, sessions + 1, server.url, time.monotonic() + 8, pilot, rng, tour=True)
+    report.errors += [f"(first session) {e}" for e in pilot.errors]
+    report.alone = pilot.samples
+    await asyncio.sleep(SETTLE_S)
+    report.memory["one session"] = server.rss_mb()
+
+    load_before, cpu_before = _load_average(), server.cpu_s()
+    for wave in range(waves):
+        until = time.monotonic() + seconds
+        tasks = [
+            student(i, sessions, server.url, until, report, random.Random(seed * 1000 + wave * 100 + i))
+            for i in range(sessions)
+        ]
+        if probe is not None and wave == 0:
+            tasks.append(asyncio.to_thread(probe, server.url, until, report))
+        await asyncio.gather(*tasks)
+        if wave == 0:
+            report.memory["peak"] = max(memory)
+        await asyncio.sleep(SETTLE_S)
+        report.memory["after" if wave == 0 else f"after wave {wave + 1}"] = server.rss_mb()
+    if probe is not None:
+        report.runs += len(report.browser_latencies_s) + 1  # its changes, and opening the lab
+    report.server_cpu_s = server.cpu_s() - cpu_before
+    report.load_average = tuple(max(a, b) for a, b in zip(load_before, _load_average(), strict=True))
+    report.memory["peak"] = max(report.memory["peak"], *memory)
+    stop.set()
+    await sampler
+
+
+def _load_average() -> tuple[float, float, float]:
+    try:
+        return tuple(float(v) for v in Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return (0.0, 0.0, 0.0)
+
+
+def run(
+    sessions: int = SESSIONS,
+    seconds: float = SECONDS,
+    waves: int = 2,
+    think_s: tuple[float, float] = THINK_S,
+    seed: int = 0,
+    browser_probe: bool = False,
+) -> Report:
+    """Start the app, run the load (`waves` times, one after the other), stop the app, check the charts."""
+    from surfaces import SURFACES
+
+    surface = next(iter(SURFACES))  # the lab's default surface (the first of its list)
+    report = Report(sessions, seconds, waves, think_s)
+    probe = None
+    if browser_probe:
+        from bench._browser_probe import probe
+    with tempfile.TemporaryDirectory(prefix="optviz-load-") as tmp:
+        server = AppServer(Path(tmp) / "server.log")
+        with server:
+            # In a thread of its own: the caller's thread may run an event loop already (Playwright's
+            # sync API does, under pytest's browser fixtures), and asyncio.run refuses to nest.
+            with ThreadPoolExecutor(1) as worker:
+                worker.submit(
+                    asyncio.run, _load(server, sessions, seconds, waves, report, seed, probe)
+                ).result()
+        log = server.log.read_text(errors="replace")
+    for line in log.splitlines():
+        if "Traceback" in line or " ERROR " in line or "Error" in line.split(":", 1)[0]:
+            report.errors.append(f"server log: {line.strip()}")
+    check_cross_talk(report, surface)
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", type=int, default=SESSIONS, help="concurrent sessions (1-100)")
+    parser.add_argument(
+        "--seconds", type=float, default=SECONDS, help="how long they change controls (<= 600)"
+    )
+    parser.add_argument("--waves", type=int, default=2, help="the load again after all closed (1-5)")
+    parser.add_argument(
+        "--think", type=float, nargs=2, default=THINK_S, metavar=("MIN", "MAX"), help="think time, s"
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--browser-probe", action="store_true", help="add one real Chromium page")
+    args = parser.parse_args(argv)
+    if not (1 <= args.sessions <= 100 and 0 < args.seconds <= 600 and 1 <= args.waves <= 5):
+        parser.error("--sessions must be 1-100, --seconds 0-600 and --waves 1-5")
+    if not 0 <= args.think[0] <= args.think[1] <= 60:
+        parser.error("--think MIN MAX must satisfy 0 <= MIN <= MAX <= 60")
+    print(
+        f"starting the app on {HOST}: {args.waves} x {args.sessions} sessions x {args.seconds:g} s",
+        flush=True,
+    )
+    report = run(args.sessions, args.seconds, args.waves, tuple(args.think), args.seed, args.browser_probe)
+    print(report.text())
+    return 1 if report.broken_budgets() else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
