@@ -44,6 +44,7 @@ class PageState:
         self._defaults: dict[str, object] = {}
         self._values: dict[str, object] = {}
         self._slot = None  # where the notes go (see show_notes)
+        self._bound: set[str] = set()  # parameters Streamlit keeps in the URL itself (bind=...)
         self._link = {key: st.query_params.get_all(key) for key in st.query_params}
         if f"_url_checked_{page}" not in st.session_state:  # once per session: names nobody knows
             st.session_state[f"_url_checked_{page}"] = True
@@ -111,8 +112,13 @@ class PageState:
             for key, value in self._values.items()
             if not _same(value, self._defaults.get(key))
         }
-        if query != {k: v[-1] for k, v in self._link.items() if k not in RESERVED}:
-            st.query_params.from_dict(query)
+        # Parameters bound to a widget (tabs that must not rerun) are Streamlit's to write.
+        current = {k: v[-1] for k, v in self._link.items() if k not in RESERVED and k not in self._bound}
+        for key in current.keys() - query.keys() - self._bound:
+            del st.query_params[key]
+        for key, text in query.items():
+            if key not in self._bound and current.get(key) != text:
+                st.query_params[key] = text
         page = urlsplit(st.context.url or "")
         return urlunsplit((page.scheme, page.netloc, page.path, urlencode(query), ""))
 
@@ -194,6 +200,7 @@ class PageState:
         if rerun:
             tabs = st.tabs(labels, key=key, on_change="rerun")
         else:
+            self._bound.add(key)
             tabs = st.tabs(labels, key=key, on_change="ignore", bind="query-params")
         self._values[key] = st.session_state[key]
         return tabs

@@ -122,3 +122,20 @@ def test_the_lab_downloads_an_offline_animation_and_a_picture(page, app_url, bro
         page.get_by_test_id("stDownloadButton").filter(has_text="PNG").get_by_role("button").click()
     assert open(png.value.path(), "rb").read(8) == b"\x89PNG\r\n\x1a\n"
     browser_log.assert_clean()
+
+
+def test_mlp_tabs_switch_without_a_rerun_and_land_in_the_link(page, app_url, browser_log):
+    """The MLP page's tabs do not rerun the page (a click must not interrupt training); Streamlit
+    writes the open tab into the link itself, beside the page's own parameters."""
+    open_page(page, app_url, "/mlp?mlp_hidden=64")
+    page.get_by_role("heading", name="MLP & backpropagation").wait_for(timeout=LOAD_TIMEOUT_MS)
+    page.get_by_role("tab", name="③ Training").click()
+    page.wait_for_function("() => location.search.includes('mlp_view=')", timeout=10_000)
+    box = page.get_by_label("Seed (initial weights, shuffling)")
+    box.fill("3")
+    box.press("Enter")
+    page.wait_for_function("() => location.search.includes('mlp_seed=3')", timeout=RERUN_TIMEOUT_MS)
+    query = _query(page)
+    assert query["mlp_view"] == "③ Training" and query["mlp_hidden"] == "64"
+    _no_exception(page)
+    browser_log.assert_clean()
