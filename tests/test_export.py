@@ -70,48 +70,6 @@ def test_html_keeps_play_button_slider_and_every_frame(six_by_300, html_file):
     assert '"name":"300"' in compact, "the last step's frame is missing"
 
 
-@needs_browser
-def test_html_plays_by_itself_in_chromium_with_no_network(html_file):
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    from tests.e2e.conftest import CHROMIUM_ARGS
-
-    blocked = []
-
-    def only_local(route):
-        url = route.request.url
-        if url.startswith(("file:", "data:", "blob:")):
-            route.continue_()
-        else:
-            blocked.append(url)
-            route.abort()
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 720}, offline=True)
-            context.route("**/*", only_local)
-            page = context.new_page()
-            errors = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(html_file.as_uri())
-            page.wait_for_function(
-                "() => { const gd = document.querySelector('.js-plotly-plot'); return gd && gd._fullLayout; }"
-            )
-            read = """() => { const gd = document.querySelector('.js-plotly-plot');
-                return {active: gd.layout.sliders[0].active, head: gd._fullData.at(-1).x.slice(),
-                        images: gd._fullLayout.images.length}; }"""
-            first = page.evaluate(read)
-            page.wait_for_timeout(1500)
-            later = page.evaluate(read)
-        finally:
-            browser.close()
-    assert not errors, errors
-    assert not blocked, f"the page asked the network for {blocked}"
-    assert later["active"] > first["active"], f"the slider did not advance: {first} -> {later}"
-    assert later["head"] != first["head"], "the head markers did not move"
-    assert later["images"] >= 1, "the surface picture (which frames cannot erase) is missing"
-
-
 # --- stills ---------------------------------------------------------------------------------------
 
 
