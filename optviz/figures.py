@@ -142,11 +142,11 @@ def race_figure(
     stride = math.ceil(len(shown_steps) / MAX_SLIDER_STOPS)
     slider_steps = np.unique(np.append(shown_steps[::stride], shown_steps[-1]))
     fig.set_animation(frames, _step_slider(slider_steps))
-    _draw_surfaces_as_pictures(fig)
+    _add_surface_backdrops(fig)
     return fig
 
 
-def _draw_surfaces_as_pictures(fig: go.Figure) -> None:
+def _add_surface_backdrops(fig: go.Figure) -> None:
     """Put a coarse picture of each contour map under it, with the contour's levels set to match:
     animation frames erase the contour trace (see optviz.pictures), and the picture then shows the
     same map. A coarse one, because every redraw in the browser pays for its pixels."""

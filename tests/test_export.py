@@ -22,8 +22,6 @@ from optviz.lab import colouring, race, surface_grid
 from surfaces import get_surface
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("OPTVIZ_CHROMIUM", "/usr/bin/chromium")
-needs_browser = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no browser at {CHROMIUM}")
 SIX = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
 HTML_BUDGET_BYTES = 6_000_000  # 6 optimizers x 300 steps, plotly.js included
 GIF_BUDGET_BYTES = 5_000_000  # 100 frames
@@ -86,7 +84,6 @@ def test_steps_for_gifs_and_stills(six_by_300):
     assert export.nearest_step(long_race, 3) in (2, 4)  # 501 frames for 1000 steps
 
 
-@needs_browser
 def test_png_has_the_size_asked_for_and_later_steps_differ(six_by_300):
     first, later = export.render_steps(six_by_300, [0, 150], width=640, height=360)
     images = [Image.open(io.BytesIO(png)) for png in (first, later)]
@@ -97,7 +94,6 @@ def test_png_has_the_size_asked_for_and_later_steps_differ(six_by_300):
     assert not np.all(a[200, 100:500] == a[200, 100]), "no contour bands across the plot"
 
 
-@needs_browser
 def test_gif_has_the_frames_size_and_budget(six_by_300):
     gif = export.to_gif(six_by_300, frames=100, fps=15)
     image = Image.open(io.BytesIO(gif))

@@ -227,42 +227,34 @@ def render() -> None:
 def _downloads(figure, surface_name: str, steps: int) -> None:
     """Offline copies of the race for slides: made when clicked (a GIF takes ~10 s), not every rerun."""
     name = "race-custom" if surface_name.startswith("f:") else f"race-{surface_name}"
-    html, gif, png, note = st.columns([1, 1, 1, 2], vertical_alignment="center")
-    html.download_button(
-        ":material/download: HTML animation",
-        lambda: export.to_html(figure),
-        file_name=f"{name}.html",
-        mime="text/html",
-        on_click="ignore",
-        key="download_html",
-        help="One file that plays offline (plotly.js inside): for any browser or an HTML slide deck.",
-    )
     drawable = export.browser_available()
-    gif.download_button(
-        ":material/gif: GIF",
-        lambda: export.to_gif(figure, frames=min(100, steps + 1)),
-        file_name=f"{name}.gif",
-        mime="image/gif",
-        on_click="ignore",
-        key="download_gif",
-        disabled=not drawable,
-        help="100 frames of the race for PowerPoint, Keynote or Google Slides (takes about 10 s).",
-    )
-    png.download_button(
-        ":material/image: PNG",
-        lambda: export.to_png(figure),
-        file_name=f"{name}.png",
-        mime="image/png",
-        on_click="ignore",
-        key="download_png",
-        disabled=not drawable,
-        help="The last step as a 1280 x 720 picture.",
-    )
-    note.caption(
-        "Offline copies for slides."
-        if drawable
-        else "GIF and PNG need Chromium on the server (apt-get install chromium)."
-    )
+
+    # (label, suffix, mime, file maker, needs a browser, what it is for)
+    def gif():
+        return export.to_gif(figure, frames=min(100, steps + 1))
+
+    kinds = [
+        (":material/download: HTML animation", "html", "text/html", lambda: export.to_html(figure), False,
+         "One file that plays offline (plotly.js inside): for any browser or an HTML slide deck."),
+        (":material/gif: GIF", "gif", "image/gif", gif, True,
+         "100 frames of the race for PowerPoint, Keynote or Google Slides (takes about 10 s)."),
+        (":material/image: PNG", "png", "image/png", lambda: export.to_png(figure), True,
+         "The last step as a 1280 x 720 picture."),
+    ]  # fmt: skip
+    *buttons, note = st.columns([1, 1, 1, 2], vertical_alignment="center")
+    for column, (label, suffix, mime, make, needs_browser, purpose) in zip(buttons, kinds, strict=True):
+        column.download_button(
+            label,
+            make,  # called on click, not on every rerun
+            file_name=f"{name}.{suffix}",
+            mime=mime,
+            on_click="ignore",
+            key=f"download_{suffix}",
+            disabled=needs_browser and not drawable,
+            help=purpose,
+        )
+    missing = "GIF and PNG need Chromium on the server (apt-get install chromium)."
+    note.caption("Offline copies for slides." if drawable else missing)
 
 
 def _tune_button(config) -> None:

@@ -4,11 +4,12 @@
 
 Budgets asserted: 0 errors; every chart a session received shows its own settings; server memory after
 all sessions closed within 10% of its level after the first session. The latency budget (p95 from a
-control change to the new chart <= 1.5 s) is asserted too but marked as an expected failure: on 2
+control change to the new chart <= 1.5 s) is asserted too, and fails for now: on 2
 cores a page run of the lab costs the server ~200 ms of CPU, under one GIL (at most ~5 runs per
 second), and 30 students changing a control every 1-4 s ask for ~12, so changes queue (p95 ~6 s
 measured, the same in a real Chromium page among them: `python -m bench.load --browser-probe`).
-Remove the mark when the server keeps up; `python -m bench.load` prints the full report.
+That is why this file is not in the default test run (`python -m pytest -m load` runs it);
+`python -m bench.load` prints the full report.
 """
 
 from __future__ import annotations
@@ -51,7 +52,6 @@ def test_memory_returns_after_sessions_close(report):
     )
 
 
-@pytest.mark.xfail(reason="the server's CPU per page run caps it at ~5 changes/s; see the module docstring")
 def test_p95_control_change_to_chart(report):
     assert report.percentile(95) <= load.P95_BUDGET_S, report.text()
 
