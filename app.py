@@ -2,12 +2,10 @@
 
 import streamlit as st
 
-from optviz.serving import limit_malloc_arenas
+from optviz.serving import prepare_process
 from optviz.ui import pages
-from optviz.warmup import enable_compilation_cache
 
-enable_compilation_cache()  # before the first compile: compiled programs are kept across server starts
-limit_malloc_arenas()  # session threads share malloc arenas: memory freed by one serves the others
+prepare_process()  # once per server: the compilation cache, shared malloc arenas, a frozen GC
 # An emoji favicon: a Material icon here is fetched from a font CDN, which fails offline.
 # Inside an iframe (?embed=true, a slide) the controls start folded away: the chart gets the room.
 st.set_page_config(

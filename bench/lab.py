@@ -2,8 +2,10 @@
 
 Run from the repository root:  python -m bench.lab
 Budgets (issue 3), for 6 optimizers x 500 steps: engine + figure build + serialization <= 150 ms warm;
-figure payload <= 1 MB. The baseline is the same animation built the default plotly.py way (validated
-go.Frame objects), measured in the same process.
+figure payload <= 1 MB. The baselines, measured in the same process: the same animation built the
+default plotly.py way (validated go.Frame objects); the same figure with only its data and layout
+validated (its frames plain, as before the builders wrote plain specs); the loss-and-distance figure
+validated; and the figure serialized with the standard library's json instead of orjson.
 """
 
 import statistics
@@ -41,6 +43,18 @@ def validated_frames_baseline() -> str:
     )
 
 
+def validated_spec_baseline() -> str:
+    """The same race figure with its data and layout validated by plotly.py (frames kept plain)."""
+    trajectories = lab.race(SURFACE.name, SIX, SURFACE.default_start, STEPS)
+    plain = figures.race_figure(SURFACE, GRID, COLOUR, trajectories)
+    spec = plain.to_dict()
+    fig = figures.AnimatedFigure(data=spec["data"], layout=spec["layout"])
+    fig.set_animation(spec["frames"], spec["layout"]["sliders"][0])
+    return pio.to_json(
+        plotly.tools.return_figure_from_figure_or_data(fig, validate_figure=True), validate=False
+    )
+
+
 def median_ms(fn, repeat=15):
     times = []
     for i in range(repeat):
@@ -64,6 +78,23 @@ def main():
             f"  {name:13s} {ms:7.1f} ms (budget 150 ms, {baseline / ms:4.1f}x faster than baseline)   "
             f"payload {size:5.2f} MB (budget 1 MB)"
         )
+    validated = median_ms(lambda i: validated_spec_baseline(), repeat=5)
+    print(f"  baseline: data and layout validated        {validated:7.1f} ms")
+    trajectories = lab.race(SURFACE.name, SIX, SURFACE.default_start, STEPS)
+    progress = median_ms(lambda i: figures.progress_figure(SURFACE, trajectories))
+    progress_spec = figures.progress_figure(SURFACE, trajectories).to_dict()
+    progress_validated = median_ms(lambda i: go.Figure(progress_spec))
+    print(
+        f"  loss-and-distance figure {progress:5.1f} ms "
+        f"(validated by plotly.py: {progress_validated:5.1f} ms, {progress_validated / progress:4.1f}x)"
+    )
+    spec = figures.race_figure(SURFACE, GRID, COLOUR, trajectories).to_dict()
+    orjson_ms = median_ms(lambda i: pio.to_json(spec, validate=False, engine="orjson"))
+    json_ms = median_ms(lambda i: pio.to_json(spec, validate=False, engine="json"))
+    print(
+        f"  race figure to JSON: orjson {orjson_ms:5.1f} ms, "
+        f"json {json_ms:5.1f} ms ({json_ms / orjson_ms:4.1f}x)"
+    )
     race_ms = median_ms(
         lambda i: lab.race(SURFACE.name, SIX, SURFACE.default_start, STEPS, {"gd": {"lr": lrs[i % 5]}})
     )

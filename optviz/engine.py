@@ -290,8 +290,11 @@ def run(
     bucket = step_bucket(int(steps))
     schedule_array = schedule.as_array()
     compiled = _run_compiled(surface, names, bucket, history, starts, table, seeds, schedule_array, steps)
-    # With history, cut the padding off on the device, before the copy to the host.
-    outputs = jax.device_get(compiled if not history else tuple(o[:, : steps + 1] for o in compiled))
+    # With history, the padding is cut off on the host (a NumPy view): a slice on the device would
+    # compile a program for every step count.
+    outputs = jax.device_get(compiled)
+    if history:
+        outputs = tuple(o[:, : steps + 1] for o in outputs)
     runs = {}
     for members, output in zip(_group_layout(len(names), n_runs), outputs, strict=True):
         for position, i in enumerate(members):

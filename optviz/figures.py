@@ -7,6 +7,8 @@ while playing (a contour inside frames vanishes, plotly.js#4491) and the payload
 
 from __future__ import annotations
 
+import copy
+import functools
 import math
 from collections.abc import Mapping
 
@@ -40,6 +42,16 @@ MAX_FRAMES = 501  # animation frames: every step of a 500-step run
 MAX_SLIDER_STOPS = 51
 
 
+def plain_figure(spec: dict, figure_class: type[go.Figure] = go.Figure) -> go.Figure:
+    """A Figure from `spec`, a plain {"data": [...], "layout": {...}} in Plotly's JSON schema.
+
+    plotly.py validates a figure property by property as it is built (~20 ms for a race figure of
+    six paths, more than the race itself): these builders write the schema directly and skip that on
+    every page run; tests/test_figures.py validates each builder's output against the schema instead.
+    """
+    return figure_class(spec, _validate=False)
+
+
 class AnimatedFigure(go.Figure):
     """A go.Figure whose animation (frames and the step slider) is kept as plain data.
 
@@ -65,6 +77,25 @@ class AnimatedFigure(go.Figure):
         return figure
 
 
+@functools.lru_cache(maxsize=32)
+def _subplot_layout(rows: int, cols: int, titles: tuple[str, ...], **options) -> dict:
+    """The layout of an empty `make_subplots` grid (axes, domains, titles), made once per shape:
+    make_subplots takes ~5 ms. Copy before changing it (`copy.deepcopy`): it is shared."""
+    return make_subplots(rows=rows, cols=cols, subplot_titles=list(titles), **options).to_dict()["layout"]
+
+
+def _axis_ids(panel: int) -> tuple[str, str]:
+    """The x and y axes of subplot `panel` (0-based): ("x", "y"), ("x2", "y2"), ..."""
+    suffix = str(panel + 1) if panel else ""
+    return f"x{suffix}", f"y{suffix}"
+
+
+def _on_axes(traces: list[dict], panel: int) -> list[dict]:
+    """`traces` drawn in subplot `panel`."""
+    x, y = _axis_ids(panel)
+    return [{**trace, "xaxis": x, "yaxis": y} for trace in traces]
+
+
 def race_figure(
     surface: Surface,
     grid: Grid,
@@ -82,48 +113,56 @@ def race_figure(
     """
     names = list(trajectories)
     n_panels = len(names) if panels else 1
-    cols = min(n_panels, 3)
-    rows = math.ceil(n_panels / cols)
-    fig = AnimatedFigure()
+    layout = {}
     if n_panels > 1:
-        make_subplots(
-            figure=fig,
-            rows=rows,
-            cols=cols,
-            shared_xaxes="all",
-            shared_yaxes="all",
-            horizontal_spacing=0.04,
-            vertical_spacing=0.08,
-            subplot_titles=[OPTIMIZERS[n].label for n in names],
+        cols = min(n_panels, 3)
+        layout = copy.deepcopy(
+            _subplot_layout(
+                math.ceil(n_panels / cols),
+                cols,
+                tuple(OPTIMIZERS[n].label for n in names),
+                shared_xaxes="all",
+                shared_yaxes="all",
+                horizontal_spacing=0.04,
+                vertical_spacing=0.08,
+            )
         )
         grid = Grid(grid.x[::2], grid.y[::2], grid.z[::2, ::2])  # small panels need no finer grid
+    data = []
     head_traces = []  # (trace index, optimizers whose heads it draws)
     for panel in range(n_panels):
         members = [names[panel]] if panels else names
-        cell = {"row": panel // cols + 1, "col": panel % cols + 1} if n_panels > 1 else {}
-        add_surface(
-            fig, surface, grid, colour, show_scale=panel == 0, click_points=15 if panels else 21, cell=cell
+        traces = surface_traces(
+            surface, grid, colour, show_scale=panel == 0, click_points=15 if panels else 21
         )
-        for name in members:
-            _add_path(fig, trajectories[name], cell=cell)
-        _add_start_and_ends(fig, [trajectories[n] for n in members], cell=cell)
-        fig.add_trace(_heads(trajectories, members, 0), **cell)
-        head_traces.append((len(fig.data) - 1, members))
+        traces += [_path(trajectories[name]) for name in members]
+        traces += _start_and_ends([trajectories[n] for n in members])
+        traces.append(_heads(trajectories, members))
+        data += _on_axes(traces, panel)
+        head_traces.append((len(data) - 1, members))
 
     steps = next(iter(trajectories.values())).steps if trajectories else 0
     shown_steps = np.unique(np.linspace(0, steps, min(steps + 1, MAX_FRAMES)).round().astype(int))
+    # Each head trace's (x, y) at every shown step, rounded to 6 decimals (a pixel is ~1e-3 of the
+    # window), as lists: [frame][optimizer].
+    heads = []
+    for _, members in head_traces:
+        at_steps = np.round(np.stack([trajectories[n].xy[shown_steps] for n in members], axis=1), 6)
+        heads.append((at_steps[..., 0].tolist(), at_steps[..., 1].tolist()))
     frames = [
         {
             "name": str(step),
             "traces": [index for index, _ in head_traces],
-            "data": [_heads_data(trajectories, members, step) for _, members in head_traces],
+            "data": [{"x": x[frame], "y": y[frame]} for x, y in heads],
         }
-        for step in shown_steps
+        for frame, step in enumerate(shown_steps)
     ]
     (x0, x1), (y0, y1) = surface.bounds
-    fig.update_xaxes(range=[x0, x1], showgrid=False, zeroline=False)
-    fig.update_yaxes(range=[y0, y1], showgrid=False, zeroline=False)
-    fig.update_layout(
+    for panel in range(n_panels):
+        for axis, bounds in zip(_axis_ids(panel), ([x0, x1], [y0, y1]), strict=True):
+            key = axis[0] + "axis" + axis[1:]
+            layout[key] = {**layout.get(key, {}), "range": bounds, "showgrid": False, "zeroline": False}
+    layout.update(
         height=height,
         margin={"l": 40, "r": 10, "t": 30 if panels else 10, "b": 75},  # room for Play and the step slider
         showlegend=not panels,  # each panel's title names its optimizer
@@ -138,194 +177,207 @@ def race_figure(
         hovermode="closest",
         dragmode="zoom",
         updatemenus=[_play_pause(frame_ms)],
+        images=_surface_backdrops(data),
     )
+    fig = plain_figure({"data": data, "layout": layout}, AnimatedFigure)
     stride = math.ceil(len(shown_steps) / MAX_SLIDER_STOPS)
     slider_steps = np.unique(np.append(shown_steps[::stride], shown_steps[-1]))
     fig.set_animation(frames, _step_slider(slider_steps))
-    _add_surface_backdrops(fig)
     return fig
 
 
-def _add_surface_backdrops(fig: go.Figure) -> None:
-    """Put a coarse picture of each contour map under it, with the contour's levels set to match:
-    animation frames erase the contour trace (see optviz.pictures), and the picture then shows the
-    same map. A coarse one, because every redraw in the browser pays for its pixels."""
-    for trace in fig.data:
-        if trace.type != "contour":
+def _surface_backdrops(data: list[dict]) -> list[dict]:
+    """A coarse picture of each contour map to lie under it, with the contour's levels set to match
+    (changes the contour traces in `data`): animation frames erase the contour trace (see
+    optviz.pictures), and the picture then shows the same map. A coarse one, because every redraw in
+    the browser pays for its pixels."""
+    images = []
+    for trace in data:
+        if trace["type"] != "contour":
             continue
-        colorscale = [list(stop) for stop in trace.colorscale]
-        line = {"width": trace.line.width, "color": trace.line.color}
         png, contours = surface_picture(
-            trace.x, trace.y, trace.z, colorscale, trace.ncontours, line, BACKDROP_PIXELS_PER_CELL
+            trace["x"],
+            trace["y"],
+            trace["z"],
+            trace["colorscale"],
+            trace["ncontours"],
+            trace["line"],
+            BACKDROP_PIXELS_PER_CELL,
         )
-        fig.add_layout_image(picture_image(png, trace.x, trace.y, trace.xaxis or "x", trace.yaxis or "y"))
-        trace.update(contours=contours)
+        images.append(picture_image(png, trace["x"], trace["y"], trace["xaxis"], trace["yaxis"]))
+        trace["contours"] = {**trace["contours"], **contours}
+    return images
 
 
-def add_surface(
-    fig,
+def surface_traces(
     surface: Surface,
     grid: Grid,
     colour: Colouring,
     *,
     show_scale: bool,
     click_points: int,
-    cell,
     filled: bool = True,
-):
+) -> list[dict]:
     """The contour map (lines only over another map if not `filled`), the invisible click targets
     (none if click_points is 0), and markers at the minima and saddle points."""
-    fig.add_trace(
-        go.Contour(
-            x=grid.x,
-            y=grid.y,
-            z=colour(grid.z).astype(np.float32),
-            colorscale=SURFACE_COLOURSCALE,
-            ncontours=24,
-            contours={"coloring": "fill" if filled else "none"},
-            line={
+    traces = [
+        {
+            "type": "contour",
+            "x": grid.x,
+            "y": grid.y,
+            "z": colour(grid.z).astype(np.float32),
+            "colorscale": SURFACE_COLOURSCALE,
+            "ncontours": 24,
+            "contours": {"coloring": "fill" if filled else "none"},
+            "line": {
                 "width": 0.5 if filled else 0.8,
                 "color": "rgba(60,60,60,0.35)" if filled else "rgba(0,0,0,0.4)",
             },
-            showscale=show_scale and filled,
-            showlegend=False,
-            colorbar={"title": {"text": colour.label, "side": "right"}, "thickness": 12, "len": 0.8},
-            hoverinfo="skip",
-        ),
-        **cell,
-    )
+            "showscale": show_scale and filled,
+            "showlegend": False,
+            "colorbar": {"title": {"text": colour.label, "side": "right"}, "thickness": 12, "len": 0.8},
+            "hoverinfo": "skip",
+        }
+    ]
     if click_points:
         (x0, x1), (y0, y1) = surface.bounds
         gx, gy = np.meshgrid(np.linspace(x0, x1, click_points), np.linspace(y0, y1, click_points))
-        fig.add_trace(
-            go.Scatter(
-                x=gx.ravel().astype(np.float32),
-                y=gy.ravel().astype(np.float32),
-                mode="markers",
-                marker={"size": 14, "opacity": 0},
-                name="click to start here",
-                showlegend=False,
-                hovertemplate="start here: (%{x:.2f}, %{y:.2f})<extra></extra>",
-                selected={"marker": {"opacity": 0}},
-                unselected={"marker": {"opacity": 0}},
-            ),
-            **cell,
+        traces.append(
+            {
+                "type": "scatter",
+                "x": gx.ravel().astype(np.float32),
+                "y": gy.ravel().astype(np.float32),
+                "mode": "markers",
+                "marker": {"size": 14, "opacity": 0},
+                "name": "click to start here",
+                "showlegend": False,
+                "hovertemplate": "start here: (%{x:.2f}, %{y:.2f})<extra></extra>",
+                "selected": {"marker": {"opacity": 0}},
+                "unselected": {"marker": {"opacity": 0}},
+            }
         )
     if surface.minima:
-        fig.add_trace(
-            go.Scatter(
-                x=[m.xy[0] for m in surface.minima],
-                y=[m.xy[1] for m in surface.minima],
-                mode="markers",
-                marker={
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [m.xy[0] for m in surface.minima],
+                "y": [m.xy[1] for m in surface.minima],
+                "mode": "markers",
+                "marker": {
                     # Global: a white star outlined in black; local: an open (outline-only) black star.
                     "symbol": ["star" if m.kind == "global" else "star-open" for m in surface.minima],
                     "size": 15,
                     "color": ["white" if m.kind == "global" else "black" for m in surface.minima],
                     "line": {"color": "black", "width": 1.5},
                 },
-                name="minima",
-                showlegend=False,
-                text=[f"{m.kind} minimum, f = {m.value:.4g}" for m in surface.minima],
-                hovertemplate="%{text}<br>(%{x:.4g}, %{y:.4g})<extra></extra>",
-            ),
-            **cell,
+                "name": "minima",
+                "showlegend": False,
+                "text": [f"{m.kind} minimum, f = {m.value:.4g}" for m in surface.minima],
+                "hovertemplate": "%{text}<br>(%{x:.4g}, %{y:.4g})<extra></extra>",
+            }
         )
     if surface.saddle_points:
-        fig.add_trace(
-            go.Scatter(
-                x=[p[0] for p in surface.saddle_points],
-                y=[p[1] for p in surface.saddle_points],
-                mode="markers",
-                marker={"symbol": "x-thin", "size": 14, "line": {"color": "black", "width": 2}},
-                name="saddle point",
-                showlegend=False,
-                hovertemplate="saddle point (%{x:.3g}, %{y:.3g})<extra></extra>",
-            ),
-            **cell,
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [p[0] for p in surface.saddle_points],
+                "y": [p[1] for p in surface.saddle_points],
+                "mode": "markers",
+                "marker": {"symbol": "x-thin", "size": 14, "line": {"color": "black", "width": 2}},
+                "name": "saddle point",
+                "showlegend": False,
+                "hovertemplate": "saddle point (%{x:.3g}, %{y:.3g})<extra></extra>",
+            }
         )
+    return traces
 
 
-def _add_path(fig, trajectory: Trajectory, *, cell):
+def add_surface(fig: go.Figure, surface: Surface, grid: Grid, colour: Colouring, *, cell, **options) -> None:
+    """`surface_traces(surface, grid, colour, **options)` added to `fig` (in subplot `cell`, a
+    {"row", "col"} or {} for the only one)."""
+    traces = surface_traces(surface, grid, colour, **options)
+    if cell:
+        fig.add_traces(traces, rows=cell["row"], cols=cell["col"])
+    else:
+        fig.add_traces(traces)
+
+
+def _path(trajectory: Trajectory) -> dict:
     """The whole path, drawn once, with the step and loss on hover."""
     name = trajectory.optimizer
-    fig.add_trace(
-        go.Scatter(
-            x=trajectory.xy[:, 0],
-            y=trajectory.xy[:, 1],
-            mode="lines",
-            line={"color": OPTIMIZER_COLOURS[name], "width": 2.5},
-            opacity=0.75,
-            name=OPTIMIZERS[name].label,
-            legendgroup=name,
-            customdata=np.column_stack([np.arange(trajectory.steps + 1), trajectory.loss]),
-            hovertemplate=(
-                f"{OPTIMIZERS[name].label}<br>step %{{customdata[0]}}<br>loss %{{customdata[1]:.4g}}"
-                "<br>(%{x:.4g}, %{y:.4g})<extra></extra>"
-            ),
+    return {
+        "type": "scatter",
+        # Copies: a view would keep the whole run's output alive for as long as the figure is cached.
+        "x": trajectory.xy[:, 0].copy(),
+        "y": trajectory.xy[:, 1].copy(),
+        "mode": "lines",
+        "line": {"color": OPTIMIZER_COLOURS[name], "width": 2.5},
+        "opacity": 0.75,
+        "name": OPTIMIZERS[name].label,
+        "legendgroup": name,
+        "customdata": np.column_stack([np.arange(trajectory.steps + 1), trajectory.loss]),
+        "hovertemplate": (
+            f"{OPTIMIZERS[name].label}<br>step %{{customdata[0]}}<br>loss %{{customdata[1]:.4g}}"
+            "<br>(%{x:.4g}, %{y:.4g})<extra></extra>"
         ),
-        **cell,
-    )
+    }
 
 
-def _add_start_and_ends(fig, trajectories: list[Trajectory], *, cell):
+def _start_and_ends(trajectories: list[Trajectory]) -> list[dict]:
     """A ring at the start, and a cross where a run diverged."""
     start = trajectories[0].xy[0]
-    fig.add_trace(
-        go.Scatter(
-            x=[start[0]],
-            y=[start[1]],
-            mode="markers",
-            marker={"symbol": "circle-open", "size": 16, "color": "black", "line": {"width": 2.5}},
-            name="start",
-            showlegend=False,
-            hovertemplate="start (%{x:.4g}, %{y:.4g})<extra></extra>",
-        ),
-        **cell,
-    )
+    traces = [
+        {
+            "type": "scatter",
+            "x": [start[0]],
+            "y": [start[1]],
+            "mode": "markers",
+            "marker": {"symbol": "circle-open", "size": 16, "color": "black", "line": {"width": 2.5}},
+            "name": "start",
+            "showlegend": False,
+            "hovertemplate": "start (%{x:.4g}, %{y:.4g})<extra></extra>",
+        }
+    ]
     diverged = [t for t in trajectories if t.diverged_at is not None]
     if diverged:
-        fig.add_trace(
-            go.Scatter(
-                x=[t.xy[-1, 0] for t in diverged],
-                y=[t.xy[-1, 1] for t in diverged],
-                mode="markers",
-                marker={
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [t.xy[-1, 0] for t in diverged],
+                "y": [t.xy[-1, 1] for t in diverged],
+                "mode": "markers",
+                "marker": {
                     "symbol": "x",
                     "size": 16,
                     "color": [OPTIMIZER_COLOURS[t.optimizer] for t in diverged],
                     "line": {"color": "white", "width": 1.5},
                 },
-                name="diverged",
-                showlegend=False,
-                text=[f"{OPTIMIZERS[t.optimizer].label} diverged at step {t.diverged_at}" for t in diverged],
-                hovertemplate="%{text}<extra></extra>",
-            ),
-            **cell,
+                "name": "diverged",
+                "showlegend": False,
+                "text": [
+                    f"{OPTIMIZERS[t.optimizer].label} diverged at step {t.diverged_at}" for t in diverged
+                ],
+                "hovertemplate": "%{text}<extra></extra>",
+            }
         )
+    return traces
 
 
-def _heads_data(trajectories: Mapping[str, Trajectory], members: list[str], step: int) -> dict:
-    """The head markers' positions at `step`, as the few numbers a frame carries."""
+def _heads(trajectories: Mapping[str, Trajectory], members: list[str]) -> dict:
+    """The trace the frames move: one marker per optimizer, in its colour, at the start."""
     return {
-        "x": [round(float(trajectories[n].xy[step, 0]), 6) for n in members],
-        "y": [round(float(trajectories[n].xy[step, 1]), 6) for n in members],
-    }
-
-
-def _heads(trajectories: Mapping[str, Trajectory], members: list[str], step: int) -> go.Scatter:
-    """The trace the frames move: one marker per optimizer, in its colour."""
-    return go.Scatter(
-        **_heads_data(trajectories, members, step),
-        mode="markers",
-        marker={
+        "type": "scatter",
+        "x": [float(trajectories[n].xy[0, 0]) for n in members],
+        "y": [float(trajectories[n].xy[0, 1]) for n in members],
+        "mode": "markers",
+        "marker": {
             "size": 13,
             "color": [OPTIMIZER_COLOURS[n] for n in members],
             "line": {"color": "white", "width": 2},
         },
-        showlegend=False,
-        hoverinfo="skip",
-    )
+        "showlegend": False,
+        "hoverinfo": "skip",
+    }
 
 
 def _play_pause(frame_ms: int) -> dict:
@@ -371,44 +423,43 @@ def progress_figure(
     f_star = optimum_value(surface)
     _, landmark = landmarks(surface)
     loss_title = "f(θ_t) − f*  (log scale)" if f_star is not None else "f(θ_t)"
-    fig = make_subplots(
-        rows=1, cols=2, subplot_titles=[loss_title, f"distance to {landmark}"], horizontal_spacing=0.1
+    layout = copy.deepcopy(
+        _subplot_layout(1, 2, (loss_title, f"distance to {landmark}"), horizontal_spacing=0.1)
     )
+    data = []
     for name, t in trajectories.items():
-        style = {"color": OPTIMIZER_COLOURS[name], "width": 2}
         steps = np.arange(t.steps + 1)
         # A gap of exactly 0 has no logarithm: show it at the smallest positive double instead.
         loss = np.maximum(t.loss - f_star, np.finfo(float).tiny) if f_star is not None else t.loss
-        fig.add_trace(
-            go.Scatter(
-                x=steps, y=loss, mode="lines", line=style, name=OPTIMIZERS[name].label, legendgroup=name
-            ),
-            row=1,
-            col=1,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=steps,
-                y=distance_to_landmarks(surface, t.xy),
-                mode="lines",
-                line=style,
-                name=OPTIMIZERS[name].label,
-                legendgroup=name,
-                showlegend=False,
-            ),
-            row=1,
-            col=2,
-        )
-    fig.update_yaxes(type="log" if f_star is not None else "linear", exponentformat="power", row=1, col=1)
-    fig.update_yaxes(type="log", exponentformat="power", row=1, col=2)
-    fig.update_xaxes(title_text="step")
-    fig.update_layout(
+        line = {
+            "type": "scatter",
+            "x": steps,
+            "mode": "lines",
+            "line": {"color": OPTIMIZER_COLOURS[name], "width": 2},
+            "name": OPTIMIZERS[name].label,
+            "legendgroup": name,
+        }
+        data += [
+            {**line, "y": loss},
+            {
+                **line,
+                "y": distance_to_landmarks(surface, t.xy),
+                "showlegend": False,
+                "xaxis": "x2",
+                "yaxis": "y2",
+            },
+        ]
+    for key in ("xaxis", "xaxis2"):
+        layout[key]["title"] = {"text": "step"}
+    layout["yaxis"].update(type="log" if f_star is not None else "linear", exponentformat="power")
+    layout["yaxis2"].update(type="log", exponentformat="power")
+    layout.update(
         height=height,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.12, "x": 0},
         hovermode="x unified",
     )
-    return fig
+    return plain_figure({"data": data, "layout": layout})
 
 
 def surface3d_figure(

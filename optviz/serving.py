@@ -1,25 +1,56 @@
-"""Process settings for serving the app to a class.
+"""Process settings for serving the app to a class: made once, at the first page run.
 
-Streamlit runs every session's script on a thread of its own, and glibc's malloc gives threads
-arenas of their own (up to 8 per core), each keeping the memory its thread freed. After a classroom
-of 30 sessions the server held 16% more than after one session, though nothing stayed with the
-sessions (a second wave of 30 did not add to it); with one arena shared by all, 5% (8% with two;
-python -m bench.load, 30 sessions x 20 s). The Python code of every thread runs under one GIL
-anyway, so sharing the arena costs no measurable time (180 ms of server CPU per page run either way).
-`limit_malloc_arenas()` sets that limit from inside the process (MALLOC_ARENA_MAX=2 would do it from
-outside, but `streamlit run app.py` is the command people type).
+Three things, each measured with `python -m bench.load` (30 sessions changing the lab's controls):
+
+- JAX's persistent compilation cache (`optviz.warmup`): the first student does not wait for a compile.
+- One malloc arena for all threads. Streamlit runs every session's script on a thread of its own, and
+  glibc's malloc gives threads arenas of their own (up to 8 per core), each keeping the memory its
+  thread freed. After a classroom of 30 sessions the server held 16% more than after one session,
+  though nothing stayed with the sessions (a second wave of 30 did not add to it); with one arena
+  shared by all, 5%. The Python code of every thread runs under one GIL anyway, so sharing the arena
+  costs no measurable time. (MALLOC_ARENA_MAX=1 would do it from outside, but `streamlit run app.py`
+  is the command people type.)
+- At most two big figures built and sent at a time (`figure_slots`). Building a race chart and
+  turning it into JSON makes ~1 MB of short-lived Python objects; 30 page runs interleaved under the
+  GIL made 30 of them at once, and the memory they were made in stayed with the process (fragmented)
+  after the class had gone: +23-35 MB in 30 threads building figures, +5-13 MB taking two slots
+  (bench: 4 rounds x 30 threads x 10 figures). Under the GIL the threads gain no speed by building
+  them together anyway; taking turns, the first to ask gets its chart first.
+- Freezing the garbage collector's view of everything loaded so far (`gc.freeze()`). Streamlit runs a
+  full collection after every script run (`runner.postScriptGC`), and a full collection visits every
+  tracked object: ~270,000 of them once JAX, Plotly and Streamlit are imported, which took ~120 ms,
+  more than half of the server's CPU per lab page run (210 ms). Modules, functions and classes live as
+  long as the process, so visiting them finds nothing; frozen, they are skipped (the collection then
+  takes ~1 ms), while everything made later (sessions, figures, caches) is still collected.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
+import gc
 import logging
+import threading
+
+from optviz.warmup import enable_compilation_cache
 
 M_ARENA_MAX = -8  # glibc's <malloc.h>
 ARENAS = 1
+FIGURE_SLOTS = 1
+
+# `with figure_slots:` around building and sending a page's main figure (never nested: one slot each).
+figure_slots = threading.BoundedSemaphore(FIGURE_SLOTS)
 
 log = logging.getLogger(__name__)
+
+
+@functools.cache
+def prepare_process() -> None:
+    """Everything above, once per process; call it after the app's imports (app.py does)."""
+    enable_compilation_cache()  # before the first compile
+    limit_malloc_arenas()
+    gc.freeze()  # after the imports: what exists now lives as long as the process
 
 
 def limit_malloc_arenas(arenas: int = ARENAS) -> bool:

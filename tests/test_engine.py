@@ -1,5 +1,6 @@
 """The engine: shapes, one compiled call, no recompiles on traced values, divergence freezing."""
 
+import jax
 import numpy as np
 import pytest
 
@@ -98,6 +99,24 @@ def test_changing_traced_values_never_recompiles():
     assert engine._run_compiled._cache_size() == compiled
     engine.run(*args[:1], args[1], (2.0, -1.0), 101)  # the next bucket is a new function
     assert engine._run_compiled._cache_size() == compiled + 1
+
+
+def test_step_counts_within_a_bucket_compile_nothing():
+    """The padding is cut off on the host: a slice on the device compiled a program per step count."""
+    compiles = []
+
+    def listener(event, duration, **kwargs):
+        if event == "/jax/core/compile/backend_compile_duration":
+            compiles.append(duration)
+
+    engine.run("rosenbrock", ["gd", "adam"], (-1.0, 1.0), 310)  # compiles the (300, 500] bucket once
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:
+        runs = [engine.run("rosenbrock", ["gd", "adam"], (-1.0, 1.0), steps) for steps in (311, 347, 499)]
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listener)
+    assert compiles == []
+    assert [r["adam"].xy.shape[1] for r in runs] == [312, 348, 500]
 
 
 @pytest.mark.parametrize("steps, bucket", [(1, 50), (50, 50), (51, 100), (2000, 2000), (2001, 4000)])

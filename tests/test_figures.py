@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
@@ -94,3 +95,17 @@ def test_3d_view_has_the_surface_and_a_path_per_optimizer():
     assert np.ptp(heights) < 1e-9 and 0 < heights[0] < 0.05 * np.ptp(colour(grid.z)), (
         "on the surface, just above"
     )
+
+
+@pytest.mark.parametrize("panels", [False, True])
+def test_the_race_figure_is_valid_plotly(panels):
+    """The builders write Plotly's schema directly (no validation per page run): plotly.py checks every
+    property here, data, layout, frames and slider, and raises on one it does not know."""
+    fig, _ = _race(panels=panels, steps=60)
+    go.Figure(fig.to_dict())
+
+
+def test_the_progress_figure_is_valid_plotly():
+    surface = SURFACES["himmelblau"]
+    fig = figures.progress_figure(surface, lab.race(surface.name, SIX, surface.default_start, 80))
+    go.Figure(fig.to_dict())

@@ -5,6 +5,8 @@ Data flows one way: widgets -> a hashable configuration -> cached library calls 
 
 from __future__ import annotations
 
+import functools
+
 import streamlit as st
 
 from optviz import OPTIMIZERS, SURFACES, analysis, export, get_surface, resolve_hyperparams
@@ -12,6 +14,7 @@ from optviz.figures import OPTIMIZER_COLOURS, presenter_style, progress_figure, 
 from optviz.lab import MAX_STEPS, colouring, landmarks, race, step_internals, summarize, surface_grid
 from optviz.params import read_number
 from optviz.schedules import SCHEDULES, Schedule
+from optviz.serving import figure_slots
 from optviz.ui import explore
 from optviz.ui.url_state import PageState
 from optviz.ui.widgets import (
@@ -55,10 +58,9 @@ VIEWS = (
 
 
 # --- cached computations: keyed by plain hashable values, so every session shares them ------------
-# Bounded by memory: a cached race figure is ~0.9 MB of Python objects, a progress figure ~0.3 MB, a
-# race ~0.3 MB pickled. 16 figures and 64 races keep what a class shares (the defaults, a setting
-# the lecturer names) and each student's last few; with 64 figures and 256 races a busy classroom
-# minute left the server 17% above its one-session memory, with these 7% (python -m bench.load).
+# A race is ~150 KB pickled; 64 keep what a class shares (the defaults, a setting the lecturer names)
+# and each student's last few. Figures are not cached: built from a cached race they take ~5 ms, and
+# a cached race figure would hold ~0.7 MB (python -m bench.load: the server's memory after a class).
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -68,7 +70,7 @@ def _surface_view(surface_name: str):
     return grid, colouring(surface, grid)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=16, show_spinner=False)
 def _race(surface_name, names, start, steps, hyperparams, shared_noise, seed, schedule):
     hyperparams = {k: dict(v) for k, v in hyperparams}
     return race(
@@ -76,12 +78,10 @@ def _race(surface_name, names, start, steps, hyperparams, shared_noise, seed, sc
     )
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
 def _race_figure(config, panels: bool, frames_per_second: int, presenter: bool, height: int):
-    surface = get_surface(config[0])
     grid, colour = _surface_view(config[0])
     fig = race_figure(
-        surface,
+        get_surface(config[0]),
         grid,
         colour,
         _race(*config),
@@ -92,7 +92,6 @@ def _race_figure(config, panels: bool, frames_per_second: int, presenter: bool, 
     return presenter_style(fig) if presenter else fig
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
 def _progress_figure(config, presenter: bool):
     fig = progress_figure(get_surface(config[0]), _race(*config))
     return presenter_style(fig) if presenter else fig
@@ -166,17 +165,18 @@ def render() -> None:
         return
 
     trajectories = _race(*config)
-    st.plotly_chart(
-        _race_figure(config, panels, speed, presenter, EMBED_CHART_HEIGHT if embedded else CHART_HEIGHT),
-        key=RACE_CHART_KEY,
-        on_select=_start_from_click,
-        selection_mode="points",
-        # A short toolbar (zoom, pan, reset, snapshot) that does not cover the legend.
-        config={
-            "displaylogo": False,
-            "modeBarButtonsToRemove": ["select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d"],
-        },
-    )
+    with figure_slots:
+        st.plotly_chart(
+            _race_figure(config, panels, speed, presenter, EMBED_CHART_HEIGHT if embedded else CHART_HEIGHT),
+            key=RACE_CHART_KEY,
+            on_select=_start_from_click,
+            selection_mode="points",
+            # A short toolbar (zoom, pan, reset, snapshot) that does not cover the legend.
+            config={
+                "displaylogo": False,
+                "modeBarButtonsToRemove": ["select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d"],
+            },
+        )
     if not embedded:
         st.caption(
             "▶ Play runs every optimizer together; drag the step slider to scrub. "
@@ -189,12 +189,14 @@ def render() -> None:
 
     if not embedded:
         _tune_button(config)
-        _downloads(_race_figure(config, panels, speed, presenter, CHART_HEIGHT), surface.name, config[3])
+        # The files are made on a click, from the settings (a figure kept per session would hold ~0.7 MB).
+        chart = functools.partial(_race_figure, config, panels, speed, presenter, CHART_HEIGHT)
+        _downloads(chart, surface.name, config[3])
     tabs = dict(zip(VIEWS, state.tabs(VIEWS, key="view"), strict=True))
     surface_view = _surface_view(surface.name)
     # Only the open tab computes (sweeps and basin maps are hundreds of runs).
     if tabs["Loss and distance"].open:
-        with tabs["Loss and distance"]:
+        with tabs["Loss and distance"], figure_slots:
             st.plotly_chart(_progress_figure(config, presenter), config={"displaylogo": False})
     if tabs["Results"].open:
         with tabs["Results"]:
@@ -225,20 +227,21 @@ def render() -> None:
 
 
 def _downloads(figure, surface_name: str, steps: int) -> None:
-    """Offline copies of the race for slides: made when clicked (a GIF takes ~10 s), not every rerun."""
+    """Offline copies of the race for slides: made when clicked (a GIF takes ~10 s), not every rerun,
+    from `figure()`, which builds the race figure."""
     name = "race-custom" if surface_name.startswith("f:") else f"race-{surface_name}"
     drawable = export.browser_available()
 
     # (label, suffix, mime, file maker, needs a browser, what it is for)
     def gif():
-        return export.to_gif(figure, frames=min(100, steps + 1))
+        return export.to_gif(figure(), frames=min(100, steps + 1))
 
     kinds = [
-        (":material/download: HTML animation", "html", "text/html", lambda: export.to_html(figure), False,
+        (":material/download: HTML animation", "html", "text/html", lambda: export.to_html(figure()), False,
          "One file that plays offline (plotly.js inside): for any browser or an HTML slide deck."),
         (":material/gif: GIF", "gif", "image/gif", gif, True,
          "100 frames of the race for PowerPoint, Keynote or Google Slides (takes about 10 s)."),
-        (":material/image: PNG", "png", "image/png", lambda: export.to_png(figure), True,
+        (":material/image: PNG", "png", "image/png", lambda: export.to_png(figure()), True,
          "The last step as a 1280 x 720 picture."),
     ]  # fmt: skip
     *buttons, note = st.columns([1, 1, 1, 2], vertical_alignment="center")

@@ -47,7 +47,6 @@ STREAMLIT_DEEP_LINK_PROBE = re.compile(r"^https?://[^/]+/[^/_][^/]*/_stcore/(hea
 PLOTLY_PAUSE_TRACE = "API call to Plotly.animate rejected"
 
 _REPORT_KEY = pytest.StashKey[dict]()
-_MEASUREMENTS_KEY = pytest.StashKey[list]()
 
 
 # --- the app server --------------------------------------------------------------------------------
@@ -245,27 +244,8 @@ def screenshot(request):
     return save
 
 
-@pytest.fixture
-def measurement(request):
-    """`measurement(text)` prints `text` and lists it in the run's terminal summary."""
-
-    def record(text: str) -> None:
-        print(text)
-        request.config.stash.setdefault(_MEASUREMENTS_KEY, []).append(f"{request.node.name}: {text}")
-
-    return record
-
-
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     report = yield
     item.stash.setdefault(_REPORT_KEY, {})[report.when] = report
     return report
-
-
-def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    lines = config.stash.get(_MEASUREMENTS_KEY, [])
-    if lines:
-        terminalreporter.section("optviz browser measurements")
-        for line in lines:
-            terminalreporter.write_line(line)
