@@ -1,6 +1,6 @@
-"""Process settings for serving the app to a class: made once, at the first page run.
-
-Three things, each measured with `python -m bench.load` (30 sessions changing the lab's controls):
+"""Settings for serving the app to a class, each measured with `python -m bench.load` (30 sessions
+changing the lab's controls every 1-4 s on 2 cores). `prepare_process()` makes the first three, once,
+at the first page run; the fourth is `figure_slots`, the fifth is in .streamlit/config.toml.
 
 - JAX's persistent compilation cache (`optviz.warmup`): the first student does not wait for a compile.
 - One malloc arena for all threads. Streamlit runs every session's script on a thread of its own, and
@@ -10,18 +10,21 @@ Three things, each measured with `python -m bench.load` (30 sessions changing th
   shared by all, 5%. The Python code of every thread runs under one GIL anyway, so sharing the arena
   costs no measurable time. (MALLOC_ARENA_MAX=1 would do it from outside, but `streamlit run app.py`
   is the command people type.)
-- At most two big figures built and sent at a time (`figure_slots`). Building a race chart and
-  turning it into JSON makes ~1 MB of short-lived Python objects; 30 page runs interleaved under the
-  GIL made 30 of them at once, and the memory they were made in stayed with the process (fragmented)
-  after the class had gone: +23-35 MB in 30 threads building figures, +5-13 MB taking two slots
-  (bench: 4 rounds x 30 threads x 10 figures). Under the GIL the threads gain no speed by building
-  them together anyway; taking turns, the first to ask gets its chart first.
-- Freezing the garbage collector's view of everything loaded so far (`gc.freeze()`). Streamlit runs a
-  full collection after every script run (`runner.postScriptGC`), and a full collection visits every
-  tracked object: ~270,000 of them once JAX, Plotly and Streamlit are imported, which took ~120 ms,
-  more than half of the server's CPU per lab page run (210 ms). Modules, functions and classes live as
-  long as the process, so visiting them finds nothing; frozen, they are skipped (the collection then
-  takes ~1 ms), while everything made later (sessions, figures, caches) is still collected.
+- The garbage collector's view of everything loaded at start, frozen (`gc.freeze()`): ~270,000 objects
+  (JAX, Plotly, Streamlit) that live as long as the process, so a collection that visits them finds
+  nothing. A full collection took ~120 ms with them and takes ~1 ms without; everything made later
+  (sessions, figures, caches) is still collected.
+- One big figure built and sent at a time (`with figure_slots:`, never nested). Building a race chart
+  and turning it into JSON makes ~1 MB of short-lived Python objects; 30 page runs interleaved under
+  the GIL made 30 of them at once, and the memory they were made in stayed with the process
+  (fragmented) after the class had gone: +23-35 MB with 30 threads building figures, +5-7 MB taking
+  turns (4 rounds x 30 threads x 10 figures). Under the GIL the threads gain no speed by building them
+  together anyway; taking turns, the first to ask gets its chart first.
+- No full collection after every page run (`runner.postScriptGC = false`). Streamlit's default visits
+  every object of every open session after each run: with the frozen start it still cost ~28 ms of a
+  66 ms run for one session, and grew with each session open, so under 30 it cost more than the page
+  itself (p95 change-to-chart 4.1 s with it, 0.5 s without). Python's own generational collector
+  still runs.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ M_ARENA_MAX = -8  # glibc's <malloc.h>
 ARENAS = 1
 FIGURE_SLOTS = 1
 
-# `with figure_slots:` around building and sending a page's main figure (never nested: one slot each).
+# `with figure_slots:` around building and sending a page's big figure (never nested).
 figure_slots = threading.BoundedSemaphore(FIGURE_SLOTS)
 
 log = logging.getLogger(__name__)
@@ -47,7 +50,8 @@ log = logging.getLogger(__name__)
 
 @functools.cache
 def prepare_process() -> None:
-    """Everything above, once per process; call it after the app's imports (app.py does)."""
+    """The compilation cache, one malloc arena and a frozen start, once per process; call it after the
+    app's imports (app.py does, on every page run)."""
     enable_compilation_cache()  # before the first compile
     limit_malloc_arenas()
     gc.freeze()  # after the imports: what exists now lives as long as the process
