@@ -58,7 +58,7 @@ class AnimatedFigure(go.Figure):
     plotly.py builds and validates an object for every trace of every frame and every slider step
     (~80 us each: a third of a second for 500 frames x 6 markers). These are a few numbers each,
     written by code that knows their shape, so they skip that: `to_dict()`, which Streamlit,
-    `write_html` and `to_json` all serialize from, adds them to the validated data and layout.
+    `write_html` and `to_json` all serialize from, adds them to the data and layout.
     """
 
     def __init__(self, *args, **kwargs):
@@ -77,10 +77,14 @@ class AnimatedFigure(go.Figure):
         return figure
 
 
-@functools.lru_cache(maxsize=32)
 def _subplot_layout(rows: int, cols: int, titles: tuple[str, ...], **options) -> dict:
-    """The layout of an empty `make_subplots` grid (axes, domains, titles), made once per shape:
-    make_subplots takes ~5 ms. Copy before changing it (`copy.deepcopy`): it is shared."""
+    """The layout of an empty `make_subplots` grid (axes, domains, titles): a copy of one made once
+    per shape (make_subplots takes ~5 ms)."""
+    return copy.deepcopy(_empty_subplots(rows, cols, titles, **options))
+
+
+@functools.lru_cache(maxsize=32)
+def _empty_subplots(rows: int, cols: int, titles: tuple[str, ...], **options) -> dict:
     return make_subplots(rows=rows, cols=cols, subplot_titles=list(titles), **options).to_dict()["layout"]
 
 
@@ -116,16 +120,14 @@ def race_figure(
     layout = {}
     if n_panels > 1:
         cols = min(n_panels, 3)
-        layout = copy.deepcopy(
-            _subplot_layout(
-                math.ceil(n_panels / cols),
-                cols,
-                tuple(OPTIMIZERS[n].label for n in names),
-                shared_xaxes="all",
-                shared_yaxes="all",
-                horizontal_spacing=0.04,
-                vertical_spacing=0.08,
-            )
+        layout = _subplot_layout(
+            math.ceil(n_panels / cols),
+            cols,
+            tuple(OPTIMIZERS[n].label for n in names),
+            shared_xaxes="all",
+            shared_yaxes="all",
+            horizontal_spacing=0.04,
+            vertical_spacing=0.08,
         )
         grid = Grid(grid.x[::2], grid.y[::2], grid.z[::2, ::2])  # small panels need no finer grid
     data = []
@@ -423,9 +425,7 @@ def progress_figure(
     f_star = optimum_value(surface)
     _, landmark = landmarks(surface)
     loss_title = "f(θ_t) − f*  (log scale)" if f_star is not None else "f(θ_t)"
-    layout = copy.deepcopy(
-        _subplot_layout(1, 2, (loss_title, f"distance to {landmark}"), horizontal_spacing=0.1)
-    )
+    layout = _subplot_layout(1, 2, (loss_title, f"distance to {landmark}"), horizontal_spacing=0.1)
     data = []
     for name, t in trajectories.items():
         steps = np.arange(t.steps + 1)
