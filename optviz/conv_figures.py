@@ -15,12 +15,14 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from optviz.conv import Window
-from optviz.figures import AnimatedFigure
+from optviz.figures import AnimatedFigure, play_pause
 
 GREY = "Greys_r"  # pixel intensities: black 0, white 1
 DIVERGING = "RdBu"  # signed responses: red negative, blue positive (centred on zero)
 HIGHLIGHT = "#E69F00"  # the window and its output cell (Okabe & Ito orange)
 FONT = {"size": 15}  # readable on a projector
+# Play and Pause sit under the plots, clear of the scrubber, in the page's font size.
+PLAY_PLACEMENT = {"y": 0.0, "pad": {"t": 30, "r": 8}, "font": {"size": 14}}
 
 
 def _cells(values: np.ndarray, digits: int = 2) -> list[str]:
@@ -41,29 +43,6 @@ def _not_yet(i: int, j: int, rows: int, cols: int) -> dict:
     return {
         "x": [j + 0.5, cols - 0.5, cols - 0.5, -0.5, -0.5, j + 0.5, j + 0.5],
         "y": [i - 0.5, i - 0.5, rows - 0.5, rows - 0.5, i + 0.5, i + 0.5, i - 0.5],
-    }
-
-
-def _play_pause(frame_ms: int) -> dict:
-    animate = {"frame": {"duration": frame_ms, "redraw": False}, "transition": {"duration": 0}}
-    return {
-        "type": "buttons",
-        "direction": "left",
-        "x": 0.0,
-        "y": 0.0,
-        "xanchor": "left",
-        "yanchor": "top",
-        "pad": {"t": 30, "r": 8},
-        "showactive": False,
-        "font": {"size": 14},
-        "buttons": [
-            {"label": "▶ Play", "method": "animate", "args": [None, {**animate, "fromcurrent": True}]},
-            {
-                "label": "❚❚ Pause",
-                "method": "animate",
-                "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}],
-            },
-        ],
     }
 
 
@@ -266,7 +245,7 @@ def step_figure(
         margin={"l": 10, "r": 10, "t": 10, "b": 70},
         showlegend=False,
         plot_bgcolor="white",
-        updatemenus=[_play_pause(frame_ms)],
+        updatemenus=[play_pause(frame_ms, **PLAY_PLACEMENT)],
     )
     fig.set_animation(frames, _scrubber(names, labels, "output cell "))
     return fig
@@ -453,7 +432,7 @@ def text_figure(
         height=height,
         margin={"l": 10, "r": 10, "t": 10, "b": 80},
         legend={"orientation": "h", "yanchor": "bottom", "y": 0.45, "x": 0},
-        updatemenus=[_play_pause(frame_ms)],
+        updatemenus=[play_pause(frame_ms, **PLAY_PLACEMENT)],
     )
     fig.set_animation(frames, _scrubber([str(t) for t in range(len(sequence))], labels, "window "))
     return fig

@@ -178,7 +178,7 @@ def race_figure(
         clickmode="event+select",
         hovermode="closest",
         dragmode="zoom",
-        updatemenus=[_play_pause(frame_ms)],
+        updatemenus=[play_pause(frame_ms)],
         images=_surface_backdrops(data),
     )
     fig = plain_figure({"data": data, "layout": layout}, AnimatedFigure)
@@ -382,7 +382,9 @@ def _heads(trajectories: Mapping[str, Trajectory], members: list[str]) -> dict:
     }
 
 
-def _play_pause(frame_ms: int) -> dict:
+def play_pause(frame_ms: int, **placement) -> dict:
+    """Play (from the current frame, `frame_ms` per frame) and Pause buttons, below the plot's left
+    corner; `placement` overrides where (y, pad) and adds any other menu setting (font)."""
     animate = {"frame": {"duration": frame_ms, "redraw": False}, "transition": {"duration": 0}}
     return {
         "type": "buttons",
@@ -393,6 +395,7 @@ def _play_pause(frame_ms: int) -> dict:
         "yanchor": "top",
         "pad": {"t": 20, "r": 8},
         "showactive": False,
+        **placement,
         "buttons": [
             {"label": "▶ Play", "method": "animate", "args": [None, {**animate, "fromcurrent": True}]},
             {
