@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 import optviz
-from optviz import analysis, figures, lab
+from optviz.lab import analysis, figures, race
 from surfaces import from_formula
 
 SIX = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
@@ -79,9 +79,9 @@ def custom_formula_s_builtin() -> float:
     """The same steps as `custom_formula_s` for Himmelblau, warm: what is left without parse and compile."""
     t0 = time.perf_counter()
     surface = optviz.get_surface("himmelblau")
-    grid = lab.surface_grid(surface)
-    trajectories = lab.race(surface.name, SIX, surface.default_start, surface.default_steps)
-    figures.race_figure(surface, grid, lab.colouring(surface, grid), trajectories).to_json()
+    grid = race.surface_grid(surface)
+    trajectories = race.race(surface.name, SIX, surface.default_start, surface.default_steps)
+    figures.race_figure(surface, grid, race.colouring(surface, grid), trajectories).to_json()
     return time.perf_counter() - t0
 
 
@@ -89,9 +89,9 @@ def custom_formula_s(text: str) -> float:
     """Seconds from a new formula's text to its race figure: parse, grid, compile and run, draw."""
     t0 = time.perf_counter()
     surface = from_formula(text)
-    grid = lab.surface_grid(surface)
-    trajectories = lab.race(surface.name, SIX, surface.default_start, surface.default_steps)
-    figures.race_figure(surface, grid, lab.colouring(surface, grid), trajectories).to_json()
+    grid = race.surface_grid(surface)
+    trajectories = race.race(surface.name, SIX, surface.default_start, surface.default_steps)
+    figures.race_figure(surface, grid, race.colouring(surface, grid), trajectories).to_json()
     return time.perf_counter() - t0
 
 

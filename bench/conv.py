@@ -14,7 +14,8 @@ import numpy as np
 import plotly.io as pio
 import plotly.tools
 
-from optviz import conv, conv_figures
+from optviz import conv
+from optviz.conv import figures as conv_figures
 from optviz.data import load
 
 DIGITS = load().test_images[:20] / 255.0

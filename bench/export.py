@@ -15,7 +15,7 @@ import time
 import plotly.io as pio
 from PIL import Image
 
-from optviz import export, figures, lab
+from optviz.lab import export, figures, race
 from surfaces import SURFACES
 
 SIX = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
@@ -25,9 +25,9 @@ REPEATS = 3
 
 
 def race_figure():
-    grid = lab.surface_grid(SURFACE)
-    runs = lab.race(SURFACE.name, SIX, SURFACE.default_start, STEPS)
-    return figures.race_figure(SURFACE, grid, lab.colouring(SURFACE, grid), runs, frame_ms=66)
+    grid = race.surface_grid(SURFACE)
+    runs = race.race(SURFACE.name, SIX, SURFACE.default_start, STEPS)
+    return figures.race_figure(SURFACE, grid, race.colouring(SURFACE, grid), runs, frame_ms=66)
 
 
 def timed(make, repeats=REPEATS):

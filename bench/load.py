@@ -444,7 +444,7 @@ def check_cross_talk(report: Report, surface: str) -> None:
     program: on Rosenbrock, Adam at a large learning rate amplifies its last-bit differences to 1e-7
     after a few hundred steps, which is rounding, not another session's chart.)
     """
-    from optviz.lab import race  # only now: JAX in this process would otherwise compete with the server
+    from optviz.lab.race import race  # only now: JAX in this process would otherwise compete with the server
 
     expected: dict[Settings, dict] = {}
     for sample in [*report.alone, *report.samples]:

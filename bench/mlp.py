@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from optviz import mlp
+from optviz.mlp import model as mlp
 
 SIX = ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
 BATCH, HIDDEN, EPOCH_BUDGET_S, RACE_BUDGET_S = 64, 128, 0.5, 15.0

@@ -1,8 +1,8 @@
-"""`python -m optviz export ...`: see optviz/cli.py, or `python -m optviz export --help`."""
+"""`python -m optviz export ...`: see optviz/lab/cli.py, or `python -m optviz export --help`."""
 
 import sys
 
-from optviz.cli import main
+from optviz.lab.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

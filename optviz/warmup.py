@@ -79,7 +79,7 @@ def warm_up() -> float:
     """Compute what the lab's first page view computes: the default surface's grid and its race of
     every optimizer over its default steps (one compiled program). Returns the seconds it took."""
     from optviz import OPTIMIZERS
-    from optviz.lab import race, surface_grid
+    from optviz.lab.race import race, surface_grid
     from surfaces import SURFACES
 
     start = time.perf_counter()

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import optviz
-from optviz import analysis
-from optviz.lab import step_internals
+from optviz.lab import analysis
+from optviz.lab.race import step_internals
 from optviz.schedules import Schedule
 
 

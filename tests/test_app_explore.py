@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import optviz
-from optviz import analysis
-from optviz.ui.explore import SWEEP_LRS
+from optviz.lab import analysis
+from optviz.ui.lab_views import SWEEP_LRS
 from tests.test_app import _open, _paths, _race_spec, _values
 
 

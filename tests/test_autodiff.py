@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from optviz import autodiff
-from optviz.autodiff import EXPRESSIONS, evaluate
+from optviz.mlp import autodiff
+from optviz.mlp.autodiff import EXPRESSIONS, evaluate
 
 
 def test_x_squared_at_2_has_gradient_4_like_pytorch():

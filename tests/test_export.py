@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from optviz import cli, export
-from optviz.figures import race_figure
-from optviz.lab import colouring, race, surface_grid
+from optviz.lab import cli, export
+from optviz.lab.figures import race_figure
+from optviz.lab.race import colouring, race, surface_grid
 from surfaces import get_surface
 
 REPO = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from optviz import figures, lab
+from optviz.lab import figures, race
 from surfaces import SURFACES
 
 SIX = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
@@ -15,9 +15,9 @@ SIX = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
 
 def _race(surface="rosenbrock", names=SIX, steps=500, **kwargs):
     surface = SURFACES[surface]
-    grid = lab.surface_grid(surface)
-    trajectories = lab.race(surface.name, names, surface.default_start, steps)
-    fig = figures.race_figure(surface, grid, lab.colouring(surface, grid), trajectories, **kwargs)
+    grid = race.surface_grid(surface)
+    trajectories = race.race(surface.name, names, surface.default_start, steps)
+    fig = figures.race_figure(surface, grid, race.colouring(surface, grid), trajectories, **kwargs)
     return fig, trajectories
 
 
@@ -61,9 +61,9 @@ def test_long_runs_are_subsampled_to_at_most_max_frames():
 
 def test_a_diverged_run_is_marked_where_it_stopped():
     surface = SURFACES["rosenbrock"]
-    grid = lab.surface_grid(surface, 31)
-    t = lab.race("rosenbrock", ["gd"], (-1.5, 2.0), 50, {"gd": {"lr": 0.01}})
-    fig = figures.race_figure(surface, grid, lab.colouring(surface, grid), t)
+    grid = race.surface_grid(surface, 31)
+    t = race.race("rosenbrock", ["gd"], (-1.5, 2.0), 50, {"gd": {"lr": 0.01}})
+    fig = figures.race_figure(surface, grid, race.colouring(surface, grid), t)
     marker = next(trace for trace in fig.data if trace.name == "diverged")
     assert (marker.x[0], marker.y[0]) == tuple(t["gd"].xy[-1]) and "diverged at step 4" in marker.text[0]
 
@@ -76,19 +76,19 @@ def test_payload_for_six_optimizers_and_500_steps_stays_under_1_mb(panels):
 
 def test_progress_figure_plots_the_gap_to_the_optimum_on_a_log_scale():
     surface = SURFACES["booth"]
-    trajectories = lab.race("booth", ["gd", "adam"], surface.default_start, 100)
+    trajectories = race.race("booth", ["gd", "adam"], surface.default_start, 100)
     fig = figures.progress_figure(surface, trajectories)
     assert len(fig.data) == 4 and fig.layout.yaxis.type == "log"
     assert np.all(np.asarray(fig.data[0].y) > 0), "a zero gap is lifted onto the log axis"
-    unbounded = figures.progress_figure(SURFACES["saddle"], lab.race("saddle", ["gd"], (-1.8, 0.001), 50))
+    unbounded = figures.progress_figure(SURFACES["saddle"], race.race("saddle", ["gd"], (-1.8, 0.001), 50))
     assert unbounded.layout.yaxis.type == "linear"
 
 
 def test_3d_view_has_the_surface_and_a_path_per_optimizer():
     surface = SURFACES["goldstein_price"]
-    grid = lab.surface_grid(surface, 41)
-    colour = lab.colouring(surface, grid)
-    trajectories = lab.race(surface.name, ["gd", "momentum"], surface.default_start, 100)
+    grid = race.surface_grid(surface, 41)
+    colour = race.colouring(surface, grid)
+    trajectories = race.race(surface.name, ["gd", "momentum"], surface.default_start, 100)
     fig = figures.surface3d_figure(surface, grid, colour, trajectories)
     assert [t.type for t in fig.data] == ["surface", "scatter3d", "scatter3d"]
     heights = np.asarray(fig.data[1].z) - colour(trajectories["gd"].loss)
@@ -107,5 +107,5 @@ def test_the_race_figure_is_valid_plotly(panels):
 
 def test_the_progress_figure_is_valid_plotly():
     surface = SURFACES["himmelblau"]
-    fig = figures.progress_figure(surface, lab.race(surface.name, SIX, surface.default_start, 80))
+    fig = figures.progress_figure(surface, race.race(surface.name, SIX, surface.default_start, 80))
     go.Figure(fig.to_dict())

@@ -4,12 +4,13 @@ import numpy as np
 import pytest
 
 import optviz
-from optviz import engine, lab
+from optviz import engine
+from optviz.lab import race
 from surfaces import SURFACES
 
 
 def test_race_returns_the_selected_optimizers_cut_to_the_steps_asked_for():
-    runs = lab.race("beale", ["adam", "gd"], (1.0, 1.4), 137)
+    runs = race.race("beale", ["adam", "gd"], (1.0, 1.4), 137)
     assert list(runs) == ["adam", "gd"]
     for name, t in runs.items():
         alone = optviz.simulate("beale", name, start=(1.0, 1.4), steps=137)
@@ -19,15 +20,15 @@ def test_race_returns_the_selected_optimizers_cut_to_the_steps_asked_for():
 
 
 def test_step_counts_share_a_compiled_function_within_a_bucket():
-    lab.race("booth", ["gd"], (0.0, 0.0), 110)
+    race.race("booth", ["gd"], (0.0, 0.0), 110)
     compiled = engine._run_compiled._cache_size()
     for steps in (120, 150, 200):  # all padded to 200
-        lab.race("booth", ["gd"], (0.0, 0.0), steps)
+        race.race("booth", ["gd"], (0.0, 0.0), steps)
     assert engine._run_compiled._cache_size() == compiled
 
 
 def test_shared_noise_adds_to_each_optimizers_own_in_variance():
-    runs = lab.race("himmelblau", ["sgd", "adam"], (0.0, 0.0), 20, {"sgd": {"noise": 3.0}}, shared_noise=4.0)
+    runs = race.race("himmelblau", ["sgd", "adam"], (0.0, 0.0), 20, {"sgd": {"noise": 3.0}}, shared_noise=4.0)
     assert runs["sgd"].hyperparams["noise"] == pytest.approx(5.0)
     assert runs["adam"].hyperparams["noise"] == pytest.approx(4.0)
 
@@ -43,16 +44,16 @@ def test_a_run_that_diverges_after_its_last_step_is_not_reported_as_diverged():
 
 def test_race_rejects_step_counts_out_of_range():
     with pytest.raises(ValueError, match="between 1 and 2000"):
-        lab.race("booth", ["gd"], (0.0, 0.0), 5000)
+        race.race("booth", ["gd"], (0.0, 0.0), 5000)
 
 
 @pytest.mark.parametrize("name", list(SURFACES))
 def test_surface_grid_and_colouring(name):
     surface = SURFACES[name]
-    grid = lab.surface_grid(surface, resolution=31)
+    grid = race.surface_grid(surface, resolution=31)
     assert grid.z.shape == (31, 31)
     assert grid.z[4, 7] == pytest.approx(float(surface.fn(np.array([grid.x[7], grid.y[4]]))))
-    colour = lab.colouring(surface, grid)
+    colour = race.colouring(surface, grid)
     values = colour(grid.z)
     assert np.all(np.isfinite(values))
     order = np.argsort(grid.z.ravel())
@@ -60,19 +61,19 @@ def test_surface_grid_and_colouring(name):
 
 
 def test_distance_is_zero_at_a_minimum_and_measured_to_saddles_without_minima():
-    assert lab.distance_to_landmarks(SURFACES["himmelblau"], np.array([3.0, 2.0])) == 0.0
-    assert lab.distance_to_landmarks(SURFACES["saddle"], np.array([3.0, 4.0])) == pytest.approx(5.0)
-    assert lab.landmarks(SURFACES["saddle"])[1] == "saddle point"
+    assert race.distance_to_landmarks(SURFACES["himmelblau"], np.array([3.0, 2.0])) == 0.0
+    assert race.distance_to_landmarks(SURFACES["saddle"], np.array([3.0, 4.0])) == pytest.approx(5.0)
+    assert race.landmarks(SURFACES["saddle"])[1] == "saddle point"
 
 
 def test_summaries_say_what_happened():
     rosenbrock, saddle, booth = SURFACES["rosenbrock"], SURFACES["saddle"], SURFACES["booth"]
-    diverged = lab.summarize(rosenbrock, optviz.simulate("rosenbrock", "gd", lr=0.01, steps=50))
+    diverged = race.summarize(rosenbrock, optviz.simulate("rosenbrock", "gd", lr=0.01, steps=50))
     assert diverged.diverged_at is not None
     assert f"diverged at step {diverged.diverged_at}" in diverged.status and "lr = 0.0033" in diverged.status
-    escaped = lab.summarize(saddle, optviz.simulate("saddle", "adam", start=(-1.8, 0.3), steps=500))
+    escaped = race.summarize(saddle, optviz.simulate("saddle", "adam", start=(-1.8, 0.3), steps=500))
     assert "left the plot" in escaped.status and escaped.gap is None
-    solved = lab.summarize(booth, optviz.simulate("booth", "gd"), tolerance=1e-6)
+    solved = race.summarize(booth, optviz.simulate("booth", "gd"), tolerance=1e-6)
     assert solved.steps_to_tolerance is not None and solved.nearest == "global minimum (1, 3)"
     assert solved.status == f"reached f* + 1e-06 at step {solved.steps_to_tolerance}"
     assert solved.gap == pytest.approx(solved.final_loss)
@@ -81,7 +82,7 @@ def test_summaries_say_what_happened():
 def test_internals_reproduce_the_update_rule():
     t = optviz.simulate("beale", "adagrad", steps=30)
     step = 12
-    values = {q.symbol: q.value for q in lab.step_internals(t, step)}
+    values = {q.symbol: q.value for q in race.step_internals(t, step)}
     lr, eps = t.hyperparams["lr"], t.hyperparams["eps"]
     np.testing.assert_allclose(values["G_t"], t.state["sum_sq"][step - 1] + values["g_t"] ** 2, rtol=1e-12)
     np.testing.assert_allclose(values[r"-\Delta\theta / g_t"], lr / (np.sqrt(values["G_t"]) + eps), rtol=1e-9)
@@ -90,6 +91,6 @@ def test_internals_reproduce_the_update_rule():
 
 def test_internals_use_the_optimizers_symbols_and_check_the_step():
     t = optviz.simulate("booth", "adam", steps=5)
-    assert [q.symbol for q in lab.step_internals(t, 1)][2:5] == ["t", "m_t", "v_t"]
+    assert [q.symbol for q in race.step_internals(t, 1)][2:5] == ["t", "m_t", "v_t"]
     with pytest.raises(ValueError, match="between 1 and 5"):
-        lab.step_internals(t, 0)
+        race.step_internals(t, 0)

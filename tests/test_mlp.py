@@ -5,7 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from optviz import data, mlp
+from optviz import data
+from optviz.mlp import model as mlp
 from tests.numpy_reference import STEPS
 
 

@@ -2,7 +2,9 @@
 
 import numpy as np
 
-from optviz import autodiff, mlp, mlp_figures
+from optviz import mlp
+from optviz.mlp import autodiff
+from optviz.mlp import figures as mlp_figures
 
 
 def _texts(fig):

@@ -6,16 +6,16 @@ import io
 import numpy as np
 from PIL import Image
 
-from optviz import figures, lab, pictures
+from optviz.lab import figures, pictures, race
 from surfaces import get_surface
 
 
 def _race(surface="beale", panels=False):
     info = get_surface(surface)
-    grid = lab.surface_grid(info)
-    trajectories = lab.race(surface, ["gd", "momentum", "adam"], info.default_start, 50)
+    grid = race.surface_grid(info)
+    trajectories = race.race(surface, ["gd", "momentum", "adam"], info.default_start, 50)
     return info, figures.race_figure(
-        info, grid, lab.colouring(info, grid), trajectories, panels=panels
+        info, grid, race.colouring(info, grid), trajectories, panels=panels
     ).to_dict()
 
 

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from optviz import conv, conv_figures
+from optviz import conv
+from optviz.conv import figures as conv_figures
 from optviz.data import load as load_digits
 from optviz.ui.url_state import PageState
 from optviz.ui.widgets import page_setup, share_box, show_chart

@@ -9,13 +9,15 @@ import functools
 
 import streamlit as st
 
-from optviz import OPTIMIZERS, SURFACES, analysis, export, get_surface, resolve_hyperparams
-from optviz.figures import OPTIMIZER_COLOURS, presenter_style, progress_figure, race_figure, surface3d_figure
-from optviz.lab import MAX_STEPS, colouring, landmarks, race, step_internals, summarize, surface_grid
+from optviz import OPTIMIZERS, SURFACES, get_surface, resolve_hyperparams
+from optviz.lab import analysis, export
+from optviz.lab.figures import OPTIMIZER_COLOURS, progress_figure, race_figure, surface3d_figure
+from optviz.lab.race import MAX_STEPS, colouring, landmarks, race, step_internals, summarize, surface_grid
 from optviz.params import read_number
+from optviz.plotting import presenter_style
 from optviz.schedules import SCHEDULES, Schedule
 from optviz.serving import figure_slots
-from optviz.ui import explore
+from optviz.ui import lab_views
 from optviz.ui.url_state import PageState
 from optviz.ui.widgets import (
     hyperparameter_key,
@@ -134,7 +136,7 @@ def _start_from_click() -> None:
 
 def _tune(config) -> None:
     """Set each optimizer's learning rate to the sweep's best for this surface, start and budget."""
-    tuned = analysis.tune(explore.lr_sweeps(config), config[0])
+    tuned = analysis.tune(lab_views.lr_sweeps(config), config[0])
     st.session_state.tuned = {"for": config[:4], "lrs": {name: t.lr for name, t in tuned.items()}}
     for name, choice in tuned.items():
         st.session_state[hyperparameter_key(name, "lr")] = choice.lr
@@ -206,19 +208,19 @@ def render() -> None:
             _update_rules(trajectories, config, state)
     if tabs["Learning-rate sweep"].open:
         with tabs["Learning-rate sweep"]:
-            explore.sweep_view(config, trajectories, state)
+            lab_views.sweep_view(config, trajectories, state)
     if tabs["Basins of attraction"].open:
         with tabs["Basins of attraction"]:
-            explore.basins_view(config, surface_view, state)
+            lab_views.basins_view(config, surface_view, state)
     if tabs["Stability"].open:
         with tabs["Stability"]:
-            explore.stability_view(trajectories)
+            lab_views.stability_view(trajectories)
     if tabs["Noise fan"].open:
         with tabs["Noise fan"]:
-            explore.noise_view(config, surface_view, state)
+            lab_views.noise_view(config, surface_view, state)
     if tabs["Internals"].open:
         with tabs["Internals"]:
-            explore.internals_view(config, trajectories, surface_view, state)
+            lab_views.internals_view(config, trajectories, surface_view, state)
     if show_3d:
         grid, colour = surface_view
         figure = surface3d_figure(surface, grid, colour, trajectories)

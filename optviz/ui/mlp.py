@@ -14,9 +14,10 @@ from typing import NamedTuple
 import numpy as np
 import streamlit as st
 
-from optviz import autodiff, data, mlp
-from optviz.figures import OPTIMIZER_COLOURS
-from optviz.mlp_figures import (
+from optviz import data, mlp
+from optviz.lab.figures import OPTIMIZER_COLOURS
+from optviz.mlp import autodiff
+from optviz.mlp.figures import (
     confusion_figure,
     curves_figure,
     digits_figure,
@@ -442,7 +443,7 @@ def _training_loop(run: Run) -> None:
         f"| step | update norms ‖Δθ‖ — {steps}; L on the same batch after: {numbers.loss_after:.4f} |"
     )
     with st.expander("The same loop in this app's JAX code (one step of the compiled epoch)"):
-        st.code(inspect.getsource(mlp._train_step), language="python")
+        st.code(inspect.getsource(mlp.model._train_step), language="python")
     st.markdown(
         f"<span style='color:{OPTIMIZER_COLOURS[run.optimizer]}'>●</span> {label}'s update rule:",
         unsafe_allow_html=True,

@@ -7,9 +7,9 @@ import copy
 import numpy as np
 import streamlit as st
 
-from optviz.figures import presenter_style
 from optviz.optimizers import HYPERPARAMETERS, OPTIMIZERS
 from optviz.params import read_number
+from optviz.plotting import presenter_style
 from optviz.ui.url_state import PageState
 
 # Slider stops for the hyperparameters that are not on a log scale.

@@ -4,8 +4,8 @@ Here, beside the other browser tests, because it shares their Playwright session
 Playwright in the same process fails while theirs is open).
 """
 
-from optviz import export, lab
-from optviz.figures import race_figure
+from optviz.lab import export, race
+from optviz.lab.figures import race_figure
 from surfaces import get_surface
 
 SIX = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
@@ -13,11 +13,11 @@ SIX = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
 
 def test_html_plays_by_itself_in_chromium_with_no_network(browser, tmp_path):
     surface = get_surface("beale")
-    grid = lab.surface_grid(surface)
-    trajectories = lab.race("beale", SIX, surface.default_start, 300)
+    grid = race.surface_grid(surface)
+    trajectories = race.race("beale", SIX, surface.default_start, 300)
     html_file = tmp_path / "race.html"
     html_file.write_bytes(
-        export.to_html(race_figure(surface, grid, lab.colouring(surface, grid), trajectories))
+        export.to_html(race_figure(surface, grid, race.colouring(surface, grid), trajectories))
     )
 
     blocked = []

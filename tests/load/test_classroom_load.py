@@ -63,7 +63,7 @@ def test_p95_control_change_to_chart(report, measurement):
 def test_the_cross_talk_check_catches_another_sessions_chart():
     """A chart carrying another session's start (and so its paths), or paths of another learning rate,
     is reported; the session's own chart is not."""
-    from optviz.lab import race
+    from optviz.lab.race import race
 
     surface = next(iter(optviz.SURFACES))
     mine = load.Settings((-1.0, 1.5), 320, 0.05, 1e-4)

@@ -13,11 +13,12 @@ import os
 import sys
 from pathlib import Path
 
-from optviz import export
 from optviz.engine import resolve_hyperparams
-from optviz.figures import presenter_style, race_figure
-from optviz.lab import MAX_STEPS, colouring, race, surface_grid
+from optviz.lab import export
+from optviz.lab.figures import race_figure
+from optviz.lab.race import MAX_STEPS, colouring, race, surface_grid
 from optviz.optimizers import HYPERPARAMETERS, OPTIMIZERS
+from optviz.plotting import presenter_style
 from optviz.schedules import SCHEDULES, Schedule
 from surfaces import SURFACES, from_formula, get_surface
 

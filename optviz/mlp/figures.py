@@ -12,9 +12,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from optviz.autodiff import Evaluation, Expression, number
-from optviz.figures import OPTIMIZER_COLOURS
-from optviz.mlp import History
+from optviz.lab.figures import OPTIMIZER_COLOURS
+from optviz.mlp.autodiff import Evaluation, Expression, number
+from optviz.mlp.model import History
 from optviz.optimizers import OPTIMIZERS
 
 FONT = {"size": 15}  # legible on a projector at 1280 x 720

@@ -469,3 +469,41 @@ def confusion_matrix(labels, predicted) -> np.ndarray:
     counts = np.zeros((N_CLASSES, N_CLASSES), dtype=np.int64)
     np.add.at(counts, (np.asarray(labels), np.asarray(predicted)), 1)
     return counts
+
+
+__all__ = [
+    "ACTIVATIONS",
+    "ACTIVATION_LATEX",
+    "BATCH_RANGE",
+    "EPOCH_RANGE",
+    "HIDDEN_RANGE",
+    "HYPERPARAMETER_NAMES",
+    "MAX_PAGE_STEPS",
+    "MLP_OPTIMIZERS",
+    "N_CLASSES",
+    "N_PIXELS",
+    "RECOMMENDED_LR",
+    "Arrays",
+    "History",
+    "Params",
+    "Slots",
+    "StepNumbers",
+    "as_arrays",
+    "batch_indices",
+    "batches_per_epoch",
+    "confusion_matrix",
+    "cross_entropy",
+    "digits",
+    "epoch_cap",
+    "epoch_key",
+    "forward",
+    "hidden_layer",
+    "init_params",
+    "loss_fn",
+    "parameter_count",
+    "predict",
+    "resolve",
+    "step_numbers",
+    "train",
+    "train_epochs",
+]

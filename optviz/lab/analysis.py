@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from optviz.engine import NOT_DIVERGED, run
-from optviz.lab import optimum_value
+from optviz.lab.race import optimum_value
 from optviz.schedules import CONSTANT, Schedule
 from optviz.simulate import Trajectory
 from surfaces import Surface, get_surface

@@ -407,3 +407,40 @@ def ngram_filter(ngram: Sequence[str], encoding: str = "one-hot") -> np.ndarray:
 def max_over_time(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Max-over-time pooling of (C_out, L_out): each filter's largest response and where it occurs."""
     return y.max(axis=1), y.argmax(axis=1)
+
+
+__all__ = [
+    "ALPHABET",
+    "COLOUR_FILTER_PRESETS",
+    "EMBEDDING_DIM",
+    "KERNEL_PRESETS",
+    "KERNEL_SIZES",
+    "MAX_TEXT",
+    "PATTERNS",
+    "Geometry",
+    "Padding",
+    "Tokens",
+    "Window",
+    "colour_filters",
+    "colour_image",
+    "conv1d",
+    "conv2d",
+    "conv_loop",
+    "embed",
+    "embeddings",
+    "geometry",
+    "kernel_preset",
+    "letters",
+    "max_over_time",
+    "ngram_filter",
+    "one_hot",
+    "output_size",
+    "pad_input",
+    "padding_amounts",
+    "parameter_count",
+    "parse_kernel",
+    "parse_number",
+    "pattern",
+    "windows",
+    "words",
+]

@@ -7,18 +7,16 @@ while playing (a contour inside frames vanishes, plotly.js#4491) and the payload
 
 from __future__ import annotations
 
-import copy
-import functools
 import math
 from collections.abc import Mapping
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from optviz.lab import Colouring, Grid, distance_to_landmarks, landmarks, optimum_value
+from optviz.lab.pictures import BACKDROP_PIXELS_PER_CELL, picture_image, surface_picture
+from optviz.lab.race import Colouring, Grid, distance_to_landmarks, landmarks, optimum_value
 from optviz.optimizers import OPTIMIZERS
-from optviz.pictures import BACKDROP_PIXELS_PER_CELL, picture_image, surface_picture
+from optviz.plotting import AnimatedFigure, plain_figure, play_pause, subplot_layout
 from optviz.simulate import Trajectory
 from surfaces import Surface
 
@@ -40,52 +38,6 @@ MAX_FRAMES = 501  # animation frames: every step of a 500-step run
 # Each slider stop and each click target is an SVG element that the browser redraws on every change
 # (measured in Chromium: 961 click targets ~50 ms), so both stay coarse; the frames keep every step.
 MAX_SLIDER_STOPS = 51
-
-
-def plain_figure(spec: dict, figure_class: type[go.Figure] = go.Figure) -> go.Figure:
-    """A Figure from `spec`, a plain {"data": [...], "layout": {...}} in Plotly's JSON schema.
-
-    plotly.py validates a figure property by property as it is built (~20 ms for a race figure of
-    six paths, more than the race itself): these builders write the schema directly and skip that on
-    every page run; tests/test_figures.py validates each builder's output against the schema instead.
-    """
-    return figure_class(spec, _validate=False)
-
-
-class AnimatedFigure(go.Figure):
-    """A go.Figure whose animation (frames and the step slider) is kept as plain data.
-
-    plotly.py builds and validates an object for every trace of every frame and every slider step
-    (~80 us each: a third of a second for 500 frames x 6 markers). These are a few numbers each,
-    written by code that knows their shape, so they skip that: `to_dict()`, which Streamlit,
-    `write_html` and `to_json` all serialize from, adds them to the data and layout.
-    """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._plain_frames: list[dict] = []
-        self._plain_slider: dict | None = None
-
-    def set_animation(self, frames: list[dict], slider: dict) -> None:
-        self._plain_frames, self._plain_slider = frames, slider
-
-    def to_dict(self):
-        figure = super().to_dict()
-        figure["frames"] = self._plain_frames
-        if self._plain_slider is not None:
-            figure["layout"]["sliders"] = [self._plain_slider]
-        return figure
-
-
-def _subplot_layout(rows: int, cols: int, titles: tuple[str, ...], **options) -> dict:
-    """The layout of an empty `make_subplots` grid (axes, domains, titles): a copy of one made once
-    per shape (make_subplots takes ~5 ms)."""
-    return copy.deepcopy(_empty_subplots(rows, cols, titles, **options))
-
-
-@functools.lru_cache(maxsize=32)
-def _empty_subplots(rows: int, cols: int, titles: tuple[str, ...], **options) -> dict:
-    return make_subplots(rows=rows, cols=cols, subplot_titles=list(titles), **options).to_dict()["layout"]
 
 
 def _axis_ids(panel: int) -> tuple[str, str]:
@@ -120,7 +72,7 @@ def race_figure(
     layout = {}
     if n_panels > 1:
         cols = min(n_panels, 3)
-        layout = _subplot_layout(
+        layout = subplot_layout(
             math.ceil(n_panels / cols),
             cols,
             tuple(OPTIMIZERS[n].label for n in names),
@@ -382,31 +334,6 @@ def _heads(trajectories: Mapping[str, Trajectory], members: list[str]) -> dict:
     }
 
 
-def play_pause(frame_ms: int, **placement) -> dict:
-    """Play (from the current frame, `frame_ms` per frame) and Pause buttons, below the plot's left
-    corner; `placement` overrides where (y, pad) and adds any other menu setting (font)."""
-    animate = {"frame": {"duration": frame_ms, "redraw": False}, "transition": {"duration": 0}}
-    return {
-        "type": "buttons",
-        "direction": "left",
-        "x": 0.0,
-        "y": -0.05,
-        "xanchor": "left",
-        "yanchor": "top",
-        "pad": {"t": 20, "r": 8},
-        "showactive": False,
-        **placement,
-        "buttons": [
-            {"label": "▶ Play", "method": "animate", "args": [None, {**animate, "fromcurrent": True}]},
-            {
-                "label": "❚❚ Pause",
-                "method": "animate",
-                "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}],
-            },
-        ],
-    }
-
-
 def _step_slider(steps: np.ndarray) -> dict:
     jump = {"mode": "immediate", "frame": {"duration": 0, "redraw": False}, "transition": {"duration": 0}}
     return {
@@ -428,7 +355,7 @@ def progress_figure(
     f_star = optimum_value(surface)
     _, landmark = landmarks(surface)
     loss_title = "f(θ_t) − f*  (log scale)" if f_star is not None else "f(θ_t)"
-    layout = _subplot_layout(1, 2, (loss_title, f"distance to {landmark}"), horizontal_spacing=0.1)
+    layout = subplot_layout(1, 2, (loss_title, f"distance to {landmark}"), horizontal_spacing=0.1)
     data = []
     for name, t in trajectories.items():
         steps = np.arange(t.steps + 1)
@@ -504,26 +431,4 @@ def surface3d_figure(
         scene={"xaxis_title": "x", "yaxis_title": "y", "zaxis_title": colour.label},
         legend={"orientation": "h", "y": 1.0, "x": 0},
     )
-    return fig
-
-
-def presenter_style(fig: go.Figure) -> go.Figure:
-    """The same figure for the back of a lecture hall: larger text, lines about twice as thick,
-    markers half as large again, darker contour lines. Changes `fig` in place and returns it; a
-    figure already in this style is returned as it is."""
-    if fig.layout.meta == "presenter":
-        return fig
-    fig.layout.meta = "presenter"
-    fig.update_layout(font={"size": 20}, legend={"font": {"size": 18}})
-    for trace in fig.data:
-        if trace.type == "contour":
-            trace.update(line={"color": "rgba(0,0,0,0.6)", "width": 1})
-        if trace.type in ("scatter", "scatter3d"):
-            if "lines" in (trace.mode or ""):
-                trace.line.width = 2 * (trace.line.width or 2)
-            size = trace.marker.size if trace.marker is not None else None
-            if isinstance(size, (int, float)):
-                trace.marker.size = 1.5 * size
-    for annotation in fig.layout.annotations:  # subplot titles
-        annotation.font = {"size": 20}
     return fig

@@ -14,8 +14,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from optviz.conv import Window
-from optviz.figures import AnimatedFigure, play_pause
+from optviz.conv.model import Window
+from optviz.plotting import AnimatedFigure, play_pause
 
 GREY = "Greys_r"  # pixel intensities: black 0, white 1
 DIVERGING = "RdBu"  # signed responses: red negative, blue positive (centred on zero)

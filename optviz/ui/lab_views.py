@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from optviz import OPTIMIZERS, analysis, get_surface
-from optviz.analysis_figures import (
+from optviz import OPTIMIZERS, get_surface
+from optviz.lab import analysis
+from optviz.lab.analysis_figures import (
     basin_figure,
     fan_figure,
     grid_sweep_figure,
@@ -19,7 +20,7 @@ from optviz.analysis_figures import (
     stability_figure,
     sweep_figure,
 )
-from optviz.lab import optimum_value
+from optviz.lab.race import optimum_value
 from optviz.params import read_number
 from optviz.schedules import Schedule
 from optviz.ui.url_state import PageState

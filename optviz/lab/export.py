@@ -39,7 +39,7 @@ import plotly
 import plotly.io as pio
 from PIL import Image
 
-from optviz.pictures import surfaces_as_pictures
+from optviz.lab.pictures import surfaces_as_pictures
 
 FrameDict = dict
 RENDER_TIMEOUT_S = 60.0  # per browser command: a page that never draws fails instead of hanging

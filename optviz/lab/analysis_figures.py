@@ -11,9 +11,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from optviz.analysis import DIVERGED, NOT_CONVERGED, BasinMap, Fan, Stability, Sweep
-from optviz.figures import OPTIMIZER_COLOURS, add_surface
-from optviz.lab import Colouring, Grid
+from optviz.lab.analysis import DIVERGED, NOT_CONVERGED, BasinMap, Fan, Stability, Sweep
+from optviz.lab.figures import OPTIMIZER_COLOURS, add_surface
+from optviz.lab.race import Colouring, Grid
 from optviz.optimizers import HYPERPARAMETERS, OPTIMIZERS
 from optviz.simulate import Trajectory
 from surfaces import Surface

@@ -1,0 +1,7 @@
+"""The MLP lesson (page /mlp): backpropagation on small computation graphs (`autodiff`), a
+784-hidden-10 network trained on the bundled digits with the shared optimizers (`model`, re-exported
+here: `from optviz import mlp; mlp.train(...)`), and its Plotly figures (`figures`).
+"""
+
+from optviz.mlp.model import *  # noqa: F403
+from optviz.mlp.model import __all__  # noqa: F401
