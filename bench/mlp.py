@@ -59,12 +59,11 @@ def numpy_epoch(params, x, labels, order, batch_size, lr=1e-3, b1=0.9, b2=0.999,
 def jax_epoch(optimizer, epoch):
     """One compiled epoch call (the first compiles), waited for."""
     arrays = mlp.digits()
-    hyperparams = mlp._traced(optimizer, {})
+    index, hyperparams = mlp._traced(optimizer, {})
     flat, _ = ravel_pytree(mlp.init_params(HIDDEN))
-    slots = mlp._pack(mlp._rule(optimizer, hyperparams).init(flat), flat)
-    index = jnp.int32(mlp.MLP_OPTIMIZERS.index(optimizer))
+    state = mlp._optimizers(HIDDEN).init(index, flat, hyperparams)
     out = mlp._epoch(
-        flat, slots, jnp.bool_(False), mlp.epoch_key(0, epoch), index, hyperparams, arrays,
+        flat, state, jnp.bool_(False), mlp.epoch_key(0, epoch), index, hyperparams, arrays,
         hidden=HIDDEN, activation="relu", batch_size=BATCH,
     )  # fmt: skip
     return jax.block_until_ready(out)

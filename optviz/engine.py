@@ -24,25 +24,32 @@ vectorized pass.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import cache, partial
+from functools import partial
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.flatten_util import ravel_pytree
 
-from optviz.optimizers import OPTIMIZERS, get_optimizer, gradient_noise
+from optviz.optimizers import (
+    RULE_HYPERPARAMETERS,
+    Switchable,
+    get_optimizer,
+    gradient_noise,
+    state_fields,
+    switchable,
+)
 from optviz.schedules import CONSTANT, Schedule, multiplier
-from surfaces import Surface, get_surface
+from surfaces import Surface, as_surface
 
 NOT_DIVERGED = -1
 # A call compiles for the smallest bucket that holds its step count; beyond the last, multiples of it.
 STEP_BUCKETS = (50, 100, 200, 300, 500, 1000, 2000)
 # Above this many rows, grouping all optimizers under one switch costs more than it saves.
 SWITCH_MAX_ROWS = 64
-# Every hyperparameter any optimizer takes: a row carries all of them, each optimizer reads its own.
-HYPERPARAMETER_NAMES = tuple(sorted({name for spec in OPTIMIZERS.values() for name in spec.hyperparams}))
+# A row of hyperparameters: every update rule's (each optimizer reads its own), then the gradient noise.
+HYPERPARAMETER_NAMES = (*RULE_HYPERPARAMETERS, "noise")
+NOISE = len(RULE_HYPERPARAMETERS)
 
 
 class Runs(NamedTuple):
@@ -59,6 +66,7 @@ class Runs(NamedTuple):
     grad: np.ndarray  # (R, T + 1, 2) or (R, 2)
     state: dict[str, np.ndarray]  # the optimizer's state fields, e.g. {"mu": ..., "nu": ..., "count": ...}
     diverged_at: np.ndarray  # (R,) int: the step at which the run diverged, or NOT_DIVERGED (-1)
+    hyperparams: dict[str, float | np.ndarray]  # every hyperparameter as run: a scalar, or (R,) values
 
 
 def escape_box(surface: Surface) -> tuple[np.ndarray, np.ndarray]:
@@ -68,41 +76,6 @@ def escape_box(surface: Surface) -> tuple[np.ndarray, np.ndarray]:
     return np.array([x0 - width, y0 - height]), np.array([x1 + width, y1 + height])
 
 
-@cache
-def _state_layout(name: str):
-    """How optimizer `name`'s state flattens: (its length, the function that rebuilds it)."""
-    spec = get_optimizer(name)
-    rule, _ = spec.split(spec.defaults)
-    flat, unflatten = ravel_pytree(rule.init(jnp.zeros(2)))
-    return flat.size, unflatten
-
-
-def _rule(name: str, hyperparams_row):
-    """Optimizer `name`'s noise-free update rule, built from a row of HYPERPARAMETER_NAMES values."""
-    spec = get_optimizer(name)
-    rule, _ = spec.split({key: hyperparams_row[HYPERPARAMETER_NAMES.index(key)] for key in spec.hyperparams})
-    return rule
-
-
-def _init_branch(name: str, width: int, start, hyperparams_row):
-    """The flat, zero-padded initial state of optimizer `name` at `start`."""
-    flat, _ = ravel_pytree(_rule(name, hyperparams_row).init(start))
-    return jnp.concatenate([flat, jnp.zeros(width - flat.size)])
-
-
-def _update_branch(name: str, grad, flat_state, xy, hyperparams_row):
-    """One update of optimizer `name` on its flat state: (the step to add to xy, the new flat state)."""
-    size, unflatten = _state_layout(name)
-    updates, state = _rule(name, hyperparams_row).update(grad, unflatten(flat_state[:size]), xy)
-    # Concatenate rather than .at[].set: under vmap the latter becomes a scatter, a kernel of its own.
-    return updates, jnp.concatenate([ravel_pytree(state)[0], flat_state[size:]])
-
-
-def _dispatch(branches, kind, *args):
-    """Call branches[kind](*args); a switch only when there is a choice to make."""
-    return branches[0](*args) if len(branches) == 1 else jax.lax.switch(kind, branches, *args)
-
-
 # A row packs one run's whole loop state into one float vector: [x, y, diverged_at, flat optimizer
 # state, zero padding]. One array carried, selected and recorded per step means one kernel for each.
 XY, DIVERGED, STATE = slice(0, 2), 2, slice(3, None)
@@ -110,14 +83,13 @@ XY, DIVERGED, STATE = slice(0, 2), 2, slice(3, None)
 LOSS, GRAD, OUTPUT_STATE = 3, slice(4, 6), 6
 
 
-def _row_step(surface: Surface, names, kind, row, hyperparams_row, xi, t, lr_scale, moving):
-    """One step of one row (a run of optimizer names[kind]): noisy gradient, update scaled by the
-    learning-rate schedule's factor, divergence check. A padding step (moving False) leaves it as it is."""
+def _row_step(surface: Surface, switch: Switchable, kind, row, hyperparams_row, xi, t, lr_scale, moving):
+    """One step of one row (a run of optimizer switch.names[kind]): noisy gradient, update scaled by
+    the learning-rate schedule's factor, divergence check. A padding step (moving False) leaves it
+    as it is."""
     xy, diverged_at, flat_state = row[XY], row[DIVERGED], row[STATE]
-    noise = hyperparams_row[HYPERPARAMETER_NAMES.index("noise")]
-    grad = jax.grad(surface.fn)(xy) + noise * xi
-    branches = [partial(_update_branch, name) for name in names]
-    updates, new_state = _dispatch(branches, kind, grad, flat_state, xy, hyperparams_row)
+    grad = jax.grad(surface.fn)(xy) + hyperparams_row[NOISE] * xi
+    updates, new_state = switch.update(kind, grad, flat_state, xy, hyperparams_row[:NOISE])
     new_xy = xy + lr_scale * updates
     low, high = escape_box(surface)
     # Element by element rather than jnp.all: a reduction would split the loop body's fused kernel.
@@ -137,9 +109,9 @@ def _row_step(surface: Surface, names, kind, row, hyperparams_row, xi, t, lr_sca
 
 
 class _Group(NamedTuple):
-    """Rows that advance together: row r runs optimizer names[kinds[r]] (see the module docstring)."""
+    """Rows that advance together: row r runs optimizer switch.names[kinds[r]] (see the module docstring)."""
 
-    names: tuple[str, ...]
+    switch: Switchable
     kinds: jax.Array  # (rows,) index into names
     starts: jax.Array  # (rows, 2)
     hyperparams: jax.Array  # (rows, len(HYPERPARAMETER_NAMES))
@@ -153,14 +125,12 @@ def _scan_groups(surface: Surface, groups: Sequence[_Group], steps, history, xi,
     """
 
     def initial_rows(group):
-        width = max(1, *(_state_layout(name)[0] for name in group.names))
-        branches = [partial(_init_branch, name, width) for name in group.names]
-        flat_state = jax.vmap(partial(_dispatch, branches))(group.kinds, group.starts, group.hyperparams)
+        flat_state = jax.vmap(group.switch.init)(group.kinds, group.starts, group.hyperparams[:, :NOISE])
         not_diverged = jnp.full((len(group.kinds), 1), float(NOT_DIVERGED))
         return jnp.concatenate([group.starts, not_diverged, flat_state], axis=1)
 
     steppers = [
-        jax.vmap(partial(_row_step, surface, group.names), in_axes=(0, 0, 0, seed_axis, None, None, None))
+        jax.vmap(partial(_row_step, surface, group.switch), in_axes=(0, 0, 0, seed_axis, None, None, None))
         for group in groups
     ]
 
@@ -187,15 +157,14 @@ def _scan_groups(surface: Surface, groups: Sequence[_Group], steps, history, xi,
     )
 
 
-@partial(jax.jit, static_argnames=("surface_name", "names", "steps", "history"))
-def _run_compiled(surface_name, names, steps, history, starts, hyperparams, seeds, schedule, active):
+@partial(jax.jit, static_argnames=("surface", "names", "steps", "history"))
+def _run_compiled(surface, names, steps, history, starts, hyperparams, seeds, schedule, active):
     """Every optimizer in `names` over the same R runs: starts (R, 2), hyperparams (len(names), R, H)
     with columns HYPERPARAMETER_NAMES, seeds (R,) or one seed shared by all runs, and one
     learning-rate schedule for all (`Schedule.as_array()`). Runs take `active` <= steps steps.
 
     Returns one array per group of `_group_layout`: its rows, in the output layout, run axis first.
     """
-    surface = get_surface(surface_name)
     n_runs = starts.shape[0]
     shared_seed = jnp.ndim(seeds) == 0
     # All noise up front in one vectorized draw; xi[t] is gradient_noise(key(seed), t), the same
@@ -208,7 +177,7 @@ def _run_compiled(surface_name, names, steps, history, starts, hyperparams, seed
     layout = _group_layout(len(names), n_runs)
     groups = [
         _Group(
-            names=tuple(names[i] for i in members),
+            switch=switchable(tuple(names[i] for i in members)),
             kinds=jnp.repeat(jnp.arange(len(members)), n_runs),
             starts=jnp.tile(starts, (len(members), 1)),
             hyperparams=hyperparams[jnp.array(members)].reshape(-1, hyperparams.shape[-1]),
@@ -226,7 +195,7 @@ def _run_compiled(surface_name, names, steps, history, starts, hyperparams, seed
     outputs = []
     for group, rows in zip(groups, scanned, strict=True):
         loss, grad = jnp.vectorize(jax.value_and_grad(surface.fn), signature="(2)->(),(2)")(rows[..., XY])
-        noise = group.hyperparams[:, HYPERPARAMETER_NAMES.index("noise")]
+        noise = group.hyperparams[:, NOISE]
         step_noise = jnp.moveaxis(rows_xi, 0, 0 if shared_seed else 1) if history else rows_xi[steps]
         grad = grad + noise.reshape((-1,) + (1,) * (grad.ndim - 1)) * step_noise
         outputs.append(jnp.concatenate([rows[..., :LOSS], loss[..., None], grad, rows[..., STATE]], -1))
@@ -249,7 +218,7 @@ def _group_layout(n_optimizers: int, n_runs: int) -> list[tuple[int, ...]]:
 
 
 def run(
-    surface: str,
+    surface: str | Surface,
     optimizers: Sequence[str],
     starts,
     steps: int,
@@ -261,14 +230,15 @@ def run(
 ) -> dict[str, Runs]:
     """Run every optimizer from each of R start points in one compiled call.
 
-    starts: (R, 2), or (2,) for a single run. hyperparams: optimizer name -> {hyperparameter: value},
-    where a value is a scalar (shared by all runs) or an array of R values (one per run); anything
-    not given takes the surface's recommended value, then the optimizer's default. seeds: an int shared
-    by all runs (all see the same noise) or R ints. history=False keeps only the final values, which
-    is what a 100 x 100 grid of starts needs (the full history would not fit in memory). schedule:
-    the learning-rate schedule every run follows (see `optviz.schedules`).
+    surface: a record, or its name. starts: (R, 2), or (2,) for a single run. hyperparams: optimizer
+    name -> {hyperparameter: value}, where a value is a scalar (shared by all runs) or an array of R
+    values (one per run); anything not given takes the optimizer's recommendation for this surface,
+    then its default. seeds: an int shared by all runs (all see the same noise) or R ints.
+    history=False keeps only the final values, which is what a 100 x 100 grid of starts needs (the
+    full history would not fit in memory). schedule: the learning-rate schedule every run follows
+    (see `optviz.schedules`).
     """
-    surface_info = get_surface(surface)
+    surface = as_surface(surface)
     names = tuple(optimizers)
     if not names:
         raise ValueError("give at least one optimizer")
@@ -282,9 +252,10 @@ def run(
     unknown = sorted(set(hyperparams) - set(names))
     if unknown:
         raise ValueError(f"hyperparameters given for optimizers not being run: {', '.join(unknown)}")
+    resolved = {name: resolve_hyperparams(surface, name, hyperparams.get(name)) for name in names}
     table = np.ones((len(names), n_runs, len(HYPERPARAMETER_NAMES)))  # 1.0: a harmless unused value
     for i, name in enumerate(names):
-        for key, value in resolve_hyperparams(surface_info, name, hyperparams.get(name)).items():
+        for key, value in resolved[name].items():
             table[i, :, HYPERPARAMETER_NAMES.index(key)] = value  # a scalar, or one value per run
     seeds = np.asarray(seeds, dtype=np.uint32)
     bucket = step_bucket(int(steps))
@@ -298,38 +269,26 @@ def run(
     runs = {}
     for members, output in zip(_group_layout(len(names), n_runs), outputs, strict=True):
         for position, i in enumerate(members):
-            runs[names[i]] = _to_runs(
-                names[i], np.asarray(output[position * n_runs : (position + 1) * n_runs])
-            )
+            rows = np.asarray(output[position * n_runs : (position + 1) * n_runs])
+            runs[names[i]] = _to_runs(names[i], rows, resolved[names[i]])
     return runs
 
 
-def resolve_hyperparams(surface: Surface, optimizer: str, overrides=None) -> dict[str, float]:
-    """An optimizer's hyperparameters on a surface: its defaults, then the surface's recommendation,
-    then `overrides`. Unknown names raise a ValueError naming the valid ones."""
-    spec = get_optimizer(optimizer)
-    recommended = spec.resolve(surface.recommended.get(optimizer))
-    return spec.resolve({**recommended, **(overrides or {})})
+def resolve_hyperparams(surface: str | Surface, optimizer: str, overrides=None) -> dict[str, float]:
+    """An optimizer's hyperparameters on a surface: its defaults, then its recommendation for this
+    surface, then `overrides`. Unknown names raise a ValueError naming the valid ones."""
+    return get_optimizer(optimizer).resolve(overrides, problem=as_surface(surface).name)
 
 
-@cache
-def _state_fields(name: str) -> tuple[tuple[str, tuple[int, ...], np.dtype], ...]:
-    """Optimizer `name`'s state fields in flattening order, with their shapes and dtypes."""
-    spec = get_optimizer(name)
-    state = spec.split(spec.defaults)[0].init(jnp.zeros(2))
-    return tuple(
-        (field, np.shape(value), np.asarray(value).dtype) for field, value in state._asdict().items()
-    )
-
-
-def _to_runs(name: str, output: np.ndarray) -> Runs:
+def _to_runs(name: str, output: np.ndarray, hyperparams) -> Runs:
     """Name the columns of one optimizer's rows (R, [T + 1,] columns) as a `Runs` (NumPy views).
 
     Columns past the optimizer's own state are padding from its group's widest state."""
     state, column = {}, OUTPUT_STATE
-    for field, shape, dtype in _state_fields(name):
+    for field, shape, dtype in state_fields(name):
         size = int(np.prod(shape))
         state[field] = output[..., column : column + size].reshape(output.shape[:-1] + shape).astype(dtype)
         column += size
     final = output[:, -1] if output.ndim == 3 else output
-    return Runs(output[..., XY], output[..., LOSS], output[..., GRAD], state, final[:, DIVERGED].astype(int))
+    diverged_at = final[:, DIVERGED].astype(int)
+    return Runs(output[..., XY], output[..., LOSS], output[..., GRAD], state, diverged_at, hyperparams)

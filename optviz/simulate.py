@@ -1,4 +1,7 @@
-"""The friendly front of the engine: one `Trajectory` per optimizer, with surface defaults filled in."""
+"""The friendly front of the engine: one `Trajectory` per optimizer, with surface defaults filled in.
+
+A surface may be given by name or as its record; the name is looked up once, here.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optviz.engine import NOT_DIVERGED, resolve_hyperparams, run
+from optviz.engine import NOT_DIVERGED, run
 from optviz.optimizers import OPTIMIZERS
 from optviz.schedules import CONSTANT, Schedule
-from surfaces import Point, get_surface
+from surfaces import Point, Surface, as_surface
 
 
 @dataclass(frozen=True, eq=False)
@@ -21,7 +24,7 @@ class Trajectory:
     saw at xy[t] (noise included), state[name][t] its state after t updates.
     """
 
-    surface: str
+    surface: str  # the surface's name (a plain value: a trajectory is cached and pickled)
     optimizer: str
     hyperparams: dict[str, float]
     seed: int
@@ -38,7 +41,7 @@ class Trajectory:
 
 
 def simulate(
-    surface: str,
+    surface: str | Surface,
     optimizer: str,
     start: Point | None = None,
     steps: int | None = None,
@@ -55,7 +58,7 @@ def simulate(
 
 
 def compare(
-    surface: str,
+    surface: str | Surface,
     optimizers: Sequence[str],
     start: Point | None = None,
     steps: int | None = None,
@@ -70,23 +73,20 @@ def compare(
     noise=0.5) apply to every optimizer that has them. All runs with the same seed see the same noise.
     schedule: the learning-rate schedule all of them follow (`optviz.schedules.Schedule`).
     """
-    info = get_surface(surface)
+    surface = as_surface(surface)
     names = list(dict.fromkeys(optimizers))
     hyperparams = dict(hyperparams or {})
-    resolved = {
-        name: resolve_hyperparams(info, name, {**_shared_for(name, shared), **hyperparams.pop(name, {})})
-        for name in names
-    }
+    given = {name: {**_shared_for(name, shared), **hyperparams.pop(name, {})} for name in names}
     if hyperparams:
         raise ValueError(f"hyperparameters given for optimizers not compared: {', '.join(hyperparams)}")
-    start = info.default_start if start is None else start
-    steps = info.default_steps if steps is None else steps
-    runs = run(surface, names, start, steps, resolved, seed, schedule=schedule)
+    start = surface.default_start if start is None else start
+    steps = surface.default_steps if steps is None else steps
+    runs = run(surface, names, start, steps, given, seed, schedule=schedule)
     return {
         name: Trajectory(
-            surface=surface,
+            surface=surface.name,
             optimizer=name,
-            hyperparams=resolved[name],
+            hyperparams=runs[name].hyperparams,
             seed=seed,
             xy=runs[name].xy[0],
             loss=runs[name].loss[0],

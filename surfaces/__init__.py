@@ -15,7 +15,17 @@ from surfaces.catalog import SURFACES  # noqa: E402
 from surfaces.formula import formula_name, from_formula, from_name, is_formula_name  # noqa: E402
 from surfaces.surface import Bounds, Minimum, Point, Surface  # noqa: E402
 
-__all__ = ["SURFACES", "Bounds", "Minimum", "Point", "Surface", "formula_name", "from_formula", "get_surface"]
+__all__ = [
+    "SURFACES",
+    "Bounds",
+    "Minimum",
+    "Point",
+    "Surface",
+    "as_surface",
+    "formula_name",
+    "from_formula",
+    "get_surface",
+]
 
 
 def get_surface(name: str) -> Surface:
@@ -28,3 +38,9 @@ def get_surface(name: str) -> Surface:
     except (KeyError, TypeError):
         valid = ", ".join(SURFACES)
         raise ValueError(f"unknown surface {name!r}; choose one of: {valid}") from None
+
+
+def as_surface(surface: str | Surface) -> Surface:
+    """A surface record as it is, or the one a name stands for: the public API takes either, and
+    resolves a name once, at its edge; everything below it passes the record."""
+    return surface if isinstance(surface, Surface) else get_surface(surface)

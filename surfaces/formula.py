@@ -584,7 +584,6 @@ def _build(text: str, bounds: Bounds) -> Surface:
         saddle_points=saddles,
         log_scale=_log_scale(z),
         default_steps=200,
-        recommended={},
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import jax
@@ -41,9 +41,6 @@ class Surface:
     saddle_points: tuple[Point, ...] = ()  # stationary points that are neither minima nor maxima
     log_scale: bool = False  # colour the contour by log(f - f_min) to show deep narrow valleys
     default_steps: int = 200
-    # Per-optimizer hyperparameters that make this surface's default view a good demo; anything not
-    # given here falls back to the optimizer's own defaults.
-    recommended: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
     @property
     def default_start(self) -> Point:

@@ -90,7 +90,7 @@ def test_basins_mark_divergence():
 )
 def test_stability_bound_separates_convergence_from_divergence(name, hyperparams):
     """On the bowl (curvature 20 across), a rate 3% below the bound converges and 3% above diverges."""
-    c, bound = analysis.stability_bound(name, hyperparams)
+    c, bound = optviz.OPTIMIZERS[name].stability_limit(hyperparams)
     edge = bound / (c * 20.0)
     below = optviz.simulate("quadratic", name, start=(-1.0, 1.2), steps=2000, lr=0.97 * edge, **hyperparams)
     above = optviz.simulate("quadratic", name, start=(-1.0, 1.2), steps=2000, lr=1.03 * edge, **hyperparams)

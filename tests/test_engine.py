@@ -41,7 +41,7 @@ def test_defaults_come_from_the_surface():
     surface = SURFACES["beale"]
     t = optviz.simulate("beale", "adam")
     assert tuple(t.xy[0]) == surface.default_start and t.steps == surface.default_steps
-    assert t.hyperparams["lr"] == surface.recommended["adam"]["lr"]
+    assert t.hyperparams["lr"] == optviz.OPTIMIZERS["adam"].recommended["beale"]["lr"]
 
 
 def test_compare_equals_simulate_of_each():

@@ -140,11 +140,11 @@ def test_adam_reaches_92_percent_test_accuracy_in_5_epochs():
 
 def test_an_epoch_is_one_compiled_scan_and_neither_hyperparameters_nor_optimizers_recompile(small):
     flat, _ = jax.flatten_util.ravel_pytree(mlp.init_params(8))
-    hyperparams = mlp._traced("momentum", {})
-    slots = mlp._pack(mlp.OPTIMIZERS["momentum"].rule(lr=0.1, beta=0.9).init(flat), flat)
+    index, hyperparams = mlp._traced("momentum", {})
+    state = mlp._optimizers(8).init(index, flat, hyperparams)
     structure = {"hidden": 8, "activation": "tanh", "batch_size": 10}
     jaxpr = jax.make_jaxpr(lambda *args: mlp._epoch(*args, **structure))(
-        flat, slots, jnp.bool_(False), mlp.epoch_key(0, 0), jnp.int32(1), hyperparams, small
+        flat, state, jnp.bool_(False), mlp.epoch_key(0, 0), index, hyperparams, small
     )
     inner = jaxpr.jaxpr.eqns[0].params["jaxpr"].jaxpr  # the jitted epoch
     scans = [e for e in inner.eqns if e.primitive.name == "scan"]

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 BUNDLED = Path(__file__).with_name("mnist_10k.npz")
+TRAIN_SIZE = 8000  # the bundle's split: 8,000 training and 2,000 test images (make_mnist.py)
 
 # IDX magic numbers: two zero bytes, a type code (0x08 = unsigned byte), and the number of dimensions.
 _IDX_UBYTE = 0x08

@@ -17,9 +17,10 @@ import numpy as np
 
 from optviz.engine import NOT_DIVERGED, run
 from optviz.lab.race import optimum_value
+from optviz.optimizers import OPTIMIZERS
 from optviz.schedules import CONSTANT, Schedule
 from optviz.simulate import Trajectory
-from surfaces import Surface, get_surface
+from surfaces import Surface, as_surface
 
 # A run whose f - f* gets below this has solved the problem to plotting precision; below it,
 # differences are rounding noise, so tuning treats them as ties.
@@ -62,7 +63,7 @@ def _objective(surface: Surface, loss: np.ndarray) -> np.ndarray:
 
 
 def lr_sweep(
-    surface: str,
+    surface: str | Surface,
     optimizers: Sequence[str],
     start,
     steps: int,
@@ -73,7 +74,7 @@ def lr_sweep(
 ) -> dict[str, Sweep]:
     """Every optimizer at every learning rate in `lrs` (default: 60 over 6 decades) from `start`,
     the other hyperparameters as given: one compiled call for all of them."""
-    info = get_surface(surface)
+    surface = as_surface(surface)
     lrs = log_spaced(1e-5, 10.0, 60) if lrs is None else np.asarray(lrs, dtype=float)
     starts = np.repeat(np.asarray(start, dtype=float)[None], len(lrs), axis=0)
     table = {name: {**(hyperparams or {}).get(name, {}), "lr": lrs} for name in optimizers}
@@ -82,7 +83,7 @@ def lr_sweep(
         name: Sweep(
             name,
             {"lr": lrs},
-            _objective(info, runs[name].loss),
+            _objective(surface, runs[name].loss),
             runs[name].diverged_at != NOT_DIVERGED,
         )
         for name in optimizers
@@ -90,7 +91,7 @@ def lr_sweep(
 
 
 def lr_grid_sweep(
-    surface: str,
+    surface: str | Surface,
     optimizer: str,
     other: str,
     start,
@@ -104,7 +105,7 @@ def lr_grid_sweep(
     """A two-hyperparameter sweep, e.g. lr x beta for momentum or lr x b1 for Adam, in one call.
 
     objective[i, j] is the result for others[i] and lrs[j] (rows: the other hyperparameter)."""
-    info = get_surface(surface)
+    surface = as_surface(surface)
     lrs = log_spaced(1e-4, 1.0, 40) if lrs is None else np.asarray(lrs, dtype=float)
     others = np.linspace(0.0, 0.99, 34) if others is None else np.asarray(others, dtype=float)
     lr_grid, other_grid = np.meshgrid(lrs, others)
@@ -115,7 +116,7 @@ def lr_grid_sweep(
     return Sweep(
         optimizer,
         {other: others, "lr": lrs},
-        _objective(info, runs.loss).reshape(shape),
+        _objective(surface, runs.loss).reshape(shape),
         (runs.diverged_at != NOT_DIVERGED).reshape(shape),
     )
 
@@ -129,11 +130,11 @@ class Tuned:
     objective: float  # its f - f* (or f) after the budget
 
 
-def tune(sweeps: Mapping[str, Sweep], surface: str) -> dict[str, Tuned]:
+def tune(sweeps: Mapping[str, Sweep], surface: str | Surface) -> dict[str, Tuned]:
     """Each optimizer's best learning rate: the lowest f - f* after the step budget among the runs
     that did not diverge. Results below SOLVED tie; among ties, the middle of the tied range (the
     most robust choice). On a surface without a minimum, leaving the plot counts (it went downhill)."""
-    has_minimum = optimum_value(get_surface(surface)) is not None
+    has_minimum = optimum_value(as_surface(surface)) is not None
     tuned = {}
     for name, sweep in sweeps.items():
         allowed = ~sweep.diverged if has_minimum else np.ones_like(sweep.diverged)
@@ -167,7 +168,7 @@ class BasinMap:
 
 
 def basins(
-    surface: str,
+    surface: str | Surface,
     optimizer: str,
     steps: int,
     hyperparams: Mapping[str, float] | None = None,
@@ -177,8 +178,8 @@ def basins(
 ) -> BasinMap:
     """Run `optimizer` from every point of a resolution x resolution grid over the plot window (one
     call) and label each start by the minimum it ends within 2% of the window's diagonal of."""
-    info = get_surface(surface)
-    (x0, x1), (y0, y1) = info.bounds
+    surface = as_surface(surface)
+    (x0, x1), (y0, y1) = surface.bounds
     x, y = np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)
     starts = np.stack(np.meshgrid(x, y), axis=-1).reshape(-1, 2)
     runs = run(
@@ -192,8 +193,8 @@ def basins(
         schedule=schedule,
     )[optimizer]
     label = np.full(len(starts), NOT_CONVERGED)
-    if info.minima:
-        minima = np.array([m.xy for m in info.minima])
+    if surface.minima:
+        minima = np.array([m.xy for m in surface.minima])
         distance = np.linalg.norm(runs.xy[:, None, :] - minima, axis=-1)
         nearest = np.argmin(distance, axis=1)
         reached = distance[np.arange(len(starts)), nearest] < 0.02 * np.hypot(x1 - x0, y1 - y0)
@@ -205,37 +206,18 @@ def basins(
 # --- stability ------------------------------------------------------------------------------------------
 
 
-@partial(jax.jit, static_argnames="surface_name")
-def _hessian_eigenvalues(surface_name: str, xy):
+@partial(jax.jit, static_argnames="surface")
+def _hessian_eigenvalues(surface: Surface, xy):
     """The Hessian's eigenvalues (ascending) at each point of xy (N, 2): (N, 2)."""
-    hessian = jax.vmap(jax.hessian(get_surface(surface_name).fn))(xy)
+    hessian = jax.vmap(jax.hessian(surface.fn))(xy)
     return jnp.linalg.eigvalsh(hessian)
 
 
-def hessian_eigenvalues(surface: str, xy) -> np.ndarray:
+def hessian_eigenvalues(surface: str | Surface, xy) -> np.ndarray:
     """lambda_min, lambda_max of the Hessian at each point of xy (..., 2), as (..., 2)."""
     xy = np.asarray(xy, dtype=float)
-    flat = np.asarray(_hessian_eigenvalues(surface, xy.reshape(-1, 2)))
+    flat = np.asarray(_hessian_eigenvalues(as_surface(surface), xy.reshape(-1, 2)))
     return flat.reshape(xy.shape)
-
-
-def stability_bound(optimizer: str, hyperparams: Mapping[str, float]) -> tuple[float, float] | None:
-    r"""(c, bound) such that the optimizer is stable on a quadratic with curvature lambda iff
-    lr * c * lambda < bound ("Why Momentum Really Works", Goh 2017):
-
-    GD: lr lambda < 2. Heavy-ball (torch SGD momentum): lr lambda < 2 + 2 beta. The lecture's
-    momentum is heavy-ball with lr (1 - beta): lr (1 - beta) lambda < 2 + 2 beta. Nesterov (torch):
-    lr lambda < (2 + 2 beta) / (1 + 2 beta). None for the adaptive methods, whose step size adapts
-    to the gradient, so no fixed bound applies.
-    """
-    beta = hyperparams.get("beta", 0.0)
-    return {
-        "gd": (1.0, 2.0),
-        "sgd": (1.0, 2.0),
-        "heavy_ball": (1.0, 2 + 2 * beta),
-        "momentum": (1 - beta, 2 + 2 * beta),
-        "nesterov": (1.0, (2 + 2 * beta) / (1 + 2 * beta)),
-    }.get(optimizer)
 
 
 @dataclass(frozen=True)
@@ -258,10 +240,10 @@ def stability(trajectory: Trajectory) -> Stability:
     """The stability gauge along a run: step t multiplies the error along the Hessian's top
     eigenvector by a factor of magnitude > 1 exactly when gauge_t > bound (on a quadratic)."""
     eigenvalues = hessian_eigenvalues(trajectory.surface, trajectory.xy)
-    bound = stability_bound(trajectory.optimizer, trajectory.hyperparams)
-    if bound is None:
+    limit = OPTIMIZERS[trajectory.optimizer].stability_limit
+    if limit is None:
         return Stability(eigenvalues, None, None)
-    c, limit = bound
+    c, limit = limit(trajectory.hyperparams)
     lr = trajectory.hyperparams["lr"] * trajectory.schedule.factors(trajectory.steps)
     return Stability(eigenvalues, lr * c * eigenvalues[:-1, 1], limit)
 
@@ -284,12 +266,12 @@ class Curvature:
         return 2.0 / (self.lambda_min + self.lambda_max)
 
 
-def curvature_at_minimum(surface: str) -> Curvature | None:
+def curvature_at_minimum(surface: str | Surface) -> Curvature | None:
     """The curvature at the global minimum (exact everywhere on a quadratic), or None without one."""
-    info = get_surface(surface)
-    if not info.global_minima:
+    surface = as_surface(surface)
+    if not surface.global_minima:
         return None
-    at = info.global_minima[0].xy
+    at = surface.global_minima[0].xy
     low, high = hessian_eigenvalues(surface, np.array(at))
     return Curvature(at, float(low), float(high)) if low > 0 else None
 
@@ -319,7 +301,7 @@ class Fan:
 
 
 def noise_fan(
-    surface: str,
+    surface: str | Surface,
     optimizer: str,
     start,
     steps: int,
@@ -342,20 +324,15 @@ def noise_fan(
 
 
 def effective_lr(trajectory: Trajectory) -> np.ndarray | None:
-    r"""Per coordinate, the learning rate that divides the adaptive methods' step, for steps 1..T:
-
-    Adagrad eta_t / (sqrt(G_t) + eps), RMSProp eta_t / (sqrt(v_t) + eps), Adam eta_t / (sqrt(v_hat_t) + eps)
+    r"""Per coordinate, the learning rate of the adaptive methods' step, for steps 1..T: eta_t divided
+    by the optimizer's adaptive scale plus eps (`OptimizerSpec.adaptive_scale`): Adagrad
+    eta_t / (sqrt(G_t) + eps), RMSProp eta_t / (sqrt(v_t) + eps), Adam eta_t / (sqrt(v_hat_t) + eps)
     (its step is that times m_hat_t rather than g_t). None for methods without one.
     """
-    h, name = trajectory.hyperparams, trajectory.optimizer
-    lr = h["lr"] * trajectory.schedule.factors(trajectory.steps)[:, None]
-    if name == "adagrad":
-        scale = np.sqrt(trajectory.state["sum_sq"][1:])
-    elif name == "rmsprop":
-        scale = np.sqrt(trajectory.state["mean_sq"][1:])
-    elif name == "adam":
-        t = trajectory.state["count"][1:, None]
-        scale = np.sqrt(trajectory.state["nu"][1:] / (1 - h["b2"] ** t))
-    else:
+    scale = OPTIMIZERS[trajectory.optimizer].adaptive_scale
+    if scale is None:
         return None
-    return lr / (scale + h["eps"])
+    h = trajectory.hyperparams
+    after_each_step = {name: values[1:] for name, values in trajectory.state.items()}
+    lr = h["lr"] * trajectory.schedule.factors(trajectory.steps)[:, None]
+    return lr / (scale(after_each_step, h) + h["eps"])

@@ -19,10 +19,11 @@ is the mean over its real images only (dropping it instead would skip up to B - 
 
 Numbers are float32 throughout (data, parameters, hyperparameters), even though importing `surfaces`
 switches JAX to x64: networks train in float32, and it halves the memory every step streams through.
-The optimizer (an index picked by `lax.switch`, its state packed into one fixed layout) and its
-hyperparameters are traced arguments, so neither a learning rate nor the optimizer recompiles: one
-compiled epoch per hidden size, activation, batch size and data size serves a whole race. (Compiling
-one epoch takes ~0.7 s on 2 cores; six optimizers compiled separately cost more than training them.)
+The optimizer (`optviz.optimizers.switchable`: an index picked by `lax.switch`, every state in one
+flat layout) and its hyperparameters are traced arguments, so neither a learning rate nor the
+optimizer recompiles: one compiled epoch per hidden size, activation, batch size and data size serves
+a whole race (compiling an epoch costs more than training one, so compiling per optimizer would
+cost more than the race).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from optviz import data
-from optviz.optimizers import OPTIMIZERS, get_optimizer
+from optviz.optimizers import MLP, OPTIMIZERS, Switchable, get_optimizer, rule_row, switchable
 
 N_PIXELS = 28 * 28
 N_CLASSES = 10
@@ -47,29 +48,14 @@ ACTIVATION_LATEX = {
     "sigmoid": r"\sigma(u) = \frac{1}{1 + e^{-u}}",
     "tanh": r"\tanh(u)",
 }
-# With real mini-batches the gradient noise is real, so the lab's "sgd" (gradient descent plus
-# artificial noise) has no place here: "gd" on mini-batches *is* SGD.
-MLP_OPTIMIZERS = tuple(name for name in OPTIMIZERS if name != "sgd")
-# Every hyperparameter of those optimizers: the compiled loop takes all of them, each optimizer reads its own.
-HYPERPARAMETER_NAMES = tuple(
-    sorted({h for name in MLP_OPTIMIZERS for h in OPTIMIZERS[name].hyperparams} - {"noise"})
-)
-_ZERO_HYPERPARAMETERS = dict.fromkeys(HYPERPARAMETER_NAMES, 0.0)
-# Learning rates that train this network well in a few epochs (the lab's defaults suit 2D surfaces).
-RECOMMENDED_LR = {
-    "gd": 0.1,
-    "momentum": 0.1,
-    "heavy_ball": 0.01,
-    "nesterov": 0.01,
-    "adagrad": 0.01,
-    "rmsprop": 0.001,
-    "adam": 0.001,
-}
+# With real mini-batches the gradient noise is real, so an optimizer whose default adds artificial
+# noise (the lab's "sgd") has no place here: "gd" on mini-batches *is* SGD.
+MLP_OPTIMIZERS = tuple(name for name, spec in OPTIMIZERS.items() if spec.defaults["noise"] == 0)
 HIDDEN_RANGE = (1, 1024)
-BATCH_RANGE = (1, 8000)
+BATCH_RANGE = (1, data.TRAIN_SIZE)
 EPOCH_RANGE = (1, 50)
-# The page keeps a run responsive by capping its mini-batch steps (batch size 1: 8,000 steps an epoch,
-# ~2 s with Adam on 2 cores); `epoch_cap` turns that into epochs.
+# The page keeps a run responsive by capping its mini-batch steps (batch size 1: 8,000 steps an
+# epoch); `epoch_cap` turns that into epochs.
 MAX_PAGE_STEPS = 8000
 
 
@@ -202,7 +188,7 @@ def batches_per_epoch(n: int, batch_size: int) -> int:
     return -(-n // batch_size)
 
 
-def epoch_cap(batch_size: int, n: int = 8000) -> int:
+def epoch_cap(batch_size: int, n: int = data.TRAIN_SIZE) -> int:
     """The most epochs the page trains at this batch size: MAX_PAGE_STEPS steps, at least one epoch."""
     return max(1, min(EPOCH_RANGE[1], MAX_PAGE_STEPS // batches_per_epoch(n, batch_size)))
 
@@ -231,53 +217,18 @@ def _unravel(hidden: int):
     return ravel_pytree(init_params(hidden))[1]
 
 
-def _rule(optimizer: str, hyperparams: Mapping[str, jax.Array]):
-    """The optimizer's noise-free update rule, built from (traced) hyperparameters; extra names ignored."""
-    spec = OPTIMIZERS[optimizer]
-    return spec.rule(**{name: hyperparams[name] for name in spec.hyperparams if name != "noise"})
-
-
-class Slots(NamedTuple):
-    """Every MLP optimizer's state in one layout, so that one compiled loop serves them all.
-
-    The states are a step count and at most two per-parameter arrays (Adam's m_t and v_t; one for
-    momentum, Adagrad, RMSProp; none for gradient descent); unused slots hold zeros.
-    """
-
-    count: jax.Array  # () int32
-    first: jax.Array  # (P,) float32
-    second: jax.Array  # (P,) float32
-
-
-def _pack(state, flat) -> Slots:
-    leaves = jax.tree.leaves(state)
-    scalars = [leaf for leaf in leaves if jnp.ndim(leaf) == 0]
-    vectors = [leaf for leaf in leaves if jnp.ndim(leaf) > 0] + [jnp.zeros_like(flat)] * 2
-    return Slots(scalars[0] if scalars else jnp.zeros((), jnp.int32), vectors[0], vectors[1])
-
-
-def _unpack(optimizer: str, slots: Slots, flat):
-    """Slots back into `optimizer`'s own state NamedTuple (the inverse of `_pack`)."""
-    template = jax.eval_shape(_rule(optimizer, _ZERO_HYPERPARAMETERS).init, flat)
-    vectors = iter((slots.first, slots.second))
-    leaves = [slots.count if leaf.ndim == 0 else next(vectors) for leaf in jax.tree.leaves(template)]
-    return jax.tree.unflatten(jax.tree.structure(template), leaves)
-
-
-def _update(optimizer: str, grads, slots: Slots, flat, hyperparams):
-    """One step of `optimizer`, unchanged from optviz.optimizers, on the packed state."""
-    updates, state = _rule(optimizer, hyperparams).update(grads, _unpack(optimizer, slots, flat), flat)
-    return updates, _pack(state, flat)
-
-
-_UPDATES = [partial(_update, name) for name in MLP_OPTIMIZERS]  # lax.switch picks one by index
+def _optimizers(hidden: int) -> Switchable:
+    """Every MLP optimizer as one traced choice, on the raveled parameters of this hidden size."""
+    size = (N_PIXELS + 1) * hidden + (hidden + 1) * N_CLASSES
+    return switchable(MLP_OPTIMIZERS, (size,), jnp.float32)
 
 
 def _train_step(carry, batch, *, x, labels, optimizer, hidden, activation, hyperparams):
     """zero_grad / forward / loss / backward / step on one mini-batch (JAX has no grads to zero: each
-    jax.grad call returns fresh ones). `optimizer` is a traced index into MLP_OPTIMIZERS. An update that
-    is not finite is skipped and marks divergence."""
-    flat, slots, diverged = carry
+    jax.grad call returns fresh ones). `optimizer` is a traced index into MLP_OPTIMIZERS and
+    `hyperparams` a traced row of RULE_HYPERPARAMETERS. An update that is not finite is skipped and
+    marks divergence."""
+    flat, state, diverged = carry
     indices, weights = batch
     unravel = _unravel(hidden)
 
@@ -286,22 +237,22 @@ def _train_step(carry, batch, *, x, labels, optimizer, hidden, activation, hyper
         return cross_entropy(logits, labels[indices], weights), logits
 
     (loss, logits), grads = jax.value_and_grad(batch_loss, has_aux=True)(flat)
-    updates, new_slots = jax.lax.switch(optimizer, _UPDATES, grads, slots, flat, hyperparams)
+    updates, new_state = _optimizers(hidden).update(optimizer, grads, state, flat, hyperparams)
     # Once an update is not finite the parameters stay frozen for good (`diverged` is sticky), so the
     # optimizer's state may go bad without harm and needs no guarding of its own.
     ok = jnp.all(jnp.isfinite(updates)) & ~diverged
     flat = jnp.where(ok, flat + updates, flat)
     correct = jnp.sum(weights * (jnp.argmax(logits, axis=1) == labels[indices]))
-    return (flat, new_slots, ~ok), (loss, correct, ~ok)
+    return (flat, new_state, ~ok), (loss, correct, ~ok)
 
 
 @partial(jax.jit, static_argnames=("hidden", "activation", "batch_size"))
-def _epoch(flat, slots, diverged, key, optimizer, hyperparams, arrays, *, hidden, activation, batch_size):
+def _epoch(flat, state, diverged, key, optimizer, hyperparams, arrays, *, hidden, activation, batch_size):
     """One epoch as one compiled scan over the shuffled mini-batches, then the test-set evaluation.
 
     The optimizer (an index into MLP_OPTIMIZERS) and its hyperparameters are traced: one compiled
     function per (hidden, activation, batch size, data size) serves every optimizer and setting.
-    Returns the new (flat, slots, diverged), each batch's loss, whether each step diverged, the
+    Returns the new (flat, state, diverged), each batch's loss, whether each step diverged, the
     epoch's train loss and accuracy (averaged over its batches as trained) and the test loss and accuracy.
     """
     n = arrays.x_train.shape[0]
@@ -315,8 +266,8 @@ def _epoch(flat, slots, diverged, key, optimizer, hyperparams, arrays, *, hidden
         activation=activation,
         hyperparams=hyperparams,
     )
-    (flat, slots, diverged), (losses, correct, bad) = jax.lax.scan(
-        step, (flat, slots, diverged), (indices, weights)
+    (flat, state, diverged), (losses, correct, bad) = jax.lax.scan(
+        step, (flat, state, diverged), (indices, weights)
     )
     batch_sizes = jnp.sum(weights, axis=1)
     train_loss = jnp.sum(losses * batch_sizes) / n
@@ -324,11 +275,12 @@ def _epoch(flat, slots, diverged, key, optimizer, hyperparams, arrays, *, hidden
     test_loss = cross_entropy(test_logits, arrays.y_test)
     test_accuracy = jnp.mean(jnp.argmax(test_logits, axis=1) == arrays.y_test)
     metrics = (train_loss, jnp.sum(correct) / n, test_loss, test_accuracy)
-    return (flat, slots, diverged), losses, bad, metrics
+    return (flat, state, diverged), losses, bad, metrics
 
 
 def resolve(optimizer: str, hyperparams: Mapping[str, float]) -> dict[str, float]:
-    """The optimizer's hyperparameters for the MLP: its defaults, the MLP's learning rate, `hyperparams`.
+    """The optimizer's hyperparameters for the MLP: its defaults, its recommendation for this network
+    (`OptimizerSpec.recommended[MLP]`, a learning rate that trains well in a few epochs), `hyperparams`.
 
     ValueError for an optimizer the MLP does not offer or a hyperparameter it does not take.
     """
@@ -338,19 +290,18 @@ def resolve(optimizer: str, hyperparams: Mapping[str, float]) -> dict[str, float
             f"{optimizer!r} adds artificial gradient noise; with mini-batches plain 'gd' is SGD. "
             f"Choose one of: {', '.join(MLP_OPTIMIZERS)}"
         )
-    spec = OPTIMIZERS[optimizer]
     if "noise" in hyperparams:
         raise ValueError("the MLP's gradient noise comes from its mini-batches; it takes no 'noise'")
-    resolved = spec.resolve({"lr": RECOMMENDED_LR[optimizer], **hyperparams})
+    resolved = OPTIMIZERS[optimizer].resolve(hyperparams, problem=MLP)
     resolved.pop("noise")
     return resolved
 
 
-def _traced(optimizer: str, hyperparams: Mapping[str, float]) -> dict[str, jax.Array]:
-    """All of HYPERPARAMETER_NAMES as float32 scalars (float32 keeps the parameters float32 under x64)."""
-    return {
-        k: jnp.float32(v) for k, v in {**_ZERO_HYPERPARAMETERS, **resolve(optimizer, hyperparams)}.items()
-    }
+def _traced(optimizer: str, hyperparams: Mapping[str, float]) -> tuple[jax.Array, jax.Array]:
+    """The optimizer's index into MLP_OPTIMIZERS and its hyperparameters as a float32 row (float32
+    keeps the parameters float32 under x64): what the compiled epoch takes."""
+    row = rule_row(resolve(optimizer, hyperparams), jnp.float32)
+    return jnp.int32(MLP_OPTIMIZERS.index(optimizer)), row
 
 
 def _check_structure(hidden, activation, batch_size, epochs) -> None:
@@ -382,15 +333,14 @@ def train_epochs(
     """
     _check_structure(hidden, activation, batch_size, epochs)
     arrays = digits() if arrays is None else arrays
-    traced = _traced(optimizer, hyperparams)
+    index, row = _traced(optimizer, hyperparams)
     flat, unravel = ravel_pytree(init_params(hidden, seed))
-    slots = _pack(_rule(optimizer, traced).init(flat), flat)
-    diverged, index = jnp.bool_(False), jnp.int32(MLP_OPTIMIZERS.index(optimizer))
+    state, diverged = _optimizers(hidden).init(index, flat, row), jnp.bool_(False)
     structure = {"hidden": hidden, "activation": activation, "batch_size": batch_size}
     batch_losses, bad_steps, metrics = [], [], []
     for epoch in range(epochs):
-        (flat, slots, diverged), losses, bad, values = _epoch(
-            flat, slots, diverged, epoch_key(seed, epoch), index, traced, arrays, **structure
+        (flat, state, diverged), losses, bad, values = _epoch(
+            flat, state, diverged, epoch_key(seed, epoch), index, row, arrays, **structure
         )
         batch_losses.append(np.asarray(losses))
         bad_steps.append(np.asarray(bad))
@@ -425,7 +375,7 @@ def train(
     """Train the MLP on the digits and return its History (per-epoch curves and the final weights).
 
     `hyperparams` are the optimizer's (lr, beta, b1, ...); those left out take the optimizer's
-    defaults, with a learning rate suited to this network (RECOMMENDED_LR).
+    defaults, with a learning rate suited to this network (`OptimizerSpec.recommended[MLP]`).
     """
     *_, history = train_epochs(optimizer, hidden, activation, batch_size, epochs, seed, arrays, **hyperparams)
     return history
@@ -453,7 +403,7 @@ def step_numbers(
     x, labels = arrays.x_train[real], arrays.y_train[real]
     loss, grads = jax.value_and_grad(loss_fn)(params, x, labels, activation)
     flat, unravel = ravel_pytree(params)
-    rule = _rule(optimizer, _traced(optimizer, hyperparams))
+    rule = OPTIMIZERS[optimizer].rule(**resolve(optimizer, hyperparams))
     updates, _ = rule.update(ravel_pytree(grads)[0], rule.init(flat), flat)
     stepped = unravel(flat + updates)
     h = hidden_layer(params, x, activation)
@@ -477,16 +427,13 @@ __all__ = [
     "BATCH_RANGE",
     "EPOCH_RANGE",
     "HIDDEN_RANGE",
-    "HYPERPARAMETER_NAMES",
     "MAX_PAGE_STEPS",
     "MLP_OPTIMIZERS",
     "N_CLASSES",
     "N_PIXELS",
-    "RECOMMENDED_LR",
     "Arrays",
     "History",
     "Params",
-    "Slots",
     "StepNumbers",
     "as_arrays",
     "batch_indices",
