@@ -14,6 +14,7 @@ import numpy as np
 
 import optviz
 from optviz.lab import analysis, figures, race
+from optviz.lab.config import RaceConfig
 from surfaces import from_formula
 
 SIX = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
@@ -80,7 +81,9 @@ def custom_formula_s_builtin() -> float:
     t0 = time.perf_counter()
     surface = optviz.get_surface("himmelblau")
     grid = race.surface_grid(surface)
-    trajectories = race.race(surface.name, SIX, surface.default_start, surface.default_steps)
+    trajectories = race.race(
+        RaceConfig.create(surface.name, SIX, surface.default_start, surface.default_steps)
+    )
     figures.race_figure(surface, grid, race.colouring(surface, grid), trajectories).to_json()
     return time.perf_counter() - t0
 
@@ -90,7 +93,9 @@ def custom_formula_s(text: str) -> float:
     t0 = time.perf_counter()
     surface = from_formula(text)
     grid = race.surface_grid(surface)
-    trajectories = race.race(surface.name, SIX, surface.default_start, surface.default_steps)
+    trajectories = race.race(
+        RaceConfig.create(surface.name, SIX, surface.default_start, surface.default_steps)
+    )
     figures.race_figure(surface, grid, race.colouring(surface, grid), trajectories).to_json()
     return time.perf_counter() - t0
 

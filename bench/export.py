@@ -16,6 +16,7 @@ import plotly.io as pio
 from PIL import Image
 
 from optviz.lab import export, figures, race
+from optviz.lab.config import RaceConfig
 from surfaces import SURFACES
 
 SIX = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
@@ -26,7 +27,7 @@ REPEATS = 3
 
 def race_figure():
     grid = race.surface_grid(SURFACE)
-    runs = race.race(SURFACE.name, SIX, SURFACE.default_start, STEPS)
+    runs = race.race(RaceConfig.create(SURFACE.name, SIX, SURFACE.default_start, STEPS))
     return figures.race_figure(SURFACE, grid, race.colouring(SURFACE, grid), runs, frame_ms=66)
 
 

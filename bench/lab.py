@@ -16,6 +16,7 @@ import plotly.io as pio
 import plotly.tools
 
 from optviz.lab import figures, race
+from optviz.lab.config import RaceConfig
 from surfaces import SURFACES
 
 SIX = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
@@ -26,7 +27,9 @@ COLOUR = race.colouring(SURFACE, GRID)
 
 def slider_change(lr: float, panels: bool) -> str:
     """What a rerun does after a slider moves: race, build the figure, serialize it as Streamlit does."""
-    trajectories = race.race(SURFACE.name, SIX, SURFACE.default_start, STEPS, {"adam": {"lr": lr}})
+    trajectories = race.race(
+        RaceConfig.create(SURFACE.name, SIX, SURFACE.default_start, STEPS, {"adam": {"lr": lr}})
+    )
     fig = figures.race_figure(SURFACE, GRID, COLOUR, trajectories, panels=panels)
     return pio.to_json(
         plotly.tools.return_figure_from_figure_or_data(fig, validate_figure=True), validate=False
@@ -35,7 +38,7 @@ def slider_change(lr: float, panels: bool) -> str:
 
 def validated_frames_baseline() -> str:
     """The same race with its frames and slider passed through plotly.py's validation."""
-    trajectories = race.race(SURFACE.name, SIX, SURFACE.default_start, STEPS)
+    trajectories = race.race(RaceConfig.create(SURFACE.name, SIX, SURFACE.default_start, STEPS))
     plain = figures.race_figure(SURFACE, GRID, COLOUR, trajectories).to_dict()
     fig = go.Figure(data=plain["data"], layout=plain["layout"], frames=plain["frames"])
     return pio.to_json(
@@ -45,7 +48,7 @@ def validated_frames_baseline() -> str:
 
 def validated_spec_baseline() -> str:
     """The same race figure with its data and layout validated by plotly.py (frames kept plain)."""
-    trajectories = race.race(SURFACE.name, SIX, SURFACE.default_start, STEPS)
+    trajectories = race.race(RaceConfig.create(SURFACE.name, SIX, SURFACE.default_start, STEPS))
     plain = figures.race_figure(SURFACE, GRID, COLOUR, trajectories)
     spec = plain.to_dict()
     fig = figures.AnimatedFigure(data=spec["data"], layout=spec["layout"])
@@ -80,7 +83,7 @@ def main():
         )
     validated = median_ms(lambda i: validated_spec_baseline(), repeat=5)
     print(f"  baseline: data and layout validated        {validated:7.1f} ms")
-    trajectories = race.race(SURFACE.name, SIX, SURFACE.default_start, STEPS)
+    trajectories = race.race(RaceConfig.create(SURFACE.name, SIX, SURFACE.default_start, STEPS))
     progress = median_ms(lambda i: figures.progress_figure(SURFACE, trajectories))
     progress_spec = figures.progress_figure(SURFACE, trajectories).to_dict()
     progress_validated = median_ms(lambda i: go.Figure(progress_spec))
@@ -96,7 +99,9 @@ def main():
         f"json {json_ms:5.1f} ms ({json_ms / orjson_ms:4.1f}x)"
     )
     race_ms = median_ms(
-        lambda i: race.race(SURFACE.name, SIX, SURFACE.default_start, STEPS, {"gd": {"lr": lrs[i % 5]}})
+        lambda i: race.race(
+            RaceConfig.create(SURFACE.name, SIX, SURFACE.default_start, STEPS, {"gd": {"lr": lrs[i % 5]}})
+        )
     )
     print(f"  of which the engine (all 8 optimizers run) {race_ms:7.1f} ms")
 

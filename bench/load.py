@@ -444,6 +444,7 @@ def check_cross_talk(report: Report, surface: str) -> None:
     program: on Rosenbrock, Adam at a large learning rate amplifies its last-bit differences to 1e-7
     after a few hundred steps, which is rounding, not another session's chart.)
     """
+    from optviz.lab.config import RaceConfig
     from optviz.lab.race import race  # only now: JAX in this process would otherwise compete with the server
 
     expected: dict[Settings, dict] = {}
@@ -454,7 +455,7 @@ def check_cross_talk(report: Report, surface: str) -> None:
             problems.append(f"start marker at {chart.start}, not its start {s.start}")
         if s not in expected:
             hyperparams = {"adam": {"lr": s.adam_lr}, "gd": {"lr": s.gd_lr}}
-            expected[s] = race(surface, ["adam", "gd"], s.start, s.steps, hyperparams)
+            expected[s] = race(RaceConfig.create(surface, ["adam", "gd"], s.start, s.steps, hyperparams))
         for name, optimizer in (("Adam", "adam"), ("Gradient descent", "gd")):
             want = expected[s][optimizer].xy
             if name not in chart.paths:

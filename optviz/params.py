@@ -96,6 +96,12 @@ def read_text(name: str, text: str, default: str, max_length: int) -> Reading:
     return Reading(text)
 
 
+def hyperparameter_key(optimizer: str, name: str, prefix: str = "hp") -> str:
+    """The link name (and command-line option) of one optimizer's hyperparameter, e.g. hp_adam_lr;
+    each page has its own prefix, so the lab's Adam learning rate is not the MLP's."""
+    return f"{prefix}_{optimizer}_{name}"
+
+
 def to_text(value) -> str:
     """The text a value is written as in a URL or on a command line (the inverse of the readers)."""
     return _text(value)

@@ -79,13 +79,14 @@ def warm_up() -> float:
     """Compute what the lab's first page view computes: the default surface's grid and its race of
     every optimizer over its default steps (one compiled program). Returns the seconds it took."""
     from optviz import OPTIMIZERS
+    from optviz.lab.config import RaceConfig
     from optviz.lab.race import race, surface_grid
     from surfaces import SURFACES
 
     start = time.perf_counter()
     surface = next(iter(SURFACES.values()))  # the lab's default: the first of its list
     surface_grid(surface)
-    race(surface.name, list(OPTIMIZERS), surface.default_start, surface.default_steps)
+    race(RaceConfig.create(surface, list(OPTIMIZERS)))
     return time.perf_counter() - start
 
 

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 import optviz
 from optviz import engine
-from optviz.ui.lab import DEFAULT_OPTIMIZERS
+from optviz.lab.config import DEFAULT_OPTIMIZERS
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -99,7 +99,9 @@ def test_changing_the_surface_brings_its_defaults():
     at.select_slider(key="hp_adam_lr").set_value(0.3).run()
     at.selectbox(key="surface").set_value("quadratic").run()
     surface = optviz.SURFACES["quadratic"]
-    assert at.select_slider(key="hp_adam_lr").value == surface.recommended["adam"]["lr"]
+    assert (
+        at.select_slider(key="hp_adam_lr").value == optviz.OPTIMIZERS["adam"].recommended[surface.name]["lr"]
+    )
     assert at.select_slider(key="hp_momentum_beta").value == 0.4
     assert (
         at.number_input(key="start_x").value,
@@ -112,7 +114,7 @@ def test_reset_button_restores_the_recommended_values():
     at = _open()
     at.select_slider(key="hp_gd_lr").set_value(0.1).run()
     next(b for b in at.button if "Reset" in b.label).click().run()
-    assert at.select_slider(key="hp_gd_lr").value == optviz.SURFACES["rosenbrock"].recommended["gd"]["lr"]
+    assert at.select_slider(key="hp_gd_lr").value == optviz.OPTIMIZERS["gd"].recommended["rosenbrock"]["lr"]
 
 
 def test_side_by_side_gives_each_optimizer_its_own_panel():

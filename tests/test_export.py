@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 
 from optviz.lab import cli, export
+from optviz.lab.config import RaceConfig
 from optviz.lab.figures import race_figure
 from optviz.lab.race import colouring, race, surface_grid
 from surfaces import get_surface
@@ -30,7 +31,7 @@ GIF_BUDGET_BYTES = 5_000_000  # 100 frames
 def _figure(optimizers, steps, *, panels=False, frame_ms=66):
     surface = get_surface("beale")
     grid = surface_grid(surface)
-    runs = race("beale", optimizers, surface.default_start, steps)
+    runs = race(RaceConfig.create("beale", optimizers, surface.default_start, steps))
     return race_figure(surface, grid, colouring(surface, grid), runs, panels=panels, frame_ms=frame_ms)
 
 

@@ -8,6 +8,8 @@ import plotly.io as pio
 import pytest
 
 from optviz.lab import figures, race
+from optviz.lab.config import RaceConfig
+from optviz.optimizers import OPTIMIZERS
 from surfaces import SURFACES
 
 SIX = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
@@ -16,7 +18,7 @@ SIX = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
 def _race(surface="rosenbrock", names=SIX, steps=500, **kwargs):
     surface = SURFACES[surface]
     grid = race.surface_grid(surface)
-    trajectories = race.race(surface.name, names, surface.default_start, steps)
+    trajectories = race.race(RaceConfig.create(surface.name, names, surface.default_start, steps))
     fig = figures.race_figure(surface, grid, race.colouring(surface, grid), trajectories, **kwargs)
     return fig, trajectories
 
@@ -49,7 +51,7 @@ def test_frames_move_only_the_heads_to_each_optimizers_position(panels):
 def test_one_path_per_optimizer_in_its_own_colour():
     fig, trajectories = _race(steps=50)
     paths = [t for t in fig.data if t.type == "scatter" and t.mode == "lines"]
-    assert [p.line.color for p in paths] == [figures.OPTIMIZER_COLOURS[n] for n in SIX]
+    assert [p.line.color for p in paths] == [OPTIMIZERS[n].colour for n in SIX]
     np.testing.assert_allclose(np.asarray(paths[2].x), trajectories["momentum"].xy[:, 0])
 
 
@@ -62,7 +64,7 @@ def test_long_runs_are_subsampled_to_at_most_max_frames():
 def test_a_diverged_run_is_marked_where_it_stopped():
     surface = SURFACES["rosenbrock"]
     grid = race.surface_grid(surface, 31)
-    t = race.race("rosenbrock", ["gd"], (-1.5, 2.0), 50, {"gd": {"lr": 0.01}})
+    t = race.race(RaceConfig.create("rosenbrock", ["gd"], (-1.5, 2.0), 50, {"gd": {"lr": 0.01}}))
     fig = figures.race_figure(surface, grid, race.colouring(surface, grid), t)
     marker = next(trace for trace in fig.data if trace.name == "diverged")
     assert (marker.x[0], marker.y[0]) == tuple(t["gd"].xy[-1]) and "diverged at step 4" in marker.text[0]
@@ -76,11 +78,13 @@ def test_payload_for_six_optimizers_and_500_steps_stays_under_1_mb(panels):
 
 def test_progress_figure_plots_the_gap_to_the_optimum_on_a_log_scale():
     surface = SURFACES["booth"]
-    trajectories = race.race("booth", ["gd", "adam"], surface.default_start, 100)
+    trajectories = race.race(RaceConfig.create("booth", ["gd", "adam"], surface.default_start, 100))
     fig = figures.progress_figure(surface, trajectories)
     assert len(fig.data) == 4 and fig.layout.yaxis.type == "log"
     assert np.all(np.asarray(fig.data[0].y) > 0), "a zero gap is lifted onto the log axis"
-    unbounded = figures.progress_figure(SURFACES["saddle"], race.race("saddle", ["gd"], (-1.8, 0.001), 50))
+    unbounded = figures.progress_figure(
+        SURFACES["saddle"], race.race(RaceConfig.create("saddle", ["gd"], (-1.8, 0.001), 50))
+    )
     assert unbounded.layout.yaxis.type == "linear"
 
 
@@ -88,7 +92,7 @@ def test_3d_view_has_the_surface_and_a_path_per_optimizer():
     surface = SURFACES["goldstein_price"]
     grid = race.surface_grid(surface, 41)
     colour = race.colouring(surface, grid)
-    trajectories = race.race(surface.name, ["gd", "momentum"], surface.default_start, 100)
+    trajectories = race.race(RaceConfig.create(surface.name, ["gd", "momentum"], surface.default_start, 100))
     fig = figures.surface3d_figure(surface, grid, colour, trajectories)
     assert [t.type for t in fig.data] == ["surface", "scatter3d", "scatter3d"]
     heights = np.asarray(fig.data[1].z) - colour(trajectories["gd"].loss)
@@ -107,5 +111,7 @@ def test_the_race_figure_is_valid_plotly(panels):
 
 def test_the_progress_figure_is_valid_plotly():
     surface = SURFACES["himmelblau"]
-    fig = figures.progress_figure(surface, race.race(surface.name, SIX, surface.default_start, 80))
+    fig = figures.progress_figure(
+        surface, race.race(RaceConfig.create(surface.name, SIX, surface.default_start, 80))
+    )
     go.Figure(fig.to_dict())

@@ -6,11 +6,12 @@ import pytest
 import optviz
 from optviz import engine
 from optviz.lab import race
-from surfaces import SURFACES
+from optviz.lab.config import RaceConfig
+from surfaces import SURFACES, from_formula
 
 
 def test_race_returns_the_selected_optimizers_cut_to_the_steps_asked_for():
-    runs = race.race("beale", ["adam", "gd"], (1.0, 1.4), 137)
+    runs = race.race(RaceConfig.create("beale", ["adam", "gd"], (1.0, 1.4), 137))
     assert list(runs) == ["adam", "gd"]
     for name, t in runs.items():
         alone = optviz.simulate("beale", name, start=(1.0, 1.4), steps=137)
@@ -20,17 +21,29 @@ def test_race_returns_the_selected_optimizers_cut_to_the_steps_asked_for():
 
 
 def test_step_counts_share_a_compiled_function_within_a_bucket():
-    race.race("booth", ["gd"], (0.0, 0.0), 110)
+    race.race(RaceConfig.create("booth", ["gd"], (0.0, 0.0), 110))
     compiled = engine._run_compiled._cache_size()
     for steps in (120, 150, 200):  # all padded to 200
-        race.race("booth", ["gd"], (0.0, 0.0), steps)
+        race.race(RaceConfig.create("booth", ["gd"], (0.0, 0.0), steps))
     assert engine._run_compiled._cache_size() == compiled
 
 
 def test_shared_noise_adds_to_each_optimizers_own_in_variance():
-    runs = race.race("himmelblau", ["sgd", "adam"], (0.0, 0.0), 20, {"sgd": {"noise": 3.0}}, shared_noise=4.0)
+    runs = race.race(
+        RaceConfig.create("himmelblau", ["sgd", "adam"], (0.0, 0.0), 20, {"sgd": {"noise": 3.0}}, noise=4.0)
+    )
     assert runs["sgd"].hyperparams["noise"] == pytest.approx(5.0)
     assert runs["adam"].hyperparams["noise"] == pytest.approx(4.0)
+
+
+def test_on_a_formula_surface_the_race_uses_sgds_own_default_noise():
+    """A formula surface recommends nothing, so SGD keeps its default noise (1.0) in the lab's race
+    exactly as in `simulate` (the race once took 0.0 there: it re-derived the default by hand)."""
+    surface = from_formula("x**2 + 3*y**2")
+    runs = race.race(RaceConfig.create(surface, ["sgd"], (1.0, 1.0), 60))
+    alone = optviz.simulate(surface.name, "sgd", start=(1.0, 1.0), steps=60)
+    assert runs["sgd"].hyperparams["noise"] == alone.hyperparams["noise"] == 1.0
+    np.testing.assert_allclose(runs["sgd"].xy, alone.xy, rtol=1e-12, atol=1e-15)
 
 
 def test_a_run_that_diverges_after_its_last_step_is_not_reported_as_diverged():
@@ -44,7 +57,7 @@ def test_a_run_that_diverges_after_its_last_step_is_not_reported_as_diverged():
 
 def test_race_rejects_step_counts_out_of_range():
     with pytest.raises(ValueError, match="between 1 and 2000"):
-        race.race("booth", ["gd"], (0.0, 0.0), 5000)
+        race.race(RaceConfig.create("booth", ["gd"], (0.0, 0.0), 5000))
 
 
 @pytest.mark.parametrize("name", list(SURFACES))

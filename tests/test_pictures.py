@@ -7,13 +7,14 @@ import numpy as np
 from PIL import Image
 
 from optviz.lab import figures, pictures, race
+from optviz.lab.config import RaceConfig
 from surfaces import get_surface
 
 
 def _race(surface="beale", panels=False):
     info = get_surface(surface)
     grid = race.surface_grid(info)
-    trajectories = race.race(surface, ["gd", "momentum", "adam"], info.default_start, 50)
+    trajectories = race.race(RaceConfig.create(surface, ["gd", "momentum", "adam"], info.default_start, 50))
     return info, figures.race_figure(
         info, grid, race.colouring(info, grid), trajectories, panels=panels
     ).to_dict()

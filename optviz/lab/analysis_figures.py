@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from optviz.lab.analysis import DIVERGED, NOT_CONVERGED, BasinMap, Fan, Stability, Sweep
-from optviz.lab.figures import OPTIMIZER_COLOURS, add_surface
+from optviz.lab.figures import add_surface
 from optviz.lab.race import Colouring, Grid
 from optviz.optimizers import HYPERPARAMETERS, OPTIMIZERS
 from optviz.simulate import Trajectory
@@ -54,7 +54,7 @@ def sweep_figure(
     dotted line at each divergence edge, and a ring at each optimizer's current (lr, objective)."""
     fig = go.Figure()
     for name, sweep in sweeps.items():
-        colour, label = OPTIMIZER_COLOURS[name], OPTIMIZERS[name].label
+        colour, label = OPTIMIZERS[name].colour, OPTIMIZERS[name].label
         stable = np.where(sweep.diverged, np.nan, _shown(sweep.objective, has_minimum))
         fig.add_trace(
             go.Scatter(
@@ -225,7 +225,7 @@ def stability_figure(stabilities: Mapping[str, Stability], *, height: int = 420)
         ],
     )
     for name, s in stabilities.items():
-        colour, label = OPTIMIZER_COLOURS[name], OPTIMIZERS[name].label
+        colour, label = OPTIMIZERS[name].colour, OPTIMIZERS[name].label
         if s.gauge is not None:
             steps = np.arange(1, len(s.gauge) + 1)
             fig.add_trace(
@@ -271,7 +271,7 @@ def fan_figure(
     # All paths in one trace, separated by gaps: one SVG path element instead of N.
     gaps = np.full((len(fan.paths), 1, 2), np.nan)
     joined = np.concatenate([fan.paths, gaps], axis=1).reshape(-1, 2)
-    c = OPTIMIZER_COLOURS[optimizer]
+    c = OPTIMIZERS[optimizer].colour
     fig.add_trace(
         go.Scatter(
             x=joined[:, 0],
@@ -336,7 +336,7 @@ def internals_figure(
             y=trajectory.xy[:, 1],
             mode="lines+markers",
             name=OPTIMIZERS[name].label,
-            line={"color": OPTIMIZER_COLOURS[name], "width": 2},
+            line={"color": OPTIMIZERS[name].colour, "width": 2},
             marker={"size": 4},
         ),
         **cell,
@@ -392,7 +392,7 @@ def internals_figure(
                     y=effective_lr[:, axis],
                     mode="lines",
                     name=f"effective η, {'xy'[axis]}",
-                    line={"color": OPTIMIZER_COLOURS[name], "width": 2.5, "dash": dash},
+                    line={"color": OPTIMIZERS[name].colour, "width": 2.5, "dash": dash},
                 ),
                 row=1,
                 col=2,

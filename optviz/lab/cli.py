@@ -1,8 +1,11 @@
 """The command line: `python -m optviz export ...` writes the lab's race as HTML, GIF or PNG.
 
-Every option is named like the lab page's URL parameter for the same control, so a link's settings
-can be copied onto a command line. Bad arguments get a one-line message and exit code 2 (argparse's
-convention); a failed export (e.g. no browser for images) exits 1; success prints one line.
+Every option is named like the lab page's URL parameter for the same control, and takes the same
+choices, ranges and defaults (optviz/lab/config.py), so a link's settings can be copied onto a
+command line. Where the page clamps a value from a link (a link must always open), the command line
+refuses it: a script that asked for steps=5000 should fail loudly, not quietly export another race.
+Bad arguments get a one-line message and exit code 2 (argparse's convention); a failed export (e.g.
+no browser for images) exits 1; success prints one line.
 """
 
 from __future__ import annotations
@@ -13,22 +16,18 @@ import os
 import sys
 from pathlib import Path
 
-from optviz.engine import resolve_hyperparams
+from optviz.lab import config as lab
 from optviz.lab import export
+from optviz.lab.config import RaceConfig
 from optviz.lab.figures import race_figure
-from optviz.lab.race import MAX_STEPS, colouring, race, surface_grid
+from optviz.lab.race import colouring, race, surface_grid
 from optviz.optimizers import HYPERPARAMETERS, OPTIMIZERS
+from optviz.params import hyperparameter_key
 from optviz.plotting import presenter_style
-from optviz.schedules import SCHEDULES, Schedule
+from optviz.schedules import SCHEDULES
 from surfaces import SURFACES, from_formula, get_surface
 
-# The lab page's choices (optviz/ui/lab.py), repeated here so the library never imports Streamlit.
-DEFAULT_OPTIMIZERS = ("gd", "sgd", "momentum", "adagrad", "rmsprop", "adam")
-SPEEDS = {"slow": 6, "normal": 15, "fast": 30, "very fast": 60}  # animation frames (steps) per second
-LAYOUTS = {"overlay": False, "side by side": True}  # -> panels
-CUSTOM = "custom"
 FORMATS = ("html", "gif", "png")
-MIN_STEPS, MAX_NOISE, MAX_SEED = 10, 1000.0, 2**31 - 1
 
 
 def _words(text: str) -> str:
@@ -96,19 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--surface",
         default=next(iter(SURFACES)),
         metavar="NAME",
-        help=f"loss surface: {', '.join(SURFACES)}, or {CUSTOM} (with --formula)",
+        help=f"loss surface: {', '.join(SURFACES)}, or {lab.CUSTOM} (with --formula)",
     )
     race_options.add_argument(
         "--formula",
         metavar="TEXT",
         help="f(x, y) for --surface custom, e.g. 'sin(x)*cos(y) + 0.1*(x^2 + y^2)'",
     )
-    for name, default in (
-        ("formula_x0", -3.0),
-        ("formula_x1", 3.0),
-        ("formula_y0", -3.0),
-        ("formula_y1", 3.0),
-    ):
+    (x0, x1), (y0, y1) = lab.FORMULA_WINDOW
+    for name, default in (("formula_x0", x0), ("formula_x1", x1), ("formula_y0", y0), ("formula_y1", y1)):
         race_options.add_argument(
             f"--{name}", type=_number, default=default, metavar="V", help="window of the custom formula"
         )
@@ -120,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     race_options.add_argument(
         "--optimizers",
-        default=",".join(DEFAULT_OPTIMIZERS),
+        default=",".join(lab.DEFAULT_OPTIMIZERS),
         metavar="A,B,...",
         help=f"comma-separated, from: {', '.join(OPTIMIZERS)}",
     )
@@ -128,16 +123,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--steps",
         type=_integer,
         metavar="N",
-        help=f"optimizer steps, {MIN_STEPS}..{MAX_STEPS} (default: the surface's default)",
+        help=f"optimizer steps, {lab.MIN_STEPS}..{lab.MAX_STEPS} (default: the surface's default)",
     )
     race_options.add_argument(
         "--noise",
         type=_number,
         default=0.0,
         metavar="SIGMA",
-        help=f"gradient noise for every optimizer, 0..{MAX_NOISE:g}",
+        help=f"gradient noise for every optimizer, {lab.NOISE_RANGE[0]:g}..{lab.NOISE_RANGE[1]:g}",
     )
-    race_options.add_argument("--seed", type=_integer, default=0, help=f"noise seed, 0..{MAX_SEED}")
+    race_options.add_argument("--seed", type=_integer, default=0, help=f"noise seed, 0..{lab.MAX_SEED}")
     race_options.add_argument(
         "--schedule",
         default="constant",
@@ -145,19 +140,23 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"learning-rate schedule: {'|'.join(SCHEDULES)}",
     )
     race_options.add_argument(
-        "--schedule_gamma", type=_number, default=0.5, metavar="G", help="step decay: factor, in (0, 1]"
+        "--schedule_gamma",
+        type=_number,
+        default=lab.DEFAULT_GAMMA,
+        metavar="G",
+        help="step decay: factor, in (0, 1]",
     )
     race_options.add_argument(
         "--schedule_every",
         type=_integer,
         metavar="K",
-        help=f"step decay: every K steps, 1..{MAX_STEPS} (default: steps // 4)",
+        help=f"step decay: every K steps, 1..{lab.MAX_STEPS} (default: steps // 4)",
     )
     race_options.add_argument(
         "--schedule_warmup",
         type=_integer,
         metavar="W",
-        help=f"warmup: over W steps, 1..{MAX_STEPS} (default: steps // 5); cosine anneals over the run",
+        help=f"warmup: over W steps, 1..{lab.MAX_STEPS} (default: steps // 5); cosine anneals over the run",
     )
     race_options.add_argument(
         "--layout", default="overlay", metavar="LAYOUT", help="overlay | side-by-side ('Side by side')"
@@ -171,7 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--speed",
         default="normal",
         metavar="SPEED",
-        help="animation speed: slow | normal | fast | 'very fast' (6/15/30/60 steps per second; "
+        help=f"animation speed: {' | '.join(lab.SPEEDS)} "
+        f"({'/'.join(str(fps) for fps in lab.SPEEDS.values())} steps per second; "
         "a GIF plays at most 50 frames per second)",
     )
     hp = ex.add_argument_group(
@@ -181,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
         for name in spec.hyperparams:
             info = HYPERPARAMETERS[name]
             hp.add_argument(
-                f"--hp_{optimizer}_{name}",
+                f"--{hyperparameter_key(optimizer, name)}",
                 type=_number,
                 metavar="V",
                 help=f"{spec.label}: {info.description}, {info.low:g}..{info.high:g}",
@@ -223,7 +223,7 @@ def _choice(parser, option: str, text: str, options) -> str:
 
 
 def _surface(parser, args):
-    if _words(args.surface) in (CUSTOM, "your own f(x, y)"):
+    if _words(args.surface) in (lab.CUSTOM, "your own f(x, y)"):
         if not args.formula:
             parser.error("--surface custom needs --formula TEXT")
         window = ((args.formula_x0, args.formula_x1), (args.formula_y0, args.formula_y1))
@@ -246,42 +246,30 @@ def _optimizers(parser, text: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _hyperparameters(parser, args, surface, selected) -> dict[str, dict[str, float]]:
+def _hyperparameters(parser, args, selected) -> dict[str, dict[str, float]]:
+    """The hyperparameters given on the command line, by optimizer (the rest take their defaults)."""
     chosen = {}
-    for optimizer in OPTIMIZERS:
-        overrides = {}
-        for name in OPTIMIZERS[optimizer].hyperparams:
-            value = getattr(args, f"hp_{optimizer}_{name}")
+    for optimizer, spec in OPTIMIZERS.items():
+        for name in spec.hyperparams:
+            option = hyperparameter_key(optimizer, name)
+            value = getattr(args, option)
             if value is None:
                 continue
             info = HYPERPARAMETERS[name]
-            _in_range(parser, f"hp_{optimizer}_{name}", value, info.low, info.high)
+            _in_range(parser, option, value, info.low, info.high)
             if optimizer not in selected:
-                print(
-                    f"note: --hp_{optimizer}_{name} ignored: {optimizer} is not in --optimizers",
-                    file=sys.stderr,
-                )
-            overrides[name] = value
-        if optimizer in selected:
-            chosen[optimizer] = resolve_hyperparams(surface, optimizer, overrides)
+                print(f"note: --{option} ignored: {optimizer} is not in --optimizers", file=sys.stderr)
+            chosen.setdefault(optimizer, {})[name] = value
     return chosen
 
 
-def _schedule(parser, args, steps: int) -> Schedule:
+def _schedule(parser, args, steps: int):
     kind = _choice(parser, "schedule", args.schedule, list(SCHEDULES))
     if not 0 < args.schedule_gamma <= 1:
         parser.error(f"--schedule_gamma must be in (0, 1], got {args.schedule_gamma:g}")
-    every = args.schedule_every if args.schedule_every is not None else max(steps // 4, 1)
-    warmup = args.schedule_warmup if args.schedule_warmup is not None else max(steps // 5, 1)
-    _in_range(parser, "schedule_every", every, 1, MAX_STEPS)
-    _in_range(parser, "schedule_warmup", warmup, 1, MAX_STEPS)
-    if kind == "step":
-        return Schedule("step", gamma=args.schedule_gamma, every=every)
-    if kind == "warmup":
-        return Schedule("warmup", warmup=warmup)
-    if kind == "cosine":
-        return Schedule("cosine", horizon=steps)  # as the page: anneal to zero over the run
-    return Schedule()
+    _in_range(parser, "schedule_every", args.schedule_every, 1, lab.MAX_STEPS)
+    _in_range(parser, "schedule_warmup", args.schedule_warmup, 1, lab.MAX_STEPS)
+    return lab.schedule(kind, steps, args.schedule_gamma, args.schedule_every, args.schedule_warmup)
 
 
 def _format(parser, args) -> str:
@@ -311,18 +299,18 @@ def export_command(parser, args) -> int:
     surface = _surface(parser, args)
     selected = _optimizers(parser, args.optimizers)
     steps = args.steps if args.steps is not None else surface.default_steps
-    _in_range(parser, "steps", steps, MIN_STEPS, MAX_STEPS)
+    _in_range(parser, "steps", steps, lab.MIN_STEPS, lab.MAX_STEPS)
     (x0, x1), (y0, y1) = surface.bounds
     start_x = args.start_x if args.start_x is not None else surface.default_start[0]
     start_y = args.start_y if args.start_y is not None else surface.default_start[1]
     _in_range(parser, "start_x", start_x, x0, x1)
     _in_range(parser, "start_y", start_y, y0, y1)
-    _in_range(parser, "noise", args.noise, 0, MAX_NOISE)
-    _in_range(parser, "seed", args.seed, 0, MAX_SEED)
-    hyperparams = _hyperparameters(parser, args, surface, selected)
+    _in_range(parser, "noise", args.noise, *lab.NOISE_RANGE)
+    _in_range(parser, "seed", args.seed, 0, lab.MAX_SEED)
+    hyperparams = _hyperparameters(parser, args, selected)
     schedule = _schedule(parser, args, steps)
-    panels = LAYOUTS[_choice(parser, "layout", args.layout, list(LAYOUTS))]
-    fps = SPEEDS[_choice(parser, "speed", args.speed, list(SPEEDS))]
+    panels = _choice(parser, "layout", args.layout, lab.LAYOUTS) == lab.LAYOUTS[1]
+    fps = lab.SPEEDS[_choice(parser, "speed", args.speed, list(lab.SPEEDS))]
     kind = _format(parser, args)
     frames = args.frames if args.frames is not None else min(100, steps + 1)
     _in_range(parser, "frames", frames, 2, steps + 1)
@@ -332,16 +320,10 @@ def export_command(parser, args) -> int:
     _in_range(parser, "scale", args.scale, 0.5, 4)
     path = _check_out(parser, args.out)
 
-    trajectories = race(
-        surface.name,
-        selected,
-        (float(start_x), float(start_y)),
-        steps,
-        hyperparams,
-        args.noise,
-        args.seed,
-        schedule,
+    config = RaceConfig.create(
+        surface, selected, (start_x, start_y), steps, hyperparams, args.noise, args.seed, schedule
     )
+    trajectories = race(config)
     grid = surface_grid(surface)
     height = args.height if kind == "html" and args.height else 520
     fig = race_figure(

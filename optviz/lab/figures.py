@@ -20,18 +20,6 @@ from optviz.plotting import AnimatedFigure, plain_figure, play_pause, subplot_la
 from optviz.simulate import Trajectory
 from surfaces import Surface
 
-# Okabe & Ito's colour-blind-safe palette (yellow darkened to read on a light surface). Every view
-# on every page uses the same colour for the same optimizer.
-OPTIMIZER_COLOURS = {
-    "gd": "#0072B2",
-    "sgd": "#56B4E9",
-    "momentum": "#009E73",
-    "heavy_ball": "#B59F00",
-    "nesterov": "#000000",
-    "adagrad": "#E69F00",
-    "rmsprop": "#D55E00",
-    "adam": "#CC79A7",
-}
 # A grey surface, so that the coloured paths stand out (also in print and on a washed-out projector).
 SURFACE_COLOURSCALE = [[0.0, "#ffffff"], [0.5, "#e3e6ea"], [1.0, "#a9b0b8"]]
 MAX_FRAMES = 501  # animation frames: every step of a 500-step run
@@ -265,7 +253,7 @@ def _path(trajectory: Trajectory) -> dict:
         "x": trajectory.xy[:, 0].copy(),
         "y": trajectory.xy[:, 1].copy(),
         "mode": "lines",
-        "line": {"color": OPTIMIZER_COLOURS[name], "width": 2.5},
+        "line": {"color": OPTIMIZERS[name].colour, "width": 2.5},
         "opacity": 0.75,
         "name": OPTIMIZERS[name].label,
         "legendgroup": name,
@@ -303,7 +291,7 @@ def _start_and_ends(trajectories: list[Trajectory]) -> list[dict]:
                 "marker": {
                     "symbol": "x",
                     "size": 16,
-                    "color": [OPTIMIZER_COLOURS[t.optimizer] for t in diverged],
+                    "color": [OPTIMIZERS[t.optimizer].colour for t in diverged],
                     "line": {"color": "white", "width": 1.5},
                 },
                 "name": "diverged",
@@ -326,7 +314,7 @@ def _heads(trajectories: Mapping[str, Trajectory], members: list[str]) -> dict:
         "mode": "markers",
         "marker": {
             "size": 13,
-            "color": [OPTIMIZER_COLOURS[n] for n in members],
+            "color": [OPTIMIZERS[n].colour for n in members],
             "line": {"color": "white", "width": 2},
         },
         "showlegend": False,
@@ -365,7 +353,7 @@ def progress_figure(
             "type": "scatter",
             "x": steps,
             "mode": "lines",
-            "line": {"color": OPTIMIZER_COLOURS[name], "width": 2},
+            "line": {"color": OPTIMIZERS[name].colour, "width": 2},
             "name": OPTIMIZERS[name].label,
             "legendgroup": name,
         }
@@ -421,7 +409,7 @@ def surface3d_figure(
                 y=t.xy[:, 1],
                 z=colour(t.loss) + lift,
                 mode="lines",
-                line={"color": OPTIMIZER_COLOURS[name], "width": 6},
+                line={"color": OPTIMIZERS[name].colour, "width": 6},
                 name=OPTIMIZERS[name].label,
             )
         )

@@ -5,47 +5,34 @@ Pure functions of surfaces and trajectories, returning NumPy and plain values; n
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import jax.numpy as jnp
 import numpy as np
 
-from optviz.engine import STEP_BUCKETS
+from optviz.lab.config import MAX_STEPS, RaceConfig
 from optviz.optimizers import OPTIMIZERS
-from optviz.schedules import CONSTANT, Schedule
 from optviz.simulate import Trajectory, compare
-from surfaces import Surface, get_surface
-
-MAX_STEPS = STEP_BUCKETS[-1]  # the lab's step slider ends here
+from surfaces import Surface
 
 
-def race(
-    surface: str,
-    optimizers: Sequence[str],
-    start: tuple[float, float],
-    steps: int,
-    hyperparams: Mapping[str, Mapping[str, float]] | None = None,
-    shared_noise: float = 0.0,
-    seed: int = 0,
-    schedule: Schedule = CONSTANT,
-) -> dict[str, Trajectory]:
-    """The lab's race: `optimizers` from `start` for `steps` steps, all seeing the same noise.
+def race(config: RaceConfig) -> dict[str, Trajectory]:
+    """The lab's race: every optimizer from `config.start` for `config.steps` steps, all seeing the
+    same noise; the ones `config.optimizers` names are returned.
 
-    shared_noise is gradient noise added for every optimizer on top of its own `noise` (SGD has its
+    config.noise is gradient noise added for every optimizer on top of its own `noise` (SGD has its
     own): independent Gaussian noises add in variance, so an optimizer sees sqrt(own^2 + shared^2).
-    All 8 optimizers run in one compiled call whatever the selection (it costs ~2 ms), so changing the
-    selection never compiles anything; only the selected ones are returned.
+    All optimizers run in one compiled call whatever the selection, so changing the selection never
+    compiles anything.
     """
-    if not 1 <= steps <= MAX_STEPS:
-        raise ValueError(f"steps must be between 1 and {MAX_STEPS}, got {steps}")
-    info = get_surface(surface)
-    hyperparams = {name: dict(values) for name, values in (hyperparams or {}).items()}
-    for name in OPTIMIZERS:
-        own = hyperparams.get(name, {}).get("noise", info.recommended.get(name, {}).get("noise", 0.0))
-        hyperparams.setdefault(name, {})["noise"] = float(np.hypot(own, shared_noise))
-    runs = compare(surface, list(OPTIMIZERS), start, steps, seed, hyperparams, schedule=schedule)
-    return {name: runs[name] for name in optimizers}
+    if not 1 <= config.steps <= MAX_STEPS:
+        raise ValueError(f"steps must be between 1 and {MAX_STEPS}, got {config.steps}")
+    hyperparams = {name: config.hyperparams_of(name) for name in OPTIMIZERS}
+    for values in hyperparams.values():
+        values["noise"] = float(np.hypot(values["noise"], config.noise))
+    c = config
+    runs = compare(c.surface, list(OPTIMIZERS), c.start, c.steps, c.seed, hyperparams, c.schedule)
+    return {name: runs[name] for name in config.optimizers}
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from optviz.lab.figures import OPTIMIZER_COLOURS
 from optviz.mlp.autodiff import Evaluation, Expression, number
 from optviz.mlp.model import History
 from optviz.optimizers import OPTIMIZERS
@@ -131,7 +130,7 @@ def curves_figure(
         rows=1, cols=2, subplot_titles=["cross-entropy loss", "accuracy"], horizontal_spacing=0.08
     )
     for name, h in histories.items():
-        colour, label = OPTIMIZER_COLOURS[name], OPTIMIZERS[name].label
+        colour, label = OPTIMIZERS[name].colour, OPTIMIZERS[name].label
         stride = max(1, len(h.batch_loss) // MAX_CURVE_POINTS)
         steps = np.arange(1, len(h.batch_loss) + 1)[::stride]
         traces = [

@@ -13,13 +13,12 @@ from optviz import conv
 from optviz.conv import figures as conv_figures
 from optviz.data import load as load_digits
 from optviz.ui.url_state import PageState
-from optviz.ui.widgets import page_setup, share_box, show_chart
+from optviz.ui.widgets import chart, page_setup, share_box
 
 SPEEDS = {"slow": 500, "normal": 150, "fast": 40}  # milliseconds per window position
 PADDINGS = ["0", "1", "2", "3", "same"]
 VIEWS = ["2D: one channel, one filter", "Many channels, many filters", "1D over text"]
 MAX_STRIDE, MAX_DILATION = 32, 8
-PLOTLY_CONFIG = {"displaylogo": False}
 WARNING = ":material/warning:"
 
 
@@ -105,7 +104,7 @@ def _one_channel(state: PageState) -> None:
     dilation = int(state.number_input(cols[6], "Dilation d", 1, MAX_DILATION, default=1, key="c2_dilation"))
     speed = state.select_slider(cols[7], "Speed", list(SPEEDS), default="normal", key="c2_speed")
 
-    notes, chart = (
+    notes, animation = (
         st.container(),
         st.container(),
     )  # the figure goes above the kernel editor, which decides the kernel
@@ -140,7 +139,7 @@ def _one_channel(state: PageState) -> None:
     figure = _step_figure(
         source, digit, tuple(map(tuple, kernel.tolist())), stride, padding, dilation, SPEEDS[speed]
     )
-    show_chart(chart, figure, key="c2_steps", config=PLOTLY_CONFIG)
+    chart(animation, figure, key="c2_steps")
     _size_formula(n, k, stride, geometry.pads[0], dilation, geometry.out_shape[0])
     st.markdown(
         "**Convolution or cross-correlation?** What deep learning calls convolution is *cross-correlation*: "
@@ -218,7 +217,7 @@ def _many_channels(state: PageState) -> None:
     window = _window_at(image, filters, biases, stride, padding, o, (i, j))
     pads = conv.geometry(image.shape[1:], filters.shape[2:], stride, padding).pads
     padded = conv.pad_input(image, pads)
-    show_chart(st, conv_figures.channels_figure(padded, filters, window, o), config=PLOTLY_CONFIG)
+    chart(st, conv_figures.channels_figure(padded, filters, window, o))
     partial = window.products.sum(axis=(1, 2))
     terms = " + ".join(
         rf"\underbrace{{{p:.3g}}}_{{\text{{{c}}}}}" for p, c in zip(partial, "RGB", strict=True)
@@ -228,7 +227,7 @@ def _many_channels(state: PageState) -> None:
         rf" \langle \text{{patch}}_c, w_{{{o + 1},c}} \rangle"
         rf" + b_{{{o + 1}}} = {terms} + {biases[o]:.3g} = {window.value:.4g}"
     )
-    show_chart(st, conv_figures.feature_maps_figure(output, (i, j), o), config=PLOTLY_CONFIG)
+    chart(st, conv_figures.feature_maps_figure(output, (i, j), o))
     params = conv.parameter_count(k, 3, c_out)
     st.latex(
         rf"\text{{parameters}} = k \cdot k \cdot C_\text{{in}} \cdot C_\text{{out}} + C_\text{{out}}"
@@ -324,7 +323,7 @@ def _text(state: PageState) -> None:
         else 0
     )
     figure, pooled = _text_figure(tuple(tokens), encoding, tuple(grams), same, animate)
-    show_chart(st, figure, key="t_chart", config=PLOTLY_CONFIG)
+    chart(st, figure, key="t_chart")
     left, right = st.columns([1, 1])
     left.markdown("**Max-over-time pooling**: one number per filter, whatever the text's length.")
     left.dataframe(

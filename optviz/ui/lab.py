@@ -1,6 +1,7 @@
 """The optimizer lab: optimizers race on a 2D loss surface, animated side by side in the browser.
 
-Data flows one way: widgets -> a hashable configuration -> cached library calls -> figure builders.
+Data flows one way: widgets -> a `RaceConfig` (optviz/lab/config.py) -> cached library calls ->
+figure builders -> `widgets.chart`.
 """
 
 from __future__ import annotations
@@ -9,18 +10,21 @@ import functools
 
 import streamlit as st
 
-from optviz import OPTIMIZERS, SURFACES, get_surface, resolve_hyperparams
+from optviz import OPTIMIZERS, SURFACES, resolve_hyperparams
 from optviz.lab import analysis, export
-from optviz.lab.figures import OPTIMIZER_COLOURS, progress_figure, race_figure, surface3d_figure
-from optviz.lab.race import MAX_STEPS, colouring, landmarks, race, step_internals, summarize, surface_grid
-from optviz.params import read_number
+from optviz.lab import config as lab
+from optviz.lab.config import RaceConfig
+from optviz.lab.figures import progress_figure, race_figure, surface3d_figure
+from optviz.lab.race import landmarks, race, step_internals, summarize
+from optviz.params import hyperparameter_key, read_number
 from optviz.plotting import presenter_style
 from optviz.schedules import SCHEDULES, Schedule
 from optviz.serving import figure_slots
 from optviz.ui import lab_views
+from optviz.ui.lab_views import by_settings, surface_view
 from optviz.ui.url_state import PageState
 from optviz.ui.widgets import (
-    hyperparameter_key,
+    chart,
     hyperparameter_sliders,
     page_setup,
     plain_text,
@@ -28,25 +32,21 @@ from optviz.ui.widgets import (
     share_box,
     slider_stops,
 )
-from surfaces import from_formula
+from surfaces import Surface, from_formula, get_surface
+from surfaces.formula import is_formula_name
 
-DEFAULT_OPTIMIZERS = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
-SPEEDS = {"slow": 6, "normal": 15, "fast": 30, "very fast": 60}  # frames (steps) per second
 RACE_CHART_KEY = "race_chart"
 CHART_HEIGHT, EMBED_CHART_HEIGHT = 520, 440  # px; the embedded chart fits a 960 x 540 slide under its title
-LAYOUTS = ["Overlay", "Side by side"]
 # Link parameters that belong to widgets made only in some views or for some selections.
 LINK_PARAMETERS = (
-    r"surface|formula|formula_[xy][01]|start_[xy]|optimizers|hp_\w+_\w+|steps|noise|seed|schedule\w*|layout|speed",
+    r"surface|formula|formula_[xy][01]|start_[xy]|optimizers|steps|noise|seed|schedule\w*|layout|speed",
+    lab.HYPERPARAMETER_KEYS,
     r"presenter|show_3d|view|tolerance|inspect_step|grid_sweep_optimizer|basin_resolution|fan_\w+|internals_\w+",
 )
-CUSTOM = "custom"  # the surface choice that reads a formula from a text box
-EXAMPLE_FORMULA = "sin(x)*cos(y) + 0.1*(x**2 + y**2)"
 FORMULA_HELP = (
     "Use x, y, numbers, pi, e, + - * / ** (or ^), parentheses and sin, cos, tan, exp, log, sqrt, abs, "
     "tanh, sinh, cosh, arctan, min, max. At most 200 characters."
 )
-SCHEDULE_LABELS = {"constant": "constant", "step": "step decay", "cosine": "cosine", "warmup": "warmup"}
 VIEWS = (
     "Loss and distance",
     "Results",
@@ -59,44 +59,23 @@ VIEWS = (
 )
 
 
-# --- cached computations: keyed by plain hashable values, so every session shares them ------------
-# A race is ~150 KB pickled; 64 keep what a class shares (the defaults, a setting the lecturer names)
-# and each student's last few. Figures are not cached: built from a cached race they take ~5 ms, and
-# a cached race figure would hold ~0.7 MB (python -m bench.load: the server's memory after a class).
+# --- cached computations: keyed by plain values, so every session shares them ---------------------
+# A race is ~150 KB pickled; 16 keep what a class shares (the defaults, a setting the lecturer names)
+# and each student's last few. Figures are not cached: a cached race figure would hold ~0.7 MB
+# (python -m bench.load measures the server's memory after a class).
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
-def _surface_view(surface_name: str):
-    surface = get_surface(surface_name)
-    grid = surface_grid(surface)
-    return grid, colouring(surface, grid)
+@by_settings(max_entries=16)
+def _race(config: RaceConfig):
+    return race(config)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def _race(surface_name, names, start, steps, hyperparams, shared_noise, seed, schedule):
-    hyperparams = {k: dict(v) for k, v in hyperparams}
-    return race(
-        surface_name, list(names), start, steps, hyperparams, shared_noise, seed, Schedule(**dict(schedule))
+def _race_figure(config: RaceConfig, panels: bool, frames_per_second: int, height: int):
+    grid, colour = surface_view(config.surface)
+    frame_ms = 1000 // frames_per_second
+    return race_figure(
+        config.surface, grid, colour, _race(config), panels=panels, frame_ms=frame_ms, height=height
     )
-
-
-def _race_figure(config, panels: bool, frames_per_second: int, presenter: bool, height: int):
-    grid, colour = _surface_view(config[0])
-    fig = race_figure(
-        get_surface(config[0]),
-        grid,
-        colour,
-        _race(*config),
-        panels=panels,
-        frame_ms=1000 // frames_per_second,
-        height=height,
-    )
-    return presenter_style(fig) if presenter else fig
-
-
-def _progress_figure(config, presenter: bool):
-    fig = progress_figure(get_surface(config[0]), _race(*config))
-    return presenter_style(fig) if presenter else fig
 
 
 # --- widget callbacks ------------------------------------------------------------------------------
@@ -134,10 +113,15 @@ def _start_from_click() -> None:
         _set_start(min(max(points[0]["x"], x0), x1), min(max(points[0]["y"], y0), y1))
 
 
-def _tune(config) -> None:
+def _tuned_for(config: RaceConfig) -> tuple:
+    """What a tuning applies to: the surface, the optimizers, the start and the step budget."""
+    return config.surface.name, config.optimizers, config.start, config.steps
+
+
+def _tune(config: RaceConfig) -> None:
     """Set each optimizer's learning rate to the sweep's best for this surface, start and budget."""
-    tuned = analysis.tune(lab_views.lr_sweeps(config), config[0])
-    st.session_state.tuned = {"for": config[:4], "lrs": {name: t.lr for name, t in tuned.items()}}
+    tuned = analysis.tune(lab_views.lr_sweeps(config), config.surface)
+    st.session_state.tuned = {"for": _tuned_for(config), "lrs": {name: t.lr for name, t in tuned.items()}}
     for name, choice in tuned.items():
         st.session_state[hyperparameter_key(name, "lr")] = choice.lr
 
@@ -153,8 +137,7 @@ def render() -> None:
     share = st.sidebar.container()
     state.show_notes()
     embedded = st.context.is_embedded
-    surface = get_surface(config[0])
-    selected = config[1]
+    surface, selected = config.surface, config.optimizers
 
     title, formula = st.columns([1, 2], vertical_alignment="center")
     title.markdown(f"### {surface.title}")
@@ -166,10 +149,12 @@ def render() -> None:
         share_box(share, state.publish())
         return
 
-    trajectories = _race(*config)
+    trajectories = _race(config)
     with figure_slots:
-        st.plotly_chart(
-            _race_figure(config, panels, speed, presenter, EMBED_CHART_HEIGHT if embedded else CHART_HEIGHT),
+        chart(
+            st,
+            _race_figure(config, panels, speed, EMBED_CHART_HEIGHT if embedded else CHART_HEIGHT),
+            fresh=True,
             key=RACE_CHART_KEY,
             on_select=_start_from_click,
             selection_mode="points",
@@ -191,15 +176,15 @@ def render() -> None:
 
     if not embedded:
         _tune_button(config)
-        # The files are made on a click, from the settings (a figure kept per session would hold ~0.7 MB).
-        chart = functools.partial(_race_figure, config, panels, speed, presenter, CHART_HEIGHT)
-        _downloads(chart, surface.name, config[3])
+        # The files are made on a click, from the settings (a figure kept per session would hold ~0.7 MB),
+        # in the style the page shows.
+        figure = functools.partial(_race_figure, config, panels, speed, CHART_HEIGHT)
+        _downloads(lambda: presenter_style(figure()) if presenter else figure(), surface.name, config.steps)
     tabs = dict(zip(VIEWS, state.tabs(VIEWS, key="view"), strict=True))
-    surface_view = _surface_view(surface.name)
     # Only the open tab computes (sweeps and basin maps are hundreds of runs).
     if tabs["Loss and distance"].open:
         with tabs["Loss and distance"], figure_slots:
-            st.plotly_chart(_progress_figure(config, presenter), config={"displaylogo": False})
+            chart(st, progress_figure(surface, trajectories), fresh=True)
     if tabs["Results"].open:
         with tabs["Results"]:
             _results_table(surface, trajectories, state)
@@ -211,20 +196,19 @@ def render() -> None:
             lab_views.sweep_view(config, trajectories, state)
     if tabs["Basins of attraction"].open:
         with tabs["Basins of attraction"]:
-            lab_views.basins_view(config, surface_view, state)
+            lab_views.basins_view(config, state)
     if tabs["Stability"].open:
         with tabs["Stability"]:
-            lab_views.stability_view(trajectories)
+            lab_views.stability_view(config, trajectories)
     if tabs["Noise fan"].open:
         with tabs["Noise fan"]:
-            lab_views.noise_view(config, surface_view, state)
+            lab_views.noise_view(config, state)
     if tabs["Internals"].open:
         with tabs["Internals"]:
-            lab_views.internals_view(config, trajectories, surface_view, state)
+            lab_views.internals_view(config, trajectories, state)
     if show_3d:
-        grid, colour = surface_view
-        figure = surface3d_figure(surface, grid, colour, trajectories)
-        st.plotly_chart(presenter_style(figure) if presenter else figure, config={"displaylogo": False})
+        grid, colour = surface_view(surface)
+        chart(st, surface3d_figure(surface, grid, colour, trajectories), fresh=True)
     share_box(share, state.publish())
 
 
@@ -262,7 +246,7 @@ def _downloads(figure, surface_name: str, steps: int) -> None:
     note.caption("Offline copies for slides." if drawable else missing)
 
 
-def _tune_button(config) -> None:
+def _tune_button(config: RaceConfig) -> None:
     """The fair-comparison button, and what the last tuning did (while it still applies)."""
     left, right = st.columns([1, 3], vertical_alignment="center")
     left.button(
@@ -273,13 +257,14 @@ def _tune_button(config) -> None:
         help="Sweep 60 learning rates per optimizer and race each at its best: a fair comparison.",
     )
     tuned = st.session_state.get("tuned")
-    if tuned and tuned["for"] == config[:4]:
+    if tuned and tuned["for"] == _tuned_for(config):
         chosen = ", ".join(
-            f"{OPTIMIZERS[n].label} η = {lr:.3g}" for n, lr in tuned["lrs"].items() if n in config[1]
+            f"{OPTIMIZERS[n].label} η = {lr:.3g}" for n, lr in tuned["lrs"].items() if n in config.optimizers
         )
+        x, y = config.start
         right.caption(
-            f"Tuned: {chosen}. Objective: the lowest f − f* after the budget of {config[3]} steps from "
-            f"({config[2][0]:.3g}, {config[2][1]:.3g}), among 60 learning rates from 10⁻⁵ to 10 that did not "
+            f"Tuned: {chosen}. Objective: the lowest f − f* after the budget of {config.steps} steps from "
+            f"({x:.3g}, {y:.3g}), among 60 learning rates from 10⁻⁵ to 10 that did not "
             "diverge (below 10⁻¹² counts as solved; ties take the middle rate). Other hyperparameters as set."
         )
     else:
@@ -293,15 +278,14 @@ def _controls(state: PageState):
     choice = state.selectbox(
         st,
         "Loss surface",
-        [*SURFACES, CUSTOM],
+        [*SURFACES, lab.CUSTOM],
         key="surface",
-        format_func=lambda name: "Your own f(x, y)" if name == CUSTOM else SURFACES[name].title,
+        format_func=lambda name: "Your own f(x, y)" if name == lab.CUSTOM else SURFACES[name].title,
     )
-    name = _formula_controls(state) if choice == CUSTOM else choice
-    if st.session_state.get("surface_name") != name:  # first run, or a new surface or formula
-        st.session_state.surface_name = name
-        _apply_surface_defaults(get_surface(name))
-    surface = get_surface(name)
+    surface = _formula_controls(state) if choice == lab.CUSTOM else SURFACES[choice]
+    if st.session_state.get("surface_name") != surface.name:  # first run, or a new surface or formula
+        st.session_state.surface_name = surface.name
+        _apply_surface_defaults(surface)
     (x0, x1), (y0, y1) = surface.bounds
     st.pills(
         "Start point (or click the map)",
@@ -323,7 +307,7 @@ def _controls(state: PageState):
         "Optimizers",
         list(OPTIMIZERS),
         key="optimizers",
-        default=DEFAULT_OPTIMIZERS,
+        default=list(lab.DEFAULT_OPTIMIZERS),
         format_func=lambda name: OPTIMIZERS[name].label,
     )
     recommended = {name: resolve_hyperparams(surface, name) for name in OPTIMIZERS}
@@ -336,7 +320,15 @@ def _controls(state: PageState):
     )
 
     st.markdown("**Run**")
-    steps = state.slider(st, "Steps", 10, MAX_STEPS, step=10, key="steps", default=surface.default_steps)
+    steps = state.slider(
+        st,
+        "Steps",
+        lab.MIN_STEPS,
+        lab.MAX_STEPS,
+        step=lab.STEP_STEP,
+        key="steps",
+        default=surface.default_steps,
+    )
     noise = state.select_slider(
         st,
         "Gradient noise σ for every optimizer",
@@ -345,76 +337,75 @@ def _controls(state: PageState):
         default=0.0,
         help="Gaussian noise added to every gradient (SGD adds its own); all optimizers see the same draws.",
     )
-    seed = state.number_input(st, "Noise seed", 0, 2**31 - 1, key="seed", default=0, step=1)
+    seed = state.number_input(st, "Noise seed", 0, lab.MAX_SEED, key="seed", default=0, step=1)
     schedule = _schedule_controls(int(steps), state)
     st.markdown("**View**")
-    panels = (
-        state.segmented_control(
-            st, "Layout", LAYOUTS, key="layout", default=LAYOUTS[0], selection_mode="single", required=True
-        )
-        == LAYOUTS[1]
+    layouts = list(lab.LAYOUTS)
+    layout = state.segmented_control(
+        st, "Layout", layouts, key="layout", default=layouts[0], selection_mode="single", required=True
     )
-    speed = SPEEDS[state.select_slider(st, "Animation speed", list(SPEEDS), key="speed", default="normal")]
+    speeds = lab.SPEEDS
+    speed = speeds[state.select_slider(st, "Animation speed", list(speeds), key="speed", default="normal")]
     show_3d = state.toggle(st, "Show the 3D surface", key="show_3d")
 
-    config = (
-        surface.name,
-        tuple(selected),
-        (float(start_x), float(start_y)),
-        int(steps),
-        tuple((name, tuple(sorted(values.items()))) for name, values in hyperparams.items()),
-        float(noise),
-        int(seed),
-        tuple(sorted(schedule.__dict__.items())),
+    config = RaceConfig.create(
+        surface, selected, (start_x, start_y), steps, hyperparams, noise, seed, schedule
     )
-    return config, panels, speed, show_3d
+    return config, layout == layouts[1], speed, show_3d
 
 
-def _formula_controls(state: PageState) -> str:
-    """The formula box and its window; returns the surface's name (the last one that worked, if the
-    text does not parse, with the reason shown)."""
-    text = state.text_input(st, "f(x, y) =", key="formula", default=EXAMPLE_FORMULA, help=FORMULA_HELP)
+def _formula_controls(state: PageState) -> Surface:
+    """The formula box and its window; returns the formula's surface (the last one that worked, if
+    the text does not parse, with the reason shown)."""
+    text = state.text_input(st, "f(x, y) =", key="formula", default=lab.EXAMPLE_FORMULA, help=FORMULA_HELP)
     left, right = st.columns(2)
-    x0 = state.number_input(left, "x from", key="formula_x0", default=-3.0)
-    x1 = state.number_input(right, "x to", key="formula_x1", default=3.0)
-    y0 = state.number_input(left, "y from", key="formula_y0", default=-3.0)
-    y1 = state.number_input(right, "y to", key="formula_y1", default=3.0)
+    (default_x0, default_x1), (default_y0, default_y1) = lab.FORMULA_WINDOW
+    x0 = state.number_input(left, "x from", key="formula_x0", default=default_x0)
+    x1 = state.number_input(right, "x to", key="formula_x1", default=default_x1)
+    y0 = state.number_input(left, "y from", key="formula_y0", default=default_y0)
+    y1 = state.number_input(right, "y to", key="formula_y1", default=default_y1)
     try:
-        return from_formula(text, ((x0, x1), (y0, y1))).name
+        return from_formula(text, ((x0, x1), (y0, y1)))
     except ValueError as problem:
         st.error(plain_text(str(problem)), icon=":material/error:")
         previous = st.session_state.get("surface_name", "")
-        fallback = previous if previous.startswith("f:") else from_formula(EXAMPLE_FORMULA).name
-        st.caption(f"Showing the last formula that worked: {get_surface(fallback).description}")
+        fallback = get_surface(previous) if is_formula_name(previous) else from_formula(lab.EXAMPLE_FORMULA)
+        st.caption(f"Showing the last formula that worked: {fallback.description}")
         return fallback
 
 
 def _schedule_controls(steps: int, state: PageState) -> Schedule:
     """The learning-rate schedule every optimizer follows, with its one or two settings."""
     kind = state.selectbox(
-        st, "Learning-rate schedule", list(SCHEDULES), key="schedule", format_func=SCHEDULE_LABELS.get
+        st, "Learning-rate schedule", list(SCHEDULES), key="schedule", format_func=lab.SCHEDULE_LABELS.get
     )
     if kind == "step":
         left, right = st.columns(2)
-        gamma = state.select_slider(left, "× γ", [0.1, 0.2, 0.5, 0.7, 0.9], key="schedule_gamma", default=0.5)
-        every = state.number_input(
-            right, "every k steps", 1, MAX_STEPS, key="schedule_every", default=max(steps // 4, 1), step=1
+        gamma = state.select_slider(
+            left, "× γ", lab.SCHEDULE_GAMMAS, key="schedule_gamma", default=lab.DEFAULT_GAMMA
         )
-        return Schedule("step", gamma=gamma, every=int(every))
+        every = state.number_input(
+            right,
+            "every k steps",
+            1,
+            lab.MAX_STEPS,
+            key="schedule_every",
+            default=lab.default_every(steps),
+            step=1,
+        )
+        return lab.schedule(kind, steps, gamma=gamma, every=int(every))
     if kind == "warmup":
         warmup = state.number_input(
             st,
             "warm up over w steps",
             1,
-            MAX_STEPS,
+            lab.MAX_STEPS,
             key="schedule_warmup",
-            default=max(steps // 5, 1),
+            default=lab.default_warmup(steps),
             step=1,
         )
-        return Schedule("warmup", warmup=int(warmup))
-    if kind == "cosine":
-        return Schedule("cosine", horizon=steps)  # anneal to zero over the run
-    return Schedule()
+        return lab.schedule(kind, steps, warmup=int(warmup))
+    return lab.schedule(kind, steps)
 
 
 def _results_table(surface, trajectories, state: PageState) -> None:
@@ -455,9 +446,9 @@ def _results_table(surface, trajectories, state: PageState) -> None:
 
 def _update_rules(trajectories, config, state: PageState) -> None:
     """Each optimizer's rule beside the numbers that went into it at the inspected step."""
-    schedule = Schedule(**dict(config[7]))
+    schedule = config.schedule
     if schedule.kind != "constant":
-        st.markdown(f"Every η below follows the **{SCHEDULE_LABELS[schedule.kind]}** schedule:")
+        st.markdown(f"Every η below follows the **{lab.SCHEDULE_LABELS[schedule.kind]}** schedule:")
         st.latex(schedule.latex)
     steps = next(iter(trajectories.values())).steps
     state.start("inspect_step", 1, lambda text: read_number("inspect_step", text, 1, 1, steps, integer=True))
@@ -473,7 +464,7 @@ def _update_rules(trajectories, config, state: PageState) -> None:
     for name, t in trajectories.items():
         rule, numbers = st.columns(2, vertical_alignment="center")
         rule.markdown(
-            f"<span style='color:{OPTIMIZER_COLOURS[name]}'>●</span> **{OPTIMIZERS[name].label}**",
+            f"<span style='color:{OPTIMIZERS[name].colour}'>●</span> **{OPTIMIZERS[name].label}**",
             unsafe_allow_html=True,
         )
         rule.latex(OPTIMIZERS[name].latex)

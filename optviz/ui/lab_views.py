@@ -1,8 +1,8 @@
 """The lab's "why" views: learning-rate sweeps, basins, stability, noise fans and optimizer internals.
 
-Each view is a function of the race configuration the sidebar built (a hashable tuple) and renders
-into the tab it is called in. Computations are cached by plain values; figures come from
-optviz.analysis_figures.
+Each view is a function of the race the sidebar built (a `RaceConfig`) and renders into the tab it
+is called in. Computations are cached by the race's plain settings; figures come from
+optviz.lab.analysis_figures and are drawn by `widgets.chart`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from optviz import OPTIMIZERS, get_surface
+from optviz import OPTIMIZERS
 from optviz.lab import analysis
 from optviz.lab.analysis_figures import (
     basin_figure,
@@ -20,22 +20,16 @@ from optviz.lab.analysis_figures import (
     stability_figure,
     sweep_figure,
 )
-from optviz.lab.race import optimum_value
+from optviz.lab.config import RaceConfig
+from optviz.lab.race import colouring, optimum_value, surface_grid
 from optviz.params import read_number
-from optviz.schedules import Schedule
 from optviz.ui.url_state import PageState
+from optviz.ui.widgets import chart
+from surfaces import Surface
 
-PLOT_CONFIG = {"displaylogo": False}
 # The learning rates every sweep and the tuner try: 60 values over 6 decades, rounded to 3 digits
 # so that a tuned value reads cleanly on its slider.
 SWEEP_LRS = tuple(float(f"{lr:.3g}") for lr in analysis.log_spaced(1e-5, 10.0, 60))
-SECOND_PARAMETER = {
-    "momentum": "beta",
-    "heavy_ball": "beta",
-    "nesterov": "beta",
-    "adam": "b1",
-    "rmsprop": "decay",
-}
 BASIN_RESOLUTIONS = (50, 100, 200)
 BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 
@@ -43,65 +37,69 @@ BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 # --- cached computations -------------------------------------------------------------------------------
 
 
-def _hyperparams(config, name):
-    return dict(dict(config[4]).get(name, ()))
+def by_settings(**options):
+    """st.cache_data keyed by a race's plain settings (`RaceConfig.key`) and a surface's name: the
+    records themselves hold JAX functions, which a cache cannot hash."""
+    hash_funcs = {RaceConfig: lambda config: config.key, Surface: lambda surface: surface.name}
+    return st.cache_data(hash_funcs=hash_funcs, **{"show_spinner": False, **options})
 
 
-def _schedule(config) -> Schedule:
-    return Schedule(**dict(config[7]))
+@st.cache_resource(max_entries=32, show_spinner=False, hash_funcs={Surface: lambda surface: surface.name})
+def surface_view(surface: Surface):
+    """The surface sampled on the plot's grid, and its colour transform."""
+    grid = surface_grid(surface)
+    return grid, colouring(surface, grid)
 
 
-@st.cache_data(max_entries=64, show_spinner="Sweeping learning rates…")
-def lr_sweeps(config):
-    surface, names, start, steps, hyperparams, _, seed, _ = config
+@by_settings(max_entries=64, show_spinner="Sweeping learning rates…")
+def lr_sweeps(c: RaceConfig):
+    hyperparams = {name: c.hyperparams_of(name) for name in c.optimizers}
     return analysis.lr_sweep(
-        surface, names, start, steps, {k: dict(v) for k, v in hyperparams}, SWEEP_LRS, seed, _schedule(config)
+        c.surface, c.optimizers, c.start, c.steps, hyperparams, SWEEP_LRS, c.seed, c.schedule
     )
 
 
-@st.cache_data(max_entries=32, show_spinner="Mapping two hyperparameters…")
-def _grid_sweep(config, name, other):
-    surface, _, start, steps, _, _, seed, _ = config
+@by_settings(max_entries=32, show_spinner="Mapping two hyperparameters…")
+def _grid_sweep(c: RaceConfig, name: str):
+    other = OPTIMIZERS[name].second_parameter
     return analysis.lr_grid_sweep(
-        surface, name, other, start, steps, _hyperparams(config, name), seed=seed, schedule=_schedule(config)
+        c.surface, name, other, c.start, c.steps, c.hyperparams_of(name), seed=c.seed, schedule=c.schedule
     )
 
 
-@st.cache_data(max_entries=32, show_spinner="Running every start point…")
-def _basins(config, resolution):
-    surface, names, _, steps, _, _, seed, _ = config
+@by_settings(max_entries=32, show_spinner="Running every start point…")
+def _basins(c: RaceConfig, names: tuple[str, ...], resolution: int):
     return {
         name: analysis.basins(
-            surface, name, steps, _hyperparams(config, name), resolution, seed, _schedule(config)
+            c.surface, name, c.steps, c.hyperparams_of(name), resolution, c.seed, c.schedule
         )
         for name in names
     }
 
 
-@st.cache_data(max_entries=32, show_spinner="Running the noisy runs…")
-def _fan(config, name, noise, runs):
-    surface, _, start, steps, _, _, _, _ = config
-    hyperparams = {k: v for k, v in _hyperparams(config, name).items() if k != "noise"}
-    return analysis.noise_fan(surface, name, start, steps, noise, hyperparams, runs, _schedule(config))
+@by_settings(max_entries=32, show_spinner="Running the noisy runs…")
+def _fan(c: RaceConfig, name: str, noise: float, runs: int):
+    hyperparams = {k: v for k, v in c.hyperparams_of(name).items() if k != "noise"}
+    return analysis.noise_fan(c.surface, name, c.start, c.steps, noise, hyperparams, runs, c.schedule)
 
 
 # --- the views ------------------------------------------------------------------------------------------
 
 
-def sweep_view(config, trajectories, state: PageState) -> None:
-    surface = get_surface(config[0])
+def sweep_view(config: RaceConfig, trajectories, state: PageState) -> None:
+    surface = config.surface
     has_minimum = optimum_value(surface) is not None
     st.markdown(
         f"Every selected optimizer at **60 learning rates** from 10⁻⁵ to 10, from the current start for "
-        f"**{config[3]} steps** (one vmapped call). Dotted lines: the divergence edge, above which every "
+        f"**{config.steps} steps** (one vmapped call). Dotted lines: the divergence edge, above which every "
         "rate diverges (×). Rings: your current learning rates."
     )
     sweeps = lr_sweeps(config)
     current = {
         name: (t.hyperparams["lr"], _final_objective(surface, t.loss[-1])) for name, t in trajectories.items()
     }
-    st.plotly_chart(sweep_figure(sweeps, current, has_minimum), config=PLOT_CONFIG)
-    two = [name for name in config[1] if name in SECOND_PARAMETER]
+    chart(st, sweep_figure(sweeps, current, has_minimum), fresh=True)
+    two = [name for name in config.optimizers if OPTIMIZERS[name].second_parameter]
     if not two:
         st.caption("Select momentum, Nesterov, RMSProp or Adam for a two-hyperparameter map.")
         return
@@ -112,14 +110,12 @@ def sweep_view(config, trajectories, state: PageState) -> None:
         key="grid_sweep_optimizer",
         default=two[0],
         required=True,
-        format_func=lambda n: f"{OPTIMIZERS[n].label}: η × {SECOND_PARAMETER[n]}",
+        format_func=lambda n: f"{OPTIMIZERS[n].label}: η × {OPTIMIZERS[n].second_parameter}",
     )
-    other = SECOND_PARAMETER[name]
+    other = OPTIMIZERS[name].second_parameter
     hyperparams = trajectories[name].hyperparams
-    grid = _grid_sweep(config, name, other)
-    st.plotly_chart(
-        grid_sweep_figure(grid, (hyperparams["lr"], hyperparams[other]), has_minimum), config=PLOT_CONFIG
-    )
+    grid = _grid_sweep(config, name)
+    chart(st, grid_sweep_figure(grid, (hyperparams["lr"], hyperparams[other]), has_minimum), fresh=True)
 
 
 def _final_objective(surface, loss: float) -> float:
@@ -127,8 +123,8 @@ def _final_objective(surface, loss: float) -> float:
     return loss if f_star is None else max(loss - f_star, 0.0)
 
 
-def basins_view(config, surface_view, state: PageState) -> None:
-    surface = get_surface(config[0])
+def basins_view(config: RaceConfig, state: PageState) -> None:
+    surface = config.surface
     resolution = state.select_slider(
         st,
         "Start points per side",
@@ -138,20 +134,19 @@ def basins_view(config, surface_view, state: PageState) -> None:
         help="The map runs every optimizer from resolution² start points over the whole window.",
     )
     st.markdown(
-        f"Each pixel is a start point; its colour says where **{config[3]} steps** from there end up. "
+        f"Each pixel is a start point; its colour says where **{config.steps} steps** from there end up. "
         "Same hyperparameters as the race. Dark: diverged; light grey: not within 2% of a minimum yet."
     )
     if not surface.minima:
         st.info("This surface has no minimum: every start either runs off (dark) or is still moving.")
-    names = config[1][:4]
-    if len(config[1]) > 4:
+    names = config.optimizers[:4]
+    if len(config.optimizers) > 4:
         st.caption(
             f"Showing the first four selected optimizers: {', '.join(OPTIMIZERS[n].label for n in names)}."
         )
-    config = (config[0], names, *config[2:])
-    maps = _basins(config, resolution)
-    grid, colour = surface_view
-    st.plotly_chart(basin_figure(surface, grid, colour, maps), config=PLOT_CONFIG)
+    maps = _basins(config, names, resolution)
+    grid, colour = surface_view(surface)
+    chart(st, basin_figure(surface, grid, colour, maps), fresh=True)
     labels = {analysis.DIVERGED: "diverged", analysis.NOT_CONVERGED: "not converged"}
     labels |= {i: f"{m.kind} minimum ({m.xy[0]:.3g}, {m.xy[1]:.3g})" for i, m in enumerate(surface.minima)}
     rows = [
@@ -170,7 +165,7 @@ def _minima_first(item):
     return (item[0] < 0, abs(item[0]))
 
 
-def stability_view(trajectories) -> None:
+def stability_view(config: RaceConfig, trajectories) -> None:
     st.markdown(
         r"On a quadratic with curvature $\lambda$, gradient descent multiplies the error along that "
         r"direction by $1 - \eta\lambda$ each step: it shrinks only while $\eta\,\lambda_{\max} < 2$. "
@@ -181,7 +176,7 @@ def stability_view(trajectories) -> None:
         "starts: above 1, the step amplifies the error, so divergence shows up before it happens."
     )
     stabilities = {name: analysis.stability(t) for name, t in trajectories.items()}
-    st.plotly_chart(stability_figure(stabilities), config=PLOT_CONFIG)
+    chart(st, stability_figure(stabilities), fresh=True)
     for name, s in stabilities.items():
         step = s.first_unstable_step()
         if s.gauge is None:
@@ -199,7 +194,7 @@ def stability_view(trajectories) -> None:
         st.caption(
             f"{', '.join(adaptive)}: no fixed bound; their step adapts to the gradient (see Internals)."
         )
-    curvature = analysis.curvature_at_minimum(trajectories[next(iter(trajectories))].surface)
+    curvature = analysis.curvature_at_minimum(config.surface)
     if curvature is not None:
         c = curvature
         st.latex(
@@ -210,9 +205,9 @@ def stability_view(trajectories) -> None:
         )
 
 
-def noise_view(config, surface_view, state: PageState) -> None:
-    surface = get_surface(config[0])
-    names = list(config[1])
+def noise_view(config: RaceConfig, state: PageState) -> None:
+    surface = config.surface
+    names = list(config.optimizers)
     left, middle, right = st.columns(3)
     name = state.selectbox(
         left, "Optimizer", names, key="fan_optimizer", format_func=lambda n: OPTIMIZERS[n].label
@@ -240,14 +235,14 @@ def noise_view(config, surface_view, state: PageState) -> None:
         "own noise seed, in one call; the bold line is their median, the dashed one the run without noise."
     )
     fan = _fan(config, name, float(noise), 50)
-    grid, colour = surface_view
-    st.plotly_chart(fan_figure(surface, grid, colour, fan, name), config=PLOT_CONFIG)
+    grid, colour = surface_view(surface)
+    chart(st, fan_figure(surface, grid, colour, fan, name), fresh=True)
     spread = np.median(np.linalg.norm(fan.paths[:, -1] - fan.median[-1], axis=-1))
     st.caption(f"Median distance of the 50 end points from the median end point: {spread:.3g}.")
 
 
-def internals_view(config, trajectories, surface_view, state: PageState) -> None:
-    surface = get_surface(config[0])
+def internals_view(config: RaceConfig, trajectories, state: PageState) -> None:
+    surface = config.surface
     left, right = st.columns([1, 2])
     name = state.selectbox(
         left,
@@ -263,9 +258,9 @@ def internals_view(config, trajectories, surface_view, state: PageState) -> None
     st.session_state.internals_step = min(st.session_state.internals_step, t.steps)  # steps may have shrunk
     step = right.slider("Step t", 1, t.steps, key="internals_step")
     state.record("internals_step", step)
-    grid, colour = surface_view
+    grid, colour = surface_view(surface)
     effective = analysis.effective_lr(t)
-    st.plotly_chart(internals_figure(surface, grid, colour, t, step, effective), config=PLOT_CONFIG)
+    chart(st, internals_figure(surface, grid, colour, t, step, effective), fresh=True)
     if effective is not None:
         st.caption(
             "Adagrad divides η by the root of the *sum* of all squared gradients so far, which only grows: "

@@ -15,7 +15,7 @@ import numpy as np
 import streamlit as st
 
 from optviz import data, mlp
-from optviz.lab.figures import OPTIMIZER_COLOURS
+from optviz.data import TRAIN_SIZE
 from optviz.mlp import autodiff
 from optviz.mlp.figures import (
     confusion_figure,
@@ -27,17 +27,16 @@ from optviz.mlp.figures import (
 )
 from optviz.optimizers import OPTIMIZERS
 from optviz.ui.url_state import PageState
-from optviz.ui.widgets import hyperparameter_sliders, page_setup, share_box, show_chart
+from optviz.ui.widgets import chart, hyperparameter_sliders, page_setup, share_box
 
 DEFAULT_OPTIMIZERS = ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
 VIEWS = ["① Computation graph", "② The MLP", "③ Training", "④ What it learned", "⑤ The training loop"]
 # Link parameters of widgets made only in some views or for some selections.
 LINK_PARAMETERS = (r"mlp_\w+", r"graph_\w+", "presenter")
 HIDDEN_SIZES = [8, 16, 32, 64, 128, 256, 512]
-BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000, 2000, 4000, 8000]
+BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000, 2000, 4000, TRAIN_SIZE]
 MAX_EPOCHS = 20
 MAX_FINISHED_RUNS = 64  # finished runs kept for all sessions (each ~0.5 MB with hidden size 128)
-N_TRAIN = 8000
 PYTORCH_LOOP = """\
 for x, y in loader:        # a mini-batch
     optimizer.zero_grad()  # clear old grads
@@ -153,13 +152,13 @@ def _controls(state: PageState) -> list[Run]:
         BATCH_SIZES,
         default=64,
         key="mlp_batch",
-        format_func=lambda b: f"{b} (full batch)" if b == N_TRAIN else str(b),
+        format_func=lambda b: f"{b} (full batch)" if b == TRAIN_SIZE else str(b),
     )
     epochs = state.slider(st, "Epochs", 1, MAX_EPOCHS, default=5, key="mlp_epochs")
-    cap = mlp.epoch_cap(batch_size, N_TRAIN)
+    cap = mlp.epoch_cap(batch_size, TRAIN_SIZE)
     if epochs > cap:
         st.caption(
-            f"At B = {batch_size} an epoch is {N_TRAIN // batch_size:,} steps: capped at {cap} epoch(s)."
+            f"At B = {batch_size} an epoch is {TRAIN_SIZE // batch_size:,} steps: capped at {cap} epoch(s)."
         )
         epochs = cap
     seed = state.number_input(
@@ -212,12 +211,10 @@ def _computation_graph(state: PageState) -> None:
     formula.latex(rf"{output.symbol} = {expression.formula()}" + (rf"\qquad ({fixed})" if fixed else ""))
 
     drawing, tangent = st.columns([3, 2])
-    show_chart(
-        drawing, graph_figure(expression, evaluation, backward=backward), config={"displayModeBar": False}
-    )
+    chart(drawing, graph_figure(expression, evaluation, backward=backward), config={"displayModeBar": False})
     xs = np.linspace(-3.0, 3.0, 121)
     slope = evaluation.grads["x"]
-    show_chart(
+    chart(
         tangent,
         tangent_figure(
             xs,
@@ -270,21 +267,23 @@ def _the_network(run: Run) -> None:
     )
     st.latex(r"\sigma:\ " + mlp.ACTIVATION_LATEX[run.activation])
     st.markdown(
-        "**Mini-batch SGD.** The gradient of the full training loss averages over all 8,000 images "
-        "(*full-batch* gradient descent: one step per epoch, exact but slow). A *mini-batch* of B random "
-        "images gives a noisy estimate that costs B/8000 as much, so an epoch takes 8000/B steps. Set the "
-        "mini-batch size in the sidebar and compare the noise in the loss curves and the progress per epoch."
+        "**Mini-batch SGD.** The gradient of the full training loss averages over all "
+        f"{TRAIN_SIZE:,} images (*full-batch* gradient descent: one step per epoch, exact but slow). A "
+        f"*mini-batch* of B random images gives a noisy estimate that costs B/{TRAIN_SIZE} as much, so an "
+        f"epoch takes {TRAIN_SIZE}/B steps. Set the mini-batch size in the sidebar and compare the noise "
+        "in the loss curves and the progress per epoch."
     )
     st.latex(
         r"\theta_t = \theta_{t-1} - \eta\, \frac{1}{B}"
         r"\sum_{i \in \text{batch}_t} \nabla_\theta \ell_i(\theta_{t-1})"
-        rf"\qquad B = {run.batch_size}:\ {_latex_int(mlp.batches_per_epoch(N_TRAIN, run.batch_size))}"
+        rf"\qquad B = {run.batch_size}:\ {_latex_int(mlp.batches_per_epoch(TRAIN_SIZE, run.batch_size))}"
         r"\text{ steps per epoch}"
     )
-    if N_TRAIN % run.batch_size:
+    if TRAIN_SIZE % run.batch_size:
         st.caption(
-            f"{N_TRAIN:,} is not a multiple of {run.batch_size}: the last mini-batch of each epoch holds the "
-            f"remaining {N_TRAIN % run.batch_size} images (padded, so one compiled loop serves every batch)."
+            f"{TRAIN_SIZE:,} is not a multiple of {run.batch_size}: the last mini-batch of each epoch "
+            f"holds the remaining {TRAIN_SIZE % run.batch_size} images (padded, so one compiled loop "
+            "serves every batch)."
         )
 
 
@@ -303,10 +302,10 @@ def _training(runs: list[Run]) -> dict[str, mlp.History]:
         # shows the epochs finished so far (kept in session_state).
         right.button("Stop", key="mlp_stop", icon=":material/stop:")
     progress = status.empty()
-    chart = st.empty()
-    epochs, batches = runs[0].epochs, mlp.batches_per_epoch(N_TRAIN, runs[0].batch_size)
+    curves = st.empty()
+    epochs, batches = runs[0].epochs, mlp.batches_per_epoch(TRAIN_SIZE, runs[0].batch_size)
     if train:
-        _train_live(runs, progress, chart, batches)
+        _train_live(runs, progress, curves, batches)
         st.rerun()  # draw the finished runs once, with everything below them
     histories = {}
     for run in runs:
@@ -323,12 +322,12 @@ def _training(runs: list[Run]) -> dict[str, mlp.History]:
         progress.warning(
             "Stopped or not all trained: showing the finished epochs. **Train** reruns the unfinished ones."
         )
-    show_chart(chart, curves_figure(histories, batches, epochs), key="mlp_curves")
+    chart(curves, curves_figure(histories, batches, epochs), key="mlp_curves")
     _results_table(histories, epochs)
     return histories
 
 
-def _train_live(runs: list[Run], progress, chart, batches: int) -> None:
+def _train_live(runs: list[Run], progress, curves, batches: int) -> None:
     """Train every run not yet finished, one epoch per compiled call, redrawing after each epoch."""
     finished, stopped = _finished_runs(), _stopped_runs()
     todo = [run for run in runs if run not in finished]
@@ -340,7 +339,7 @@ def _train_live(runs: list[Run], progress, chart, batches: int) -> None:
             done += 1
             stopped[run] = histories[run.optimizer] = history
             progress.progress(done / total, text=f"{label}: epoch {history.epochs} of {run.epochs}")
-            show_chart(chart, curves_figure(histories, batches, run.epochs))
+            chart(curves, curves_figure(histories, batches, run.epochs))
         _remember(run, history)
         stopped.pop(run, None)
 
@@ -396,10 +395,10 @@ def _what_it_learned(run: Run, histories: dict[str, mlp.History], state: PageSta
     st.caption(f"{np.mean(predicted == labels):.1%} of the 2,000 test digits classified correctly.")
     weights, confusion = st.columns([3, 2])
     weights.markdown("**First-layer weights** of 24 hidden units, each as a 28×28 image")
-    show_chart(weights, weights_figure(params.w1), config={"displayModeBar": False})
+    chart(weights, weights_figure(params.w1), config={"displayModeBar": False})
     weights.caption("Red pixels push the unit's input x·W₁[:, j] up, blue ones down.")
     confusion.markdown("**Confusion matrix** (2,000 test digits)")
-    show_chart(
+    chart(
         confusion, confusion_figure(mlp.confusion_matrix(labels, predicted)), config={"displayModeBar": False}
     )
     mistakes = state.toggle(st, "Show only misclassified digits", key="mlp_mistakes")
@@ -407,7 +406,7 @@ def _what_it_learned(run: Run, histories: dict[str, mlp.History], state: PageSta
     if not len(shown):
         st.success("No test digit is misclassified.")
         return
-    show_chart(
+    chart(
         st,
         digits_figure(images[shown], labels[shown], probabilities[shown]),
         config={"displayModeBar": False},
@@ -445,7 +444,7 @@ def _training_loop(run: Run) -> None:
     with st.expander("The same loop in this app's JAX code (one step of the compiled epoch)"):
         st.code(inspect.getsource(mlp.model._train_step), language="python")
     st.markdown(
-        f"<span style='color:{OPTIMIZER_COLOURS[run.optimizer]}'>●</span> {label}'s update rule:",
+        f"<span style='color:{OPTIMIZERS[run.optimizer].colour}'>●</span> {label}'s update rule:",
         unsafe_allow_html=True,
     )
     st.latex(OPTIMIZERS[run.optimizer].latex)

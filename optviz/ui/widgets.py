@@ -1,4 +1,5 @@
-"""Widgets shared by the pages: hyperparameter sliders with sensible stops."""
+"""Widgets shared by the pages: the one way a chart is drawn, hyperparameter sliders with sensible
+stops, every page's frame (embed and presenter modes) and the share box."""
 
 from __future__ import annotations
 
@@ -8,38 +9,23 @@ import numpy as np
 import streamlit as st
 
 from optviz.optimizers import HYPERPARAMETERS, OPTIMIZERS
-from optviz.params import read_number
+from optviz.params import hyperparameter_key, read_number
 from optviz.plotting import presenter_style
 from optviz.ui.url_state import PageState
-
-# Slider stops for the hyperparameters that are not on a log scale.
-_DECAY_STOPS = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999]
-_SLOW_DECAY_STOPS = [0.0, 0.5, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999, 0.9995, 0.9999, 0.99999]
-_LINEAR_STOPS = {
-    "beta": _DECAY_STOPS,
-    "b1": _DECAY_STOPS,
-    "decay": _SLOW_DECAY_STOPS,
-    "b2": _SLOW_DECAY_STOPS,
-    "noise": [0.0, *(m * 10.0**k for k in range(-2, 3) for m in (1, 2, 5)), 1000.0],
-}
 
 
 def slider_stops(name: str, recommended: float) -> list[float]:
     """The values a hyperparameter's slider offers: 1, 1.5, 2, 3, 5, 7 per decade for log-scale ones
-    (learning rates, epsilons), hand-picked stops otherwise; all within the documented range, and
+    (learning rates, epsilons), its listed stops otherwise; all within the documented range, and
     always including `recommended`."""
     info = HYPERPARAMETERS[name]
     if info.log_scale:
         decades = range(int(np.floor(np.log10(info.low))), int(np.ceil(np.log10(info.high))) + 1)
         stops = [m * 10.0**k for k in decades for m in (1, 1.5, 2, 3, 5, 7)]
     else:
-        stops = _LINEAR_STOPS[name]
+        stops = info.stops
     stops = [float(f"{v:.6g}") for v in stops if info.low <= v <= info.high]
     return sorted({*stops, float(recommended)})
-
-
-def hyperparameter_key(optimizer: str, name: str, prefix: str = "hp") -> str:
-    return f"{prefix}_{optimizer}_{name}"
 
 
 def hyperparameter_sliders(
@@ -105,12 +91,15 @@ def page_setup(state: PageState) -> bool:
     return presenter
 
 
-def show_chart(where, fig, **kwargs):
-    """st.plotly_chart, in presenter style when presenter mode is on (on a copy: figures may be
-    cached and shared by every session)."""
+def chart(where, fig, *, fresh: bool = False, **kwargs):
+    """Every chart of every page goes through here: `where.plotly_chart(fig)`, in presenter style when
+    presenter mode is on, without Plotly's logo in the toolbar. A figure may come from a cache that
+    every session shares, so it is styled on a copy, unless `fresh` says it was built for this run
+    alone (copying a large animated figure costs more than drawing it)."""
     if st.session_state.get("presenter"):
-        fig = presenter_style(copy.deepcopy(fig))
-    return where.plotly_chart(fig, **kwargs)
+        fig = presenter_style(fig if fresh else copy.deepcopy(fig))
+    config = {"displaylogo": False, **kwargs.pop("config", {})}
+    return where.plotly_chart(fig, config=config, **kwargs)
 
 
 def share_box(where, link: str) -> None:

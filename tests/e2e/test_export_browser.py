@@ -5,6 +5,7 @@ Playwright in the same process fails while theirs is open).
 """
 
 from optviz.lab import export, race
+from optviz.lab.config import RaceConfig
 from optviz.lab.figures import race_figure
 from surfaces import get_surface
 
@@ -14,7 +15,7 @@ SIX = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
 def test_html_plays_by_itself_in_chromium_with_no_network(browser, tmp_path):
     surface = get_surface("beale")
     grid = race.surface_grid(surface)
-    trajectories = race.race("beale", SIX, surface.default_start, 300)
+    trajectories = race.race(RaceConfig.create("beale", SIX, surface.default_start, 300))
     html_file = tmp_path / "race.html"
     html_file.write_bytes(
         export.to_html(race_figure(surface, grid, race.colouring(surface, grid), trajectories))

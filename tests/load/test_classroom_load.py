@@ -13,6 +13,7 @@ import pytest
 
 import optviz
 from bench import load
+from optviz.lab.config import RaceConfig
 
 SESSIONS, SECONDS, WAVES = 30, 20, 2
 
@@ -72,7 +73,9 @@ def test_the_cross_talk_check_catches_another_sessions_chart():
 
     def chart_for(s):
         runs = race(
-            surface, ["adam", "gd"], s.start, s.steps, {"adam": {"lr": s.adam_lr}, "gd": {"lr": s.gd_lr}}
+            RaceConfig.create(
+                surface, ["adam", "gd"], s.start, s.steps, {"adam": {"lr": s.adam_lr}, "gd": {"lr": s.gd_lr}}
+            )
         )
         paths = {
             name: (runs[o].xy[:, 0], runs[o].xy[:, 1])

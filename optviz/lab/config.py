@@ -1,0 +1,124 @@
+"""The optimizer lab's settings, stated once: the choices, ranges and defaults of its controls, their
+link names, and `RaceConfig`, the frozen record of one race.
+
+The page (optviz/ui/lab.py), its tabs (optviz/ui/lab_views.py), the command line
+(`python -m optviz export`) and the exports all read their choices from here and build a
+`RaceConfig` the same way, so a link's settings and a command line mean the same race. A record is
+resolved at the edge that made it: the surface is a `Surface` (not a name to look up again), and
+every hyperparameter of every optimizer is filled in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from optviz.engine import STEP_BUCKETS, resolve_hyperparams
+from optviz.optimizers import HYPERPARAMETERS, OPTIMIZERS
+from optviz.schedules import CONSTANT, Schedule
+from surfaces import Point, Surface, as_surface
+
+DEFAULT_OPTIMIZERS = ("gd", "sgd", "momentum", "adagrad", "rmsprop", "adam")
+MIN_STEPS, MAX_STEPS, STEP_STEP = 10, STEP_BUCKETS[-1], 10  # the step slider
+MAX_SEED = 2**31 - 1
+NOISE_RANGE = (HYPERPARAMETERS["noise"].low, HYPERPARAMETERS["noise"].high)
+SPEEDS = {"slow": 6, "normal": 15, "fast": 30, "very fast": 60}  # animation frames (steps) per second
+LAYOUTS = ("Overlay", "Side by side")  # one contour map for all, or a panel per optimizer
+CUSTOM = "custom"  # the surface choice that reads a formula from a text box
+EXAMPLE_FORMULA = "sin(x)*cos(y) + 0.1*(x**2 + y**2)"
+FORMULA_WINDOW = ((-3.0, 3.0), (-3.0, 3.0))  # the formula's default plot window
+SCHEDULE_LABELS = {"constant": "constant", "step": "step decay", "cosine": "cosine", "warmup": "warmup"}
+SCHEDULE_GAMMAS = (0.1, 0.2, 0.5, 0.7, 0.9)  # step decay's factors
+DEFAULT_GAMMA = 0.5
+
+
+HYPERPARAMETER_KEYS = r"hp_\w+_\w+"  # every link name `params.hyperparameter_key` makes for the lab
+
+
+def default_every(steps: int) -> int:
+    """Step decay's default interval: four decays over the run."""
+    return max(steps // 4, 1)
+
+
+def default_warmup(steps: int) -> int:
+    """Warmup's default length: the first fifth of the run."""
+    return max(steps // 5, 1)
+
+
+def schedule(
+    kind: str, steps: int, gamma: float = DEFAULT_GAMMA, every: int | None = None, warmup: int | None = None
+) -> Schedule:
+    """The lab's schedule of this kind for a run of `steps` steps (cosine anneals to zero over the
+    run); settings left out take their defaults for that run."""
+    if kind == "step":
+        return Schedule("step", gamma=gamma, every=every or default_every(steps))
+    if kind == "warmup":
+        return Schedule("warmup", warmup=warmup or default_warmup(steps))
+    if kind == "cosine":
+        return Schedule("cosine", horizon=steps)
+    return Schedule(kind)
+
+
+@dataclass(frozen=True)
+class RaceConfig:
+    """One race, resolved: what the lab draws, every tab analyses and an export writes.
+
+    Frozen and hashable, so it keys caches; `key` is the same settings as plain values (a formula
+    surface's record holds a function, which a cache cannot hash: its name says everything).
+    """
+
+    surface: Surface
+    optimizers: tuple[str, ...]  # the ones shown, in order
+    start: Point
+    steps: int
+    # Every optimizer's hyperparameters (all of them race; the shown ones are returned), sorted.
+    hyperparams: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]
+    noise: float = 0.0  # gradient noise every optimizer sees on top of its own
+    seed: int = 0
+    schedule: Schedule = CONSTANT
+
+    @classmethod
+    def create(
+        cls,
+        surface: str | Surface,
+        optimizers: Sequence[str],
+        start: Point | None = None,
+        steps: int | None = None,
+        hyperparams: Mapping[str, Mapping[str, float]] | None = None,
+        noise: float = 0.0,
+        seed: int = 0,
+        schedule: Schedule = CONSTANT,
+    ) -> RaceConfig:
+        """A race on `surface` (a record, or its name): start and steps default to the surface's,
+        and each optimizer's hyperparameters to its recommendation there, overridden by `hyperparams`."""
+        surface = as_surface(surface)
+        given = dict(hyperparams or {})
+        resolved = {name: resolve_hyperparams(surface, name, given.get(name)) for name in OPTIMIZERS}
+        start = surface.default_start if start is None else start
+        return cls(
+            surface=surface,
+            optimizers=tuple(dict.fromkeys(optimizers)),
+            start=(float(start[0]), float(start[1])),
+            steps=int(surface.default_steps if steps is None else steps),
+            hyperparams=tuple((name, tuple(sorted(values.items()))) for name, values in resolved.items()),
+            noise=float(noise),
+            seed=int(seed),
+            schedule=schedule,
+        )
+
+    def hyperparams_of(self, optimizer: str) -> dict[str, float]:
+        return dict(dict(self.hyperparams)[optimizer])
+
+    @property
+    def key(self) -> tuple:
+        """The settings as plain, hashable values: what a cache keys this race by."""
+        return (
+            self.surface.name,
+            self.optimizers,
+            self.start,
+            self.steps,
+            self.hyperparams,
+            self.noise,
+            self.seed,
+            self.schedule,
+        )
