@@ -218,7 +218,7 @@ class Hyperparameter(NamedTuple):
     the values its slider offers."""
 
     symbol: str  # LaTeX, for formulas and slider labels
-    text: str  # Unicode, for Plotly titles (which cannot typeset LaTeX offline)
+    text: str  # Unicode, for Plotly titles (they cannot typeset LaTeX offline: that needs MathJax)
     description: str
     low: float
     high: float

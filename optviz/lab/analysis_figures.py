@@ -28,8 +28,6 @@ def _shown(objective, has_minimum: bool):
 
 
 DIVERGED_COLOUR, NOT_CONVERGED_COLOUR = "#3b3b3b", "#d9d9d9"
-# Plotly titles cannot render LaTeX offline (that needs MathJax), so axes use Unicode symbols.
-SYMBOLS = {"lr": "η", "beta": "β", "b1": "β₁", "decay": "ρ"}
 # Basin colours: one per minimum, distinct from the optimizer colours' meaning (they label places).
 BASIN_COLOURS = ["#4477AA", "#EE6677", "#228833", "#CCBB44", "#66CCEE", "#AA3377", "#BBBBBB", "#882255"]
 
@@ -147,7 +145,8 @@ def grid_sweep_figure(
         )
     )
     fig.update_xaxes(title_text="log₁₀ learning rate η", showgrid=False, zeroline=False)
-    fig.update_yaxes(title_text=f"{SYMBOLS[other]}  ({HYPERPARAMETERS[other].description})", showgrid=False)
+    symbol = HYPERPARAMETERS[other]
+    fig.update_yaxes(title_text=f"{symbol.text}  ({symbol.description})", showgrid=False)
     title = f"{OPTIMIZERS[sweep.optimizer].label}: light grey = diverged; ring = your setting"
     return _layout(fig, height, plot_bgcolor="#d0d0d0", title={"text": title, "x": 0, "font": {"size": 14}})
 
