@@ -34,7 +34,6 @@ The surface's name, `f:<text without spaces>|x0,x1,y0,y1`, says everything neede
 
 from __future__ import annotations
 
-import ast
 import math
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -44,9 +43,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from surfaces.formula.function import surface_function
+from surfaces.formula.latex import to_latex
 from surfaces.formula.parse import (
-    BINARY_FUNCTIONS,
-    FUNCTIONS,
     MAX_DEPTH,
     MAX_EXPONENT,
     MAX_LENGTH,
@@ -84,71 +82,6 @@ MAX_COORDINATE = 1e4  # window edges lie within +-MAX_COORDINATE
 GRID = 81  # grid points per side for the numerical checks and the search for minima
 MAX_CANDIDATES = 32  # grid points refined with Newton's method, for minima and for saddles each
 NEWTON_STEPS = 40
-
-
-# ---------------------------------------------------------------------------------------------
-# LaTeX
-
-_ATOM, _POW, _UNARY, _PRODUCT, _SUM = 5, 4, 3, 2, 1  # precedence: how tightly a piece binds
-
-
-def to_latex(tree: ast.AST) -> str:
-    """`f(x, y) = ...` for a validated tree, with the fewest parentheses that keep its meaning."""
-    return "f(x, y) = " + _latex(tree)[0]
-
-
-def _number(value: int | float) -> tuple[str, int]:
-    if isinstance(value, int):
-        return str(value), _ATOM
-    text = repr(float(value))
-    if text.endswith(".0"):
-        text = text[:-2]
-    if "e" not in text:
-        return text, _ATOM
-    mantissa, exponent = text.split("e")
-    power = f"10^{{{int(exponent)}}}"
-    return (power, _POW) if mantissa == "1" else (rf"{mantissa} \times {power}", _PRODUCT)
-
-
-def _group(latex: str) -> str:
-    return rf"\left({latex}\right)" if r"\frac" in latex else f"({latex})"
-
-
-def _latex(node: ast.AST) -> tuple[str, int]:
-    """(LaTeX, precedence) of a validated node."""
-    if isinstance(node, ast.Constant):
-        return _number(node.value)
-    if isinstance(node, ast.Name):
-        return (r"\pi" if node.id == "pi" else node.id), _ATOM
-    if isinstance(node, ast.UnaryOp):
-        operand, p = _latex(node.operand)
-        sign = "-" if isinstance(node.op, ast.USub) else "+"
-        return sign + (_group(operand) if p < _UNARY else operand), _UNARY
-    if isinstance(node, ast.Call):
-        name = node.func.id
-        args = [_latex(arg)[0] for arg in node.args]
-        if name == "sqrt":
-            return rf"\sqrt{{{args[0]}}}", _ATOM
-        if name == "abs":
-            return (rf"\left|{args[0]}\right|" if r"\frac" in args[0] else f"|{args[0]}|"), _ATOM
-        command = (FUNCTIONS.get(name) or BINARY_FUNCTIONS[name])[1]
-        return command + _group(", ".join(args)), _ATOM
-    assert isinstance(node, ast.BinOp)
-    (left, lp), (right, rp) = _latex(node.left), _latex(node.right)
-    right_is_signed = isinstance(node.right, ast.UnaryOp)
-    if isinstance(node.op, ast.Div):
-        return rf"\frac{{{left}}}{{{right}}}", _POW  # binds like a power: bracketed only as a base
-    if isinstance(node.op, ast.Pow):
-        base = _group(left) if lp <= _POW else left
-        return f"{base}^{{{right}}}", _POW
-    if isinstance(node.op, ast.Mult):
-        left = _group(left) if lp < _PRODUCT else left
-        right = _group(right) if rp < _PRODUCT or right_is_signed else right
-        joiner = r" \cdot " if right[0].isdigit() else r"\,"
-        return left + joiner + right, _PRODUCT
-    sign = "+" if isinstance(node.op, ast.Add) else "-"
-    needs_group = right_is_signed or (sign == "-" and rp <= _SUM)
-    return f"{left} {sign} {_group(right) if needs_group else right}", _SUM
 
 
 # ---------------------------------------------------------------------------------------------
