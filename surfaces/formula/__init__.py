@@ -1,35 +1,29 @@
-r"""Your own f(x, y): a safe formula parser that turns a student's text into a `Surface`.
+r"""Your own f(x, y): a student's formula and window become a `Surface`.
 
     >>> s = from_formula("sin(x)*cos(y) + 0.1*(x^2 + y^2)")
     >>> print(s.formula)
     f(x, y) = \sin(x)\,\cos(y) + 0.1\,(x^{2} + y^{2})
 
-The text is parsed with Python's `ast` (mode "eval") and checked against a whitelist; nothing is ever
-passed to eval, exec or compile-to-code. The grammar:
+One module a step, each stating its math and its reasons:
 
-- numbers (`2`, `0.5`, `2.5e-1`), the variables `x` and `y`, the constants `pi` and `e`;
-- `+ - * /`, powers with `**` or `^` (`^` is rewritten to `**` before parsing, so it means power,
-  never Python's xor), unary `-` and `+`, parentheses;
-- one-argument functions: sin, cos, tan, exp, log (natural), sqrt, abs, tanh, sinh, cosh, arctan
-  (alias atan); and min(a, b), max(a, b).
+- `parse`: the whitelist grammar, its limits and its messages (text -> checked `ast` tree);
+- `function`: the checked tree as a JAX function of points (..., 2);
+- `latex`: the checked tree as LaTeX;
+- `landmarks`: minima, saddle points and start points, found numerically;
+- here: the window, the name, and `from_formula`, which checks f on the window and assembles the
+  `Surface` record.
 
-Anything else (other names, attributes, indexing, strings, comparisons, lambdas, ...) is rejected
-with a `ValueError` whose message is meant for the student: it names the problem and where it is.
-Formulas are at most 200 characters, 100 nodes and 20 levels of nesting (a long sum or product is
-not nesting). An exponent that is a constant must be at most 64 in size: it is evaluated in floats
-by a whitelisted evaluator, so `9**9**9` is refused at once instead of computing a big integer.
-
-The surface's metadata is found numerically on an 81 x 81 grid over the window: f must be finite
-and not constant there; the grid's interior local minima and saddle-like points are refined with
-Newton's method (one compiled function per surface) and kept if they stay in the window and the
-gradient vanishes there. The Hessian then tells a minimum (positive definite) from a saddle point
-(indefinite); where it is degenerate (abs(x) at 0, the monkey saddle), the values on a small ring
-decide. The lowest minima are "global": the lowest found in the window, not a proof. A surface may
-have no minimum at all (`-x**2`): nothing is invented.
+The window is two (low, high) pairs: each side at least MIN_WIDTH and at most MAX_WIDTH wide, its
+edges within ±MAX_COORDINATE. f is evaluated on the landmarks' GRID x GRID grid over it and must be
+finite there (the contour plot and the optimizers need a value wherever they go; the message names
+the bad point nearest the centre) and not constant (a flat surface has nothing to race on). The
+contour is coloured by log(f - f_min) when f >= 0 and max - min is more than 1000 times the median
+height above the minimum: a deep narrow valley, as on Rosenbrock, which a linear scale would hide.
 
 The surface's name, `f:<text without spaces>|x0,x1,y0,y1`, says everything needed to rebuild it:
 `surfaces.get_surface(name)` routes such names here, and the same formula and window give the same
 (cached) `Surface` object, so the engine's compiled functions, keyed by that name, are reused.
+Spaces are dropped (`normalize`) so that a formula typed with or without them is one surface.
 """
 
 from __future__ import annotations
