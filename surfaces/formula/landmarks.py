@@ -20,8 +20,8 @@ The search works on f over a GRID x GRID grid of the window, which the caller ha
    Where the Hessian is degenerate (a kink as in abs(x), or a flat point as in the monkey saddle
    x**3 - 3*x*y**2), f on a ring of RING points, 1e-3 of a grid cell away, decides: all higher, a
    minimum; some lower and some higher, a saddle. Points closer than 1e-6 of the window's diagonal
-   are one point. The lowest minima (equal to within 1e-9, relative) are "global": the lowest found
-   in the window, not a proof. If Newton's method finds no minimum but the grid has one (a kink off
+   are one point. The minima within 1e-9 max(1, |f_min|) of the lowest f_min are "global": the lowest
+   found in the window, not a proof. If Newton's method finds no minimum but the grid has one (a kink off
    the grid, as in abs(x - 0.3)), that grid point is the global minimum, to within one grid cell.
    A surface may have no minimum at all (-x**2): nothing is invented.
 4. Start points. 10% inside each corner, and the centre, leaving out any within 5% of the window's
