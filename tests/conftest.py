@@ -1,7 +1,11 @@
 """Shared by every test folder: the measurements a test reports, listed in the run's terminal summary
-(the browser tests' timings, the classroom load test's figures)."""
+(the browser tests' timings, the classroom load test's figures); and fresh AppTest sessions of the
+app's pages (what a session sent is read with the functions in tests/apptest.py)."""
+
+from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 _MEASUREMENTS_KEY = pytest.StashKey[list]()
 
@@ -23,3 +27,51 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.section("optviz measurements")
         for line in lines:
             terminalreporter.write_line(line)
+
+
+# --- AppTest sessions --------------------------------------------------------------------------------
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+# How each page is run on its own: the lab through app.py, the others by their render function.
+PAGES = {
+    "lab": None,
+    "mlp": "from optviz.ui.mlp import render\nrender()",
+    "conv": "from optviz.ui.conv import render\nrender()",
+}
+
+
+@pytest.fixture
+def lab_session():
+    """`lab_session(view=None)`: the lab in a fresh session, with the tab `view` open (the first tab
+    if None), run once without an exception."""
+
+    def open_lab(view: str | None = None) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=60)
+        if view is not None:
+            at.session_state["view"] = view
+        at.run()
+        assert not at.exception, at.exception
+        return at
+
+    return open_lab
+
+
+@pytest.fixture
+def page_session():
+    """`page_session(page, query=None)`: a fresh session of `page` (a key of PAGES: the lab through
+    app.py, the others on their own) opened with the link parameters `query`, run once without an
+    exception."""
+
+    def open_page(page: str, query: dict | None = None) -> AppTest:
+        at = (
+            AppTest.from_file(APP, default_timeout=90)
+            if PAGES[page] is None
+            else AppTest.from_string(PAGES[page], default_timeout=90)
+        )
+        for key, value in (query or {}).items():
+            at.query_params[key] = value
+        at.run()
+        assert not at.exception, at.exception
+        return at
+
+    return open_page

@@ -1,90 +1,58 @@
 """The optimizer lab page, driven through Streamlit's AppTest (no browser)."""
 
-import base64
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 import optviz
 from optviz import engine
 from optviz.lab.config import DEFAULT_OPTIMIZERS
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-
-
-def _open(view: str | None = None):
-    """The lab in a fresh session, with the tab `view` open (the first tab if None)."""
-    at = AppTest.from_file(APP, default_timeout=60)
-    if view is not None:
-        at.session_state["view"] = view
-    at.run()
-    assert not at.exception, at.exception
-    return at
+from tests.apptest import paths, race_spec, values
 
 
-def _race_spec(at):
-    """The race chart as the browser receives it (the first Plotly chart on the page)."""
-    return json.loads(at.get("plotly_chart")[0].proto.spec)
-
-
-def _paths(spec):
-    return [t for t in spec["data"] if t.get("mode") == "lines"]
-
-
-def _values(array):
-    """A trace array as sent to the browser: a list, or plotly's base64 typed array."""
-    if isinstance(array, dict):
-        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"])
-    return np.asarray(array)
-
-
-def test_the_lab_opens_with_the_default_race():
-    at = _open()
-    spec = _race_spec(at)
-    assert len(_paths(spec)) == len(DEFAULT_OPTIMIZERS)
+def test_the_lab_opens_with_the_default_race(lab_session):
+    at = lab_session()
+    spec = race_spec(at)
+    assert len(paths(spec)) == len(DEFAULT_OPTIMIZERS)
     assert len(spec["frames"]) == optviz.SURFACES["rosenbrock"].default_steps + 1
     assert any(optviz.SURFACES["rosenbrock"].formula in element.value for element in at.latex)
     assert len(at.get("plotly_chart")) == 2  # the race and the loss curves
 
 
 @pytest.mark.parametrize("surface", list(optviz.SURFACES))
-def test_every_surface_runs(surface):
-    at = _open()
+def test_every_surface_runs(surface, lab_session):
+    at = lab_session()
     at.selectbox(key="surface").set_value(surface).run()
     assert not at.exception, at.exception
-    spec = _race_spec(at)
+    spec = race_spec(at)
     assert len(spec["frames"]) == optviz.SURFACES[surface].default_steps + 1
     start = next(t for t in spec["data"] if t.get("name") == "start")
     assert (start["x"][0], start["y"][0]) == optviz.SURFACES[surface].default_start
 
 
 @pytest.mark.parametrize("optimizer", list(optviz.OPTIMIZERS))
-def test_every_optimizer_runs_alone_with_its_rule_shown(optimizer):
-    at = _open("Update rules, step by step")
+def test_every_optimizer_runs_alone_with_its_rule_shown(optimizer, lab_session):
+    at = lab_session("Update rules, step by step")
     at.multiselect(key="optimizers").set_value([optimizer]).run()
     assert not at.exception, at.exception
-    assert [p["name"] for p in _paths(_race_spec(at))] == [optviz.OPTIMIZERS[optimizer].label]
+    assert [p["name"] for p in paths(race_spec(at))] == [optviz.OPTIMIZERS[optimizer].label]
     assert any(optviz.OPTIMIZERS[optimizer].latex in element.value for element in at.latex)
 
 
-def test_moving_a_learning_rate_slider_changes_that_path_only():
-    at = _open()
-    before = _paths(_race_spec(at))
+def test_moving_a_learning_rate_slider_changes_that_path_only(lab_session):
+    at = lab_session()
+    before = paths(race_spec(at))
     at.select_slider(key="hp_adam_lr").set_value(0.1).run()
-    after = _paths(_race_spec(at))
+    after = paths(race_spec(at))
     changed = [
         b["name"]
         for b, a in zip(before, after, strict=True)
-        if not np.array_equal(_values(b["x"]), _values(a["x"]))
+        if not np.array_equal(values(b["x"]), values(a["x"]))
     ]
     assert changed == ["Adam"]
 
 
-def test_a_diverging_run_shows_a_message_not_an_error():
-    at = _open()
+def test_a_diverging_run_shows_a_message_not_an_error(lab_session):
+    at = lab_session()
     at.select_slider(key="hp_gd_lr").set_value(0.01).run()
     assert not at.exception
     messages = [w.value for w in at.warning]
@@ -94,8 +62,8 @@ def test_a_diverging_run_shows_a_message_not_an_error():
     )
 
 
-def test_changing_the_surface_brings_its_defaults():
-    at = _open()
+def test_changing_the_surface_brings_its_defaults(lab_session):
+    at = lab_session()
     at.select_slider(key="hp_adam_lr").set_value(0.3).run()
     at.selectbox(key="surface").set_value("quadratic").run()
     surface = optviz.SURFACES["quadratic"]
@@ -110,39 +78,39 @@ def test_changing_the_surface_brings_its_defaults():
     assert at.slider(key="steps").value == surface.default_steps
 
 
-def test_reset_button_restores_the_recommended_values():
-    at = _open()
+def test_reset_button_restores_the_recommended_values(lab_session):
+    at = lab_session()
     at.select_slider(key="hp_gd_lr").set_value(0.1).run()
     next(b for b in at.button if "Reset" in b.label).click().run()
     assert at.select_slider(key="hp_gd_lr").value == optviz.OPTIMIZERS["gd"].recommended["rosenbrock"]["lr"]
 
 
-def test_side_by_side_gives_each_optimizer_its_own_panel():
-    at = _open()
+def test_side_by_side_gives_each_optimizer_its_own_panel(lab_session):
+    at = lab_session()
     at.multiselect(key="optimizers").set_value(["gd", "momentum", "adam"]).run()
     at.segmented_control(key="layout").set_value("Side by side").run()
-    spec = _race_spec(at)
+    spec = race_spec(at)
     assert len(spec["frames"][0]["traces"]) == 3
     assert sum(t["type"] == "contour" for t in spec["data"]) == 3
     assert spec["layout"]["xaxis2"]["matches"] == "x"
 
 
-def test_noise_start_steps_and_3d_view():
-    at = _open()
+def test_noise_start_steps_and_3d_view(lab_session):
+    at = lab_session()
     at.number_input(key="start_x").set_value(0.5).run()
     at.slider(key="steps").set_value(100).run()
     at.select_slider(key="noise").set_value(1.0).run()
     at.toggle(key="show_3d").set_value(True).run()
     assert not at.exception
-    spec = _race_spec(at)
+    spec = race_spec(at)
     assert len(spec["frames"]) == 101
-    gd = next(p for p in _paths(spec) if p["name"] == "Gradient descent")
-    assert _values(gd["x"])[0] == 0.5
+    gd = next(p for p in paths(spec) if p["name"] == "Gradient descent")
+    assert values(gd["x"])[0] == 0.5
     assert len(at.get("plotly_chart")) == 3
 
 
-def test_the_update_rules_tab_shows_the_numbers_of_the_inspected_step():
-    at = _open("Update rules, step by step")
+def test_the_update_rules_tab_shows_the_numbers_of_the_inspected_step(lab_session):
+    at = lab_session("Update rules, step by step")
     at.slider(key="inspect_step").set_value(3).run()
     blocks = [element.value for element in at.latex if r"\begin{aligned}" in element.value]
     assert len(blocks) == len(DEFAULT_OPTIMIZERS)
@@ -150,8 +118,8 @@ def test_the_update_rules_tab_shows_the_numbers_of_the_inspected_step():
     assert rf"g_t &= ({t.grad[2][0]:.4g},\ {t.grad[2][1]:.4g})" in blocks[0]
 
 
-def test_hyperparameters_start_and_noise_never_recompile():
-    at = _open()
+def test_hyperparameters_start_and_noise_never_recompile(lab_session):
+    at = lab_session()
     compiled = engine._run_compiled._cache_size()
     at.select_slider(key="hp_adam_lr").set_value(0.2).run()
     at.select_slider(key="hp_momentum_beta").set_value(0.5).run()
@@ -162,8 +130,8 @@ def test_hyperparameters_start_and_noise_never_recompile():
     assert engine._run_compiled._cache_size() == compiled
 
 
-def test_no_optimizer_selected_asks_for_one_instead_of_failing():
-    at = _open()
+def test_no_optimizer_selected_asks_for_one_instead_of_failing(lab_session):
+    at = lab_session()
     at.multiselect(key="optimizers").set_value([]).run()
     assert not at.exception
     assert any("Choose at least one optimizer" in w.value for w in at.warning)

@@ -8,7 +8,7 @@ import pytest
 import optviz
 from optviz.lab import analysis
 from optviz.ui.lab_views import SWEEP_LRS
-from tests.test_app import _open, _paths, _race_spec, _values
+from tests.apptest import paths, race_spec, values
 
 
 def _charts(at):
@@ -25,30 +25,30 @@ def _charts(at):
         ("Internals", "scatter"),
     ],
 )
-def test_each_analysis_tab_renders_its_chart(view, traces):
-    at = _open(view)
+def test_each_analysis_tab_renders_its_chart(view, traces, lab_session):
+    at = lab_session(view)
     charts = _charts(at)
     assert len(charts) >= 2  # the race, then the tab's chart
     assert any(trace["type"] == traces for trace in charts[1]["data"])
 
 
-def test_only_the_open_tab_computes():
-    at = _open()
+def test_only_the_open_tab_computes(lab_session):
+    at = lab_session()
     assert len(at.get("plotly_chart")) == 2  # the race and the loss curves; no sweep, no basins
     assert not any("60 learning rates" in m.value for m in at.markdown)
 
 
-def test_the_sweep_shows_the_current_learning_rates_on_the_curves():
-    at = _open("Learning-rate sweep")
+def test_the_sweep_shows_the_current_learning_rates_on_the_curves(lab_session):
+    at = lab_session("Learning-rate sweep")
     sweep = _charts(at)[1]
     rings = [t for t in sweep["data"] if t.get("marker", {}).get("symbol") == "circle-open"]
     adam_lr = at.select_slider(key="hp_adam_lr").value
     assert len(rings) == 6 and any(r["x"] == [adam_lr] for r in rings)
-    assert len(_values(sweep["data"][0]["x"])) == len(SWEEP_LRS) == 60
+    assert len(values(sweep["data"][0]["x"])) == len(SWEEP_LRS) == 60
 
 
-def test_tuning_sets_each_learning_rate_to_the_sweeps_best_and_says_how():
-    at = _open()
+def test_tuning_sets_each_learning_rate_to_the_sweeps_best_and_says_how(lab_session):
+    at = lab_session()
     at.multiselect(key="optimizers").set_value(["gd", "momentum", "adam"]).run()
     at.button(key="tune").click().run()
     assert not at.exception
@@ -59,41 +59,41 @@ def test_tuning_sets_each_learning_rate_to_the_sweeps_best_and_says_how():
         assert at.select_slider(key=f"hp_{name}_lr").value == pytest.approx(expected[name].lr)
     assert any("Objective: the lowest f − f* after the budget" in c.value for c in at.caption)
     # The race re-ran with the tuned rates: Adam's path is the tuned one.
-    adam = next(p for p in _paths(_race_spec(at)) if p["name"] == "Adam")
+    adam = next(p for p in paths(race_spec(at)) if p["name"] == "Adam")
     tuned_run = optviz.simulate("rosenbrock", "adam", start=start, steps=steps, lr=expected["adam"].lr)
-    np.testing.assert_allclose(_values(adam["x"])[-1], tuned_run.xy[-1, 0], rtol=1e-5)
+    np.testing.assert_allclose(values(adam["x"])[-1], tuned_run.xy[-1, 0], rtol=1e-5)
 
 
 @pytest.mark.parametrize("kind", ["step", "cosine", "warmup"])
-def test_a_schedule_changes_the_race_and_is_shown_with_the_update_rules(kind):
-    at = _open("Update rules, step by step")
-    before = _paths(_race_spec(at))
+def test_a_schedule_changes_the_race_and_is_shown_with_the_update_rules(kind, lab_session):
+    at = lab_session("Update rules, step by step")
+    before = paths(race_spec(at))
     at.selectbox(key="schedule").set_value(kind).run()
     assert not at.exception
-    after = _paths(_race_spec(at))
+    after = paths(race_spec(at))
     for b, a in zip(before, after, strict=True):
-        assert not np.array_equal(_values(b["x"]), _values(a["x"]))
+        assert not np.array_equal(values(b["x"]), values(a["x"]))
     assert any(r"\eta_t" in element.value for element in at.latex)
 
 
-def test_basin_resolution_and_noise_fan_controls():
-    at = _open("Basins of attraction")
+def test_basin_resolution_and_noise_fan_controls(lab_session):
+    at = lab_session("Basins of attraction")
     at.select_slider(key="basin_resolution").set_value(50).run()
     heatmap = next(t for t in _charts(at)[1]["data"] if t["type"] == "heatmap")
-    assert len(_values(heatmap["x"])) == 50
-    at = _open("Noise fan")
+    assert len(values(heatmap["x"])) == 50
+    at = lab_session("Noise fan")
     at.select_slider(key="fan_batch").set_value(1024).run()  # the full batch: no noise
     assert not at.exception
     assert any("= 0" in m.value and "full batch" in m.value for m in at.markdown)
 
 
-def test_your_own_formula_runs_in_every_view():
-    at = _open()
+def test_your_own_formula_runs_in_every_view(lab_session):
+    at = lab_session()
     at.selectbox(key="surface").set_value("custom").run()
     at.text_input(key="formula").input("x**2 + 3*y**2 + sin(3*x)").run()
     assert not at.exception and not at.error
     assert any(r"\sin" in element.value for element in at.latex)
-    spec = _race_spec(at)
+    spec = race_spec(at)
     start = next(t for t in spec["data"] if t.get("name") == "start")
     assert (start["x"][0], start["y"][0]) == (-2.4, 2.4)  # the formula surface's default start
     for view in ("Learning-rate sweep", "Basins of attraction", "Stability", "Noise fan", "Internals"):
@@ -115,28 +115,28 @@ def test_your_own_formula_runs_in_every_view():
         ("x" * 10_000, "too long"),
     ],
 )
-def test_a_bad_formula_shows_why_and_keeps_the_last_good_one(text, message):
-    at = _open()
+def test_a_bad_formula_shows_why_and_keeps_the_last_good_one(text, message, lab_session):
+    at = lab_session()
     at.selectbox(key="surface").set_value("custom").run()
     at.text_input(key="formula").input("x**2 + y**2").run()
-    good = _paths(_race_spec(at))
+    good = paths(race_spec(at))
     at.text_input(key="formula").input(text).run()
     assert not at.exception
     assert any(message in e.value for e in at.error), [e.value for e in at.error]
     assert any("last formula that worked" in c.value for c in at.caption)
-    for before, after in zip(good, _paths(_race_spec(at)), strict=True):
-        np.testing.assert_array_equal(_values(before["x"]), _values(after["x"]))
+    for before, after in zip(good, paths(race_spec(at)), strict=True):
+        np.testing.assert_array_equal(values(before["x"]), values(after["x"]))
 
 
-def test_a_bad_window_shows_why():
-    at = _open()
+def test_a_bad_window_shows_why(lab_session):
+    at = lab_session()
     at.selectbox(key="surface").set_value("custom").run()
     at.number_input(key="formula_x1").set_value(-5.0).run()  # x to < x from
     assert not at.exception and at.error
 
 
-def test_a_formula_error_is_shown_as_typed_not_as_markdown():
-    at = _open()
+def test_a_formula_error_is_shown_as_typed_not_as_markdown(lab_session):
+    at = lab_session()
     at.selectbox(key="surface").set_value("custom").run()
     at.text_input(key="formula").input("__import__('os')").run()
     assert r"\_\_import\_\_" in at.error[0].value  # escaped: shown as typed, not in bold

@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from PIL import Image
 
-from tests.test_links import _link_notes, _page
+from tests.apptest import link_notes
 
 DECK = Path(__file__).resolve().parents[1] / "examples" / "deck.html"
 PAGES = {"/": "lab", "/mlp": "mlp", "/conv": "conv"}
@@ -27,9 +27,9 @@ def test_the_deck_embeds_three_live_views_and_one_offline_animation():
 
 
 @pytest.mark.parametrize("view", _views())
-def test_every_embedded_view_opens_with_all_its_settings(view):
+def test_every_embedded_view_opens_with_all_its_settings(view, page_session):
     url = urlsplit(view.replace("&amp;", "&"))
     query = {k: v for k, v in parse_qsl(url.query) if k != "embed"}
-    at = _page(PAGES[url.path], query)
-    assert not _link_notes(at), _link_notes(at)
+    at = page_session(PAGES[url.path], query)
+    assert not link_notes(at), link_notes(at)
     assert dict(at.query_params) == query  # nothing was changed or dropped

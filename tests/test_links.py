@@ -6,44 +6,17 @@ numbers go, out-of-range or NaN numbers, repeated keys) open with safe values an
 names what was ignored, never an exception.
 """
 
-from pathlib import Path
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGES = {
-    "lab": None,
-    "mlp": "from optviz.ui.mlp import render\nrender()",
-    "conv": "from optviz.ui.conv import render\nrender()",
-}
-
-
-def _page(page: str, query: dict | None = None) -> AppTest:
-    """A fresh session of `page` (the lab through app.py, the others on their own) opened with `query`."""
-    at = (
-        AppTest.from_file(APP, default_timeout=90)
-        if PAGES[page] is None
-        else AppTest.from_string(PAGES[page], default_timeout=90)
-    )
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _link_notes(at) -> str:
-    return " ".join(w.value for w in at.warning if "this link" in w.value)
-
+from tests.apptest import link_notes
 
 # --- round trips -------------------------------------------------------------------------------------
 
 
-def test_lab_round_trip():
-    at = _page("lab")
+def test_lab_round_trip(page_session):
+    at = page_session("lab")
     at.selectbox(key="surface").set_value("himmelblau").run()
     at.number_input(key="start_x").set_value(1.25).run()
     at.multiselect(key="optimizers").set_value(["adam", "nesterov"]).run()
@@ -57,7 +30,7 @@ def test_lab_round_trip():
     assert query["surface"] == "himmelblau" and query["optimizers"] == "adam,nesterov"
     assert "seed" not in query and "noise" not in query  # defaults stay out of the link
 
-    again = _page("lab", query)
+    again = page_session("lab", query)
     assert again.selectbox(key="surface").value == "himmelblau"
     assert again.number_input(key="start_x").value == 1.25
     assert again.multiselect(key="optimizers").value == ["adam", "nesterov"]
@@ -66,11 +39,13 @@ def test_lab_round_trip():
     assert again.number_input(key="schedule_warmup").value == 7
     assert again.segmented_control(key="layout").value == "Side by side"
     assert again.toggle(key="presenter").value is True
-    assert dict(again.query_params) == query and not _link_notes(again)
+    assert dict(again.query_params) == query and not link_notes(again)
 
 
-def test_lab_round_trip_of_a_formula_and_a_view():
-    at = _page("lab", {"surface": "custom", "formula": "x^2 + 3*y^2", "formula_x1": "4", "view": "Stability"})
+def test_lab_round_trip_of_a_formula_and_a_view(page_session):
+    at = page_session(
+        "lab", {"surface": "custom", "formula": "x^2 + 3*y^2", "formula_x1": "4", "view": "Stability"}
+    )
     assert (
         at.text_input(key="formula").value == "x^2 + 3*y^2" and at.number_input(key="formula_x1").value == 4.0
     )
@@ -83,8 +58,8 @@ def test_lab_round_trip_of_a_formula_and_a_view():
     }
 
 
-def test_mlp_round_trip():
-    at = _page("mlp")
+def test_mlp_round_trip(page_session):
+    at = page_session("mlp")
     at.select_slider(key="mlp_hidden").set_value(64).run()
     at.radio(key="mlp_activation").set_value("tanh").run()
     at.select_slider(key="mlp_batch").set_value(256).run()
@@ -92,7 +67,7 @@ def test_mlp_round_trip():
     at.select_slider(key="mlp_adam_lr").set_value(0.003).run()
     at.slider(key="graph_x").set_value(-1.5).run()
     query = dict(at.query_params)
-    again = _page("mlp", query)
+    again = page_session("mlp", query)
     assert again.select_slider(key="mlp_hidden").value == 64
     assert again.radio(key="mlp_activation").value == "tanh"
     assert again.select_slider(key="mlp_batch").value == 256
@@ -102,19 +77,21 @@ def test_mlp_round_trip():
     assert dict(again.query_params) == query
 
 
-def test_conv_round_trip_with_an_edited_kernel():
+def test_conv_round_trip_with_an_edited_kernel(page_session):
     query = {
         "c2_kernel": "Laplacian",
         "c2_stride": "2",
         "c2_padding": "same",
         "c2_cells": "0,1,0,1,-5,1,0,1,0",
     }
-    at = _page("conv", query)
+    at = page_session("conv", query)
     assert at.selectbox(key="c2_kernel").value == "Laplacian" and at.number_input(key="c2_stride").value == 2
     assert dict(at.query_params) == query  # the edited cell (-5 instead of -4) is kept
     at.number_input(key="c2_dilation").set_value(2).run()
-    assert _page("conv", dict(at.query_params)).number_input(key="c2_dilation").value == 2
-    text = _page("conv", {"conv_view": "1D over text", "t_text": "a hat", "t_encoding": "word embeddings"})
+    assert page_session("conv", dict(at.query_params)).number_input(key="c2_dilation").value == 2
+    text = page_session(
+        "conv", {"conv_view": "1D over text", "t_text": "a hat", "t_encoding": "word embeddings"}
+    )
     assert text.text_input(key="t_text").value == "a hat"
     assert text.radio(key="t_encoding").value == "word embeddings"
 
@@ -139,14 +116,14 @@ def test_conv_round_trip_with_an_edited_kernel():
         ({"surface": "custom", "formula": "x" * 5000}, "formula is 5000 characters long"),
     ],
 )
-def test_a_tampered_lab_link_opens_safely_and_says_what_was_ignored(query, named):
-    at = _page("lab", query)
-    assert named in _link_notes(at), _link_notes(at)
+def test_a_tampered_lab_link_opens_safely_and_says_what_was_ignored(query, named, page_session):
+    at = page_session("lab", query)
+    assert named in link_notes(at), link_notes(at)
     assert at.get("plotly_chart")  # the race still draws
 
 
-def test_a_formula_that_does_not_parse_shows_why():
-    at = _page("lab", {"surface": "custom", "formula": "__import__('os').system('ls')"})
+def test_a_formula_that_does_not_parse_shows_why(page_session):
+    at = page_session("lab", {"surface": "custom", "formula": "__import__('os').system('ls')"})
     assert at.error and "is not allowed (no attribute access)" in at.error[0].value
 
 
@@ -161,14 +138,14 @@ def test_a_formula_that_does_not_parse_shows_why():
         ("conv", {"cm_cout": "abc", "conv_view": "Many channels, many filters"}, "cm_cout='abc'"),
     ],
 )
-def test_tampered_links_on_the_other_pages(page, query, named):
-    assert named in _link_notes(_page(page, query))
+def test_tampered_links_on_the_other_pages(page, query, named, page_session):
+    assert named in link_notes(page_session(page, query))
 
 
-def test_the_warning_can_be_dismissed():
-    at = _page("lab", {"surface": "moon"})
+def test_the_warning_can_be_dismissed(page_session):
+    at = page_session("lab", {"surface": "moon"})
     next(b for b in at.button if b.label == "Dismiss").click().run()
-    assert not _link_notes(at)
+    assert not link_notes(at)
 
 
 # Hypothesis: random query dictionaries thrown at each page never raise and leave safe values.
@@ -251,9 +228,9 @@ VALUES = st.one_of(
 @pytest.mark.parametrize("page", list(KEYS))
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_random_links_never_break_a_page(page, data):
+def test_random_links_never_break_a_page(page, data, page_session):
     query = data.draw(st.dictionaries(st.sampled_from(KEYS[page]), VALUES, max_size=5))
-    at = _page(page, query)  # asserts no exception
+    at = page_session(page, query)  # asserts no exception
     if page == "lab":
         assert 10 <= at.slider(key="steps").value <= 2000
         assert at.multiselect(key="optimizers").value is not None

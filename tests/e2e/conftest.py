@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.browser import LOAD_TIMEOUT_MS, READY
+
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
 CHROMIUM = os.environ.get("OPTVIZ_CHROMIUM", "/usr/bin/chromium")
@@ -215,6 +217,39 @@ def page(browser, browser_log, request, app_url):
         except Exception:  # a failure screenshot is a courtesy; never mask the real failure
             pass
     context.close()
+
+
+# --- opening the app's pages ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def open_page(page, app_url):
+    """`open_page(path)`: go to the app's `path` (e.g. "/mlp?mlp_hidden=64") in the test's page and
+    wait until the script run is over."""
+
+    def open_(path: str) -> None:
+        page.goto(app_url + path, timeout=LOAD_TIMEOUT_MS)
+        page.wait_for_selector(READY, timeout=LOAD_TIMEOUT_MS)
+
+    return open_
+
+
+@pytest.fixture
+def open_lab(page, open_page):
+    """`open_lab(path="/")`: open the lab and wait until the race chart is drawn with its frames and
+    the script is idle."""
+
+    def open_(path: str = "/") -> None:
+        open_page(path)
+        page.wait_for_function(
+            """() => { const gd = document.querySelector('.js-plotly-plot');
+                       return gd && gd._fullData && gd._transitionData && gd._transitionData._frames
+                           && gd._transitionData._frames.length > 0 && gd.querySelector('.contour'); }""",
+            timeout=LOAD_TIMEOUT_MS,
+        )
+        page.wait_for_selector(READY, timeout=LOAD_TIMEOUT_MS)
+
+    return open_
 
 
 # --- screenshots and measurements ------------------------------------------------------------------

@@ -3,7 +3,7 @@ moves the highlighted window and output cell (read from the Plotly graph div).""
 
 from __future__ import annotations
 
-from tests.e2e.test_lab_browser import LOAD_TIMEOUT_MS, open_page
+from tests.e2e.browser import LOAD_TIMEOUT_MS
 
 # The step-by-step chart is the first Plotly graph on the page. Its moving traces (see
 # optviz.conv_figures.step_figure) are the frames' `traces`; the sixth outlines the output cell.
@@ -16,8 +16,8 @@ JS_STATE = """gd => {
 }"""
 
 
-def test_scrubbing_moves_the_highlighted_output_cell(page, app_url, browser_log, screenshot):
-    open_page(page, app_url, "/conv")
+def test_scrubbing_moves_the_highlighted_output_cell(page, open_page, browser_log, screenshot):
+    open_page("/conv")
     chart = page.locator(".js-plotly-plot").first
     page.wait_for_function(
         """() => { const gd = document.querySelector('.js-plotly-plot');
@@ -44,8 +44,8 @@ def test_scrubbing_moves_the_highlighted_output_cell(page, app_url, browser_log,
     browser_log.assert_clean()
 
 
-def test_every_section_shows_without_errors(page, app_url, browser_log, screenshot):
-    open_page(page, app_url, "/conv")
+def test_every_section_shows_without_errors(page, open_page, browser_log, screenshot):
+    open_page("/conv")
     for name in ("Many channels, many filters", "1D over text"):
         page.get_by_role("tab", name=name).click()
         page.wait_for_timeout(800)

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_lab_browser import LOAD_TIMEOUT_MS, READY, open_lab
+from tests.e2e.browser import LOAD_TIMEOUT_MS, READY
 
 TABS = ["Learning-rate sweep", "Basins of attraction", "Stability", "Noise fan", "Internals"]
 FORMULA = "x^4 - 2*x^2 + y^2 + 0.5*x*y"
@@ -20,8 +20,8 @@ def _no_exception(page) -> None:
 
 
 @pytest.mark.parametrize("tab", TABS)
-def test_each_analysis_tab_draws_its_chart(page, app_url, browser_log, screenshot, tab):
-    open_lab(page, app_url)
+def test_each_analysis_tab_draws_its_chart(page, open_lab, browser_log, screenshot, tab):
+    open_lab()
     page.get_by_role("tab", name=tab).click()
     # The tab's chart is the second Plotly chart on the page (the race is the first).
     page.wait_for_function(
@@ -35,8 +35,8 @@ def test_each_analysis_tab_draws_its_chart(page, app_url, browser_log, screensho
     browser_log.assert_clean()
 
 
-def test_a_typed_formula_is_in_the_link_and_the_link_reopens_it(page, browser, app_url, browser_log):
-    open_lab(page, app_url, "/?surface=custom")  # the surface list's last entry
+def test_a_typed_formula_is_in_the_link_and_the_link_reopens_it(page, browser, open_lab, browser_log):
+    open_lab("/?surface=custom")  # the surface list's last entry
     box = page.get_by_label("f(x, y) =", exact=True)
     box.fill(FORMULA)
     box.press("Enter")

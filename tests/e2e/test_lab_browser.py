@@ -13,9 +13,8 @@ import statistics
 
 import pytest
 
-READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
-LOAD_TIMEOUT_MS = 120_000  # the first load compiles JAX code on a cold, 2-core machine
-RERUN_TIMEOUT_MS = 60_000
+from tests.e2e.browser import RERUN_TIMEOUT_MS
+
 CHART = ".js-plotly-plot"
 LATENCY_SAMPLES = 11  # the median of 11 changes: steady enough on a noisy 2-core machine
 WARM_UP_CHANGES = 2
@@ -35,23 +34,6 @@ JS_PATH_HEAD = """name => {
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-
-
-def open_page(page, app_url: str, path: str) -> None:
-    page.goto(app_url + path, timeout=LOAD_TIMEOUT_MS)
-    page.wait_for_selector(READY, timeout=LOAD_TIMEOUT_MS)
-
-
-def open_lab(page, app_url: str, path: str = "/") -> None:
-    """Open the lab and wait until the race chart is drawn with its frames and the script is idle."""
-    open_page(page, app_url, path)
-    page.wait_for_function(
-        """() => { const gd = document.querySelector('.js-plotly-plot');
-                   return gd && gd._fullData && gd._transitionData && gd._transitionData._frames
-                       && gd._transitionData._frames.length > 0 && gd.querySelector('.contour'); }""",
-        timeout=LOAD_TIMEOUT_MS,
-    )
-    page.wait_for_selector(READY, timeout=LOAD_TIMEOUT_MS)
 
 
 def chart(page):
@@ -134,12 +116,12 @@ PAGES = {
 
 
 @pytest.mark.parametrize("name", list(PAGES))
-def test_page_loads_without_errors(page, app_url, browser_log, screenshot, name):
+def test_page_loads_without_errors(page, open_page, open_lab, browser_log, screenshot, name):
     path, heading = PAGES[name]
     if heading is None:
-        open_lab(page, app_url)
+        open_lab()
     else:
-        open_page(page, app_url, path)
+        open_page(path)
         page.get_by_role("heading", name=heading).wait_for()
     page.wait_for_timeout(1000)  # let late errors (lazy chunks, fonts, charts) arrive
     screenshot(page)
@@ -153,8 +135,8 @@ def test_page_loads_without_errors(page, app_url, browser_log, screenshot, name)
 # --- b. the race chart renders -----------------------------------------------------------------------
 
 
-def test_race_chart_has_frames_and_one_path_per_default_optimizer(page, app_url, browser_log):
-    open_lab(page, app_url)
+def test_race_chart_has_frames_and_one_path_per_default_optimizer(page, open_lab, browser_log):
+    open_lab()
     gd = chart(page)
     info = gd.evaluate(
         """gd => ({
@@ -181,8 +163,8 @@ def test_race_chart_has_frames_and_one_path_per_default_optimizer(page, app_url,
 # --- c. Play and Pause ----------------------------------------------------------------------------
 
 
-def test_play_advances_and_pause_stops(page, app_url, browser_log):
-    open_lab(page, app_url)
+def test_play_advances_and_pause_stops(page, open_lab, browser_log):
+    open_lab()
     count_frames(page)
     play_button(page).click()
     page.wait_for_timeout(1500)
@@ -213,8 +195,8 @@ def test_play_advances_and_pause_stops(page, app_url, browser_log):
 # --- d. animation frame rate ----------------------------------------------------------------------
 
 
-def test_very_fast_animation_shows_at_least_30_frames_per_second(page, app_url, browser_log, measurement):
-    open_lab(page, app_url)
+def test_very_fast_animation_shows_at_least_30_frames_per_second(page, open_lab, browser_log, measurement):
+    open_lab()
     speed = page.get_by_test_id("stSidebar").get_by_role("slider", name="Animation speed")
     speed.focus()
     arm_rerun_watch(page)
@@ -262,8 +244,8 @@ def test_very_fast_animation_shows_at_least_30_frames_per_second(page, app_url, 
 # --- e. a sidebar control updates the chart, quickly ---------------------------------------------
 
 
-def test_learning_rate_change_updates_the_chart_within_500_ms(page, app_url, browser_log, measurement):
-    open_lab(page, app_url)
+def test_learning_rate_change_updates_the_chart_within_500_ms(page, open_lab, browser_log, measurement):
+    open_lab()
     expander = sidebar_expander(page, "Adam")
     expander.locator("summary").click()
     learning_rate = expander.get_by_role("slider", name=re.compile("learning rate"))
@@ -325,8 +307,8 @@ def test_learning_rate_change_updates_the_chart_within_500_ms(page, app_url, bro
 # --- f. a click on the map sets the start point ---------------------------------------------------
 
 
-def test_click_on_map_sets_start_point(page, app_url, browser_log, screenshot):
-    open_lab(page, app_url)
+def test_click_on_map_sets_start_point(page, open_lab, browser_log, screenshot):
+    open_lab()
     target = (0.55, 0.03)  # between grid points: the click selects the nearest one
     grid = trace(page, "click to start here")
     nearest = min(

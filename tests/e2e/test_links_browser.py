@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_lab_browser import LOAD_TIMEOUT_MS, READY, RERUN_TIMEOUT_MS, open_lab, open_page
+from tests.e2e.browser import LOAD_TIMEOUT_MS, READY, RERUN_TIMEOUT_MS
 
 
 def _no_exception(page) -> None:
@@ -29,8 +29,8 @@ def _reopen(browser, url: str):
     return context, other
 
 
-def test_lab_link_reopens_the_same_view(page, browser, app_url, browser_log):
-    open_lab(page, app_url, "/?surface=himmelblau&optimizers=gd,adam&hp_adam_lr=0.3&steps=120")
+def test_lab_link_reopens_the_same_view(page, browser, open_lab, browser_log):
+    open_lab("/?surface=himmelblau&optimizers=gd,adam&hp_adam_lr=0.3&steps=120")
     box = page.get_by_test_id("stSidebar").get_by_label("x₀")
     box.fill("1.25")
     box.press("Enter")
@@ -69,8 +69,8 @@ def test_lab_link_reopens_the_same_view(page, browser, app_url, browser_log):
         ("/conv?c2_kernel=Laplacian&c2_stride=2", "Convolutions"),
     ],
 )
-def test_other_pages_keep_their_link(page, browser, app_url, browser_log, path, heading):
-    open_page(page, app_url, path)
+def test_other_pages_keep_their_link(page, browser, open_page, browser_log, path, heading):
+    open_page(path)
     page.get_by_role("heading", name=heading).wait_for(timeout=LOAD_TIMEOUT_MS)
     expected = {k: v[-1] for k, v in parse_qs(urlparse(path).query).items()}
     page.wait_for_timeout(500)
@@ -109,8 +109,8 @@ def test_every_page_renders_embedded_in_a_slide(browser, app_url, screenshot, pa
         context.close()
 
 
-def test_the_lab_downloads_an_offline_animation_and_a_picture(page, app_url, browser_log):
-    open_lab(page, app_url, "/?surface=beale&optimizers=gd,adam&steps=100")
+def test_the_lab_downloads_an_offline_animation_and_a_picture(page, open_lab, browser_log):
+    open_lab("/?surface=beale&optimizers=gd,adam&steps=100")
     with page.expect_download(timeout=LOAD_TIMEOUT_MS) as html:
         page.get_by_test_id("stDownloadButton").filter(has_text="HTML animation").get_by_role(
             "button"
@@ -124,10 +124,10 @@ def test_the_lab_downloads_an_offline_animation_and_a_picture(page, app_url, bro
     browser_log.assert_clean()
 
 
-def test_mlp_tabs_switch_without_a_rerun_and_land_in_the_link(page, app_url, browser_log):
+def test_mlp_tabs_switch_without_a_rerun_and_land_in_the_link(page, open_page, browser_log):
     """The MLP page's tabs do not rerun the page (a click must not interrupt training); Streamlit
     writes the open tab into the link itself, beside the page's own parameters."""
-    open_page(page, app_url, "/mlp?mlp_hidden=64")
+    open_page("/mlp?mlp_hidden=64")
     page.get_by_role("heading", name="MLP & backpropagation").wait_for(timeout=LOAD_TIMEOUT_MS)
     page.get_by_role("tab", name="③ Training").click()
     page.wait_for_function("() => location.search.includes('mlp_view=')", timeout=10_000)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from tests.e2e.test_lab_browser import LOAD_TIMEOUT_MS, READY, open_page
+from tests.e2e.browser import LOAD_TIMEOUT_MS, READY
 
 TRAIN_TIMEOUT_S = 120  # 6 optimizers x 5 epochs, compilation included, on a busy 2-core machine
 # In page context: how many points the loss-curve chart draws (null until it exists).
@@ -22,8 +22,8 @@ def assert_no_exception(page) -> None:
     assert exceptions.count() == 0, "the page shows an exception:\n" + "\n".join(exceptions.all_inner_texts())
 
 
-def test_train_draws_growing_curves_live(page, app_url, browser_log, screenshot, measurement):
-    open_page(page, app_url, "/mlp")
+def test_train_draws_growing_curves_live(page, open_page, browser_log, screenshot, measurement):
+    open_page("/mlp")
     page.get_by_role("heading", name="MLP & backpropagation").wait_for()
     assert_no_exception(page)
     page.get_by_role("tab", name=TABS[2]).click()
@@ -55,8 +55,8 @@ def test_train_draws_growing_curves_live(page, app_url, browser_log, screenshot,
     browser_log.assert_clean()
 
 
-def test_every_tab_renders(page, app_url, browser_log, screenshot):
-    open_page(page, app_url, "/mlp")
+def test_every_tab_renders(page, open_page, browser_log, screenshot):
+    open_page("/mlp")
     page.get_by_role("heading", name="MLP & backpropagation").wait_for()
     for number, tab in enumerate(TABS, start=1):
         page.get_by_role("tab", name=tab).click()
@@ -71,8 +71,8 @@ def test_every_tab_renders(page, app_url, browser_log, screenshot):
     browser_log.assert_clean()
 
 
-def test_stop_keeps_the_finished_epochs(page, app_url, browser_log, screenshot):
-    open_page(page, app_url, "/mlp")
+def test_stop_keeps_the_finished_epochs(page, open_page, browser_log, screenshot):
+    open_page("/mlp")
     page.get_by_role("heading", name="MLP & backpropagation").wait_for()
     seed = page.get_by_label("Seed (initial weights, shuffling)")
     seed.fill("7")  # a configuration no other test has trained (finished runs are shared by sessions)

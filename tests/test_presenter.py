@@ -1,0 +1,62 @@
+"""Presenter mode restyles every chart: a page opened with `?presenter=true` draws each of its Plotly
+charts, in every tab, in presenter style (`optviz.plotting.presenter_style`, which marks a figure with
+`layout.meta == "presenter"`), driven through Streamlit's AppTest.
+
+One case per (page, tab), the tabs taken from each page module's own list, so a new tab is covered
+by itself. A case opens the tab by its link and checks the charts the browser would show with that tab
+open: the tab's own and those outside the tabs (the lab's race and 3D view). Charts drawn in the other
+tabs are their cases' (the MLP page draws every tab on every run; the other pages only the open one).
+"""
+
+import json
+
+import pytest
+
+from optviz.ui import conv, lab, mlp
+from tests.apptest import link_notes
+
+# Each page: its address, its tabs, the link parameter that opens one, and the rest of its link.
+PAGES = {
+    "lab": ("/", lab.VIEWS, "view", {"show_3d": "true"}),  # the 3D view too
+    # One small, quick training run (8 steps), so that Train can be pressed.
+    "mlp": (
+        "/mlp",
+        mlp.VIEWS,
+        "mlp_view",
+        {"mlp_hidden": "8", "mlp_batch": "1000", "mlp_epochs": "1", "mlp_optimizers": "adam"},
+    ),
+    "conv": ("/conv", conv.VIEWS, "conv_view", {}),
+}
+CASES = [
+    pytest.param(page, tab, id=f"{page}-{tab.encode('ascii', 'ignore').decode().strip()}")
+    for page, (_, tabs, _, _) in PAGES.items()
+    for tab in tabs
+]
+
+
+def _traces(spec) -> str:
+    return ", ".join(sorted({trace.get("type", "scatter") for trace in spec["data"]})) or "no traces"
+
+
+@pytest.mark.parametrize("page, tab", CASES)
+def test_every_chart_is_drawn_in_presenter_style(page, tab, page_session):
+    path, _, key, query = PAGES[page]
+    at = page_session(page, {"presenter": "true", key: tab, **query})
+    assert not link_notes(at), link_notes(at)  # the link was used whole: this tab, presenter mode on
+    assert at.session_state[key] == tab and at.toggle(key="presenter").value is True
+    if page == "mlp":  # the page as after Train: its training curves and the trained network
+        at.button(key="mlp_train").click().run()
+        assert not at.exception, at.exception
+
+    in_tab = [chart for t in at.tabs if t.label == tab for chart in t.get("plotly_chart")]
+    elsewhere = [chart for t in at.tabs if t.label != tab for chart in t.get("plotly_chart")]
+    plain = []
+    for index, chart in enumerate(at.get("plotly_chart")):
+        if any(chart is other for other in elsewhere):
+            continue
+        spec = json.loads(chart.proto.spec)
+        if spec["layout"].get("meta") != "presenter":
+            where = "in the tab" if any(chart is mine for mine in in_tab) else "outside the tabs"
+            meta = spec["layout"].get("meta")
+            plain.append(f"chart {index} of the page ({where}; {_traces(spec)}): meta={meta!r}")
+    assert not plain, f"{path}, tab {tab!r}: not in presenter style: " + "; ".join(plain)
