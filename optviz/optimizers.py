@@ -60,6 +60,11 @@ class RMSPropState(NamedTuple):
     mean_sq: jax.Array  # v_t, the running mean of squared gradients
 
 
+class AdadeltaState(NamedTuple):
+    mean_sq: jax.Array  # v_t, the running mean of squared gradients
+    mean_sq_step: jax.Array  # u_t, the running mean of squared steps
+
+
 class AdamState(NamedTuple):
     count: jax.Array  # t, the number of updates so far (scalar int)
     mu: jax.Array  # m_t, running mean of gradients
@@ -163,6 +168,28 @@ def rmsprop(lr, decay, eps) -> Optimizer:
     def update(grads, state, params=None):
         mean_sq = decay * state.mean_sq + (1 - decay) * grads**2
         return -lr * grads / (jnp.sqrt(mean_sq) + eps), RMSPropState(mean_sq)
+
+    return Optimizer(init, update)
+
+
+def adadelta(lr, decay, eps) -> Optimizer:
+    r"""torch.optim.Adadelta (its rho is decay; Zeiler 2012): RMSProp whose step carries the units of
+    theta. The running RMS of past steps takes the place of the learning rate, so lr = 1 is usual and
+    the step size is learned (v_0 = u_0 = 0, eps inside both roots, as in torch and optax):
+
+    v_t = decay v_{t-1} + (1 - decay) g_t^2;  d_t = sqrt(u_{t-1} + eps) / sqrt(v_t + eps) g_t
+    u_t = decay u_{t-1} + (1 - decay) d_t^2;  theta_t = theta_{t-1} - lr d_t
+    """
+
+    def init(params):
+        zeros = jnp.zeros_like(params)
+        return AdadeltaState(mean_sq=zeros, mean_sq_step=zeros)
+
+    def update(grads, state, params=None):
+        mean_sq = decay * state.mean_sq + (1 - decay) * grads**2
+        step = jnp.sqrt(state.mean_sq_step + eps) / jnp.sqrt(mean_sq + eps) * grads
+        mean_sq_step = decay * state.mean_sq_step + (1 - decay) * step**2
+        return -lr * step, AdadeltaState(mean_sq, mean_sq_step)
 
     return Optimizer(init, update)
 
@@ -275,9 +302,9 @@ class OptimizerSpec:
     # hyperparameters -> (c, bound): on a quadratic with curvature lambda the method is stable iff
     # lr * c * lambda < bound (Goh 2017, "Why Momentum Really Works"); None where the step adapts.
     stability_limit: Callable[[Mapping[str, float]], tuple[float, float]] | None = None
-    # (state, hyperparameters) -> the per-coordinate quantity the method divides lr by (before eps),
-    # for the adaptive methods; state holds the recorded fields, steps first (NumPy).
-    adaptive_scale: Callable[[Mapping[str, Any], Mapping[str, float]], Any] | None = None
+    # For the adaptive methods, (states, hyperparameters) -> per coordinate, the factor their step
+    # multiplies lr by at steps 1..T; `states` holds each state field after 0..T steps (NumPy).
+    adaptive_rate: Callable[[Mapping[str, Any], Mapping[str, float]], Any] | None = None
 
     @property
     def hyperparams(self) -> tuple[str, ...]:
@@ -363,6 +390,16 @@ _ADAM_RATES = dict(
     rosenbrock=0.05, saddle=0.02, beale=0.05, himmelblau=0.1, quadratic=0.2, rastrigin=0.1, ackley=0.1,
     six_hump_camel=0.1, monkey_saddle=0.01, goldstein_price=0.05, booth=0.5, styblinski_tang=0.2,
 )  # fmt: skip
+# Adadelta's first steps have size about sqrt(eps) (u_0 = 0), so eps sets how fast it gets going.
+_ADADELTA = {
+    "rosenbrock": {"lr": 0.5, "eps": 1e-4}, "saddle": {"lr": 0.1, "eps": 1e-4},
+    "beale": {"lr": 0.5, "eps": 1e-4}, "himmelblau": {"lr": 0.5, "eps": 1e-4},
+    "quadratic": {"lr": 0.5, "eps": 1e-3}, "rastrigin": {"lr": 0.5, "eps": 1e-4},
+    "ackley": {"lr": 3.0, "eps": 1e-3}, "six_hump_camel": {"lr": 3.0, "eps": 1e-3},
+    "monkey_saddle": {"lr": 0.1, "eps": 1e-4}, "goldstein_price": {"lr": 3.0, "eps": 1e-3},
+    "booth": {"lr": 2.0, "eps": 1e-3}, "styblinski_tang": {"lr": 0.5, "eps": 1e-4},
+    MLP: {"lr": 1.0},
+}  # fmt: skip
 # Tuned for the bowl (condition number 20): the optimal heavy-ball beta is
 # ((sqrt(20) - 1) / (sqrt(20) + 1))^2 = 0.40, about three times faster than GD.
 _BOWL_BETA = {"quadratic": {"beta": 0.4}}
@@ -487,7 +524,7 @@ _SPECS = (
         ),
         colour="#E69F00",
         recommended=_rates(mlp=0.01, **_ADAGRAD_RATES),
-        adaptive_scale=lambda state, h: _sqrt(state["sum_sq"]),
+        adaptive_rate=lambda s, h: 1 / (_sqrt(s["sum_sq"][1:]) + h["eps"]),
     ),
     OptimizerSpec(
         name="rmsprop",
@@ -503,7 +540,27 @@ _SPECS = (
         colour="#D55E00",
         recommended=_rates(mlp=0.001, **_RMSPROP_RATES),
         second_parameter="decay",
-        adaptive_scale=lambda state, h: _sqrt(state["mean_sq"]),
+        adaptive_rate=lambda s, h: 1 / (_sqrt(s["mean_sq"][1:]) + h["eps"]),
+    ),
+    OptimizerSpec(
+        name="adadelta",
+        label="Adadelta",
+        rule=adadelta,
+        defaults={"lr": 1.0, "decay": 0.9, "eps": 1e-6, "noise": 0.0},
+        state_symbols={"mean_sq": "v_t", "mean_sq_step": "u_t"},
+        latex=_lines(
+            _GRAD,
+            r"v_t = \rho\, v_{t-1} + (1 - \rho)\, g_t^2",
+            r"d_t = \frac{\sqrt{u_{t-1} + \epsilon}}{\sqrt{v_t + \epsilon}}\, g_t,\quad "
+            r"u_t = \rho\, u_{t-1} + (1 - \rho)\, d_t^2",
+            r"\theta_t = \theta_{t-1} - \eta\, d_t",
+        ),
+        colour="#882255",  # Paul Tol's wine: the palette above has no ninth colour
+        recommended=_ADADELTA,
+        second_parameter="decay",
+        adaptive_rate=lambda s, h: (
+            _sqrt(s["mean_sq_step"][:-1] + h["eps"]) / _sqrt(s["mean_sq"][1:] + h["eps"])
+        ),
     ),
     OptimizerSpec(
         name="adam",
@@ -521,8 +578,10 @@ _SPECS = (
         colour="#CC79A7",
         recommended=_rates(mlp=0.001, **_ADAM_RATES),
         second_parameter="b1",
-        # Adam's step is lr m_hat / (sqrt(v_hat) + eps): the scale is the bias-corrected root.
-        adaptive_scale=lambda state, h: _sqrt(state["nu"] / (1 - h["b2"] ** state["count"][..., None])),
+        # Adam's step is lr m_hat / (sqrt(v_hat) + eps): the rate divides by the bias-corrected root.
+        adaptive_rate=lambda s, h: (
+            1 / (_sqrt(s["nu"][1:] / (1 - h["b2"] ** s["count"][1:, None])) + h["eps"])
+        ),
     ),
 )
 

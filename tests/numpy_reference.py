@@ -37,6 +37,14 @@ def step_rmsprop(theta, g, s, lr, decay, eps):
     return theta - lr * g / (np.sqrt(s["sq"]) + eps)
 
 
+def step_adadelta(theta, g, s, lr, decay, eps):
+    # torch.optim.Adadelta: square_avg and acc_delta start at 0, eps inside both roots.
+    s["sq"] = decay * s.get("sq", 0.0) + (1 - decay) * g * g
+    delta = np.sqrt(s.get("acc", 0.0) + eps) / np.sqrt(s["sq"] + eps) * g
+    s["acc"] = decay * s.get("acc", 0.0) + (1 - decay) * delta * delta
+    return theta - lr * delta
+
+
 def step_adam(theta, g, s, lr, b1, b2, eps):
     s["t"] = s.get("t", 0) + 1
     s["m"] = b1 * s.get("m", 0.0) + (1 - b1) * g
@@ -54,6 +62,7 @@ STEPS = {
     "nesterov": step_nesterov,
     "adagrad": step_adagrad,
     "rmsprop": step_rmsprop,
+    "adadelta": step_adadelta,
     "adam": step_adam,
 }
 

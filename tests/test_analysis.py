@@ -140,7 +140,7 @@ def test_noise_fan_equals_seeded_runs_one_by_one():
     np.testing.assert_allclose(fan.median, np.median(fan.paths, axis=0))
 
 
-@pytest.mark.parametrize("name", ["adagrad", "rmsprop"])
+@pytest.mark.parametrize("name", ["adagrad", "rmsprop", "adadelta"])
 def test_effective_lr_is_the_step_per_unit_gradient(name):
     t = optviz.simulate("beale", name, start=(1.0, 1.4), steps=40, schedule=Schedule("cosine", horizon=40))
     effective = analysis.effective_lr(t)

@@ -24,6 +24,8 @@ FIRST_STEPS = {
     "adagrad": ({"lr": 0.1, "eps": 0.0}, [0.9, 2.1]),  # G = g^2: a step of lr * sign(g)
     "rmsprop": ({"lr": 0.1, "decay": 0.99, "eps": 0.0}, [0.0, 3.0]),  # sqrt(0.01 g^2) = 0.1|g|
     "adam": ({"lr": 0.1, "b1": 0.9, "b2": 0.999, "eps": 0.0}, [0.9, 2.1]),  # m_hat = g, v_hat = g^2
+    # v = 0.01 g^2 = (0.09, 0.16), u_0 = 0: d = sqrt(0.09) g / sqrt(v + 0.09) = 0.3 g / (0.42426, 0.5)
+    "adadelta": ({"lr": 1.0, "decay": 0.99, "eps": 0.09}, [1 - 0.9 / 0.18**0.5, 2 + 1.2 / 0.5]),
 }
 
 # Hyperparameters for the long comparisons: non-default values, so a swapped argument shows.
@@ -36,6 +38,7 @@ LONG_RUN = {
     "adagrad": {"lr": 0.3, "eps": 1e-10},
     "rmsprop": {"lr": 0.01, "decay": 0.95, "eps": 1e-8},
     "adam": {"lr": 0.02, "b1": 0.8, "b2": 0.99, "eps": 1e-8},
+    "adadelta": {"lr": 0.5, "decay": 0.95, "eps": 1e-4},
 }
 
 
@@ -63,11 +66,13 @@ def test_the_table_of_optimizers_and_hyperparameters():
         "adagrad": {"lr", "eps", "noise"},
         "rmsprop": {"lr", "decay", "eps", "noise"},
         "adam": {"lr", "b1", "b2", "eps", "noise"},
+        "adadelta": {"lr", "decay", "eps", "noise"},
     }
     assert {name: set(spec.hyperparams) for name, spec in OPTIMIZERS.items()} == expected
     assert OPTIMIZERS["adagrad"].defaults["eps"] == 1e-10  # torch.optim's defaults
     assert OPTIMIZERS["rmsprop"].defaults["eps"] == 1e-8 and OPTIMIZERS["rmsprop"].defaults["decay"] == 0.99
     assert (OPTIMIZERS["adam"].defaults["b1"], OPTIMIZERS["adam"].defaults["b2"]) == (0.9, 0.999)
+    assert OPTIMIZERS["adadelta"].defaults == {"lr": 1.0, "decay": 0.9, "eps": 1e-6, "noise": 0.0}
     assert OPTIMIZERS["sgd"].defaults["noise"] > 0
     assert all(spec.defaults["noise"] == 0 for name, spec in OPTIMIZERS.items() if name != "sgd")
 
@@ -112,6 +117,8 @@ OPTAX_EQUIVALENTS = {
     # optax.adagrad starts the accumulator at 0.1 and adds eps inside the root: with both at 0
     # (and eps = 0 here too, see OPTAX_OVERRIDES) the two conventions coincide.
     "adagrad": lambda h: optax.adagrad(h["lr"], initial_accumulator_value=0.0, eps=0.0),
+    # Same convention as torch: accumulators from 0, eps inside both roots.
+    "adadelta": lambda h: optax.adadelta(h["lr"], rho=h["decay"], eps=h["eps"]),
 }
 OPTAX_OVERRIDES = {"adagrad": {"eps": 0.0}}
 

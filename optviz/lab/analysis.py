@@ -324,15 +324,14 @@ def noise_fan(
 
 
 def effective_lr(trajectory: Trajectory) -> np.ndarray | None:
-    r"""Per coordinate, the learning rate of the adaptive methods' step, for steps 1..T: eta_t divided
-    by the optimizer's adaptive scale plus eps (`OptimizerSpec.adaptive_scale`): Adagrad
-    eta_t / (sqrt(G_t) + eps), RMSProp eta_t / (sqrt(v_t) + eps), Adam eta_t / (sqrt(v_hat_t) + eps)
-    (its step is that times m_hat_t rather than g_t). None for methods without one.
+    r"""Per coordinate, the learning rate of the adaptive methods' step at steps 1..T: eta_t times the
+    optimizer's adaptive factor (`OptimizerSpec.adaptive_rate`): Adagrad eta_t / (sqrt(G_t) + eps),
+    RMSProp eta_t / (sqrt(v_t) + eps), Adam eta_t / (sqrt(v_hat_t) + eps) (its step is that times
+    m_hat_t rather than g_t), Adadelta eta_t sqrt(u_{t-1} + eps) / sqrt(v_t + eps). None for methods
+    without one.
     """
-    scale = OPTIMIZERS[trajectory.optimizer].adaptive_scale
-    if scale is None:
+    rate = OPTIMIZERS[trajectory.optimizer].adaptive_rate
+    if rate is None:
         return None
-    h = trajectory.hyperparams
-    after_each_step = {name: values[1:] for name, values in trajectory.state.items()}
-    lr = h["lr"] * trajectory.schedule.factors(trajectory.steps)[:, None]
-    return lr / (scale(after_each_step, h) + h["eps"])
+    lr = trajectory.hyperparams["lr"] * trajectory.schedule.factors(trajectory.steps)[:, None]
+    return lr * rate(trajectory.state, trajectory.hyperparams)
