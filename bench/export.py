@@ -16,6 +16,8 @@ import plotly.io as pio
 from PIL import Image
 
 from optviz.lab import export, figures, race
+from optviz.lab.export.browser import _still_figure
+from optviz.lab.export.figure import as_dict
 from surfaces import SURFACES
 
 SIX = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
@@ -43,11 +45,11 @@ def kaleido_frames(fig, steps, width, height):
     """The same stills through Kaleido's API: one browser, a reloaded page per image."""
     import kaleido
 
-    figure = export._as_dict(fig)  # its surfaces are pictures already (figures.race_figure)
+    figure = as_dict(fig)  # its surfaces are pictures already (figures.race_figure)
     by_step = {int(frame["name"]): frame for frame in figure["frames"]}
     stills = []
     for step in steps:
-        still = export._still_figure(figure, width, height)
+        still = _still_figure(figure, width, height)
         still["data"] = list(still["data"])
         for index, data in zip(by_step[step]["traces"], by_step[step]["data"], strict=True):
             still["data"][index] = {**still["data"][index], **data}
