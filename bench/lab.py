@@ -8,13 +8,11 @@ validated (its frames plain, as before the builders wrote plain specs); the loss
 validated; and the figure serialized with the standard library's json instead of orjson.
 """
 
-import statistics
-import time
-
 import plotly.graph_objects as go
 import plotly.io as pio
 import plotly.tools
 
+from bench._timing import median_seconds
 from optviz.lab import figures, race
 from surfaces import SURFACES
 
@@ -22,6 +20,7 @@ SIX = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
 SURFACE, STEPS = SURFACES["rosenbrock"], 500
 GRID = race.surface_grid(SURFACE)
 COLOUR = race.colouring(SURFACE, GRID)
+REPEAT = 15  # calls timed, unless a line says otherwise
 
 
 def slider_change(lr: float, panels: bool) -> str:
@@ -55,48 +54,40 @@ def validated_spec_baseline() -> str:
     )
 
 
-def median_ms(fn, repeat=15):
-    times = []
-    for i in range(repeat):
-        t0 = time.perf_counter()
-        fn(i)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1e3
-
-
 def main():
     lrs = [0.01, 0.02, 0.05, 0.1, 0.2]  # a different value each call: nothing is served from a cache
     for panels in (False, True):
         slider_change(lrs[0], panels)  # compile once
-    baseline = median_ms(lambda i: validated_frames_baseline(), repeat=5)
+    baseline = 1e3 * median_seconds(lambda _: validated_frames_baseline(), 5)
     print(f"6 optimizers x {STEPS} steps on {SURFACE.name}, slider change to figure handed to Streamlit:")
     print(f"  baseline: plotly.py-validated frames      {baseline:7.1f} ms")
     for panels, name in ((False, "overlay"), (True, "side by side")):
-        ms = median_ms(lambda i, panels=panels: slider_change(lrs[i % len(lrs)], panels))
+        ms = 1e3 * median_seconds(lambda i, panels=panels: slider_change(lrs[i % len(lrs)], panels), REPEAT)
         size = len(slider_change(0.3, panels)) / 1e6
         print(
             f"  {name:13s} {ms:7.1f} ms (budget 150 ms, {baseline / ms:4.1f}x faster than baseline)   "
             f"payload {size:5.2f} MB (budget 1 MB)"
         )
-    validated = median_ms(lambda i: validated_spec_baseline(), repeat=5)
+    validated = 1e3 * median_seconds(lambda _: validated_spec_baseline(), 5)
     print(f"  baseline: data and layout validated        {validated:7.1f} ms")
     trajectories = race.race(SURFACE.name, SIX, SURFACE.default_start, STEPS)
-    progress = median_ms(lambda i: figures.progress_figure(SURFACE, trajectories))
+    progress = 1e3 * median_seconds(lambda _: figures.progress_figure(SURFACE, trajectories), REPEAT)
     progress_spec = figures.progress_figure(SURFACE, trajectories).to_dict()
-    progress_validated = median_ms(lambda i: go.Figure(progress_spec))
+    progress_validated = 1e3 * median_seconds(lambda _: go.Figure(progress_spec), REPEAT)
     print(
         f"  loss-and-distance figure {progress:5.1f} ms "
         f"(validated by plotly.py: {progress_validated:5.1f} ms, {progress_validated / progress:4.1f}x)"
     )
     spec = figures.race_figure(SURFACE, GRID, COLOUR, trajectories).to_dict()
-    orjson_ms = median_ms(lambda i: pio.to_json(spec, validate=False, engine="orjson"))
-    json_ms = median_ms(lambda i: pio.to_json(spec, validate=False, engine="json"))
+    orjson_ms = 1e3 * median_seconds(lambda _: pio.to_json(spec, validate=False, engine="orjson"), REPEAT)
+    json_ms = 1e3 * median_seconds(lambda _: pio.to_json(spec, validate=False, engine="json"), REPEAT)
     print(
         f"  race figure to JSON: orjson {orjson_ms:5.1f} ms, "
         f"json {json_ms:5.1f} ms ({json_ms / orjson_ms:4.1f}x)"
     )
-    race_ms = median_ms(
-        lambda i: race.race(SURFACE.name, SIX, SURFACE.default_start, STEPS, {"gd": {"lr": lrs[i % 5]}})
+    race_ms = 1e3 * median_seconds(
+        lambda i: race.race(SURFACE.name, SIX, SURFACE.default_start, STEPS, {"gd": {"lr": lrs[i % 5]}}),
+        REPEAT,
     )
     print(f"  of which the engine (all 8 optimizers run) {race_ms:7.1f} ms")
 
