@@ -7,12 +7,10 @@ Budgets (issue 8), warm, on 2 cores: a 60-value lr sweep x 6 optimizers x 500 st
 through `optviz.simulate`, measured in the same process (a sample of them, scaled up).
 """
 
-import statistics
-import time
-
 import numpy as np
 
 import optviz
+from bench._timing import median_seconds
 from optviz.lab import analysis, figures, race
 from optviz.lab.config import RaceConfig
 from surfaces import from_formula
@@ -22,28 +20,21 @@ LRS = analysis.log_spaced(1e-5, 10.0, 60)
 START, STEPS = (-1.5, 2.0), 500
 
 
-def median_s(fn, repeat=7):
-    fn()  # compile
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
 def one_at_a_time_s(runs, count):
-    """Seconds for `count` runs made one by one, from a timed sample of `runs` (callables)."""
-    for run in runs:  # compile (one program per optimizer) and warm up
-        run()
-    t0 = time.perf_counter()
-    for run in runs:
-        run()
-    return (time.perf_counter() - t0) / len(runs) * count
+    """Seconds for `count` runs made one by one, from a timed sample of `runs` (callables); an untimed
+    first pass compiles (one program per optimizer) and warms up."""
+
+    def each(_):
+        for run in runs:
+            run()
+
+    return median_seconds(each, warm_up=True) / len(runs) * count
 
 
 def main():
-    sweep = median_s(lambda: analysis.lr_sweep("rosenbrock", SIX, START, STEPS, lrs=LRS))
+    sweep = median_seconds(
+        lambda _: analysis.lr_sweep("rosenbrock", SIX, START, STEPS, lrs=LRS), 7, warm_up=True
+    )
     sample = [
         lambda name=name, lr=lr: optviz.simulate("rosenbrock", name, start=START, steps=STEPS, lr=lr)
         for name in SIX
@@ -55,7 +46,9 @@ def main():
         f"{sweep / 0.2:.2f} of it); one run at a time: {sweep_loop * 1e3:.0f} ms -> {sweep_loop / sweep:.0f}x"
     )
 
-    basin = median_s(lambda: analysis.basins("himmelblau", "adam", STEPS, resolution=200), repeat=5)
+    basin = median_seconds(
+        lambda _: analysis.basins("himmelblau", "adam", STEPS, resolution=200), 5, warm_up=True
+    )
     rng = np.random.default_rng(0)
     starts = rng.uniform(-5, 5, size=(40, 2))
     sample = [lambda s=s: optviz.simulate("himmelblau", "adam", start=tuple(s), steps=STEPS) for s in starts]
@@ -67,37 +60,23 @@ def main():
 
     # A server that has drawn a built-in surface sees a new formula: everything about it is new.
     custom = [
-        custom_formula_s(text) for text in ("sin(x)*cos(y) + 0.1*(x**2 + y**2)", "x^4 - 2*x^2 + y^2 + x*y")
+        median_seconds(lambda _, text=text: race_figure_json(from_formula(text)))
+        for text in ("sin(x)*cos(y) + 0.1*(x**2 + y**2)", "x^4 - 2*x^2 + y^2 + x*y")
     ]
-    builtin = statistics.median(custom_formula_s_builtin() for _ in range(3))
+    # The same steps, warm, on a built-in surface: what is left without parse and compile.
+    builtin = median_seconds(lambda _: race_figure_json(optviz.get_surface("himmelblau")), 3)
     print(
         f"custom formula to race figure: {custom[0]:.2f} s and {custom[1]:.2f} s (budget 2 s); the same "
         f"steps warm on a built-in surface: {builtin * 1e3:.0f} ms"
     )
 
 
-def custom_formula_s_builtin() -> float:
-    """The same steps as `custom_formula_s` for Himmelblau, warm: what is left without parse and compile."""
-    t0 = time.perf_counter()
-    surface = optviz.get_surface("himmelblau")
+def race_figure_json(surface) -> str:
+    """What the page does with a surface: its grid, the race (compiled first, for a new formula), and
+    the race figure as JSON."""
     grid = race.surface_grid(surface)
-    trajectories = race.race(
-        RaceConfig.create(surface.name, SIX, surface.default_start, surface.default_steps)
-    )
-    figures.race_figure(surface, grid, race.colouring(surface, grid), trajectories).to_json()
-    return time.perf_counter() - t0
-
-
-def custom_formula_s(text: str) -> float:
-    """Seconds from a new formula's text to its race figure: parse, grid, compile and run, draw."""
-    t0 = time.perf_counter()
-    surface = from_formula(text)
-    grid = race.surface_grid(surface)
-    trajectories = race.race(
-        RaceConfig.create(surface.name, SIX, surface.default_start, surface.default_steps)
-    )
-    figures.race_figure(surface, grid, race.colouring(surface, grid), trajectories).to_json()
-    return time.perf_counter() - t0
+    trajectories = race.race(RaceConfig.create(surface, SIX, surface.default_start, surface.default_steps))
+    return figures.race_figure(surface, grid, race.colouring(surface, grid), trajectories).to_json()
 
 
 if __name__ == "__main__":

@@ -7,19 +7,18 @@ serialization, as Streamlit does it); the step-by-step figure for a 28 x 28 digi
 (676 positions) stays under 1 MB.
 """
 
-import statistics
-import time
-
 import numpy as np
 import plotly.io as pio
 import plotly.tools
 
+from bench._timing import median_seconds
 from optviz import conv
 from optviz.conv import figures as conv_figures
 from optviz.data import load
 
 DIGITS = load().test_images[:20] / 255.0
 KERNELS = [conv.kernel_preset(name) for name in conv.KERNEL_PRESETS]
+REPEAT = 11  # control changes timed
 
 
 def serialize(fig) -> str:
@@ -39,28 +38,19 @@ def control_change(i: int) -> str:
     return serialize(fig)
 
 
-def median_ms(fn, repeat=11):
-    times = []
-    for i in range(repeat):
-        t0 = time.perf_counter()
-        fn(i)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1e3
-
-
 def main():
     control_change(0)  # compile once
-    ms = median_ms(control_change)
+    ms = 1e3 * median_seconds(control_change, REPEAT)
     size = len(control_change(1)) / 1e6
     print("28 x 28 digit, 3 x 3 kernel, 676 window positions:")
-    print(f"  control change to figure handed to Streamlit  {ms:6.1f} ms (budget 200 ms, median of 11)")
+    print(f"  control change to figure handed to Streamlit  {ms:6.1f} ms (budget 200 ms, median of {REPEAT})")
     print(f"  step-by-step figure payload                   {size:6.2f} MB (budget 1 MB)")
 
     rng = np.random.default_rng(0)
     x, w = rng.normal(size=(3, 28, 28)), rng.normal(size=(8, 3, 3, 3))
     conv.conv2d(x, w, padding=1)  # compile once
-    lax_ms = median_ms(lambda i: conv.conv2d(x, w, padding=1), repeat=51)
-    loop_ms = median_ms(lambda i: conv.conv_loop(x, w, padding=1), repeat=5)
+    lax_ms = 1e3 * median_seconds(lambda _: conv.conv2d(x, w, padding=1), 51)
+    loop_ms = 1e3 * median_seconds(lambda _: conv.conv_loop(x, w, padding=1), 5)
     print("3 x 28 x 28 input, 8 filters of 3 x 3 x 3, padding 1:")
     print(
         f"  lax.conv_general_dilated {lax_ms:7.2f} ms   explicit loop {loop_ms:7.1f} ms"

@@ -5,27 +5,15 @@ Budgets (issue 2): warm call <= 2 ms and >= 100x faster than NumPy for 8 optimiz
 100 x 100 starts x 500 steps x 8 optimizers warm <= 1.5 s. Compile time is reported, not budgeted.
 """
 
-import statistics
-import time
-
 import numpy as np
 
 import optviz
+from bench._timing import median_seconds
 from optviz import engine
 from tests.numpy_reference import STEPS, rosenbrock, rosenbrock_grad
 
 SURFACE, START, STEPS_PER_RUN = "rosenbrock", (-1.5, 2.0), 1000
 NAMES = list(optviz.OPTIMIZERS)
-
-
-def timed(fn, repeat):
-    """Median wall time of `repeat` calls, in seconds."""
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def numpy_runs():
@@ -52,20 +40,16 @@ def numpy_runs():
 
 
 def main():
-    numpy_time = timed(numpy_runs, 3)
+    numpy_time = median_seconds(lambda _: numpy_runs(), 3)
 
-    t0 = time.perf_counter()
-    engine.run(SURFACE, NAMES, START, STEPS_PER_RUN)
-    first_call = time.perf_counter() - t0
-    raw_call = timed(lambda: engine.run(SURFACE, NAMES, START, STEPS_PER_RUN), 50)
-    api_call = timed(lambda: optviz.compare(SURFACE, NAMES, start=START, steps=STEPS_PER_RUN), 50)
+    first_call = median_seconds(lambda _: engine.run(SURFACE, NAMES, START, STEPS_PER_RUN))
+    raw_call = median_seconds(lambda _: engine.run(SURFACE, NAMES, START, STEPS_PER_RUN), 50)
+    api_call = median_seconds(lambda _: optviz.compare(SURFACE, NAMES, start=START, steps=STEPS_PER_RUN), 50)
 
     (x0, x1), (y0, y1) = optviz.get_surface(SURFACE).bounds
     grid = np.stack(np.meshgrid(np.linspace(x0, x1, 100), np.linspace(y0, y1, 100)), -1).reshape(-1, 2)
-    t0 = time.perf_counter()
-    engine.run(SURFACE, NAMES, grid, 500, history=False)
-    grid_first = time.perf_counter() - t0
-    grid_call = timed(lambda: engine.run(SURFACE, NAMES, grid, 500, history=False), 3)
+    grid_first = median_seconds(lambda _: engine.run(SURFACE, NAMES, grid, 500, history=False))
+    grid_call = median_seconds(lambda _: engine.run(SURFACE, NAMES, grid, 500, history=False), 3)
 
     print(f"8 optimizers x {STEPS_PER_RUN} steps on {SURFACE}, full history:")
     print(f"  plain NumPy loop (baseline)      {numpy_time * 1e3:9.1f} ms")

@@ -9,14 +9,15 @@ a frame drawn by Kaleido's own API (`kaleido.calc_fig`, a fresh browser page per
 
 import asyncio
 import io
-import statistics
-import time
 
 import plotly.io as pio
 from PIL import Image
 
+from bench._timing import median_seconds, timed
 from optviz.lab import export, figures, race
 from optviz.lab.config import RaceConfig
+from optviz.lab.export.browser import _still_figure
+from optviz.lab.export.figure import as_dict
 from surfaces import SURFACES
 
 SIX = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
@@ -27,28 +28,19 @@ REPEATS = 3
 
 def race_figure():
     grid = race.surface_grid(SURFACE)
-    runs = race.race(RaceConfig.create(SURFACE.name, SIX, SURFACE.default_start, STEPS))
+    runs = race.race(RaceConfig.create(SURFACE, SIX, SURFACE.default_start, STEPS))
     return figures.race_figure(SURFACE, grid, race.colouring(SURFACE, grid), runs, frame_ms=66)
-
-
-def timed(make, repeats=REPEATS):
-    times, result = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = make()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def kaleido_frames(fig, steps, width, height):
     """The same stills through Kaleido's API: one browser, a reloaded page per image."""
     import kaleido
 
-    figure = export._as_dict(fig)  # its surfaces are pictures already (figures.race_figure)
+    figure = as_dict(fig)  # its surfaces are pictures already (figures.race_figure)
     by_step = {int(frame["name"]): frame for frame in figure["frames"]}
     stills = []
     for step in steps:
-        still = export._still_figure(figure, width, height)
+        still = _still_figure(figure, width, height)
         still["data"] = list(still["data"])
         for index, data in zip(by_step[step]["traces"], by_step[step]["data"], strict=True):
             still["data"][index] = {**still["data"][index], **data}
@@ -65,7 +57,7 @@ def main() -> None:
     fig = race_figure()
     print(f"optviz export benchmark: {SURFACE.name}, {len(SIX)} optimizers x {STEPS} steps (medians)\n")
 
-    html_s, html = timed(lambda: export.to_html(fig))
+    html_s, html = timed(lambda _: export.to_html(fig), REPEATS)
     plain = pio.to_html(fig, include_plotlyjs=True, full_html=True, auto_play=True)
     html_mb, plain_mb = len(html) / 1e6, len(plain.encode()) / 1e6
     print(
@@ -74,11 +66,11 @@ def main() -> None:
         f"(x{html_mb / plain_mb:.3f}: the surface picture)"
     )
 
-    png_s, png = timed(lambda: export.to_png(fig, width=1280, height=720))
+    png_s, png = timed(lambda _: export.to_png(fig, width=1280, height=720), REPEATS)
     print(f"PNG    1280 x 720, {len(png) / 1e3:.0f} kB in {png_s:.2f} s (browser start included)")
 
     steps = export.gif_steps(fig, 100)
-    gif_s, gif = timed(lambda: export.to_gif(fig, frames=100, fps=15))
+    gif_s, gif = timed(lambda _: export.to_gif(fig, frames=100, fps=15), REPEATS)
     image = Image.open(io.BytesIO(gif))
     gif_mb = len(gif) / 1e6
     print(
@@ -88,12 +80,12 @@ def main() -> None:
     )
 
     sample = steps[:: len(steps) // 10][:10]
-    one_s, _ = timed(lambda: export.render_steps(fig, sample[:1], width=960, height=540))
-    ten_s, _ = timed(lambda: export.render_steps(fig, sample, width=960, height=540))
+    one_s = median_seconds(lambda _: export.render_steps(fig, sample[:1], width=960, height=540), REPEATS)
+    ten_s = median_seconds(lambda _: export.render_steps(fig, sample, width=960, height=540), REPEATS)
     ours = (ten_s - one_s) / (len(sample) - 1)
     try:
-        k_one, _ = timed(lambda: kaleido_frames(fig, sample[:1], 960, 540), repeats=1)
-        k_ten, _ = timed(lambda: kaleido_frames(fig, sample, 960, 540), repeats=1)
+        k_one = median_seconds(lambda _: kaleido_frames(fig, sample[:1], 960, 540))
+        k_ten = median_seconds(lambda _: kaleido_frames(fig, sample, 960, 540))
     except Exception as problem:  # a baseline that cannot run is reported, not fatal
         print(f"baseline: kaleido.calc_fig failed: {problem!r}")
         return

@@ -8,13 +8,11 @@ validated (its frames plain, as before the builders wrote plain specs); the loss
 validated; and the figure serialized with the standard library's json instead of orjson.
 """
 
-import statistics
-import time
-
 import plotly.graph_objects as go
 import plotly.io as pio
 import plotly.tools
 
+from bench._timing import median_seconds
 from optviz.lab import figures, race
 from optviz.lab.config import RaceConfig
 from surfaces import SURFACES
@@ -23,12 +21,13 @@ SIX = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
 SURFACE, STEPS = SURFACES["rosenbrock"], 500
 GRID = race.surface_grid(SURFACE)
 COLOUR = race.colouring(SURFACE, GRID)
+REPEAT = 15  # calls timed, unless a line says otherwise
 
 
 def slider_change(lr: float, panels: bool) -> str:
     """What a rerun does after a slider moves: race, build the figure, serialize it as Streamlit does."""
     trajectories = race.race(
-        RaceConfig.create(SURFACE.name, SIX, SURFACE.default_start, STEPS, {"adam": {"lr": lr}})
+        RaceConfig.create(RaceConfig.create(SURFACE, SIX, SURFACE.default_start, STEPS, {"adam": {"lr": lr}}))
     )
     fig = figures.race_figure(SURFACE, GRID, COLOUR, trajectories, panels=panels)
     return pio.to_json(
@@ -38,7 +37,7 @@ def slider_change(lr: float, panels: bool) -> str:
 
 def validated_frames_baseline() -> str:
     """The same race with its frames and slider passed through plotly.py's validation."""
-    trajectories = race.race(RaceConfig.create(SURFACE.name, SIX, SURFACE.default_start, STEPS))
+    trajectories = race.race(RaceConfig.create(SURFACE, SIX, SURFACE.default_start, STEPS))
     plain = figures.race_figure(SURFACE, GRID, COLOUR, trajectories).to_dict()
     fig = go.Figure(data=plain["data"], layout=plain["layout"], frames=plain["frames"])
     return pio.to_json(
@@ -48,7 +47,7 @@ def validated_frames_baseline() -> str:
 
 def validated_spec_baseline() -> str:
     """The same race figure with its data and layout validated by plotly.py (frames kept plain)."""
-    trajectories = race.race(RaceConfig.create(SURFACE.name, SIX, SURFACE.default_start, STEPS))
+    trajectories = race.race(RaceConfig.create(SURFACE, SIX, SURFACE.default_start, STEPS))
     plain = figures.race_figure(SURFACE, GRID, COLOUR, trajectories)
     spec = plain.to_dict()
     fig = figures.AnimatedFigure(data=spec["data"], layout=spec["layout"])
@@ -58,50 +57,42 @@ def validated_spec_baseline() -> str:
     )
 
 
-def median_ms(fn, repeat=15):
-    times = []
-    for i in range(repeat):
-        t0 = time.perf_counter()
-        fn(i)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1e3
-
-
 def main():
     lrs = [0.01, 0.02, 0.05, 0.1, 0.2]  # a different value each call: nothing is served from a cache
     for panels in (False, True):
         slider_change(lrs[0], panels)  # compile once
-    baseline = median_ms(lambda i: validated_frames_baseline(), repeat=5)
+    baseline = 1e3 * median_seconds(lambda _: validated_frames_baseline(), 5)
     print(f"6 optimizers x {STEPS} steps on {SURFACE.name}, slider change to figure handed to Streamlit:")
     print(f"  baseline: plotly.py-validated frames      {baseline:7.1f} ms")
     for panels, name in ((False, "overlay"), (True, "side by side")):
-        ms = median_ms(lambda i, panels=panels: slider_change(lrs[i % len(lrs)], panels))
+        ms = 1e3 * median_seconds(lambda i, panels=panels: slider_change(lrs[i % len(lrs)], panels), REPEAT)
         size = len(slider_change(0.3, panels)) / 1e6
         print(
             f"  {name:13s} {ms:7.1f} ms (budget 150 ms, {baseline / ms:4.1f}x faster than baseline)   "
             f"payload {size:5.2f} MB (budget 1 MB)"
         )
-    validated = median_ms(lambda i: validated_spec_baseline(), repeat=5)
+    validated = 1e3 * median_seconds(lambda _: validated_spec_baseline(), 5)
     print(f"  baseline: data and layout validated        {validated:7.1f} ms")
-    trajectories = race.race(RaceConfig.create(SURFACE.name, SIX, SURFACE.default_start, STEPS))
-    progress = median_ms(lambda i: figures.progress_figure(SURFACE, trajectories))
+    trajectories = race.race(RaceConfig.create(SURFACE, SIX, SURFACE.default_start, STEPS))
+    progress = 1e3 * median_seconds(lambda _: figures.progress_figure(SURFACE, trajectories), REPEAT)
     progress_spec = figures.progress_figure(SURFACE, trajectories).to_dict()
-    progress_validated = median_ms(lambda i: go.Figure(progress_spec))
+    progress_validated = 1e3 * median_seconds(lambda _: go.Figure(progress_spec), REPEAT)
     print(
         f"  loss-and-distance figure {progress:5.1f} ms "
         f"(validated by plotly.py: {progress_validated:5.1f} ms, {progress_validated / progress:4.1f}x)"
     )
     spec = figures.race_figure(SURFACE, GRID, COLOUR, trajectories).to_dict()
-    orjson_ms = median_ms(lambda i: pio.to_json(spec, validate=False, engine="orjson"))
-    json_ms = median_ms(lambda i: pio.to_json(spec, validate=False, engine="json"))
+    orjson_ms = 1e3 * median_seconds(lambda _: pio.to_json(spec, validate=False, engine="orjson"), REPEAT)
+    json_ms = 1e3 * median_seconds(lambda _: pio.to_json(spec, validate=False, engine="json"), REPEAT)
     print(
         f"  race figure to JSON: orjson {orjson_ms:5.1f} ms, "
         f"json {json_ms:5.1f} ms ({json_ms / orjson_ms:4.1f}x)"
     )
-    race_ms = median_ms(
+    race_ms = 1e3 * median_seconds(
         lambda i: race.race(
-            RaceConfig.create(SURFACE.name, SIX, SURFACE.default_start, STEPS, {"gd": {"lr": lrs[i % 5]}})
-        )
+            RaceConfig.create(SURFACE, SIX, SURFACE.default_start, STEPS, {"gd": {"lr": lrs[i % 5]}})
+        ),
+        REPEAT,
     )
     print(f"  of which the engine (all 8 optimizers run) {race_ms:7.1f} ms")
 

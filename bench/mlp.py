@@ -13,14 +13,12 @@ import os
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before NumPy loads OpenBLAS
 
-import statistics
-import time
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
+from bench._timing import median_seconds
 from optviz.mlp import model as mlp
 
 SIX = ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
@@ -69,15 +67,6 @@ def jax_epoch(optimizer, epoch):
     return jax.block_until_ready(out)
 
 
-def median_s(fn, repeat):
-    times = []
-    for i in range(repeat):
-        t0 = time.perf_counter()
-        fn(i)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
 def main():
     print(f"MLP 784-{HIDDEN}-10 on 8,000 MNIST digits, {jax.device_count()} CPU device(s), float32")
     mlp.digits()  # load the data once, outside the timings
@@ -87,13 +76,13 @@ def main():
         jax.clear_caches()  # every repeat compiles again: the budget includes compilation
         accuracy.update({name: mlp.train(name, epochs=5).test_accuracy[-1] for name in SIX})
 
-    race = median_s(race, repeat=3)
+    race = median_seconds(race, 3)
     x = np.asarray(mlp.digits().x_train)
     labels = np.asarray(mlp.digits().y_train)
     params = mlp.init_params(HIDDEN)
     order = np.random.default_rng(0).permutation(len(x))
-    baseline = median_s(lambda i: numpy_epoch(params, x, labels, order, BATCH), repeat=5)
-    epoch = median_s(lambda i: jax_epoch("adam", i), repeat=9)
+    baseline = median_seconds(lambda _: numpy_epoch(params, x, labels, order, BATCH), 5)
+    epoch = median_seconds(lambda i: jax_epoch("adam", i), 9)
     print(f"  baseline: one NumPy epoch (batch {BATCH}, Adam)    {baseline:6.3f} s")
     print(
         f"  one epoch, Adam, batch {BATCH}, warm (median)    {epoch:6.3f} s  "

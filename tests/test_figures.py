@@ -18,7 +18,7 @@ SIX = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
 def _race(surface="rosenbrock", names=SIX, steps=500, **kwargs):
     surface = SURFACES[surface]
     grid = race.surface_grid(surface)
-    trajectories = race.race(RaceConfig.create(surface.name, names, surface.default_start, steps))
+    trajectories = race.race(RaceConfig.create(surface, names, surface.default_start, steps))
     fig = figures.race_figure(surface, grid, race.colouring(surface, grid), trajectories, **kwargs)
     return fig, trajectories
 
@@ -92,7 +92,7 @@ def test_3d_view_has_the_surface_and_a_path_per_optimizer():
     surface = SURFACES["goldstein_price"]
     grid = race.surface_grid(surface, 41)
     colour = race.colouring(surface, grid)
-    trajectories = race.race(RaceConfig.create(surface.name, ["gd", "momentum"], surface.default_start, 100))
+    trajectories = race.race(RaceConfig.create(surface, ["gd", "momentum"], surface.default_start, 100))
     fig = figures.surface3d_figure(surface, grid, colour, trajectories)
     assert [t.type for t in fig.data] == ["surface", "scatter3d", "scatter3d"]
     heights = np.asarray(fig.data[1].z) - colour(trajectories["gd"].loss)
@@ -112,6 +112,6 @@ def test_the_race_figure_is_valid_plotly(panels):
 def test_the_progress_figure_is_valid_plotly():
     surface = SURFACES["himmelblau"]
     fig = figures.progress_figure(
-        surface, race.race(RaceConfig.create(surface.name, SIX, surface.default_start, 80))
+        surface, race.race(RaceConfig.create(surface, SIX, surface.default_start, 80))
     )
     go.Figure(fig.to_dict())
