@@ -132,7 +132,7 @@ def race_figure(
 def _surface_backdrops(data: list[dict]) -> list[dict]:
     """A coarse picture of each contour map to lie under it, with the contour's levels set to match
     (changes the contour traces in `data`): animation frames erase the contour trace (see
-    optviz.pictures), and the picture then shows the same map. A coarse one, because every redraw in
+    optviz.lab.pictures), and the picture then shows the same map. A coarse one, because every redraw in
     the browser pays for its pixels."""
     images = []
     for trace in data:
