@@ -11,14 +11,14 @@ window (the window grown by its own size on every side) is recorded, and from th
 the optimizer's state stay frozen at their last good values. Nothing downstream ever sees a NaN.
 
 Why the loop is shaped the way it is. Each step of a 2D run is a few dozen flops, so the time goes
-into launching kernels: XLA:CPU spends ~50-100 ns per fused kernel per loop iteration. Eight
-optimizers with differently shaped states compile to ~100 small kernels per step; run as rows of one
-array (each row an (optimizer, run) pair, its state flattened and padded to a common width, the
-optimizer picked by `lax.switch`) they fuse into ~15. Under `vmap` a switch evaluates every branch
-for every row, which costs nothing for a handful of rows but is waste for thousands, so large
-batches run one group per optimizer instead. The loop also records only what must be sequential
-(position and state); loss and gradient at every recorded point are computed afterwards in one
-vectorized pass.
+into launching kernels: XLA:CPU pays a fixed cost per fused kernel per loop iteration, however little
+the kernel computes. Eight optimizers with differently shaped states compile to several small
+kernels each per step; run as rows of one array (each row an (optimizer, run) pair, its state
+flattened and padded to a common width, the optimizer picked by `lax.switch`) they fuse into
+several times fewer, each serving every row. Under `vmap` a switch evaluates every branch for every
+row, which costs nothing for a handful of rows but is waste for thousands, so large batches run one
+group per optimizer instead. The loop also records only what must be sequential (position and
+state); loss and gradient at every recorded point are computed afterwards in one vectorized pass.
 """
 
 from __future__ import annotations

@@ -17,9 +17,9 @@ from plotly.subplots import make_subplots
 def plain_figure(spec: dict, figure_class: type[go.Figure] = go.Figure) -> go.Figure:
     """A Figure from `spec`, a plain {"data": [...], "layout": {...}} in Plotly's JSON schema.
 
-    plotly.py validates a figure property by property as it is built (~20 ms for a race figure of
-    six paths, more than the race itself): these builders write the schema directly and skip that on
-    every page run; tests/test_figures.py validates each builder's output against the schema instead.
+    plotly.py validates a figure property by property as it is built, which for a race figure costs
+    more than the race itself: these builders write the schema directly and skip that on every page
+    run; tests/test_figures.py validates each builder's output against the schema instead.
     """
     return figure_class(spec, _validate=False)
 
@@ -27,10 +27,11 @@ def plain_figure(spec: dict, figure_class: type[go.Figure] = go.Figure) -> go.Fi
 class AnimatedFigure(go.Figure):
     """A go.Figure whose animation (frames and the step slider) is kept as plain data.
 
-    plotly.py builds and validates an object for every trace of every frame and every slider step
-    (~80 us each: a third of a second for 500 frames x 6 markers). These are a few numbers each,
-    written by code that knows their shape, so they skip that: `to_dict()`, which Streamlit,
-    `write_html` and `to_json` all serialize from, adds them to the data and layout.
+    plotly.py builds and validates an object for every trace of every frame and every slider step,
+    so its cost grows with frames x traces and for a long race outweighs the rest of the figure.
+    These are a few numbers each, written by code that knows their shape, so they skip that:
+    `to_dict()`, which Streamlit, `write_html` and `to_json` all serialize from, adds them to the
+    data and layout.
     """
 
     def __init__(self, *args, **kwargs):
@@ -51,7 +52,7 @@ class AnimatedFigure(go.Figure):
 
 def subplot_layout(rows: int, cols: int, titles: tuple[str, ...], **options) -> dict:
     """The layout of an empty `make_subplots` grid (axes, domains, titles): a copy of one made once
-    per shape (make_subplots takes ~5 ms)."""
+    per shape (make_subplots builds and validates a whole figure; copying its layout costs far less)."""
     return copy.deepcopy(_empty_subplots(rows, cols, titles, **options))
 
 

@@ -1,30 +1,32 @@
-"""Settings for serving the app to a class, each measured with `python -m bench.load` (30 sessions
-changing the lab's controls every 1-4 s on 2 cores). `prepare_process()` makes the first three, once,
-at the first page run; the fourth is `figure_slots`, the fifth is in .streamlit/config.toml.
+"""Settings for serving the app to a class, each checked with `python -m bench.load` (a classroom of
+sessions changing the lab's controls; its output has the numbers). `prepare_process()` makes the
+first three, once, at the first page run; the fourth is `figure_slots`, the fifth is in
+.streamlit/config.toml.
 
 - JAX's persistent compilation cache (`optviz.warmup`): the first student does not wait for a compile.
 - One malloc arena for all threads. Streamlit runs every session's script on a thread of its own, and
   glibc's malloc gives threads arenas of their own (up to 8 per core), each keeping the memory its
-  thread freed. After a classroom of 30 sessions the server held 16% more than after one session,
-  though nothing stayed with the sessions (a second wave of 30 did not add to it); with one arena
-  shared by all, 5%. The Python code of every thread runs under one GIL anyway, so sharing the arena
-  costs no measurable time. (MALLOC_ARENA_MAX=1 would do it from outside, but `streamlit run app.py`
-  is the command people type.)
-- The garbage collector's view of everything loaded at start, frozen (`gc.freeze()`): ~270,000 objects
-  (JAX, Plotly, Streamlit) that live as long as the process, so a collection that visits them finds
-  nothing. A full collection took ~120 ms with them and takes ~1 ms without; everything made later
-  (sessions, figures, caches) is still collected.
+  thread freed. So after a classroom the server holds more than after one session, though nothing
+  stayed with the sessions (a second classroom does not add to it): it is freed memory kept per
+  arena. One arena shared by all keeps most of that from piling up. The Python code of every thread
+  runs under one GIL anyway, so sharing the arena costs no measurable time. (MALLOC_ARENA_MAX=1
+  would do it from outside, but `streamlit run app.py` is the command people type.)
+- The garbage collector's view of everything loaded at start, frozen (`gc.freeze()`): the objects of
+  JAX, Plotly and Streamlit, far more than a page run makes, live as long as the process, so a
+  collection that visits them finds nothing. A full collection's cost grows with the objects it
+  visits, and these are most of them; everything made later (sessions, figures, caches) is still
+  collected.
 - One big figure built and sent at a time (`with figure_slots:`, never nested). Building a race chart
-  and turning it into JSON makes ~1 MB of short-lived Python objects; 30 page runs interleaved under
-  the GIL made 30 of them at once, and the memory they were made in stayed with the process
-  (fragmented) after the class had gone: +23-35 MB with 30 threads building figures, +5-7 MB taking
-  turns (4 rounds x 30 threads x 10 figures). Under the GIL the threads gain no speed by building them
+  and turning it into JSON makes many short-lived Python objects; page runs interleaved under the
+  GIL make them for every session at once, so the peak grows with the class, and the memory they
+  were made in stays with the process (fragmented) after the class has gone. Taking turns, the peak
+  is one figure's whatever the class size. Under the GIL the threads gain no speed by building them
   together anyway; taking turns, the first to ask gets its chart first.
-- No full collection after every page run (`runner.postScriptGC = false`). Streamlit's default visits
-  every object of every open session after each run: with the frozen start it still cost ~28 ms of a
-  66 ms run for one session, and grew with each session open, so under 30 it cost more than the page
-  itself (p95 change-to-chart 4.1 s with it, 0.5 s without). Python's own generational collector
-  still runs.
+- No full collection after every page run (`runner.postScriptGC = false`). Streamlit's default
+  collects after each run, and a full collection walks every object of every open session: even
+  with the frozen start it is a large share of a run for one session, and it grows with the class,
+  so with a class it costs more than the page itself, on every run of every session. Python's own
+  generational collector still runs.
 """
 
 from __future__ import annotations

@@ -1,17 +1,17 @@
 """A fast first chart: JAX's persistent compilation cache, and a warm-up that fills it.
 
 The lab's first race compiles one XLA program (all 8 optimizers' `lax.scan` for the default surface
-and step bucket, ~1.5 s on 2 cores). `enable_compilation_cache()` points JAX at a folder that keeps
-compiled programs across server starts, so from the second start on the first student's race loads
-its program from disk instead (what remains is JAX tracing the function, ~0.4 s). `warm_up()` runs
-what the lab's first page view computes (the default race and the surface's grid), which compiles
-and stores them; `python -m optviz.warmup` does that at install or deploy time, so even the very
-first start is warm.
+and step bucket), which takes far longer than running it. `enable_compilation_cache()` points JAX at
+a folder that keeps compiled programs across server starts, so from the second start on the first
+student's race loads its program from disk instead (what remains is JAX tracing the function, a
+fraction of the compile). `warm_up()` runs what the lab's first page view computes (the default race
+and the surface's grid), which compiles and stores them; `python -m optviz.warmup` does that at
+install or deploy time, so even the very first start is warm.
 
 Why not warm up at server start: `streamlit run app.py` executes app.py only when a browser connects
-(a fresh server holds ~70 MB: nothing of ours is imported), so there is no earlier moment inside the
-app to warm up in; the first student's own run is the first chance. The persistent cache is what
-moves the compile out of that run.
+(until then the server has imported nothing of ours), so there is no earlier moment inside the app to
+warm up in; the first student's own run is the first chance. The persistent cache is what moves the
+compile out of that run.
 
 The folder: $OPTVIZ_JAX_CACHE_DIR if set ("off" turns the cache off), else $XDG_CACHE_HOME/optviz/jax
 (~/.cache/optviz/jax). A folder that cannot be created or written never breaks the app: it logs one

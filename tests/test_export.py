@@ -1,4 +1,4 @@
-"""Offline exports (optviz.export) and the command line (python -m optviz export).
+"""Offline exports (optviz.lab.export) and the command line (python -m optviz export).
 
 Images are drawn by Debian's Chromium (apt-get install chromium), as in tests/e2e; never a download.
 """

@@ -23,8 +23,9 @@ from surfaces import Surface
 # A grey surface, so that the coloured paths stand out (also in print and on a washed-out projector).
 SURFACE_COLOURSCALE = [[0.0, "#ffffff"], [0.5, "#e3e6ea"], [1.0, "#a9b0b8"]]
 MAX_FRAMES = 501  # animation frames: every step of a 500-step run
-# Each slider stop and each click target is an SVG element that the browser redraws on every change
-# (measured in Chromium: 961 click targets ~50 ms), so both stay coarse; the frames keep every step.
+# Each slider stop and each click target is an SVG element that the browser redraws on every change,
+# so a redraw grows with their number: both stay coarse; the frames keep every step. 51 stops: one
+# every 10 steps of a 500-step run, fine enough to scrub to any part of the race.
 MAX_SLIDER_STOPS = 51
 
 
@@ -131,7 +132,7 @@ def race_figure(
 def _surface_backdrops(data: list[dict]) -> list[dict]:
     """A coarse picture of each contour map to lie under it, with the contour's levels set to match
     (changes the contour traces in `data`): animation frames erase the contour trace (see
-    optviz.pictures), and the picture then shows the same map. A coarse one, because every redraw in
+    optviz.lab.pictures), and the picture then shows the same map. A coarse one, because every redraw in
     the browser pays for its pixels."""
     images = []
     for trace in data:

@@ -7,12 +7,12 @@ the first frame of Play, also when the contour is not listed in the frame. So an
 draws each filled contour map as a picture (layout.images, layer "below"), which frames never
 touch, and keeps the contour trace, invisible, for its colour bar.
 
-A picture costs ~70 ms to draw and depends only on the map, so pictures are kept (a few dozen,
-keyed by the map's numbers): a slider change that re-builds the race figure reuses its surface's.
-In the browser a picture costs time on every redraw, growing with its pixels (measured on the lab:
-a control change took ~300 ms without one, ~360 ms with 1 pixel per grid cell, ~580 ms with 8), so
-the page keeps its crisp contour trace on top and puts a coarse picture under it, which only shows
-once Play has erased the contour; exports, drawn once, get a fine picture instead.
+Drawing a picture (colouring every pixel, then encoding a PNG) costs more than building the rest of
+the race figure, and it depends only on the map, so pictures are kept (a few dozen, keyed by the
+map's numbers): a slider change that re-builds the race figure reuses its surface's. In the browser
+a picture costs time on every redraw of the chart, growing with its pixels, so the page keeps its
+crisp contour trace on top and puts a coarse picture under it, which only shows once Play has erased
+the contour; exports, drawn once, get a fine picture instead.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from PIL import Image
 
 PIXELS_PER_CELL = 8  # picture pixels per grid cell for exports; bilinear between grid points
 BACKDROP_PIXELS_PER_CELL = 2  # for the page's picture under its contour
-MAX_KEPT = 32  # pictures kept (each ~20 KB)
+MAX_KEPT = 32  # pictures kept (a small PNG each); beyond that the oldest goes, to be drawn again if asked for
 _kept: OrderedDict[str, tuple[bytes, dict]] = OrderedDict()
 
 

@@ -60,9 +60,10 @@ VIEWS = (
 
 
 # --- cached computations: keyed by plain values, so every session shares them ---------------------
-# A race is ~150 KB pickled; 16 keep what a class shares (the defaults, a setting the lecturer names)
-# and each student's last few. Figures are not cached: a cached race figure would hold ~0.7 MB
-# (python -m bench.load measures the server's memory after a class).
+# A race is a few arrays per optimizer; 16 keep what a class shares (the defaults, a setting the
+# lecturer names) and each student's last few. Figures are not cached: a race figure holds the same
+# numbers several times over, as Python objects (paths, frames, slider), so a cached one would cost
+# several races' memory (python -m bench.load measures the server's memory after a class).
 
 
 @by_settings(max_entries=16)
@@ -176,8 +177,8 @@ def render() -> None:
 
     if not embedded:
         _tune_button(config)
-        # The files are made on a click, from the settings (a figure kept per session would hold ~0.7 MB),
-        # in the style the page shows.
+        # The files are made on a click, from the settings (a figure kept per session would be held by
+        # every open session, though few download), in the style the page shows.
         figure = functools.partial(_race_figure, config, panels, speed, CHART_HEIGHT)
         _downloads(lambda: presenter_style(figure()) if presenter else figure(), surface.name, config.steps)
     tabs = dict(zip(VIEWS, state.tabs(VIEWS, key="view"), strict=True))
@@ -213,8 +214,8 @@ def render() -> None:
 
 
 def _downloads(figure, surface_name: str, steps: int) -> None:
-    """Offline copies of the race for slides: made when clicked (a GIF takes ~10 s), not every rerun,
-    from `figure()`, which builds the race figure."""
+    """Offline copies of the race for slides: made when clicked (a GIF draws every frame in a browser,
+    far slower than a page run), not every rerun, from `figure()`, which builds the race figure."""
     name = "race-custom" if surface_name.startswith("f:") else f"race-{surface_name}"
     drawable = export.browser_available()
 

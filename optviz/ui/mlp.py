@@ -36,7 +36,9 @@ LINK_PARAMETERS = (r"mlp_\w+", r"graph_\w+", "presenter")
 HIDDEN_SIZES = [8, 16, 32, 64, 128, 256, 512]
 BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000, 2000, 4000, TRAIN_SIZE]
 MAX_EPOCHS = 20
-MAX_FINISHED_RUNS = 64  # finished runs kept for all sessions (each ~0.5 MB with hidden size 128)
+# Finished runs kept for all sessions. Each holds its weights, (784 + 1) x hidden + (hidden + 1) x 10
+# float32s, and a loss per mini-batch step; the oldest go first.
+MAX_FINISHED_RUNS = 64
 PYTORCH_LOOP = """\
 for x, y in loader:        # a mini-batch
     optimizer.zero_grad()  # clear old grads

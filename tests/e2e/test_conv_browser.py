@@ -6,7 +6,7 @@ from __future__ import annotations
 from tests.e2e.browser import LOAD_TIMEOUT_MS
 
 # The step-by-step chart is the first Plotly graph on the page. Its moving traces (see
-# optviz.conv_figures.step_figure) are the frames' `traces`; the sixth outlines the output cell.
+# optviz.conv.figures.step_figure) are the frames' `traces`; the sixth outlines the output cell.
 JS_STATE = """gd => {
     const frame = gd._transitionData._frames[0];
     const cell = gd._fullData[frame.traces[5]];
