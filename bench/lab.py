@@ -27,7 +27,7 @@ REPEAT = 15  # calls timed, unless a line says otherwise
 def slider_change(lr: float, panels: bool) -> str:
     """What a rerun does after a slider moves: race, build the figure, serialize it as Streamlit does."""
     trajectories = race.race(
-        RaceConfig.create(RaceConfig.create(SURFACE, SIX, SURFACE.default_start, STEPS, {"adam": {"lr": lr}}))
+        RaceConfig.create(SURFACE, SIX, SURFACE.default_start, STEPS, {"adam": {"lr": lr}})
     )
     fig = figures.race_figure(SURFACE, GRID, COLOUR, trajectories, panels=panels)
     return pio.to_json(
