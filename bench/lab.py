@@ -15,6 +15,7 @@ import plotly.tools
 from bench._timing import median_seconds
 from optviz.lab import figures, race
 from optviz.lab.config import RaceConfig
+from optviz.optimizers import OPTIMIZERS
 from surfaces import SURFACES
 
 SIX = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
@@ -94,7 +95,7 @@ def main():
         ),
         REPEAT,
     )
-    print(f"  of which the engine (all 8 optimizers run) {race_ms:7.1f} ms")
+    print(f"  of which the engine (all {len(OPTIMIZERS)} optimizers run) {race_ms:7.1f} ms")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ the optimizer's state stay frozen at their last good values. Nothing downstream 
 
 Why the loop is shaped the way it is. Each step of a 2D run is a few dozen flops, so the time goes
 into launching kernels: XLA:CPU pays a fixed cost per fused kernel per loop iteration, however little
-the kernel computes. Eight optimizers with differently shaped states compile to several small
+the kernel computes. Optimizers with differently shaped states compile to several small
 kernels each per step; run as rows of one array (each row an (optimizer, run) pair, its state
 flattened and padded to a common width, the optimizer picked by `lax.switch`) they fuse into
 several times fewer, each serving every row. Under `vmap` a switch evaluates every branch for every

@@ -1,6 +1,6 @@
 """A fast first chart: JAX's persistent compilation cache, and a warm-up that fills it.
 
-The lab's first race compiles one XLA program (all 8 optimizers' `lax.scan` for the default surface
+The lab's first race compiles one XLA program (every optimizer's `lax.scan` for the default surface
 and step bucket), which takes far longer than running it. `enable_compilation_cache()` points JAX at
 a folder that keeps compiled programs across server starts, so from the second start on the first
 student's race loads its program from disk instead (what remains is JAX tracing the function, a
