@@ -7,7 +7,7 @@ import optax
 import pytest
 
 import optviz
-from optviz.optimizers import OPTIMIZERS, with_gradient_noise
+from optviz.optimizers import MLP, OPTIMIZERS, state_fields, with_gradient_noise
 from tests.numpy_reference import STEPS, descend, rosenbrock_grad
 
 NAMES = list(OPTIMIZERS)
@@ -75,6 +75,27 @@ def test_the_table_of_optimizers_and_hyperparameters():
     assert OPTIMIZERS["adadelta"].defaults == {"lr": 1.0, "decay": 0.9, "eps": 1e-6, "noise": 0.0}
     assert OPTIMIZERS["sgd"].defaults["noise"] > 0
     assert all(spec.defaults["noise"] == 0 for name, spec in OPTIMIZERS.items() if name != "sgd")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_spec_states_what_the_pages_read_from_it(name):
+    """A spec is the one place an optimizer is described: its colour is its own, its LaTeX names every
+    state field, its recommendations are for known problems, and its analysis facts are well formed."""
+    spec = OPTIMIZERS[name]
+    assert spec.colour.startswith("#") and spec.colour not in {
+        o.colour for o in OPTIMIZERS.values() if o is not spec
+    }
+    assert set(spec.state_symbols) == {field for field, _, _ in state_fields(name)}
+    assert set(spec.recommended) <= set(optviz.SURFACES) | {MLP}
+    assert all(set(values) <= set(spec.hyperparams) for values in spec.recommended.values())
+    assert spec.second_parameter is None or spec.second_parameter in spec.rule_hyperparams
+    if spec.stability_limit is not None:
+        c, bound = spec.stability_limit(spec.defaults)
+        assert c > 0 and bound > 0
+    t = optviz.simulate("beale", name, start=(1.0, 1.4), steps=20)
+    if spec.adaptive_rate is not None:
+        rate = spec.adaptive_rate(t.state, t.hyperparams)
+        assert rate.shape == (20, 2) and np.all(rate > 0)
 
 
 @pytest.mark.parametrize("name", NAMES)
