@@ -13,7 +13,7 @@ import statistics
 
 import pytest
 
-from tests.e2e.browser import RERUN_TIMEOUT_MS
+from tests.e2e.browser import RERUN_TIMEOUT_MS, arm_rerun_watch, wait_for_rerun
 
 CHART = ".js-plotly-plot"
 LATENCY_SAMPLES = 11  # the median of 11 changes: steady enough on a noisy 2-core machine
@@ -58,37 +58,6 @@ def shown_frames(page) -> dict:
 def trace(page, name: str):
     """The named trace of the race chart as {x, y} lists, or None."""
     return chart(page).evaluate(JS_TRACE, name)
-
-
-def arm_rerun_watch(page) -> None:
-    """Start watching for the next script run (call before the action that triggers it)."""
-    page.evaluate(
-        """() => {
-            const app = document.querySelector("[data-testid='stApp']");
-            window.__e2eRan = false;
-            window.__e2eRanAt = null;
-            if (window.__e2eWatch) window.__e2eWatch.disconnect();
-            window.__e2eWatch = new MutationObserver(() => {
-                if (app.getAttribute('data-test-script-state') === 'running' && !window.__e2eRan) {
-                    window.__e2eRan = true;
-                    window.__e2eRanAt = performance.now();
-                }
-            });
-            window.__e2eWatch.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
-        }"""
-    )
-
-
-def wait_for_rerun(page, what: str) -> None:
-    """Wait until the watched script run has started and finished."""
-    try:
-        page.wait_for_function(
-            """() => window.__e2eRan && document.querySelector("[data-testid='stApp']")
-                        .getAttribute('data-test-script-state') === 'notRunning'""",
-            timeout=RERUN_TIMEOUT_MS,
-        )
-    except Exception as error:
-        raise AssertionError(f"no completed rerun within {RERUN_TIMEOUT_MS} ms after {what}") from error
 
 
 def sidebar_expander(page, title: str):
