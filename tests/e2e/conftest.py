@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.browser import LOAD_TIMEOUT_MS, READY
+from tests.e2e.browser import LOAD_TIMEOUT_MS, READY, wait_until_drawn
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
@@ -225,11 +225,11 @@ def page(browser, browser_log, request, app_url):
 @pytest.fixture
 def open_page(page, app_url):
     """`open_page(path)`: go to the app's `path` (e.g. "/mlp?mlp_hidden=64") in the test's page and
-    wait until the script run is over."""
+    wait until the script run is over and what it sent is drawn (browser.wait_until_drawn)."""
 
     def open_(path: str) -> None:
         page.goto(app_url + path, timeout=LOAD_TIMEOUT_MS)
-        page.wait_for_selector(READY, timeout=LOAD_TIMEOUT_MS)
+        wait_until_drawn(page, LOAD_TIMEOUT_MS)
 
     return open_
 

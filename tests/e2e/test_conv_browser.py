@@ -3,7 +3,7 @@ moves the highlighted window and output cell (read from the Plotly graph div).""
 
 from __future__ import annotations
 
-from tests.e2e.browser import LOAD_TIMEOUT_MS
+from tests.e2e.browser import LOAD_TIMEOUT_MS, arm_rerun_watch, wait_for_rerun
 
 # The step-by-step chart is the first Plotly graph on the page. Its moving traces (see
 # optviz.conv.figures.step_figure) are the frames' `traces`; the sixth outlines the output cell.
@@ -47,8 +47,10 @@ def test_scrubbing_moves_the_highlighted_output_cell(page, open_page, browser_lo
 def test_every_section_shows_without_errors(page, open_page, browser_log, screenshot):
     open_page("/conv")
     for name in ("Many channels, many filters", "1D over text"):
-        page.get_by_role("tab", name=name).click()
-        page.wait_for_timeout(800)
+        arm_rerun_watch(page)
+        page.get_by_role("tab", name=name).click()  # reruns the page: only the open tab computes
+        wait_for_rerun(page, f"opening the tab {name!r}", timeout=LOAD_TIMEOUT_MS)
+        page.wait_for_timeout(800)  # let its charts draw for the screenshot
         screenshot(page, name.split()[0].lower())
     assert page.get_by_test_id("stException").count() == 0
     browser_log.assert_clean()

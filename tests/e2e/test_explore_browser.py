@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browser import LOAD_TIMEOUT_MS, READY
+from tests.e2e.browser import LOAD_TIMEOUT_MS, arm_rerun_watch, wait_for_rerun, wait_until_drawn
 
 TABS = ["Learning-rate sweep", "Basins of attraction", "Stability", "Noise fan", "Internals"]
 FORMULA = "x^4 - 2*x^2 + y^2 + 0.5*x*y"
@@ -22,12 +22,13 @@ def _no_exception(page) -> None:
 @pytest.mark.parametrize("tab", TABS)
 def test_each_analysis_tab_draws_its_chart(page, open_lab, browser_log, screenshot, tab):
     open_lab()
-    page.get_by_role("tab", name=tab).click()
-    # The tab's chart is the second Plotly chart on the page (the race is the first).
-    page.wait_for_function(
-        "() => document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=LOAD_TIMEOUT_MS
+    arm_rerun_watch(page)
+    page.get_by_role("tab", name=tab).click()  # reruns the page: only the open tab computes
+    wait_for_rerun(page, f"opening the tab {tab!r}", timeout=LOAD_TIMEOUT_MS)
+    # The tab's own chart, in its panel (the open "Loss and distance" tab had a chart too).
+    expect(page.get_by_role("tabpanel", name=tab).locator(".js-plotly-plot").first).to_be_visible(
+        timeout=LOAD_TIMEOUT_MS
     )
-    page.wait_for_selector(READY, timeout=LOAD_TIMEOUT_MS)
     page.wait_for_function("() => location.search.includes('view=')", timeout=10_000)
     assert parse_qs(urlparse(page.url).query)["view"] == [tab]  # the open tab is in the link
     screenshot(page)
@@ -39,9 +40,12 @@ def test_a_typed_formula_is_in_the_link_and_the_link_reopens_it(page, browser, o
     open_lab("/?surface=custom")  # the surface list's last entry
     box = page.get_by_label("f(x, y) =", exact=True)
     box.fill(FORMULA)
+    # The example formula's heading is "Your f(x, y)" too, and the script is idle until the rerun
+    # starts: wait for the rerun that Enter causes, not for the heading or for READY.
+    arm_rerun_watch(page)
     box.press("Enter")
-    page.get_by_role("heading", name="Your f(x, y)").wait_for(timeout=LOAD_TIMEOUT_MS)
-    page.wait_for_selector(READY, timeout=LOAD_TIMEOUT_MS)
+    wait_for_rerun(page, "typing a formula", timeout=LOAD_TIMEOUT_MS)  # a new formula compiles
+    expect(page.get_by_role("heading", name="Your f(x, y)")).to_be_visible()
     page.wait_for_function("() => location.search.includes('formula=')", timeout=10_000)
     query = parse_qs(urlparse(page.url).query)
     assert query["formula"] == [FORMULA] and query["surface"] == ["custom"]
@@ -53,8 +57,10 @@ def test_a_typed_formula_is_in_the_link_and_the_link_reopens_it(page, browser, o
     try:
         other.goto(page.url, timeout=LOAD_TIMEOUT_MS)
         other.get_by_role("heading", name="Your f(x, y)").wait_for(timeout=LOAD_TIMEOUT_MS)
-        other.wait_for_selector(READY, timeout=LOAD_TIMEOUT_MS)
-        expect(other.get_by_label("f(x, y) =", exact=True)).to_have_value(FORMULA)
+        # The heading is Markdown, drawn with the run; the text box is drawn seconds later in a new
+        # browser context (its code loads on first use), and shows its value a moment after that.
+        wait_until_drawn(other)
+        expect(other.get_by_label("f(x, y) =", exact=True)).to_have_value(FORMULA, timeout=LOAD_TIMEOUT_MS)
         _no_exception(other)
     finally:
         other.close()

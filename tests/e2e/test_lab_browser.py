@@ -12,8 +12,10 @@ import re
 import statistics
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import expect
 
-from tests.e2e.browser import RERUN_TIMEOUT_MS
+from tests.e2e.browser import RERUN_TIMEOUT_MS, arm_rerun_watch, wait_for_rerun
 
 CHART = ".js-plotly-plot"
 LATENCY_SAMPLES = 11  # the median of 11 changes: steady enough on a noisy 2-core machine
@@ -25,6 +27,8 @@ JS_TRACE = """(gd, name) => {
     const t = gd._fullData.find(d => d.name === name);
     return t ? {x: Array.from(t.x), y: Array.from(t.y)} : null;
 }"""
+# The frame duration (ms) the race chart's Play button asks Plotly for.
+JS_FRAME_MS = "gd => gd.layout.updatemenus[0].buttons[0].args[1].frame.duration"
 # In page context: the first few points of a trace of the current race chart, or null.
 JS_PATH_HEAD = """name => {
     const gd = document.querySelector('.js-plotly-plot');
@@ -60,35 +64,14 @@ def trace(page, name: str):
     return chart(page).evaluate(JS_TRACE, name)
 
 
-def arm_rerun_watch(page) -> None:
-    """Start watching for the next script run (call before the action that triggers it)."""
-    page.evaluate(
-        """() => {
-            const app = document.querySelector("[data-testid='stApp']");
-            window.__e2eRan = false;
-            window.__e2eRanAt = null;
-            if (window.__e2eWatch) window.__e2eWatch.disconnect();
-            window.__e2eWatch = new MutationObserver(() => {
-                if (app.getAttribute('data-test-script-state') === 'running' && !window.__e2eRan) {
-                    window.__e2eRan = true;
-                    window.__e2eRanAt = performance.now();
-                }
-            });
-            window.__e2eWatch.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
-        }"""
-    )
-
-
-def wait_for_rerun(page, what: str) -> None:
-    """Wait until the watched script run has started and finished."""
+def settle(page, js: str, arg=None, timeout: float = RERUN_TIMEOUT_MS) -> None:
+    """Wait until `js(arg)` is true in the page, for at most `timeout` ms: for what a finished run
+    changes after it is over (a widget's value, a chart's data). Returns either way: the assertions
+    that follow say what the page shows."""
     try:
-        page.wait_for_function(
-            """() => window.__e2eRan && document.querySelector("[data-testid='stApp']")
-                        .getAttribute('data-test-script-state') === 'notRunning'""",
-            timeout=RERUN_TIMEOUT_MS,
-        )
-    except Exception as error:
-        raise AssertionError(f"no completed rerun within {RERUN_TIMEOUT_MS} ms after {what}") from error
+        page.wait_for_function(js, arg=arg, timeout=timeout)
+    except PlaywrightTimeoutError:
+        pass
 
 
 def sidebar_expander(page, title: str):
@@ -199,11 +182,19 @@ def test_very_fast_animation_shows_at_least_30_frames_per_second(page, open_lab,
     open_lab()
     speed = page.get_by_test_id("stSidebar").get_by_role("slider", name="Animation speed")
     speed.focus()
+    frame_ms_before = chart(page).evaluate(JS_FRAME_MS)
     arm_rerun_watch(page)
     page.keyboard.press("End")
-    assert speed.get_attribute("aria-valuetext") == "very fast"
+    expect(speed).to_have_attribute("aria-valuetext", "very fast")
     wait_for_rerun(page, "choosing 'very fast'")
-    frame_ms = chart(page).evaluate("gd => gd.layout.updatemenus[0].buttons[0].args[1].frame.duration")
+    # The chart takes the run's new figure from a React effect, after the run is over.
+    settle(
+        page,
+        f"""before => {{ const gd = document.querySelector('{CHART}');
+                        return gd && gd.layout && ({JS_FRAME_MS})(gd) !== before; }}""",
+        frame_ms_before,
+    )
+    frame_ms = chart(page).evaluate(JS_FRAME_MS)
     assert frame_ms <= 1000 / 60 + 1, f"'very fast' asks Plotly for {frame_ms} ms frames, not 60 fps"
 
     # The browser's own frame rate while idle: the ceiling for any animation on this machine.
@@ -326,6 +317,8 @@ def test_click_on_map_sets_start_point(page, open_lab, browser_log, screenshot):
                                   y: box.top + L._size.t + L.yaxis.l2p(y)}; }""",
         list(target),
     )
+    x0_box, y0_box = page.get_by_label("x₀", exact=True), page.get_by_label("y₀", exact=True)
+    inputs_before = (x0_box.input_value(), y0_box.input_value())
     arm_rerun_watch(page)
     page.mouse.move(position["x"], position["y"])
     page.mouse.click(position["x"], position["y"])
@@ -333,10 +326,21 @@ def test_click_on_map_sets_start_point(page, open_lab, browser_log, screenshot):
     page.wait_for_function(
         "() => document.querySelectorAll('.js-plotly-plot').length === 2", timeout=RERUN_TIMEOUT_MS
     )  # the previous chart is gone
+    # The inputs and the chart take the run's values from React effects, after the run is over.
+    settle(
+        page,
+        """([before, name, start]) => {
+            const value = label => document.querySelector(`input[aria-label="${label}"]`)?.value;
+            const gd = document.querySelector('.js-plotly-plot');
+            const t = gd && gd._fullData && gd._fullData.find(d => d.name === name);
+            return (value('x₀') !== before[0] || value('y₀') !== before[1])
+                && t && (t.x[0] !== start[0] || t.y[0] !== start[1]);
+        }""",
+        [list(inputs_before), "start", [start_before["x"][0], start_before["y"][0]]],
+    )
     screenshot(page)
 
-    x0 = float(page.get_by_label("x₀", exact=True).input_value())
-    y0 = float(page.get_by_label("y₀", exact=True).input_value())
+    x0, y0 = float(x0_box.input_value()), float(y0_box.input_value())
     assert (x0, y0) == pytest.approx(nearest, abs=1e-3), (
         f"after a click at {target} the start inputs show ({x0}, {y0}), not the nearest grid point {nearest}"
     )

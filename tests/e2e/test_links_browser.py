@@ -8,7 +8,13 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browser import LOAD_TIMEOUT_MS, READY, RERUN_TIMEOUT_MS
+from tests.e2e.browser import (
+    LOAD_TIMEOUT_MS,
+    RERUN_TIMEOUT_MS,
+    arm_rerun_watch,
+    wait_for_rerun,
+    wait_until_drawn,
+)
 
 
 def _no_exception(page) -> None:
@@ -25,7 +31,7 @@ def _reopen(browser, url: str):
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     other = context.new_page()
     other.goto(url, timeout=LOAD_TIMEOUT_MS)
-    other.wait_for_selector(READY, timeout=LOAD_TIMEOUT_MS)
+    wait_until_drawn(other, LOAD_TIMEOUT_MS)
     return context, other
 
 
@@ -33,7 +39,9 @@ def test_lab_link_reopens_the_same_view(page, browser, open_lab, browser_log):
     open_lab("/?surface=himmelblau&optimizers=gd,adam&hp_adam_lr=0.3&steps=120")
     box = page.get_by_test_id("stSidebar").get_by_label("x₀")
     box.fill("1.25")
+    arm_rerun_watch(page)
     box.press("Enter")
+    wait_for_rerun(page, "typing x₀ = 1.25")
     page.wait_for_function("() => location.search.includes('start_x=1.25')", timeout=RERUN_TIMEOUT_MS)
     query = _query(page)
     assert query == {
@@ -43,14 +51,18 @@ def test_lab_link_reopens_the_same_view(page, browser, open_lab, browser_log):
         "steps": "120",
         "start_x": "1.25",
     }
-    link = page.get_by_test_id("stSidebar").get_by_test_id("stCode").first.inner_text()
+    share = page.get_by_test_id("stSidebar").get_by_test_id("stCode").first
+    expect(share).to_contain_text("start_x=1.25", timeout=RERUN_TIMEOUT_MS)
+    link = share.inner_text()
     assert urlparse(link).query and parse_qs(urlparse(link).query)["start_x"] == ["1.25"]
     context, other = _reopen(browser, link)
     try:
         other.wait_for_function(
             "() => document.querySelectorAll('.js-plotly-plot').length > 0", timeout=LOAD_TIMEOUT_MS
         )
-        expect(other.get_by_test_id("stSidebar").get_by_label("x₀")).to_have_value("1.250")
+        expect(other.get_by_test_id("stSidebar").get_by_label("x₀")).to_have_value(
+            "1.250", timeout=LOAD_TIMEOUT_MS
+        )
         assert _query(other) == query
         start = other.locator(".js-plotly-plot").first.evaluate(
             "gd => { const t = gd._fullData.find(d => d.name === 'start'); return [t.x[0], t.y[0]]; }"
@@ -93,7 +105,7 @@ def test_every_page_renders_embedded_in_a_slide(browser, app_url, screenshot, pa
     try:
         separator = "&" if "?" in path else "?"
         page.goto(f"{app_url}{path}{separator}embed=true", timeout=LOAD_TIMEOUT_MS)
-        page.wait_for_selector(READY, timeout=LOAD_TIMEOUT_MS)
+        wait_until_drawn(page, LOAD_TIMEOUT_MS)  # the chart's place depends on what is drawn above it
         page.wait_for_function(
             "() => document.querySelectorAll('.js-plotly-plot').length > 0", timeout=LOAD_TIMEOUT_MS
         )
@@ -133,7 +145,9 @@ def test_mlp_tabs_switch_without_a_rerun_and_land_in_the_link(page, open_page, b
     page.wait_for_function("() => location.search.includes('mlp_view=')", timeout=10_000)
     box = page.get_by_label("Seed (initial weights, shuffling)")
     box.fill("3")
+    arm_rerun_watch(page)
     box.press("Enter")
+    wait_for_rerun(page, "typing seed 3")
     page.wait_for_function("() => location.search.includes('mlp_seed=3')", timeout=RERUN_TIMEOUT_MS)
     query = _query(page)
     assert query["mlp_view"] == "③ Training" and query["mlp_hidden"] == "64"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from tests.e2e.browser import LOAD_TIMEOUT_MS, READY
+from tests.e2e.browser import LOAD_TIMEOUT_MS, READY, arm_rerun_watch, wait_for_rerun
 
 TRAIN_TIMEOUT_S = 120  # 6 optimizers x 5 epochs, compilation included, on a busy 2-core machine
 # In page context: how many points the loss-curve chart draws (null until it exists).
@@ -29,9 +29,12 @@ def test_train_draws_growing_curves_live(page, open_page, browser_log, screensho
     page.get_by_role("tab", name=TABS[2]).click()
     assert page.evaluate(JS_CURVE_POINTS) is None, "no curves before training"
 
+    arm_rerun_watch(page)
     page.get_by_role("button", name="Train").click()
     started, seen = time.monotonic(), []
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='running']")
+    # The training run has started (the script is idle until it does; a watch, not a wait for the
+    # `running` state, so that a run over before the wait is not missed).
+    page.wait_for_function("() => window.__e2eRan", timeout=LOAD_TIMEOUT_MS)
     while time.monotonic() - started < TRAIN_TIMEOUT_S:
         points = page.evaluate(JS_CURVE_POINTS)
         if points is not None and (not seen or points != seen[-1]):
@@ -63,8 +66,9 @@ def test_every_tab_renders(page, open_page, browser_log, screenshot):
         page.wait_for_timeout(700)  # let the tab's charts draw
         screenshot(page, f"tab{number}")
     page.get_by_role("tab", name=TABS[0]).click()
+    arm_rerun_watch(page)
     page.get_by_text("a neuron: y = ReLU(w·x + b)").click()
-    page.wait_for_selector(READY, timeout=LOAD_TIMEOUT_MS)
+    wait_for_rerun(page, "choosing the neuron", timeout=LOAD_TIMEOUT_MS)
     page.get_by_text("∂y/∂w = 2").first.wait_for()  # the neuron's graph, backward on: dy/dw = x = 2
     screenshot(page, "neuron")
     assert_no_exception(page)
@@ -76,9 +80,9 @@ def test_stop_keeps_the_finished_epochs(page, open_page, browser_log, screenshot
     page.get_by_role("heading", name="MLP & backpropagation").wait_for()
     seed = page.get_by_label("Seed (initial weights, shuffling)")
     seed.fill("7")  # a configuration no other test has trained (finished runs are shared by sessions)
+    arm_rerun_watch(page)
     seed.press("Enter")
-    page.wait_for_function("() => document.querySelector(\"[data-testid='stApp']\")"
-                           ".getAttribute('data-test-script-state') === 'notRunning'")  # fmt: skip
+    wait_for_rerun(page, "typing seed 7", timeout=LOAD_TIMEOUT_MS)
     page.get_by_role("tab", name=TABS[2]).click()
     page.get_by_role("button", name="Train").click()
     page.wait_for_function(f"() => ({JS_CURVE_POINTS})() > 0", timeout=TRAIN_TIMEOUT_S * 1000)
@@ -87,6 +91,7 @@ def test_stop_keeps_the_finished_epochs(page, open_page, browser_log, screenshot
     page.wait_for_selector(READY, timeout=LOAD_TIMEOUT_MS)
     table = page.get_by_test_id("stDataFrame").first
     table.wait_for()
+    page.wait_for_function(f"() => ({JS_CURVE_POINTS})() !== null")  # the kept curves are drawn
     screenshot(page, "stopped")
     finished = page.evaluate(JS_CURVE_POINTS)
     assert 0 < finished < 3870, "some epochs were kept, not all of the 6 x 5"
