@@ -1,9 +1,10 @@
 """The race as one standalone HTML page, for a room without a network or a server.
 
 A link to the app needs both; this file needs neither: plotly.js is inlined (which makes up most of
-its size) and nothing is fetched, which its Content-Security-Policy enforces (`CSP`). It starts playing when opened, at the figure's own frame rate (the
-Play button's), once through to the last step, and stops there with every path drawn; Play replays
-it, the slider scrubs. Writing it needs no browser, unlike the images (`export.images`).
+its size) and nothing is fetched, which its Content-Security-Policy enforces (`CSP`). It starts
+playing when opened, at the figure's own frame rate (the Play button's), once through to the last
+step, and stops there with every path drawn; Play replays it, the slider scrubs. Writing it needs no
+browser, unlike the images (`export.images`).
 """
 
 from __future__ import annotations
