@@ -56,12 +56,13 @@ PAGE_VIEWS = {
 NOTICE = "Some settings in this link were not used"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", ""}
 
-# Every element that links to or loads something, with that address (a resolved URL).
+# Every address an element links to or loads ("TAG address"): href, src, xlink:href, style url(...).
 ADDRESSES = """() => {
     const found = [];
     for (const el of document.querySelectorAll('a[href], [src], [style*="url"], image, use, link[href]')) {
-        for (const value of [el.href && (el.href.baseVal ?? el.href), el.src,
-                             el.getAttribute('xlink:href'), el.getAttribute('style')]) {
+        const styled = [...(el.getAttribute('style') || '').matchAll(/url\\(\\s*['"]?([^'")]*)/g)];
+        for (const value of [el.href && (el.href.baseVal ?? el.href), el.src, el.getAttribute('xlink:href'),
+                             ...styled.map(match => match[1])]) {
             if (value) found.push(el.tagName + ' ' + String(value));
         }
     }
@@ -101,13 +102,15 @@ def hostile_query(page: str, load: int) -> dict[str, str]:
 
 
 def is_foreign(address: str) -> bool:
-    """An address on another host (the app is served from 127.0.0.1; data: and blob: stay inside)."""
+    """An address on another host, or one that runs or sends something (javascript:, mailto:). The
+    app is served from 127.0.0.1; data:, blob: and (for the export) file: stay on this machine."""
     url = address.split(" ", 1)[-1]
-    if url.startswith(("data:", "blob:", "file:", "about:", "#", "javascript:void")):
+    if url.startswith(("data:", "blob:", "file:", "about:blank", "#")):
         return False
-    if "url(" in url:  # a style attribute: check each url(...) in it
-        return any(is_foreign("x " + part.split(")")[0].strip("'\" ")) for part in url.split("url(")[1:])
-    return ("://" in url or url.startswith("//")) and urlsplit(url).hostname not in LOCAL_HOSTS
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https", "ws", "wss") or url.startswith("//"):
+        return parts.hostname not in LOCAL_HOSTS
+    return bool(parts.scheme)  # any other scheme; a relative path stays on the app's host
 
 
 class Watch:
