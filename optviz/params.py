@@ -3,7 +3,8 @@
 Each reader takes the text a person or a link gave and returns `Reading(value, note)`: the value to
 use, and, when the text could not be used as given, one sentence saying what was ignored or changed.
 A reader never raises: unknown names fall back to the default, numbers are clamped to their range,
-counts are capped, and NaN or text that is not a number gives the default.
+counts are capped, and NaN or text that is not a number gives the default. A note quotes the text
+it was given with `optviz.text.quote` (clipped, in quotes): a plain sentence, which the page escapes.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from typing import Any, NamedTuple
+
+from optviz.text import quote
 
 
 class Reading(NamedTuple):
@@ -25,20 +28,19 @@ def read_number(
     try:
         value = float(text.strip())
     except (ValueError, AttributeError):
-        return Reading(default, f"{name}={text!r} is not a number: using {default:g}")
+        return Reading(default, f"{name}: {quote(text)} is not a number; using {default:g}")
     if not math.isfinite(value):
-        return Reading(default, f"{name}={text} is not a finite number: using {default:g}")
+        return Reading(default, f"{name}: {quote(text)} is not a finite number; using {default:g}")
     if integer and value != round(value):
         value = round(value)
-        note = f"{name}={text} is not a whole number: using {value}"
+        note = f"{name}: {quote(text)} is not a whole number; using {value}"
     else:
         note = None
     if value < low or value > high:
         clamped = min(max(value, low), high)
         side = "below" if value < low else "above"
-        return Reading(
-            int(clamped) if integer else clamped, f"{name}={text} is {side} {clamped:g}: using {clamped:g}"
-        )
+        note = f"{name}: {quote(text)} is {side} {clamped:g}; using {clamped:g}"
+        return Reading(int(clamped) if integer else clamped, note)
     return Reading(int(value) if integer else value, note)
 
 
@@ -54,8 +56,9 @@ def read_stop(name: str, text: str, default, stops: Sequence) -> Reading:
         wanted = math.nan
     if numeric and math.isfinite(wanted):
         nearest = min(numeric, key=lambda stop: abs(stop - wanted))
-        return Reading(nearest, f"{name}={text} is not one of the slider's stops: using {_text(nearest)}")
-    return Reading(default, f"{name}={text!r} is not one of {_options(stops)}: using {_text(default)}")
+        note = f"{name}: {quote(text)} is not one of the slider's stops; using {_text(nearest)}"
+        return Reading(nearest, note)
+    return Reading(default, f"{name}: {quote(text)} is not one of {_options(stops)}; using {_text(default)}")
 
 
 def read_choice(name: str, text: str, default, options: Sequence) -> Reading:
@@ -63,7 +66,8 @@ def read_choice(name: str, text: str, default, options: Sequence) -> Reading:
     by_text = {_text(option).casefold(): option for option in options}
     if text.strip().casefold() in by_text:
         return Reading(by_text[text.strip().casefold()])
-    return Reading(default, f"{name}={text!r} is not one of {_options(options)}: using {_text(default)}")
+    note = f"{name}: {quote(text)} is not one of {_options(options)}; using {_text(default)}"
+    return Reading(default, note)
 
 
 def read_choices(name: str, text: str, default: Sequence, options: Sequence) -> Reading:
@@ -72,7 +76,7 @@ def read_choices(name: str, text: str, default: Sequence, options: Sequence) -> 
     items = [item.strip() for item in text.split(",") if item.strip()]
     chosen = list(dict.fromkeys(by_text[item.casefold()] for item in items if item.casefold() in by_text))
     unknown = [item for item in items if item.casefold() not in by_text]
-    note = f"{name}: unknown {', '.join(repr(u) for u in unknown)} dropped" if unknown else None
+    note = f"{name}: unknown {', '.join(quote(u) for u in unknown)} dropped" if unknown else None
     return Reading(chosen, note)
 
 
@@ -83,7 +87,7 @@ def read_flag(name: str, text: str, default: bool) -> Reading:
         return Reading(True)
     if word in ("false", "0", "no", "off"):
         return Reading(False)
-    return Reading(default, f"{name}={text!r} is not true or false: using {str(default).lower()}")
+    return Reading(default, f"{name}: {quote(text)} is not true or false; using {str(default).lower()}")
 
 
 def read_text(name: str, text: str, default: str, max_length: int) -> Reading:
@@ -91,7 +95,7 @@ def read_text(name: str, text: str, default: str, max_length: int) -> Reading:
     sentence would mean something else)."""
     if len(text) > max_length:
         return Reading(
-            default, f"{name} is {len(text)} characters long (at most {max_length}): using the default"
+            default, f"{name} is {len(text)} characters long (at most {max_length}); using the default"
         )
     return Reading(text)
 

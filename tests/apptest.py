@@ -3,8 +3,11 @@ themselves come from fixtures in conftest.py (`lab_session`, `page_session`)."""
 
 import base64
 import json
+import re
 
 import numpy as np
+
+from optviz.text import WORD_JOINER
 
 
 def race_spec(at):
@@ -23,6 +26,12 @@ def values(array):
     return np.asarray(array)
 
 
+def shown(markdown: str) -> str:
+    """The text a reader sees of Markdown made by `optviz.text.literal` (escapes read, the invisible
+    word joiners that break autolinks dropped)."""
+    return re.sub(r"\\(.)", r"\1", markdown.replace(WORD_JOINER, ""))
+
+
 def link_notes(at) -> str:
     """The warning a page shows about what its link asked for that it could not use ("" if none)."""
-    return " ".join(w.value for w in at.warning if "this link" in w.value)
+    return " ".join(shown(w.value) for w in at.warning if "this link" in w.value)

@@ -178,10 +178,10 @@ def test_parse_kernel_names_each_bad_cell_and_keeps_the_fallback_there():
     np.testing.assert_allclose(kernel[1], fallback[1])
     assert kernel[2, 0] == 0.5 and kernel[2, 2] == fallback[2, 2]
     assert problems == [
-        "row 2, column 1: 'abc' is not a number",
-        "row 2, column 2: '' is not a number",
-        "row 2, column 3: 'inf' is not a number",
-        "row 3, column 3: '1/0' is not a number",
+        'row 2, column 1: "abc" is not a number',
+        'row 2, column 2: "" is not a number',
+        'row 2, column 3: "inf" is not a number',
+        'row 3, column 3: "1/0" is not a number',
     ]
 
 

@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from optviz import conv
+from tests.apptest import shown
 
 PAGE = "from optviz.ui.conv import render\nrender()"
 
@@ -35,7 +36,7 @@ def _step_chart(at):
 
 
 def _messages(at):
-    return [m.value for m in [*at.warning, *at.info]]
+    return [shown(m.value) for m in [*at.warning, *at.info]]
 
 
 def test_the_page_renders_all_three_sections():
@@ -99,7 +100,7 @@ def test_a_kernel_cell_that_is_not_a_number_is_named_and_replaced_by_the_preset(
     }
     at.run()
     assert not at.exception
-    assert any("row 2, column 2: 'two' is not a number" in m for m in _messages(at))
+    assert any('row 2, column 2: "two" is not a number' in m for m in _messages(at))
     assert len(_step_chart(at)["frames"]) == 676
 
 

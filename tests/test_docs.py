@@ -14,7 +14,7 @@ def _rows():
 
 
 def _named_tests(row: str) -> list[tuple[str, str]]:
-    return re.findall(r"`(test_\w+\.py)::(test_\w+)", row)
+    return re.findall(r"`((?:e2e/)?test_\w+\.py)::(test_\w+)", row)
 
 
 def test_every_row_names_a_test():

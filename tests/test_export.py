@@ -56,6 +56,9 @@ def test_html_is_self_contained_and_within_budget(html_file):
     assert "plotly.js v" in page[:20_000] or re.search(r"plotly\.js v\d", page), "plotly.js is not inlined"
     assert not re.search(r"<script[^>]+src=[\"']?(https?:)?//", page), "a script is loaded from the network"
     assert "<title>Beale race</title>" in page
+    # The policy comes first in <head>, before any script it must govern.
+    assert page.index('http-equiv="Content-Security-Policy"') < page.index("<script")
+    assert f'content="{export.html.CSP}"' in page and "default-src 'none'" in export.html.CSP
     # Autoplay at the Play button's speed (66 ms a frame), without redrawing (the paths stay).
     assert re.search(r'Plotly\.animate\([^)]*"duration":\s*66', page), "no autoplay at the figure's speed"
 

@@ -37,7 +37,7 @@ def test_read_number(text, value, note):
 def test_read_number_for_counts():
     assert read_number("steps", "10000000000", 200, 10, 2000, integer=True) == (
         2000,
-        "steps=10000000000 is above 2000: using 2000",
+        'steps: "10000000000" is above 2000; using 2000',
     )
     reading = read_number("steps", "12.6", 200, 10, 2000, integer=True)
     assert reading.value == 13 and isinstance(reading.value, int) and "whole number" in reading.note
@@ -55,14 +55,14 @@ def test_read_stop_goes_to_the_nearest_stop():
 def test_read_choice_and_choices():
     assert read_choice("surface", "Beale", "rosenbrock", ["rosenbrock", "beale"]).value == "beale"
     bad = read_choice("surface", "nope", "rosenbrock", ["rosenbrock", "beale"])
-    assert bad.value == "rosenbrock" and "'nope' is not one of rosenbrock, beale" in bad.note
+    assert bad.value == "rosenbrock" and '"nope" is not one of rosenbrock, beale' in bad.note
     chosen = read_choices("optimizers", "adam, gd,adamw,,adam", ["gd"], ["gd", "adam", "momentum"])
-    assert chosen.value == ["adam", "gd"] and "'adamw'" in chosen.note
+    assert chosen.value == ["adam", "gd"] and '"adamw"' in chosen.note
 
 
 def test_read_flag_and_text():
     assert read_flag("p", "TRUE", False).value is True and read_flag("p", "off", True).value is False
-    assert read_flag("p", "maybe", False) == (False, "p='maybe' is not true or false: using false")
+    assert read_flag("p", "maybe", False) == (False, 'p: "maybe" is not true or false; using false')
     assert read_text("f", "x**2", "y", 200).value == "x**2"
     long = read_text("f", "x" * 10_000, "y", 200)
     assert long.value == "y" and "10000 characters" in long.note

@@ -25,6 +25,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from optviz.text import quote
+
 Padding = int | str  # zero padding on every side, or "same"
 
 # --- sizes and padding ------------------------------------------------------------------------------
@@ -278,7 +280,7 @@ def parse_kernel(cells, fallback: np.ndarray) -> tuple[np.ndarray, list[str]]:
     for (r, c), _ in np.ndenumerate(kernel):
         value = parse_number(cells[r][c])
         if value is None:
-            problems.append(f"row {r + 1}, column {c + 1}: {str(cells[r][c])!r} is not a number")
+            problems.append(f"row {r + 1}, column {c + 1}: {quote(str(cells[r][c]))} is not a number")
         else:
             kernel[r, c] = value
     return kernel, problems

@@ -12,6 +12,7 @@ import streamlit as st
 from optviz import conv
 from optviz.conv import figures as conv_figures
 from optviz.data import load as load_digits
+from optviz.text import literal, quote
 from optviz.ui.url_state import PageState
 from optviz.ui.widgets import chart, page_setup, share_box
 
@@ -119,7 +120,9 @@ def _one_channel(state: PageState) -> None:
         help="Deep-learning libraries compute cross-correlation; convolution proper flips the kernel first.",
     )
     for problem in problems:
-        notes.warning(f"Kernel cell {problem}: using the preset's value there.", icon=WARNING)
+        notes.warning(
+            f"Kernel cell {literal(problem, limit=None)}; using the preset's value there.", icon=WARNING
+        )
     if flip:
         kernel = kernel[::-1, ::-1]
 
@@ -283,8 +286,8 @@ def _tokens(text: str, encoding: str) -> conv.Tokens | None:
     """The sentence as positions, with a message for every change made to it; None if nothing is left."""
     tokens = conv.letters(text) if encoding == "one-hot" else conv.words(text)
     if tokens.dropped:
-        shown = " ".join(repr(ch) for ch in tokens.dropped[:20])
-        st.info(f"Characters outside a-z and space were dropped: {shown}.")
+        shown = " ".join(quote(ch) for ch in tokens.dropped[:20])
+        st.info(f"Characters outside a-z and space were dropped: {literal(shown, limit=None)}.")
     if tokens.truncated:
         st.warning(f"The text is long: only its first {conv.MAX_TEXT} positions are used.", icon=WARNING)
     return tokens

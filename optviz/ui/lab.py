@@ -20,6 +20,7 @@ from optviz.params import hyperparameter_key, read_number
 from optviz.plotting import presenter_style
 from optviz.schedules import SCHEDULES, Schedule
 from optviz.serving import figure_slots
+from optviz.text import literal
 from optviz.ui import lab_views
 from optviz.ui.lab_views import by_settings, surface_view
 from optviz.ui.url_state import PageState
@@ -27,7 +28,6 @@ from optviz.ui.widgets import (
     chart,
     hyperparameter_sliders,
     page_setup,
-    plain_text,
     reset_hyperparameters,
     share_box,
     slider_stops,
@@ -144,7 +144,7 @@ def render() -> None:
     title.markdown(f"### {surface.title}")
     formula.latex(surface.formula)
     if not embedded:  # in a slide, the lecturer says it; the chart gets the room
-        st.caption(f"{surface.description} **What to look for:** {surface.lesson}")
+        st.caption(f"{literal(surface.description, limit=None)} **What to look for:** {surface.lesson}")
     if not selected:
         st.warning("Choose at least one optimizer in the sidebar.")
         share_box(share, state.publish())
@@ -368,10 +368,10 @@ def _formula_controls(state: PageState) -> Surface:
     try:
         return from_formula(text, ((x0, x1), (y0, y1)))
     except ValueError as problem:
-        st.error(plain_text(str(problem)), icon=":material/error:")
+        st.error(literal(str(problem), limit=None), icon=":material/error:")
         previous = st.session_state.get("surface_name", "")
         fallback = get_surface(previous) if is_formula_name(previous) else from_formula(lab.EXAMPLE_FORMULA)
-        st.caption(f"Showing the last formula that worked: {fallback.description}")
+        st.caption(f"Showing the last formula that worked: {literal(fallback.description, limit=None)}")
         return fallback
 
 

@@ -27,6 +27,7 @@ from optviz.params import (
     read_text,
     to_text,
 )
+from optviz.text import literal, quote
 
 RESERVED = ("embed", "embed_options")  # Streamlit's own parameters: left as they are
 
@@ -50,9 +51,10 @@ class PageState:
             st.session_state[f"_url_checked_{page}"] = True
             for key, values in self._link.items():
                 if len(values) > 1:
-                    self._notes.append(f"{key} was given {len(values)} times: using the last, {values[-1]!r}")
+                    last = quote(values[-1])
+                    self._notes.append(f"{quote(key)} was given {len(values)} times; using the last, {last}")
                 if key not in RESERVED and not any(p.fullmatch(key) for p in self._known):
-                    self._notes.append(f"unknown setting {key!r} ignored")
+                    self._notes.append(f"unknown setting {quote(key)} ignored")
 
     # --- the mechanism ---------------------------------------------------------------------------------
 
@@ -87,6 +89,7 @@ class PageState:
         return values[-1] if values else None
 
     def note(self, text: str) -> None:
+        """Add a plain sentence to the notice (quote a link's text in it with `optviz.text.quote`)."""
         self._notes.append(text)
 
     def show_notes(self) -> None:
@@ -95,10 +98,13 @@ class PageState:
         self._slot = st.container()
 
     def _render_notes(self) -> None:
+        """The notice: each note is a plain sentence quoting a link's text, so all of it is shown
+        literally (a value like `[Log in again](http://evil.example)` must not become a link)."""
         if not self._notes or self._slot is None:
             return
+        notes = " · ".join(literal(note, limit=None) for note in self._notes)
         self._slot.warning(
-            "**Some settings in this link were not used:** " + "; ".join(self._notes) + ".",
+            f"**Some settings in this link were not used:** {notes}.",
             icon=":material/link_off:",
         )
         self._slot.button("Dismiss", key=f"_url_dismiss_{self.page}", on_click=self._notes.clear)
@@ -215,7 +221,7 @@ def _on_step(reading: Reading, low, step) -> Reading:
     if snapped == reading.value:
         return reading
     return Reading(
-        snapped, reading.note or f"{reading.value} is not on the slider's steps of {step}: using {snapped}"
+        snapped, reading.note or f"{reading.value} is not on the slider's steps of {step}; using {snapped}"
     )
 
 

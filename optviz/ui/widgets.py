@@ -110,13 +110,3 @@ def share_box(where, link: str) -> None:
     iframe = f'<iframe src="{link}{separator}embed=true" width="960" height="540" style="border:0"></iframe>'
     where.caption("In a slide deck (reveal.js, any HTML slides):")
     where.code(iframe, language="html", wrap_lines=True)
-
-
-# Characters that mean something anywhere in a line of Markdown (or start LaTeX: $).
-_MARKDOWN_SPECIAL = "\\`*_[]<>|~$"
-
-
-def plain_text(text: str) -> str:
-    """`text` escaped so that Streamlit's Markdown shows it as typed (a student's '__import__' must
-    not turn bold, nor '$' start a formula)."""
-    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in text)

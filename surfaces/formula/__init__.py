@@ -176,8 +176,8 @@ def _build(text: str, bounds: Bounds) -> Surface:
         title="Your f(x, y)",
         fn=fn,
         formula=to_latex(tree),
-        # The text in backticks: descriptions are shown as Markdown, where * and _ mean emphasis.
-        description=f"Your formula `f(x, y) = {text}` on {window}: {'; '.join(found)}.",
+        # Plain text, like every description; the page shows the formula in it literally.
+        description=f"Your formula f(x, y) = {text} on {window}: {'; '.join(found)}.",
         lesson=(
             "No tuned settings here: every optimizer starts from its defaults. Use the learning-rate sweep "
             "to find the rate at which each one converges fastest without diverging."

@@ -37,6 +37,8 @@ def test_html_plays_by_itself_in_chromium_with_no_network(browser, tmp_path):
         page = context.new_page()
         errors = []
         page.on("pageerror", lambda error: errors.append(str(error)))
+        # A Content-Security-Policy that blocked part of plotly.js would say so here ("Refused to ...").
+        page.on("console", lambda message: message.type == "error" and errors.append(message.text))
         page.goto(html_file.as_uri())
         page.wait_for_function(
             "() => { const gd = document.querySelector('.js-plotly-plot'); return gd && gd._fullLayout; }"

@@ -1,9 +1,10 @@
 """The race as one standalone HTML page, for a room without a network or a server.
 
 A link to the app needs both; this file needs neither: plotly.js is inlined (which makes up most of
-its size) and nothing is fetched. It starts playing when opened, at the figure's own frame rate (the
-Play button's), once through to the last step, and stops there with every path drawn; Play replays
-it, the slider scrubs. Writing it needs no browser, unlike the images (`export.images`).
+its size) and nothing is fetched, which its Content-Security-Policy enforces (`CSP`). It starts
+playing when opened, at the figure's own frame rate (the Play button's), once through to the last
+step, and stops there with every path drawn; Play replays it, the slider scrubs. Writing it needs no
+browser, unlike the images (`export.images`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,15 @@ import plotly.io as pio
 
 from optviz.lab.export.figure import animation_frames, as_dict
 from optviz.lab.pictures import surfaces_as_pictures
+
+# What the page may load: nothing from anywhere (default-src 'none'), except what it carries itself:
+# its inlined plotly.js and the figure's data (inline scripts), the styles plotly.js adds, and the
+# surface picture and fonts as data:/blob: URLs. So even a link or image that slipped into a figure
+# (a title, a hover text) cannot fetch anything, nor can a form or a <base> send the reader elsewhere.
+CSP = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "img-src data: blob:; font-src data:; base-uri 'none'; form-action 'none'"
+)
 
 
 def _frame_duration_ms(figure: dict) -> int:
@@ -50,5 +60,8 @@ def to_html(fig, *, title: str = "optviz race") -> bytes:
         validate=False,
         div_id="race",
     )
-    head = f'<head>\n<title>{html.escape(title)}</title>\n<meta name="viewport" content="width=device-width">'
+    head = (
+        f'<head>\n<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
+        f'<title>{html.escape(title)}</title>\n<meta name="viewport" content="width=device-width">'
+    )
     return page.replace("<head>", head, 1).encode("utf-8")
