@@ -613,20 +613,24 @@ def _rule(name: str, row) -> Optimizer:
 
 
 @cache
-def _template(name: str, shape: tuple[int, ...], dtype) -> tuple[int, Callable]:
-    """How optimizer `name`'s state for parameters of this shape and dtype flattens: (its length,
-    the function that rebuilds the state from the flat vector)."""
+def _initial_state(name: str, shape: tuple[int, ...], dtype):
+    """Optimizer `name`'s state at zero parameters of this shape and dtype: the template its flat
+    layout and its field list are read from."""
     spec = OPTIMIZERS[name]
-    state = spec.split(spec.defaults)[0].init(jnp.zeros(shape, dtype))
-    flat, unflatten = ravel_pytree(state)
-    return flat.size, unflatten
+    return spec.split(spec.defaults)[0].init(jnp.zeros(shape, dtype))
 
 
 @cache
+def _template(name: str, shape: tuple[int, ...], dtype) -> tuple[int, Callable]:
+    """How optimizer `name`'s state for parameters of this shape and dtype flattens: (its length,
+    the function that rebuilds the state from the flat vector)."""
+    flat, unflatten = ravel_pytree(_initial_state(name, shape, dtype))
+    return flat.size, unflatten
+
+
 def state_fields(name: str, shape: tuple[int, ...] = (2,), dtype=float) -> tuple[tuple[str, tuple, Any], ...]:
     """Optimizer `name`'s state fields in flattening order, with their shapes and dtypes."""
-    spec = OPTIMIZERS[name]
-    state = spec.split(spec.defaults)[0].init(jnp.zeros(shape, dtype))
+    state = _initial_state(name, shape, jnp.dtype(dtype))
     return tuple((key, jnp.shape(value), jnp.asarray(value).dtype) for key, value in state._asdict().items())
 
 

@@ -87,11 +87,16 @@ def _current_surface():
     return get_surface(st.session_state.surface_name)
 
 
-def _apply_surface_defaults(surface) -> None:
+def _recommended(surface: Surface) -> dict[str, dict[str, float]]:
+    """Every optimizer's recommended hyperparameters on `surface`: where its sliders start."""
+    return {name: resolve_hyperparams(surface, name) for name in OPTIMIZERS}
+
+
+def _apply_surface_defaults(surface: Surface) -> None:
     """A new surface brings its own start, step count and recommended hyperparameters."""
     st.session_state.start_x, st.session_state.start_y = surface.default_start
     st.session_state.steps = surface.default_steps
-    reset_hyperparameters({name: resolve_hyperparams(surface, name) for name in OPTIMIZERS})
+    reset_hyperparameters(_recommended(surface))
 
 
 def _set_start(x: float, y: float) -> None:
@@ -311,7 +316,7 @@ def _controls(state: PageState):
         default=list(lab.DEFAULT_OPTIMIZERS),
         format_func=lambda name: OPTIMIZERS[name].label,
     )
-    recommended = {name: resolve_hyperparams(surface, name) for name in OPTIMIZERS}
+    recommended = _recommended(surface)
     hyperparams = {}
     for name in selected:
         with st.expander(f":material/tune: {OPTIMIZERS[name].label}"):
