@@ -165,7 +165,7 @@ def test_a_full_queue_refuses_for_now_and_says_so():
     for i in range(4):  # one runs, three wait
         renders.request(i, recorder.make(str(i)))
         time.sleep(0.05)
-    with pytest.raises(export.ExportError, match=r"3 pictures are waiting.*try again"):
+    with pytest.raises(export.ExportError, match=r"queue is full \(3 pictures waiting.*try again"):
         renders.request("one too many", recorder.make("x"))
     assert renders.request(0, recorder.make("0")) is renders.job(0), "joining a job is never refused"
 

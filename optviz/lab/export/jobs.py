@@ -81,9 +81,8 @@ class Renders:
                 self._jobs.move_to_end(key)
                 return job
             if len(self._waiting) >= self.limits.queue:
-                raise ExportError(
-                    f"{len(self._waiting)} pictures are waiting to be made already: try again in a minute"
-                )
+                waiting = len(self._waiting)
+                raise ExportError(f"the queue is full ({waiting} pictures waiting): try again in a minute")
             job = self._jobs[key] = Job(key, make)
             self._waiting.append(job)
             if len(self._workers) < self.limits.workers:
