@@ -8,6 +8,9 @@ thirty browsers. Here one browser runs on a thread of its own with its own event
 Kaleido's browser layer, is asyncio). Any thread hands it work with `Browser.run`, which lends the
 work a `Page`, a tab with the given HTML (plotly.js) loaded, for as long as the work takes; at most
 `pages` tabs exist, so at most that many drawings go on at once, and a tab is reused afterwards.
+Each tab has a window of its own: in one window only the front tab draws, and a screenshot of
+another waits for a frame that never comes (measured: two renders at once, one screenshot stuck
+until its time limit).
 
 What goes wrong raises `ExportError` saying why, and the next call works:
 - no Chromium: say how to get one (the browser is the one Kaleido would use: $BROWSER_PATH, else a
@@ -126,6 +129,7 @@ class Browser:
         self._generation = 0
         self._idle: list[Page] = []
         self._slots: asyncio.Semaphore | None = None
+        self._starting: asyncio.Lock | None = None
         self._busy = 0
         self._idle_timer: asyncio.TimerHandle | None = None
         self._folder: tempfile.TemporaryDirectory | None = None
@@ -175,7 +179,7 @@ class Browser:
 
     async def _run(self, work: Callable[[Page], Awaitable[T]]) -> T:
         if self._slots is None:
-            self._slots = asyncio.Semaphore(self.pages)
+            self._slots, self._starting = asyncio.Semaphore(self.pages), asyncio.Lock()
         async with self._slots:
             self._busy += 1
             page = None
@@ -206,13 +210,14 @@ class Browser:
         return self.pid is not None
 
     async def _page(self) -> Page:
-        if not self._alive():
-            await self._start()
+        async with self._starting:  # two works at once start one browser, not two
+            if not self._alive():
+                await self._start()
         while self._idle:
             page = self._idle.pop()
             if page.generation == self._generation:
                 return page
-        tab = await asyncio.wait_for(self._chromium.create_tab(""), COMMAND_TIMEOUT_S)
+        tab = await asyncio.wait_for(self._chromium.create_tab("", window=True), COMMAND_TIMEOUT_S)
         page = Page(tab, self._generation)
         await page.command("Page.enable")
         loaded = tab.subscribe_once("Page.loadEventFired")
