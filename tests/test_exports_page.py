@@ -68,18 +68,18 @@ def test_a_waiting_picture_says_how_many_are_ahead(lab_session, monkeypatch):
 
 
 def test_a_failed_picture_says_why_and_can_be_tried_again(lab_session, renders, monkeypatch):
-    make = RaceExport.make
+    make = RaceExport.make_apart
 
     def broken(self, progress):
         raise export.ExportError("the browser stopped while drawing the picture [x](http://evil.example)")
 
-    monkeypatch.setattr(RaceExport, "make", broken)
+    monkeypatch.setattr(RaceExport, "make_apart", broken)
     at = lab_session()
     at.button(key="make_png").click().run()
     assert "The PNG could not be made: the browser stopped while drawing the picture" in _errors(at)
     assert "[x](http://evil.example)" in _errors(at), "the reason is shown as text, never as a link"
     assert "Try the PNG again" in _labels(at) and not at.exception
-    monkeypatch.setattr(RaceExport, "make", make)
+    monkeypatch.setattr(RaceExport, "make_apart", make)
     at.button(key="make_png").click().run()
     at.session_state["export_png"].wait(60)
     at.run()

@@ -19,7 +19,8 @@ from pathlib import Path
 from optviz.lab import config as lab
 from optviz.lab import export
 from optviz.lab.config import RaceConfig
-from optviz.lab.export.view import FORMATS, RaceExport
+from optviz.lab.export.images import FORMATS
+from optviz.lab.export.view import RaceExport
 from optviz.optimizers import HYPERPARAMETERS, OPTIMIZERS
 from optviz.params import hyperparameter_key
 from optviz.schedules import SCHEDULES

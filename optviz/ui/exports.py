@@ -85,7 +85,7 @@ def _ask(kind: str, wanted: RaceExport) -> None:
     rerun this click starts. Waiting here holds no lock and uses no CPU: other sessions go on."""
     st.session_state.pop(f"export_{kind}_refused", None)
     try:
-        job = st.session_state[f"export_{kind}"] = RENDERS.request(wanted.key, wanted.make)
+        job = st.session_state[f"export_{kind}"] = RENDERS.request(wanted.key, wanted.make_apart)
     except export.ExportError as problem:
         st.session_state[f"export_{kind}_refused"] = (wanted.key, str(problem))
         return

@@ -18,10 +18,17 @@ FrameDict = dict
 NO_FRAMES = "the figure has no animation frames: pass the race figure (figures.race_figure)"
 
 
-def as_dict(fig) -> dict:
-    """The figure as plain JSON-ready data (frames included), without touching the caller's figure."""
+class PlainFigure(dict):
+    """A figure's dict made by `as_dict`: plain JSON-ready data already, read but never changed."""
+
+
+def as_dict(fig) -> PlainFigure:
+    """The figure as plain JSON-ready data (frames included), without touching the caller's figure;
+    one made already is returned as it is (the exports read a figure many times)."""
+    if isinstance(fig, PlainFigure):
+        return fig
     data = fig.to_dict() if hasattr(fig, "to_dict") else copy.deepcopy(fig)
-    return json.loads(json.dumps(data, cls=PlotlyJSONEncoder))
+    return PlainFigure(json.loads(json.dumps(data, cls=PlotlyJSONEncoder)))
 
 
 def animation_frames(figure: dict) -> list[FrameDict]:

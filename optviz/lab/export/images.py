@@ -26,6 +26,7 @@ from optviz.lab.export.figure import (
     moving_traces,
     still_figure,
 )
+from optviz.lab.export.html import to_html
 from optviz.lab.export.limits import LIMITS
 
 GIF_HOLD_LAST_S = 1.5  # the last frame stays this long before the GIF loops
@@ -34,6 +35,7 @@ PALETTE_COLOURS = 255  # one index of the 256 stays free: Pillow stores unchange
 COLOURFUL_CHROMA = 24  # a pixel whose channels span more than this is "colourful" (a path, not the surface)
 COLOURFUL_SHARE = 0.5  # of the fitted palette colours, the share for colourful pixels
 Progress = Callable[[float], None]  # told the share done, 0..1; may raise to stop the render
+FORMATS = ("html", "gif", "png")
 
 
 # --- the steps -----------------------------------------------------------------------------------
@@ -70,10 +72,9 @@ def _check_size(width: int, height: int, scale: float) -> None:
         raise ValueError(f"scale must be between 0.5 and 4, got {scale}")
 
 
-def _pictures(fig, steps: Sequence[int], width: int, height: int, scale: float, progress: Progress):
+def _pictures(figure: dict, steps: Sequence[int], width: int, height: int, scale: float, progress: Progress):
     """The figure's layers, and each of `steps`' picture as (height, width, 3) uint8, one at a time
     (a generator: a long GIF never holds all its pictures in full colour)."""
-    figure = as_dict(fig)
     by_step = {int(frame["name"]): frame for frame in animation_frames(figure)}
     missing = [step for step in steps if step not in by_step]
     if missing:
@@ -106,7 +107,8 @@ def to_png(
     """A PNG of the race at `step` (default: the last step, every path complete), width x height
     pixels times `scale`. The Play button and slider are left out; a caption says "step N". A step
     without its own frame (races over 500 steps) shows the nearest frame's step."""
-    _, (picture, _) = next(_pictures(fig, [nearest_step(fig, step)], width, height, scale, progress))
+    figure = as_dict(fig)
+    _, (picture, _) = next(_pictures(figure, [nearest_step(figure, step)], width, height, scale, progress))
     out = io.BytesIO()
     Image.fromarray(picture).save(out, format="PNG", compress_level=3)
     progress(1.0)
@@ -134,16 +136,20 @@ def to_gif(
     """
     if not 0 < fps <= 1000 / MIN_GIF_DELAY_MS:
         raise ValueError(f"fps must be above 0 and at most {1000 // MIN_GIF_DELAY_MS}, got {fps}")
-    steps = gif_steps(fig, frames)
+    figure = as_dict(fig)
+    steps = gif_steps(figure, frames)
     palette = background = None
     indexed = []
-    for drawn, (picture, changed) in _pictures(fig, steps, width, height, scale, progress):
+    for drawn, (picture, changed) in _pictures(figure, steps, width, height, scale, progress):
         if palette is None:
-            palette = figure_palette(fig, drawn.background)
+            palette = figure_palette(figure, drawn.background)
             background = palette.indices(drawn.background)
         index = background.copy()
-        for x0, y0, x1, y1 in changed:
-            index[y0:y1, x0:x1] = palette.indices(picture[y0:y1, x0:x1])
+        patches = [picture[y0:y1, x0:x1].reshape(-1, 3) for x0, y0, x1, y1 in changed]
+        if patches:  # one look-up for all of this frame's changed boxes
+            found = palette.indices(np.concatenate(patches))
+            for (x0, y0, x1, y1), end in zip(changed, np.cumsum([len(p) for p in patches]), strict=True):
+                index[y0:y1, x0:x1] = found[end - (x1 - x0) * (y1 - y0) : end].reshape(y1 - y0, x1 - x0)
         image = Image.fromarray(index, "P")
         image.putpalette(palette.colours.ravel().tolist())
         indexed.append(image)
@@ -229,6 +235,18 @@ def _marker_colours(figure: dict) -> list[tuple[int, int, int]]:
                 except (ValueError, TypeError, AttributeError):  # not a plain colour (a number, rgba)
                     continue
     return found
+
+
+def draw(kind: str, fig, options: dict, progress: Progress = _ignore) -> bytes:
+    """The file of `kind` (one of FORMATS) made from `fig` with `options` (the keyword arguments of
+    `to_html`, `to_gif` or `to_png`)."""
+    if kind == "gif":
+        return to_gif(fig, **options, progress=progress)
+    if kind == "png":
+        return to_png(fig, **options, progress=progress)
+    if kind == "html":
+        return to_html(fig, **options)
+    raise ValueError(f"unknown export format {kind!r}; choose one of: {', '.join(FORMATS)}")
 
 
 def gif_seconds(frames: int, fps: float) -> float:

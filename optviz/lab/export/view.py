@@ -13,13 +13,13 @@ from dataclasses import dataclass
 
 from optviz.lab.config import RaceConfig
 from optviz.lab.export.figure import frame_steps
-from optviz.lab.export.html import to_html
-from optviz.lab.export.images import MIN_GIF_DELAY_MS, Progress, gif_seconds, nearest_step, to_gif, to_png
+from optviz.lab.export.images import MIN_GIF_DELAY_MS, Progress, draw, gif_seconds, nearest_step
+from optviz.lab.export.limits import LIMITS
+from optviz.lab.export.process import RENDER_PROCESS
 from optviz.lab.figures import race_figure
 from optviz.lab.race import colouring, race, surface_grid
 from optviz.plotting import presenter_style
 
-FORMATS = ("html", "gif", "png")
 GIF_SIZE, PNG_SIZE = (960, 540), (1280, 720)  # the pictures' default sizes
 GIF_FRAMES = 100  # a GIF's default frame count (fewer for a race of fewer steps)
 
@@ -87,6 +87,16 @@ class RaceExport:
         )
         return presenter_style(fig) if self.presenter else fig
 
+    def options(self) -> dict:
+        """How the file is drawn: the keyword arguments of `to_html`, `to_gif` or `to_png`."""
+        if self.kind == "gif":
+            width, height = self.width or GIF_SIZE[0], self.height or GIF_SIZE[1]
+            return {"frames": self.gif_frames, "fps": self.gif_fps, "width": width, "height": height}
+        if self.kind == "png":
+            width, height = self.width or PNG_SIZE[0], self.height or PNG_SIZE[1]
+            return {"step": self.step, "width": width, "height": height, "scale": self.scale}
+        return {"title": f"optviz: {self.config.surface.title}"}
+
     def make(self, progress: Progress = _ignore) -> bytes:
         """The file's bytes (`progress` is told the share done, and may raise to stop a picture).
         ValueError for an option out of range; ExportError if a picture cannot be drawn."""
@@ -94,17 +104,13 @@ class RaceExport:
 
     def render(self, fig, progress: Progress = _ignore) -> bytes:
         """`make`, from the view's figure made already."""
-        if self.kind == "html":
-            return to_html(fig, title=f"optviz: {self.config.surface.title}")
-        if self.kind == "gif":
-            width, height = self.width or GIF_SIZE[0], self.height or GIF_SIZE[1]
-            return to_gif(
-                fig, frames=self.gif_frames, fps=self.gif_fps, width=width, height=height, progress=progress
-            )
-        if self.kind == "png":
-            width, height = self.width or PNG_SIZE[0], self.height or PNG_SIZE[1]
-            return to_png(fig, self.step, width=width, height=height, scale=self.scale, progress=progress)
-        raise ValueError(f"unknown export format {self.kind!r}; choose one of: {', '.join(FORMATS)}")
+        return draw(self.kind, fig, self.options(), progress)
+
+    def make_apart(self, progress: Progress = _ignore) -> bytes:
+        """`make` as the app makes its files: the figure built here, drawn in the render process
+        (`export.process`), so that drawing never holds up this process's page runs."""
+        fig = self.figure().to_dict()
+        return RENDER_PROCESS.render(self.kind, fig, self.options(), progress, LIMITS.timeout_s)
 
     def describe(self, fig) -> str:
         """What the file of the view's figure `fig` holds, in a few words ("100 frames, 8.1 s a loop")."""

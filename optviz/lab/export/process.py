@@ -1,0 +1,218 @@
+"""The render process: the app's GIFs and PNGs drawn in a process of their own, at a lower CPU priority.
+
+A render's own work (compositing frames, encoding, reading the figure) is Python and NumPy under a
+GIL. Done in the app's process, it shares that GIL (and the machine's cores) with every session's
+page runs, so while a class's GIFs were made everyone's charts waited: `python -m bench.load
+--exports 50` measures the control change -> chart time of 30 sessions while 50 more ask for GIFs.
+Here the app's process keeps the queue, the single flight and the cache (`export.jobs`) and builds
+each figure (as a page run does); this process gets the figure as plain data, draws it with up to
+`workers` threads (`export.images`, in its own shared browser, which it starts and which inherits
+its priority), and answers over a pipe: progress, then the file or why it failed.
+
+It starts with the first render and ends with the app (its pipe closes, and its browser with it).
+If it dies (killed, out of memory), the renders waiting on it fail saying so, and the next render
+starts a new one. A render that runs past its time is cancelled here (its next progress stops it).
+
+Messages (pickled, `multiprocessing.connection`): to the process (job id, kind, figure, options) or
+("cancel", job id); from it (job id, "progress", share), (job id, "done", bytes) or (job id,
+"failed", reason).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing import Pipe
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from optviz.lab.export.browser import ExportError
+from optviz.lab.export.images import draw
+from optviz.lab.export.layers import BROWSER
+from optviz.lab.export.limits import LIMITS
+
+NICENESS = 10  # how much lower than the app the render process (and its browser) runs
+STOPPED = "the render process stopped while drawing (it was killed or ran out of memory): try again"
+PROGRESS_STEP = 0.02  # the smallest change of progress worth a message
+
+log = logging.getLogger(__name__)
+
+
+class RenderProcess:
+    """The app's side: `render` hands a figure to the process and waits for its file."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen | None = None
+        self._connection: Connection | None = None
+        self._inboxes: dict[int, queue.SimpleQueue] = {}
+        self._ids = itertools.count()
+
+    @property
+    def pid(self) -> int | None:
+        """The render process's id while it runs, else None."""
+        process = self._process
+        return process.pid if process is not None and process.poll() is None else None
+
+    def render(
+        self, kind: str, figure: dict, options: dict, progress: Callable[[float], None], timeout: float
+    ) -> bytes:
+        """The file of `kind` drawn from `figure` (`images.draw`'s arguments) in the render process.
+        `progress` is told the share done (and may raise to stop the render); ExportError if the
+        render fails, the process dies or it takes longer than `timeout` seconds."""
+        inbox: queue.SimpleQueue = queue.SimpleQueue()
+        with self._lock:
+            connection = self._start()
+            job = next(self._ids)
+            self._inboxes[job] = inbox
+            try:
+                connection.send((job, kind, figure, options))
+            except OSError:
+                self._inboxes.pop(job)
+                raise ExportError(STOPPED) from None
+        deadline, what = time.monotonic() + timeout, None
+        try:
+            while True:
+                try:
+                    what, value = inbox.get(timeout=max(deadline - time.monotonic(), 0))
+                except queue.Empty:
+                    raise ExportError(f"making it took longer than {timeout:g} s") from None
+                if what == "done":
+                    return value
+                if what == "failed":
+                    raise ExportError(value)
+                progress(value)
+        except BaseException:
+            if what != "failed":  # the process may still be drawing it: stop that
+                self._cancel(job)
+            raise
+        finally:
+            with self._lock:
+                self._inboxes.pop(job, None)
+
+    def close(self) -> None:
+        """End the render process (the next render starts another)."""
+        with self._lock:
+            process, connection = self._process, self._connection
+            self._process = self._connection = None
+        if connection is not None:
+            connection.close()  # the process sees its pipe close, closes its browser and exits
+        if process is not None:
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    def _start(self) -> Connection:
+        """The running process's pipe, starting the process if none runs (called holding the lock)."""
+        if self._process is not None and self._process.poll() is None:
+            return self._connection
+        ours, theirs = Pipe()
+        root = Path(__file__).resolve().parents[3]  # where `optviz` can be imported from
+        path = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH", "")]))
+        process = subprocess.Popen(
+            [sys.executable, "-m", __name__, str(theirs.fileno()), str(self.workers)],
+            pass_fds=(theirs.fileno(),),
+            env={**os.environ, "PYTHONPATH": path},
+            stdin=subprocess.DEVNULL,
+        )
+        theirs.close()
+        self._process, self._connection = process, ours
+        threading.Thread(target=self._read, args=(process, ours), name="optviz-renders", daemon=True).start()
+        return ours
+
+    def _read(self, process: subprocess.Popen, connection: Connection) -> None:
+        """Hand each answer of `process` to the render waiting for it; when it ends, fail the rest."""
+        while True:
+            try:
+                job, what, value = connection.recv()
+            except (EOFError, OSError):
+                break
+            with self._lock:
+                inbox = self._inboxes.get(job)
+            if inbox is not None:
+                inbox.put((what, value))
+        with self._lock:
+            if self._process is process:
+                self._process = self._connection = None
+            for inbox in self._inboxes.values():
+                inbox.put(("failed", STOPPED))
+        process.poll()
+
+    def _cancel(self, job: int) -> None:
+        with self._lock:
+            if self._connection is not None:
+                try:
+                    self._connection.send(("cancel", job))
+                except OSError:
+                    pass
+
+
+RENDER_PROCESS = RenderProcess(LIMITS.workers)  # the app's one render process
+
+
+# --- in the render process ----------------------------------------------------------------------
+
+
+class Cancelled(Exception):
+    """Raised through a render's progress once the app has given up on it."""
+
+
+def serve(connection: Connection, workers: int) -> None:
+    """Draw what `connection` asks for, `workers` at a time, until it closes."""
+    sending, cancelled = threading.Lock(), set()
+
+    def send(message) -> None:
+        with sending:
+            connection.send(message)
+
+    def render(job: int, kind: str, figure: dict, options: dict) -> None:
+        told = [-1.0]
+
+        def progress(share: float) -> None:
+            if job in cancelled:
+                raise Cancelled
+            if share - told[0] >= PROGRESS_STEP:
+                told[0] = share
+                send((job, "progress", share))
+
+        try:
+            data = draw(kind, figure, options, progress)
+        except Cancelled:
+            return
+        except (ExportError, ValueError) as problem:
+            send((job, "failed", str(problem)))
+        except Exception as problem:  # a bug fails this render, not the process
+            log.exception("optviz: a render failed")
+            send((job, "failed", f"it could not be made ({type(problem).__name__}: {problem})"))
+        else:
+            send((job, "done", data))
+        finally:
+            cancelled.discard(job)
+
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="optviz-render")
+    while True:
+        try:
+            message = connection.recv()
+        except (EOFError, OSError):
+            break
+        if message[0] == "cancel":
+            cancelled.add(message[1])
+        else:
+            pool.submit(render, *message)
+    BROWSER.close()
+    os._exit(0)  # without waiting for renders nobody will read
+
+
+if __name__ == "__main__":
+    os.nice(NICENESS)
+    serve(Connection(int(sys.argv[1])), int(sys.argv[2]))
