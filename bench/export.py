@@ -28,16 +28,15 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import random
 import sys
 import threading
 import time
-from pathlib import Path
 
 import plotly.io as pio
 from PIL import Image
 
+from bench._server import tree_pss_mb
 from bench._timing import timed
 from optviz.lab import export
 from optviz.lab.config import DEFAULT_OPTIMIZERS, RaceConfig
@@ -46,6 +45,7 @@ from optviz.lab.export.browser import Browser
 from optviz.lab.export.figure import animation_frames, as_dict, still_figure
 from optviz.lab.export.jobs import Renders
 from optviz.lab.export.limits import LIMITS
+from optviz.lab.export.process import RENDER_PROCESS
 from optviz.lab.export.view import RaceExport
 from surfaces import SURFACES
 
@@ -58,28 +58,6 @@ REPEATS = 3
 
 
 # --- memory ---------------------------------------------------------------------------------------
-
-
-def tree_pss_mb(pid: int | None = None) -> float:
-    """The PSS of process `pid` (default: this one) and all its descendants, in MB."""
-    parents = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except OSError:
-                continue
-    total, todo = 0.0, [pid or os.getpid()]
-    while todo:
-        current = todo.pop()
-        try:
-            for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    total += int(line.split()[1]) / 1024
-        except OSError:
-            continue
-        todo += [child for child, parent in parents.items() if parent == current]
-    return total
 
 
 class PeakMemory:
@@ -166,7 +144,8 @@ def _gif_size(gif: bytes) -> str:
 def classroom(sessions: int, within_s: float, seed: int = 0) -> dict:
     """`sessions` students ask for the page's GIF at random moments within `within_s` seconds, half
     of them for the lecturer's view (the lab's defaults), the others each for a view of their own
-    (another start point): through a fresh shared queue, as the page asks. Returns the figures."""
+    (another start point): through a fresh shared queue and the render process, as the page asks.
+    Returns the figures."""
     renders = Renders(LIMITS)
     rng = random.Random(seed)
     lock, running = threading.Lock(), [0, 0]  # now, most at once
@@ -183,7 +162,7 @@ def classroom(sessions: int, within_s: float, seed: int = 0) -> dict:
                 running[0] += 1
                 running[1] = max(running[1], running[0])
             try:
-                return wanted.make(progress)
+                return wanted.make_apart(progress)
             finally:
                 with lock:
                     running[0] -= 1
@@ -298,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     broken += [f"PNG {png_s:.2f} s"] if png_s > PNG_BUDGET_S else []
     print("\nRESULT: " + ("every budget met" if not broken else "BROKEN: " + "; ".join(broken)))
     layers.BROWSER.close()
+    RENDER_PROCESS.close()
     return 1 if broken else 0
 
 

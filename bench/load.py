@@ -59,6 +59,7 @@ import random
 import sys
 import tempfile
 import time
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,7 +69,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.asyncio.client import connect
 
-from bench._server import HOST, AppServer
+from bench._server import HOST, AppServer, tree_pss_mb
 
 SESSIONS, SECONDS = 30, 60
 P95_BUDGET_S = 1.5
@@ -78,7 +79,9 @@ CHART_TIMEOUT_S = 30.0
 SETTLE_S = 10.0  # after the last session closes, before reading the "after" memory
 SESSION_TTL_S = 5  # how long the server keeps a disconnected session (the default is 120 s)
 RACE_CHART = "race_chart"  # the race chart's widget key (optviz.ui.lab.RACE_CHART_KEY)
-FINISHED_SUCCESSFULLY = 0  # ForwardMsg.ScriptFinishedStatus
+FINISHED_SUCCESSFULLY, FINISHED_EARLY_FOR_RERUN, FRAGMENT_FINISHED = 0, 2, 3  # ScriptFinishedStatus
+EXPORT_START_S, EXPORT_WITHIN_S = 5.0, 10.0  # the GIF sessions ask between 5 and 15 s into the first wave
+EXPORT_BUDGET_S, EXPORT_MEMORY_BUDGET_MB = 60.0, 1500.0
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,7 @@ class Sample:
     run_s: float  # from the change to the end of the page's run (everything below the chart too)
     chart: Chart
     opening: bool = False  # the session's first change, right after it opened the lab
+    sent_at: float = 0.0  # time.perf_counter() when the change was sent
 
 
 @dataclass
@@ -124,6 +128,17 @@ class Report:
     server_cpu_s: float = 0.0  # CPU the server used while the sessions ran
     runs: int = 0  # page runs the sessions asked for (opening the lab, and every change)
     alone: list[Sample] = field(default_factory=list)  # the first session's changes, made alone
+    exports: int = 0  # sessions that ask for the page's GIF during the first wave
+    export_waits_s: list[float] = field(default_factory=list)  # from "Make GIF" to the file in hand
+    export_window: tuple[float, float] | None = None  # perf_counter: the first ask, the last file
+    export_memory_mb: tuple[float, float] = (0.0, 0.0)  # the server and its browser: before, peak
+
+    def during_exports(self) -> list[float]:
+        """The control changes sent while GIFs were being asked for and made."""
+        if self.export_window is None:
+            return []
+        start, end = self.export_window
+        return [s.latency_s for s in self.samples if start <= s.sent_at <= end]
 
     @property
     def latencies(self) -> list[float]:
@@ -149,6 +164,18 @@ class Report:
             broken.append(f"p95 {self.percentile(95):.2f} s > {P95_BUDGET_S} s")
         if self.browser_latencies_s and self.percentile(95, self.browser_latencies_s) > P95_BUDGET_S:
             broken.append(f"browser probe p95 {self.percentile(95, self.browser_latencies_s):.2f} s > 1.5 s")
+        if self.exports:
+            waits = self.export_waits_s
+            if len(waits) < self.exports or max(waits, default=0) > EXPORT_BUDGET_S:
+                broken.append(f"{len(waits)} of {self.exports} GIFs within {EXPORT_BUDGET_S:g} s")
+            during = self.during_exports()
+            if during and self.percentile(95, during) > P95_BUDGET_S:
+                broken.append(
+                    f"p95 while GIFs were made {self.percentile(95, during):.2f} s > {P95_BUDGET_S} s"
+                )
+            added = self.export_memory_mb[1] - self.export_memory_mb[0]
+            if added > EXPORT_MEMORY_BUDGET_MB:
+                broken.append(f"GIFs added {added:.0f} MB (budget {EXPORT_MEMORY_BUDGET_MB:g} MB)")
         if self.memory and self.growth("after") > MEMORY_TOLERANCE:
             broken.append(
                 f"memory after all closed {self.growth('after'):+.0%} of the one-session level "
@@ -196,6 +223,20 @@ class Report:
                 f"  browser probe (key press -> chart drawn, {len(b)} changes): p50 "
                 f"{self.percentile(50, b):.3f} s, p95 {self.percentile(95, b):.3f} s"
             )
+        if self.exports:
+            waits, during = sorted(self.export_waits_s), self.during_exports()
+            before, peak = self.export_memory_mb
+            lines += [
+                f"  GIFs: {self.exports} more sessions click Make GIF within {EXPORT_WITHIN_S:g} s (half "
+                f"of them the lecturer's view): {len(waits)} had their file, median "
+                f"{self.percentile(50, waits):.1f} s, slowest {max(waits, default=float('nan')):.1f} s "
+                f"(budget {EXPORT_BUDGET_S:g} s)",
+                f"    control change -> new chart meanwhile: p50 {self.percentile(50, during):.3f} s, "
+                f"p95 {self.percentile(95, during):.3f} s ({len(during)} changes; budget p95 <= "
+                f"{P95_BUDGET_S} s)",
+                f"    the server and its browser: {before:.0f} MB before, {peak:.0f} MB at peak "
+                f"(+{peak - before:.0f} MB; budget +{EXPORT_MEMORY_BUDGET_MB:g} MB)",
+            ]
         lines.append(f"  errors: {len(self.errors)} (budget 0)")
         lines += [f"    {e}" for e in self.errors[:10]]
         lines.append(
@@ -262,6 +303,9 @@ class LabClient:
         self.widgets: dict[str, object] = {}  # user key -> the widget's proto (id, options, ...)
         self.states: dict[str, BackMsg] = {}  # user key -> the WidgetState proto last sent
         self.runs = 0
+        self.auto_rerun: tuple[float, str] | None = None  # a fragment's timer: (interval s, fragment id)
+        self.operations: dict[str, object] = {}  # request id -> the server's backend_operation_response
+        self.session_id = ""  # the server's name for this session (in its first message)
 
     async def __aenter__(self) -> LabClient:
         ws_url = self.url.replace("http://", "ws://") + "/_stcore/stream"
@@ -292,9 +336,18 @@ class LabClient:
             self.states[key] = state
         return self.states[key]
 
-    async def rerun(self) -> tuple[float, RunResult]:
-        """Send a rerun with the widget states set so far; read until the run finishes."""
+    def click(self, key: str) -> None:
+        """Press the button `key` in the next rerun (a button's trigger is sent once)."""
+        self._state(key).trigger_value = True
+
+    async def rerun(self, fragment_id: str = "") -> tuple[float, RunResult]:
+        """Send a rerun (of the fragment `fragment_id`, as its timer does, if given) with the widget
+        states set so far; read until the run finishes (a run ended early for a rerun is followed by
+        that rerun)."""
         back = BackMsg()
+        if fragment_id:
+            back.rerun_script.fragment_id = fragment_id
+            back.rerun_script.is_auto_rerun = True
         back.rerun_script.query_string = ""
         back.rerun_script.page_script_hash = ""
         back.rerun_script.context_info.url = self.url + "/"
@@ -304,6 +357,7 @@ class LabClient:
         sent_at = time.perf_counter()
         await self.ws.send(back.SerializeToString())
         self.runs += 1
+        self.states = {key: state for key, state in self.states.items() if not state.trigger_value}
         result = RunResult()
         deadline = sent_at + CHART_TIMEOUT_S
         while result.status is None:
@@ -316,13 +370,44 @@ class LabClient:
             msg = ForwardMsg()
             msg.ParseFromString(data)
             kind = msg.WhichOneof("type")
-            if kind == "script_finished":
+            if kind == "script_finished" and msg.script_finished != FINISHED_EARLY_FOR_RERUN:
                 result.status, result.finished_at = msg.script_finished, received_at
+            elif kind == "new_session" and msg.new_session.initialize.session_id:
+                self.session_id = msg.new_session.initialize.session_id
+            elif kind == "auto_rerun":
+                self.auto_rerun = (msg.auto_rerun.interval, msg.auto_rerun.fragment_id)
+            elif kind == "stop_auto_rerun":
+                self.auto_rerun = None
+            elif kind == "backend_operation_response":
+                self.operations[msg.backend_operation_response.request_id] = msg.backend_operation_response
             elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
                 self._read_element(msg.delta.new_element, received_at, result)
-        if result.status not in (None, FINISHED_SUCCESSFULLY):
+        if result.status not in (None, FINISHED_SUCCESSFULLY, FRAGMENT_FINISHED):
             result.problems.append(f"script finished with status {result.status}")
         return sent_at, result
+
+    async def download(self, key: str) -> bytes:
+        """The file of the download button `key` whose data is made when clicked (a deferred file):
+        ask the server for its address, as the browser does, and fetch it."""
+        back = BackMsg()
+        request_id = f"download-{key}-{self.runs}"
+        back.backend_operation_request.request_id = request_id
+        back.backend_operation_request.session_id = self.session_id
+        back.backend_operation_request.deferred_file.file_id = self.widgets[key].deferred_file_id
+        await self.ws.send(back.SerializeToString())
+        deadline = time.perf_counter() + CHART_TIMEOUT_S
+        while request_id not in self.operations:
+            data = await asyncio.wait_for(self.ws.recv(), max(deadline - time.perf_counter(), 0.01))
+            msg = ForwardMsg()
+            msg.ParseFromString(data)
+            if msg.WhichOneof("type") == "backend_operation_response":
+                self.operations[msg.backend_operation_response.request_id] = msg.backend_operation_response
+        answer = self.operations.pop(request_id)
+        if answer.error_msg:
+            raise RuntimeError(f"the download failed: {answer.error_msg}")
+        url = answer.deferred_file.url
+        address = url if url.startswith("http") else self.url + url
+        return await asyncio.to_thread(lambda: urllib.request.urlopen(address, timeout=30).read())
 
     def _read_element(self, element, received_at: float, result: RunResult) -> None:
         kind = element.WhichOneof("type")
@@ -373,7 +458,9 @@ async def student(
             return
         run_s = (result.finished_at or result.chart_at) - sent_at
         opening = what == "its own settings"
-        report.samples.append(Sample(index, settings, result.chart_at - sent_at, run_s, chart, opening))
+        report.samples.append(
+            Sample(index, settings, result.chart_at - sent_at, run_s, chart, opening, sent_at)
+        )
 
     client = None
     try:
@@ -431,6 +518,68 @@ async def student(
         report.errors.append(f"session {index}: {type(error).__name__}: {error}")
     finally:
         report.runs += client.runs if client is not None else 0
+
+
+# --- a student who asks for the GIF ------------------------------------------------------------------
+
+
+async def gif_student(index: int, url: str, delay_s: float, start_x: float | None, report: Report) -> None:
+    """Open the lab (a view of its own if `start_x`, else the lecturer's: the defaults), wait
+    `delay_s`, click Make GIF, follow the page as the browser does (its fragment's timer reruns the
+    fragment, which reruns the page once the file is there) and download the GIF."""
+    try:
+        async with LabClient(url) as client:
+            _, opened = await client.rerun()
+            if start_x is not None:
+                client.set_double("start_x", start_x)
+                _, opened = await client.rerun()
+            report.errors += [f"GIF session {index}, opening the lab: {p}" for p in opened.problems]
+            await asyncio.sleep(delay_s)
+            asked = time.perf_counter()
+            client.click("make_gif")
+            _, result = await client.rerun()
+            while "download_gif" not in client.widgets:
+                report.errors += [f"GIF session {index}: {p}" for p in result.problems]
+                if client.auto_rerun is None or time.perf_counter() - asked > 2 * EXPORT_BUDGET_S:
+                    report.errors.append(f"GIF session {index}: no file and no progress shown")
+                    return
+                interval, fragment = client.auto_rerun
+                await asyncio.sleep(interval)
+                _, result = await client.rerun(fragment)
+            gif = await client.download("download_gif")
+            if not gif.startswith(b"GIF89a"):
+                report.errors.append(f"GIF session {index}: the download is not a GIF ({gif[:16]!r})")
+                return
+            done = time.perf_counter()
+            report.export_waits_s.append(done - asked)
+            start, end = report.export_window or (asked, done)
+            report.export_window = (min(start, asked), max(end, done))
+    except Exception as error:  # a failed connection or protocol error is an error, not a crash
+        report.errors.append(f"GIF session {index}: {type(error).__name__}: {error}")
+
+
+async def _gif_class(server: AppServer, report: Report, rng: random.Random) -> None:
+    """`report.exports` sessions ask for GIFs within EXPORT_WITHIN_S from EXPORT_START_S on; the even
+    ones for the lecturer's view, the odd ones each for a view of its own. Samples the memory of the
+    server and its browser meanwhile."""
+    await asyncio.sleep(EXPORT_START_S)
+    before = peak = await asyncio.to_thread(tree_pss_mb, server.pid)
+    asking = [
+        asyncio.create_task(
+            gif_student(
+                i,
+                server.url,
+                rng.uniform(0, EXPORT_WITHIN_S),
+                None if i % 2 == 0 else rng.uniform(-4, 4),
+                report,
+            )
+        )
+        for i in range(report.exports)
+    ]
+    while not all(task.done() for task in asking):
+        peak = max(peak, await asyncio.to_thread(tree_pss_mb, server.pid))
+        await asyncio.sleep(0.25)
+    report.export_memory_mb = (before, peak)
 
 
 # --- cross-talk: every chart shows its own session's settings --------------------------------------
@@ -509,6 +658,8 @@ async def _load(
         ]
         if probe is not None and wave == 0:
             tasks.append(asyncio.to_thread(probe, server.url, until, report))
+        if report.exports and wave == 0:
+            tasks.append(_gif_class(server, report, random.Random(seed + 7)))
         await asyncio.gather(*tasks)
         if wave == 0:
             report.memory["peak"] = max(memory)
@@ -537,12 +688,14 @@ def run(
     think_s: tuple[float, float] = THINK_S,
     seed: int = 0,
     browser_probe: bool = False,
+    exports: int = 0,
 ) -> Report:
-    """Start the app, run the load (`waves` times, one after the other), stop the app, check the charts."""
+    """Start the app, run the load (`waves` times, one after the other; `exports` more sessions ask for
+    GIFs during the first), stop the app, check the charts."""
     from surfaces import SURFACES
 
     surface = next(iter(SURFACES))  # the lab's default surface (the first of its list)
-    report = Report(sessions, seconds, waves, think_s)
+    report = Report(sessions, seconds, waves, think_s, exports=exports)
     probe = None
     if browser_probe:
         from bench._browser_probe import probe
@@ -577,6 +730,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--browser-probe", action="store_true", help="add one real Chromium page")
+    parser.add_argument(
+        "--exports", type=int, default=0, help="sessions that also ask for the GIF in the first wave (0-200)"
+    )
     args = parser.parse_args(argv)
     if not (1 <= args.sessions <= 100 and 0 < args.seconds <= 600 and 1 <= args.waves <= 5):
         parser.error("--sessions must be 1-100, --seconds 0-600 and --waves 1-5")
@@ -586,7 +742,17 @@ def main(argv: list[str] | None = None) -> int:
         f"starting the app on {HOST}: {args.waves} x {args.sessions} sessions x {args.seconds:g} s",
         flush=True,
     )
-    report = run(args.sessions, args.seconds, args.waves, tuple(args.think), args.seed, args.browser_probe)
+    if not 0 <= args.exports <= 200:
+        parser.error("--exports must be 0-200")
+    report = run(
+        args.sessions,
+        args.seconds,
+        args.waves,
+        tuple(args.think),
+        args.seed,
+        args.browser_probe,
+        args.exports,
+    )
     print(report.text())
     return 1 if report.broken_budgets() else 0
 
