@@ -304,6 +304,7 @@ class LabClient:
         self.states: dict[str, BackMsg] = {}  # user key -> the WidgetState proto last sent
         self.runs = 0
         self.auto_rerun: tuple[float, str] | None = None  # a fragment's timer: (interval s, fragment id)
+        self.fragments: dict[str, str] = {}  # user key -> the fragment its widget is in ("" if none)
 
     async def __aenter__(self) -> LabClient:
         ws_url = self.url.replace("http://", "ws://") + "/_stcore/stream"
@@ -334,18 +335,19 @@ class LabClient:
             self.states[key] = state
         return self.states[key]
 
-    def click(self, key: str) -> None:
-        """Press the button `key` in the next rerun (a button's trigger is sent once)."""
+    async def click(self, key: str) -> tuple[float, RunResult]:
+        """Press the button `key` (its trigger is sent once): the rerun of its fragment, or of the page."""
         self._state(key).trigger_value = True
+        return await self.rerun(self.fragments.get(key, ""))
 
-    async def rerun(self, fragment_id: str = "") -> tuple[float, RunResult]:
-        """Send a rerun (of the fragment `fragment_id`, as its timer does, if given) with the widget
-        states set so far; read until the run finishes (a run ended early for a rerun is followed by
-        that rerun)."""
+    async def rerun(self, fragment_id: str = "", *, timer: bool = False) -> tuple[float, RunResult]:
+        """Send a rerun (of the fragment `fragment_id` if given; `timer`: as its timer asks) with the
+        widget states set so far; read until the run finishes (a run ended early for a rerun is
+        followed by that rerun)."""
         back = BackMsg()
         if fragment_id:
             back.rerun_script.fragment_id = fragment_id
-            back.rerun_script.is_auto_rerun = True
+            back.rerun_script.is_auto_rerun = timer
         back.rerun_script.query_string = ""
         back.rerun_script.page_script_hash = ""
         back.rerun_script.context_info.url = self.url + "/"
@@ -375,7 +377,9 @@ class LabClient:
             elif kind == "stop_auto_rerun":
                 self.auto_rerun = None
             elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
-                self._read_element(msg.delta.new_element, received_at, result)
+                key = self._read_element(msg.delta.new_element, received_at, result)
+                if key is not None:
+                    self.fragments[key] = msg.delta.fragment_id
         if result.status not in (None, FINISHED_SUCCESSFULLY, FRAGMENT_FINISHED):
             result.problems.append(f"script finished with status {result.status}")
         return sent_at, result
@@ -386,10 +390,11 @@ class LabClient:
         address = url if url.startswith("http") else self.url + url
         return await asyncio.to_thread(lambda: urllib.request.urlopen(address, timeout=30).read())
 
-    def _read_element(self, element, received_at: float, result: RunResult) -> None:
+    def _read_element(self, element, received_at: float, result: RunResult) -> str | None:
+        """Note what a page element says; the widget's key if it is one of ours."""
         kind = element.WhichOneof("type")
         if kind is None:
-            return
+            return None
         if kind == "exception":
             result.problems.append(f"exception in the page: {element.exception.message}")
         elif kind == "alert" and element.alert.format == 1:  # Alert.ERROR
@@ -403,6 +408,8 @@ class LabClient:
                 self.states[key].id = widget_id
             if key == RACE_CHART and result.chart_at is None:
                 result.chart_at, result.chart_spec = received_at, widget.spec
+            return key
+        return None
 
 
 # --- one student --------------------------------------------------------------------------------------
@@ -517,8 +524,7 @@ async def gif_student(
             opened.put_nowait(index)
             await asyncio.sleep(max(await ask_at - time.monotonic(), 0))
             asked = time.perf_counter()
-            client.click("make_gif")
-            _, result = await client.rerun()
+            _, result = await client.click("make_gif")
             while "download_gif" not in client.widgets:
                 report.errors += [f"GIF session {index}: {p}" for p in result.problems]
                 if client.auto_rerun is None or time.perf_counter() - asked > 2 * EXPORT_BUDGET_S:
@@ -526,7 +532,7 @@ async def gif_student(
                     return
                 interval, fragment = client.auto_rerun
                 await asyncio.sleep(interval)
-                _, result = await client.rerun(fragment)
+                _, result = await client.rerun(fragment, timer=True)
             gif = await client.download("download_gif")
             if not gif.startswith(b"GIF89a"):
                 report.errors.append(f"GIF session {index}: the download is not a GIF ({gif[:16]!r})")

@@ -214,5 +214,5 @@ def serve(connection: Connection, workers: int) -> None:
 
 
 if __name__ == "__main__":
-    os.nice(NICENESS)
+    os.nice(NICENESS)  # its browser starts at this priority too (Chromium raises some of its threads)
     serve(Connection(int(sys.argv[1])), int(sys.argv[2]))
