@@ -148,32 +148,17 @@ def classroom(sessions: int, within_s: float, seed: int = 0) -> dict:
     Returns the figures."""
     renders = Renders(LIMITS)
     rng = random.Random(seed)
-    lock, running = threading.Lock(), [0, 0]  # now, most at once
-    made, waited, failures = [], [], []
+    waited, failures = [], []
 
     def view(i: int) -> RaceExport:
         start = None if i % 2 == 0 else (round(rng.uniform(-4.0, 4.0), 3), round(rng.uniform(-4.0, 4.0), 3))
         return RaceExport(RaceConfig.create(SURFACE, DEFAULT_OPTIMIZERS, start), "gif")
 
-    def counted(wanted: RaceExport):
-        def make(progress):
-            with lock:
-                made.append(wanted.key)
-                running[0] += 1
-                running[1] = max(running[1], running[0])
-            try:
-                return wanted.make_apart(progress)
-            finally:
-                with lock:
-                    running[0] -= 1
-
-        return make
-
     def student(delay: float, wanted: RaceExport) -> None:
         time.sleep(delay)
         asked = time.perf_counter()
         try:
-            renders.request(wanted.key, counted(wanted)).wait(CLASS_BUDGET_S * 2)
+            renders.request(wanted.key, wanted.make_apart).wait(CLASS_BUDGET_S * 2)
             waited.append(time.perf_counter() - asked)
         except export.ExportError as problem:
             failures.append(str(problem))
@@ -190,9 +175,9 @@ def classroom(sessions: int, within_s: float, seed: int = 0) -> dict:
         "wall_s": time.perf_counter() - t0,
         "waited": sorted(waited),
         "failures": failures,
-        "renders": len(made),
+        "renders": renders.made,
         "distinct": len({wanted.key for _, wanted in plans}),
-        "most_at_once": running[1],
+        "most_at_once": renders.most_at_once,
         "added_mb": memory.added,
     }
 

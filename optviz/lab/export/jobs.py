@@ -71,6 +71,9 @@ class Renders:
         self._waiting: deque[Job] = deque()
         self._workers: list[threading.Thread] = []
         self._cached_bytes = 0
+        self._running = 0
+        self.made = 0  # renders started so far
+        self.most_at_once = 0  # the most renders that ran at the same time
 
     def request(self, key: Hashable, make: Make) -> Job:
         """The job for `key`: the finished or running one, or a new one queued that calls
@@ -109,7 +112,14 @@ class Renders:
                     self._lock.wait()
                 job = self._waiting.popleft()
                 job.state, job.started_at = RUNNING, time.monotonic()
-            self._run(job)
+                self._running += 1
+                self.made += 1
+                self.most_at_once = max(self.most_at_once, self._running)
+            try:
+                self._run(job)
+            finally:
+                with self._lock:
+                    self._running -= 1
 
     def _run(self, job: Job) -> None:
         timeout = self.limits.timeout_s
