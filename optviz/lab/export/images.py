@@ -3,9 +3,10 @@
 PowerPoint, Keynote and Google Slides cannot embed a live page (`export.html`), but every one of
 them plays a GIF. This module chooses the steps among the figure's frames (a long race has a frame
 every few steps, see figures.MAX_FRAMES), has the browser draw the figure's layers once
-(`export.layers`), makes each step's picture from them (`export.compose`) and encodes it. GIF delays
-are whole centiseconds and browsers slow down the shortest ones, hence `MIN_GIF_DELAY_MS` and the
-cap on frames per second.
+(`export.layers`), makes each step's picture from them (`export.compose`) and encodes it, a GIF
+with a palette built from the figure (`figure_palette`). GIF delays are whole centiseconds and
+browsers slow down the shortest ones, hence `MIN_GIF_DELAY_MS` and the cap on frames per second.
+`draw` makes any of the three formats by name (the page's render process and the command line).
 """
 
 from __future__ import annotations
@@ -73,14 +74,10 @@ def _check_size(width: int, height: int, scale: float) -> None:
 
 
 def _pictures(figure: dict, steps: Sequence[int], width: int, height: int, scale: float, progress: Progress):
-    """The figure's layers, and each of `steps`' picture as (height, width, 3) uint8, one at a time
-    (a generator: a long GIF never holds all its pictures in full colour)."""
+    """The figure's layers and, one step at a time, that step's picture (height, width, 3) uint8
+    with the boxes where it differs from the layers' background (`compose.picture`): a generator,
+    so that a long GIF never holds all its pictures in full colour. `steps` are frames' steps."""
     by_step = {int(frame["name"]): frame for frame in animation_frames(figure)}
-    missing = [step for step in steps if step not in by_step]
-    if missing:
-        raise ValueError(
-            f"no frame for step {missing[0]}; the figure's frames show steps {min(by_step)}..{max(by_step)}"
-        )
     _check_size(width, height, scale)
     still = still_figure(figure, width, height)
     captions = list(dict.fromkeys(f"step {step}" for step in steps))
@@ -91,8 +88,8 @@ def _pictures(figure: dict, steps: Sequence[int], width: int, height: int, scale
         progress(0.1 + 0.8 * (i + 1) / len(steps))
 
 
-def _ignore(_: float) -> None:
-    return None
+def no_progress(_: float) -> None:
+    """A `Progress` that listens to nothing (the default)."""
 
 
 def to_png(
@@ -102,7 +99,7 @@ def to_png(
     width: int = 1280,
     height: int = 720,
     scale: float = 1,
-    progress: Progress = _ignore,
+    progress: Progress = no_progress,
 ) -> bytes:
     """A PNG of the race at `step` (default: the last step, every path complete), width x height
     pixels times `scale`. The Play button and slider are left out; a caption says "step N". A step
@@ -123,7 +120,7 @@ def to_gif(
     width: int = 960,
     height: int = 540,
     scale: float = 1,
-    progress: Progress = _ignore,
+    progress: Progress = no_progress,
 ) -> bytes:
     """An animated GIF of the race: `frames` evenly spaced steps (the first and the last included),
     `fps` frames per second (at most 50: GIF delays are whole centiseconds and browsers slow down
@@ -237,7 +234,7 @@ def _marker_colours(figure: dict) -> list[tuple[int, int, int]]:
     return found
 
 
-def draw(kind: str, fig, options: dict, progress: Progress = _ignore) -> bytes:
+def draw(kind: str, fig, options: dict, progress: Progress = no_progress) -> bytes:
     """The file of `kind` (one of FORMATS) made from `fig` with `options` (the keyword arguments of
     `to_html`, `to_gif` or `to_png`)."""
     if kind == "gif":

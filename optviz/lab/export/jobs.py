@@ -7,13 +7,13 @@ them, the view options and the picture's size), and for each key:
   dropping the least recently asked for first);
 - a request while it is being made, or waiting to be, joins that same job (single flight);
 - otherwise a job joins the queue. `workers` threads take jobs in the order they came, so at most
-  that many renders run at once (each draws in the shared browser, `export.browser`, and composites
-  on a core); the others wait, and `ahead(job)` says how many jobs will start before theirs.
+  that many renders run at once (the page's are drawn in the render process, `export.process`);
+  the others wait, and `ahead(job)` says how many jobs will start before theirs.
 A job that fails (the browser died, it took longer than `timeout_s`) keeps its reason for whoever
 waits on it; asking again starts a new job. More than `queue` jobs waiting are refused for now.
 
 The work happens on these threads, never on the caller's (a page's script thread only asks and
-looks), and nothing here imports Streamlit.
+looks), and nothing here imports Streamlit. `made` and `most_at_once` count what the queue did.
 """
 
 from __future__ import annotations

@@ -267,7 +267,7 @@ def _cut(sheet: np.ndarray, slot: _Slot, axes: tuple[Axis, Axis], scale: float) 
 
 def _caption(
     sheet: np.ndarray, box, corner: tuple[float, float], scale: float
-) -> tuple[Stamp, tuple[int, int]]:
+) -> tuple[np.ndarray, tuple[int, int]]:
     """The caption in `box` (CSS left, top, right, bottom on the sheet), and the picture's device
     pixel for its top-left corner so that its box ends at `corner` (CSS right, bottom)."""
     left, top, right, bottom = box

@@ -1,10 +1,11 @@
 """One export of the lab's race, named completely: the view it shows and the file it is.
 
 The page's download buttons and `python -m optviz export` both describe what they want as a
-`RaceExport` and call `make`, so a link's view and a command line with the same settings give the
-same file. Frozen and hashable: `key` is what the shared renders (`export.jobs`) know a file by, the
-race's settings as its link holds them (`RaceConfig.key`) with the view options and the file's
-format and size, so everyone who asks for the same view shares one file.
+`RaceExport` (the page has it made with `make_apart`, in the render process; the command line with
+`make`, here), so a link's view and a command line with the same settings give the same file.
+Frozen and hashable: `key` is what the shared renders (`export.jobs`) know a file by, the race's
+settings as its link holds them (`RaceConfig.key`) with the view options and the file's format and
+size, so everyone who asks for the same view shares one file.
 """
 
 from __future__ import annotations
@@ -13,7 +14,14 @@ from dataclasses import dataclass
 
 from optviz.lab.config import RaceConfig
 from optviz.lab.export.figure import frame_steps
-from optviz.lab.export.images import MIN_GIF_DELAY_MS, Progress, draw, gif_seconds, nearest_step
+from optviz.lab.export.images import (
+    MIN_GIF_DELAY_MS,
+    Progress,
+    draw,
+    gif_seconds,
+    nearest_step,
+    no_progress,
+)
 from optviz.lab.export.limits import LIMITS
 from optviz.lab.export.process import RENDER_PROCESS
 from optviz.lab.figures import race_figure
@@ -22,10 +30,6 @@ from optviz.plotting import presenter_style
 
 GIF_SIZE, PNG_SIZE = (960, 540), (1280, 720)  # the pictures' default sizes
 GIF_FRAMES = 100  # a GIF's default frame count (fewer for a race of fewer steps)
-
-
-def _ignore(_: float) -> None:
-    return None
 
 
 @dataclass(frozen=True)
@@ -97,16 +101,16 @@ class RaceExport:
             return {"step": self.step, "width": width, "height": height, "scale": self.scale}
         return {"title": f"optviz: {self.config.surface.title}"}
 
-    def make(self, progress: Progress = _ignore) -> bytes:
+    def make(self, progress: Progress = no_progress) -> bytes:
         """The file's bytes (`progress` is told the share done, and may raise to stop a picture).
         ValueError for an option out of range; ExportError if a picture cannot be drawn."""
         return self.render(self.figure(), progress)
 
-    def render(self, fig, progress: Progress = _ignore) -> bytes:
+    def render(self, fig, progress: Progress = no_progress) -> bytes:
         """`make`, from the view's figure made already."""
         return draw(self.kind, fig, self.options(), progress)
 
-    def make_apart(self, progress: Progress = _ignore) -> bytes:
+    def make_apart(self, progress: Progress = no_progress) -> bytes:
         """`make` as the app makes its files: the figure built here, drawn in the render process
         (`export.process`), so that drawing never holds up this process's page runs."""
         fig = self.figure().to_dict()
