@@ -31,7 +31,7 @@ def test_a_picture_drawn_apart_is_the_one_drawn_here():
     assert np.array_equal(_pixels(apart), _pixels(PNG.make()))
     assert shares and shares == sorted(shares), "progress arrives, in order"
     assert RENDER_PROCESS.pid is not None and RENDER_PROCESS.pid != os.getpid()
-    assert os.getpriority(os.PRIO_PROCESS, RENDER_PROCESS.pid) >= os.getpriority(os.PRIO_PROCESS, 0) + 10
+    assert os.sched_getscheduler(RENDER_PROCESS.pid) == os.SCHED_IDLE, "the app's page runs come first"
 
 
 def test_a_killed_render_process_fails_what_it_was_drawing_and_the_next_render_works():

@@ -1,4 +1,4 @@
-"""The render process: the app's GIFs and PNGs drawn in a process of their own, at a lower CPU priority.
+"""The render process: the app's GIFs and PNGs drawn in a process of their own, on CPU the app leaves idle.
 
 A render's own work (compositing frames, encoding, reading the figure) is Python and NumPy under a
 GIL. Done in the app's process, it shares that GIL (and the machine's cores) with every session's
@@ -6,8 +6,13 @@ page runs, so while a class's GIFs were made everyone's charts waited: `python -
 --exports 50` measures the control change -> chart time of 30 sessions while 50 more ask for GIFs.
 Here the app's process keeps the queue, the single flight and the cache (`export.jobs`) and builds
 each figure (as a page run does); this process gets the figure as plain data, draws it with up to
-`workers` threads (`export.images`, in its own shared browser, which it starts and which inherits
-its priority), and answers over a pipe: progress, then the file or why it failed.
+`workers` threads (`export.images`, in its own shared browser, which it starts), and answers over a
+pipe: progress, then the file or why it failed.
+
+It runs under Linux's SCHED_IDLE policy, which its browser inherits: the kernel gives it a core
+only when nothing else wants one, so the app's page runs always come first (a lower priority,
+`nice`, was not enough: Chromium raises the priority of some of its threads, and as root it may).
+On a machine the app keeps busy, pictures wait; a render that runs past its time limit says so.
 
 It starts with the first render and ends with the app (its pipe closes, and its browser with it).
 If it dies (killed, out of memory), the renders waiting on it fail saying so, and the next render
@@ -39,7 +44,6 @@ from optviz.lab.export.images import draw
 from optviz.lab.export.layers import BROWSER
 from optviz.lab.export.limits import LIMITS
 
-NICENESS = 10  # how much lower than the app the render process (and its browser) runs
 STOPPED = "the render process stopped while drawing (it was killed or ran out of memory): try again"
 PROGRESS_STEP = 0.02  # the smallest change of progress worth a message
 
@@ -213,6 +217,14 @@ def serve(connection: Connection, workers: int) -> None:
     os._exit(0)  # without waiting for renders nobody will read
 
 
+def _step_aside() -> None:
+    """SCHED_IDLE for this process and all it starts (see the module's docstring), where there is one."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):  # not Linux: a lower priority at least
+        os.nice(10)
+
+
 if __name__ == "__main__":
-    os.nice(NICENESS)  # its browser starts at this priority too (Chromium raises some of its threads)
+    _step_aside()
     serve(Connection(int(sys.argv[1])), int(sys.argv[2]))
