@@ -372,6 +372,8 @@ class LabClient:
             kind = msg.WhichOneof("type")
             if kind == "script_finished" and msg.script_finished != FINISHED_EARLY_FOR_RERUN:
                 result.status, result.finished_at = msg.script_finished, received_at
+            elif kind == "new_session" and not msg.metadata.run.fragment_ids:
+                self.auto_rerun = None  # a page run: the browser drops every fragment's timer
             elif kind == "auto_rerun":
                 self.auto_rerun = (msg.auto_rerun.interval, msg.auto_rerun.fragment_id)
             elif kind == "stop_auto_rerun":
@@ -512,8 +514,8 @@ async def gif_student(
 ) -> None:
     """Open the lab (a view of its own if `start_x`, else the lecturer's: the defaults) and say so on
     `opened`; once `ask_at` has a time (time.monotonic()), wait for it, click Make GIF, follow the
-    page as the browser does (its fragment's timer reruns the fragment, which reruns the page once
-    the file is there) and download the GIF."""
+    page as the browser does (the section's timer reruns it until a page run stops the timer) and
+    download the GIF. Its wait is from the click to the download button."""
     try:
         async with LabClient(url) as client:
             _, opening = await client.rerun()
@@ -525,22 +527,29 @@ async def gif_student(
             await asyncio.sleep(max(await ask_at - time.monotonic(), 0))
             asked = time.perf_counter()
             _, result = await client.click("make_gif")
-            while "download_gif" not in client.widgets:
+            ready = time.perf_counter() if "download_gif" in client.widgets else None
+            while client.auto_rerun is not None:  # the section's timer, until a page run stops it
                 report.errors += [f"GIF session {index}: {p}" for p in result.problems]
-                if client.auto_rerun is None or time.perf_counter() - asked > 2 * EXPORT_BUDGET_S:
-                    report.errors.append(f"GIF session {index}: no file and no progress shown")
+                if time.perf_counter() - asked > 2 * EXPORT_BUDGET_S:
+                    report.errors.append(
+                        f"GIF session {index}: still waiting after {2 * EXPORT_BUDGET_S:g} s"
+                    )
                     return
                 interval, fragment = client.auto_rerun
                 await asyncio.sleep(interval)
                 _, result = await client.rerun(fragment, timer=True)
+                if ready is None and "download_gif" in client.widgets:
+                    ready = time.perf_counter()
+            if ready is None:
+                report.errors.append(f"GIF session {index}: no file and no progress shown")
+                return
             gif = await client.download("download_gif")
             if not gif.startswith(b"GIF89a"):
                 report.errors.append(f"GIF session {index}: the download is not a GIF ({gif[:16]!r})")
                 return
-            done = time.perf_counter()
-            report.export_waits_s.append(done - asked)
-            start, end = report.export_window or (asked, done)
-            report.export_window = (min(start, asked), max(end, done))
+            report.export_waits_s.append(ready - asked)
+            start, end = report.export_window or (asked, ready)
+            report.export_window = (min(start, asked), max(end, ready))
     except Exception as error:  # a failed connection or protocol error is an error, not a crash
         report.errors.append(f"GIF session {index}: {type(error).__name__}: {error}")
     finally:

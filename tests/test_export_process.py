@@ -17,6 +17,7 @@ from optviz.lab import export
 from optviz.lab.config import RaceConfig
 from optviz.lab.export.process import RENDER_PROCESS, STOPPED
 from optviz.lab.export.view import RaceExport
+from surfaces import from_formula
 
 PNG = RaceExport(RaceConfig.create("booth", ["gd", "adam"], steps=40), "png", width=320, height=180)
 
@@ -32,6 +33,13 @@ def test_a_picture_drawn_apart_is_the_one_drawn_here():
     assert shares and shares == sorted(shares), "progress arrives, in order"
     assert RENDER_PROCESS.pid is not None and RENDER_PROCESS.pid != os.getpid()
     assert os.sched_getscheduler(RENDER_PROCESS.pid) == os.SCHED_IDLE, "the app's page runs come first"
+
+
+def test_a_formula_surface_travels_by_its_name():
+    """A formula's record holds a function, which does not pickle: the render process rebuilds it."""
+    formula = from_formula("sin(x)*cos(y) + 0.1*(x^2 + y^2)")
+    png = RaceExport(RaceConfig.create(formula, ["adam"], steps=30), "png", width=320, height=180)
+    assert np.array_equal(_pixels(png.make_apart()), _pixels(png.make()))
 
 
 def test_a_killed_render_process_fails_what_it_was_drawing_and_the_next_render_works():
@@ -52,9 +60,8 @@ def test_a_killed_render_process_fails_what_it_was_drawing_and_the_next_render_w
 
 def test_a_render_past_its_time_is_given_up_and_the_process_goes_on():
     gif = RaceExport(RaceConfig.create("beale", ["gd", "adam"], steps=300), "gif", width=640, height=360)
-    figure = gif.figure().to_dict()
     with pytest.raises(export.ExportError, match=r"took longer than 0\.05 s"):
-        RENDER_PROCESS.render("gif", figure, gif.options(), lambda share: None, timeout=0.05)
+        RENDER_PROCESS.render(gif.make, lambda share: None, timeout=0.05)
     assert _pixels(PNG.make_apart()).shape == (180, 320, 3)
 
 

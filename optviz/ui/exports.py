@@ -4,16 +4,22 @@ HTML needs no browser: the button makes it when clicked, on Streamlit's download
 GIF and PNG are drawn by the server's shared renders (optviz.lab.export.jobs), made once per view
 for everyone: "Make GIF" asks for this view's file, which joins the render already asked for by
 anyone else with the same view, or is handed out at once if it is made already. While it waits or
-draws, a fragment says where it stands ("2 ahead of you", then a progress bar), looking again every
-`POLL_S`; once the file is there the page reruns and the button downloads it. A render that failed
-says why and offers to try again. The page never waits for a render itself.
+draws, the section says where it stands ("2 ahead of you", then a progress bar), looking again every
+`POLL_S`; once the file is there its button downloads it. A render that failed says why and offers
+to try again. The page never waits for a render itself.
 
 What a class costs the server, measured (python -m bench.load): a page run ~60 ms of its CPU, a
-look at a render ~5 ms. So the section is a fragment of its own (a click reruns it, not the page),
-and only a page that waits looks again, each `POLL_S`.
+rerun of this section ~5 ms. So the section is a fragment (a click reruns it, not the page), and
+only while this session waits for a picture does it look again, as a fragment with a timer
+(`_live`). Its timer stops only with a page run; once nothing is left to wait for, the section has
+the page rerun, each session at a moment of its own within `SETTLE_S`: a class whose shared GIF
+has just been made would otherwise rerun all its pages at once, and everyone's charts would wait.
 """
 
 from __future__ import annotations
+
+import random
+import time
 
 import streamlit as st
 
@@ -25,6 +31,7 @@ from optviz.text import literal
 
 POLL_S = 1.5  # how often a waiting page looks at its render again
 QUICK_S = 1.0  # a click waits this long for its file before showing where it stands (a PNG is ready)
+SETTLE_S = 10.0  # the page reruns within this long after its pictures are there (see above)
 # kind -> (what it is called, its icon, the file's MIME type, what it is for)
 PICTURES = {
     "gif": (
@@ -40,12 +47,35 @@ PICTURES = {
 @st.fragment
 def downloads(config: RaceConfig, panels: bool, speed: int, presenter: bool) -> None:
     """The download buttons for the race `config` as the page shows it, and how far its pictures are."""
-    name = "race-custom" if config.surface.name.startswith("f:") else f"race-{config.surface.name}"
+    views = {kind: RaceExport(config, kind, panels, speed, presenter) for kind in ("html", *PICTURES)}
+    st.session_state.pop("export_settle_at", None)
+    (_live if any(_waits(job) for job in _jobs(views).values()) else _section)(views)
+
+
+@st.fragment(run_every=POLL_S)
+def _live(views: dict[str, RaceExport]) -> None:
+    """`_section`, looked at again every POLL_S; once no picture is left to wait for, a page run
+    (which stops the timer) at this session's moment within SETTLE_S."""
+    _section(views)
+    if any(_waits(job) for job in _jobs(views).values()):
+        st.session_state.pop("export_settle_at", None)
+        return
+    settle_at = st.session_state.setdefault(
+        "export_settle_at", time.monotonic() + random.uniform(0, SETTLE_S)
+    )
+    if time.monotonic() >= settle_at:
+        st.rerun()
+
+
+def _section(views: dict[str, RaceExport]) -> None:
+    """The buttons, a failed picture's reason and a waiting picture's place or progress."""
+    surface = views["html"].config.surface.name
+    name = "race-custom" if surface.startswith("f:") else f"race-{surface}"
     drawable = export.browser_available()
     html, *buttons, note = st.columns([1, 1, 1, 2], vertical_alignment="center")
     html.download_button(
         ":material/download: HTML animation",
-        RaceExport(config, "html", panels, speed, presenter).make,  # called on click, not every rerun
+        views["html"].make,  # called on click, not on every rerun
         file_name=f"{name}.html",
         mime="text/html",
         on_click="ignore",
@@ -54,34 +84,41 @@ def downloads(config: RaceConfig, panels: bool, speed: int, presenter: bool) -> 
     )
     missing = "GIF and PNG need Chromium on the server (apt-get install chromium)."
     note.caption("Offline copies for slides, made once for the whole class." if drawable else missing)
-    waiting = []
-    for column, kind in zip(buttons, PICTURES, strict=True):
-        wanted = RaceExport(config, kind, panels, speed, presenter)
-        job = _job(kind, wanted)
-        _button(column, kind, wanted, job, f"{name}.{kind}", drawable)
+    jobs = _jobs(views)
+    for column, (kind, job) in zip(buttons, jobs.items(), strict=True):
+        _button(column, kind, views[kind], job, f"{name}.{kind}", drawable)
+    for kind, job in jobs.items():
+        label = PICTURES[kind][0]
         refused = st.session_state.get(f"export_{kind}_refused")
-        reason = refused[1] if refused and refused[0] == wanted.key else None
-        if job is not None and job.state == FAILED:
-            reason = job.error
-        elif job is not None and job.state != DONE:
-            waiting.append(kind)
+        reason = job.error if job is not None and job.state == FAILED else None
+        if refused and refused[0] == views[kind].key:
+            reason = refused[1]
         if reason:
-            st.error(
-                f"The {PICTURES[kind][0]} could not be made: {literal(reason, limit=None)}",
-                icon=":material/error:",
-            )
-    if waiting:
-        _progress(waiting)
+            st.error(f"The {label} could not be made: {literal(reason, limit=None)}", icon=":material/error:")
+        elif job is not None and job.state == QUEUED:
+            ahead = RENDERS.ahead(job)
+            where = f"{ahead} ahead of you" if ahead else "next in line"
+            st.progress(0.0, text=f"{label}: waiting for a free renderer, {where}")
+        elif _waits(job):
+            st.progress(job.progress, text=f"Making the {label}: {job.progress:.0%}")
 
 
-def _job(kind: str, wanted: RaceExport) -> Job | None:
-    """This session's job for `wanted` (the last it asked for), or a finished one anyone asked for;
-    None if there is neither."""
-    asked = st.session_state.get(f"export_{kind}")
-    if asked is not None and asked.key == wanted.key:
-        return asked
-    shared = RENDERS.job(wanted.key)
-    return shared if shared is not None and shared.state == DONE else None
+def _jobs(views: dict[str, RaceExport]) -> dict[str, Job | None]:
+    """Each picture's job for this view: the one this session asked for, or a finished one anyone
+    asked for; None if there is neither."""
+    jobs = {}
+    for kind in PICTURES:
+        key, asked = views[kind].key, st.session_state.get(f"export_{kind}")
+        if asked is not None and asked.key == key:
+            jobs[kind] = asked
+        else:
+            shared = RENDERS.job(key)
+            jobs[kind] = shared if shared is not None and shared.state == DONE else None
+    return jobs
+
+
+def _waits(job: Job | None) -> bool:
+    return job is not None and job.state not in (DONE, FAILED)
 
 
 def _ask(kind: str, wanted: RaceExport) -> None:
@@ -120,23 +157,6 @@ def _button(column, kind: str, wanted: RaceExport, job: Job | None, file_name: s
         key=f"make_{kind}",
         on_click=_ask,
         args=(kind, wanted),
-        disabled=not drawable or (job is not None and not failed),
+        disabled=not drawable or _waits(job),
         help=purpose,
     )
-
-
-@st.fragment(run_every=POLL_S)
-def _progress(kinds: list[str]) -> None:
-    """Where this session's waiting pictures stand; a full rerun once one is finished (its button
-    becomes a download)."""
-    for kind in kinds:
-        job = st.session_state.get(f"export_{kind}")
-        if job is None or job.state in (DONE, FAILED):
-            st.rerun()
-        label = PICTURES[kind][0]
-        if job.state == QUEUED:
-            ahead = RENDERS.ahead(job)
-            where = f"{ahead} ahead of you" if ahead else "next in line"
-            st.progress(0.0, text=f"{label}: waiting for a free renderer, {where}")
-        else:
-            st.progress(job.progress, text=f"Making the {label}: {job.progress:.0%}")

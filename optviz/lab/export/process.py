@@ -4,10 +4,11 @@ A render's own work (compositing frames, encoding, reading the figure) is Python
 GIL. Done in the app's process, it shares that GIL (and the machine's cores) with every session's
 page runs, so while a class's GIFs were made everyone's charts waited: `python -m bench.load
 --exports 50` measures the control change -> chart time of 30 sessions while 50 more ask for GIFs.
-Here the app's process keeps the queue, the single flight and the cache (`export.jobs`) and builds
-each figure (as a page run does); this process gets the figure as plain data, draws it with up to
-`workers` threads (`export.images`, in its own shared browser, which it starts), and answers over a
-pipe: progress, then the file or why it failed.
+Here the app's process keeps the queue, the single flight and the cache (`export.jobs`); this
+process gets each render as a picklable function of its progress (`RaceExport.make_apart` sends the
+view's settings: the race, its figure and the picture are all made here), runs up to `workers` at a
+time on threads (drawing in its own shared browser, which it starts), and answers over a pipe:
+progress, then the file or why it failed.
 
 It runs under Linux's SCHED_IDLE policy, which its browser inherits: the kernel gives it a core
 only when nothing else wants one, so the app's page runs always come first (a lower priority,
@@ -18,9 +19,8 @@ It starts with the first render and ends with the app (its pipe closes, and its 
 If it dies (killed, out of memory), the renders waiting on it fail saying so, and the next render
 starts a new one. A render that runs past its time is cancelled here (its next progress stops it).
 
-Messages (pickled, `multiprocessing.connection`): to the process (job id, kind, figure, options) or
-("cancel", job id); from it (job id, "progress", share), (job id, "done", bytes) or (job id,
-"failed", reason).
+Messages (pickled, `multiprocessing.connection`): to the process (job id, work) or ("cancel", job
+id); from it (job id, "progress", share), (job id, "done", bytes) or (job id, "failed", reason).
 """
 
 from __future__ import annotations
@@ -40,12 +40,14 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from optviz.lab.export.browser import ExportError
-from optviz.lab.export.images import draw
+from optviz.lab.export.images import Progress
 from optviz.lab.export.layers import BROWSER
 from optviz.lab.export.limits import LIMITS
+from optviz.warmup import enable_compilation_cache
 
 STOPPED = "the render process stopped while drawing (it was killed or ran out of memory): try again"
 PROGRESS_STEP = 0.02  # the smallest change of progress worth a message
+Work = Callable[[Progress], bytes]  # a render: told its progress, returns the file
 
 log = logging.getLogger(__name__)
 
@@ -67,19 +69,18 @@ class RenderProcess:
         process = self._process
         return process.pid if process is not None and process.poll() is None else None
 
-    def render(
-        self, kind: str, figure: dict, options: dict, progress: Callable[[float], None], timeout: float
-    ) -> bytes:
-        """The file of `kind` drawn from `figure` (`images.draw`'s arguments) in the render process.
-        `progress` is told the share done (and may raise to stop the render); ExportError if the
-        render fails, the process dies or it takes longer than `timeout` seconds."""
+    def render(self, work: Work, progress: Progress, timeout: float) -> bytes:
+        """`work(progress)` run in the render process: its bytes. `progress` is told the share done
+        (and may raise to stop the render); ExportError if the render fails, the process dies or it
+        takes longer than `timeout` seconds. `work` must pickle (a module's function, or a partial
+        of one with picklable arguments)."""
         inbox: queue.SimpleQueue = queue.SimpleQueue()
         with self._lock:
             connection = self._start()
             job = next(self._ids)
             self._inboxes[job] = inbox
             try:
-                connection.send((job, kind, figure, options))
+                connection.send((job, work))
             except OSError:
                 self._inboxes.pop(job)
                 raise ExportError(STOPPED) from None
@@ -179,7 +180,7 @@ def serve(connection: Connection, workers: int) -> None:
         with sending:
             connection.send(message)
 
-    def render(job: int, kind: str, figure: dict, options: dict) -> None:
+    def render(job: int, work: Work) -> None:
         told = [-1.0]
 
         def progress(share: float) -> None:
@@ -190,7 +191,7 @@ def serve(connection: Connection, workers: int) -> None:
                 send((job, "progress", share))
 
         try:
-            data = draw(kind, figure, options, progress)
+            data = work(progress)
         except Cancelled:
             return
         except (ExportError, ValueError) as problem:
@@ -227,4 +228,5 @@ def _step_aside() -> None:
 
 if __name__ == "__main__":
     _step_aside()
+    enable_compilation_cache()  # races compile once per server, not once per render process
     serve(Connection(int(sys.argv[1])), int(sys.argv[2]))

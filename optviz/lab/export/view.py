@@ -10,7 +10,10 @@ size, so everyone who asks for the same view shares one file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
+
+import plotly.io as pio
 
 from optviz.lab.config import RaceConfig
 from optviz.lab.export.figure import frame_steps
@@ -27,6 +30,7 @@ from optviz.lab.export.process import RENDER_PROCESS
 from optviz.lab.figures import race_figure
 from optviz.lab.race import colouring, race, surface_grid
 from optviz.plotting import presenter_style
+from surfaces import get_surface
 
 GIF_SIZE, PNG_SIZE = (960, 540), (1280, 720)  # the pictures' default sizes
 GIF_FRAMES = 100  # a GIF's default frame count (fewer for a race of fewer steps)
@@ -76,7 +80,9 @@ class RaceExport:
         return self.frames if self.frames is not None else min(GIF_FRAMES, self.config.steps + 1)
 
     def figure(self):
-        """The race figure the page draws for this view."""
+        """The race figure the page draws for this view, in plotly.py's own style (its "plotly"
+        template, set here: importing Streamlit makes Streamlit's template every figure's default,
+        so the page's process and the command line would otherwise draw different files)."""
         c = self.config
         grid = surface_grid(c.surface)
         sized = {"height": self.height} if self.kind == "html" and self.height else {}  # else the page's
@@ -89,6 +95,7 @@ class RaceExport:
             frame_ms=1000 // self.speed,
             **sized,
         )
+        fig.layout.template = pio.templates["plotly"]
         return presenter_style(fig) if self.presenter else fig
 
     def options(self) -> dict:
@@ -111,10 +118,11 @@ class RaceExport:
         return draw(self.kind, fig, self.options(), progress)
 
     def make_apart(self, progress: Progress = no_progress) -> bytes:
-        """`make` as the app makes its files: the figure built here, drawn in the render process
-        (`export.process`), so that drawing never holds up this process's page runs."""
-        fig = self.figure().to_dict()
-        return RENDER_PROCESS.render(self.kind, fig, self.options(), progress, LIMITS.timeout_s)
+        """`make` as the app makes its files: in the render process (`export.process`), so that the
+        race, its figure and the picture never hold up this process's page runs."""
+        portable = replace(self, config=replace(self.config, surface=None))
+        work = partial(_make_with_surface, self.config.surface.name, portable)
+        return RENDER_PROCESS.render(work, progress, LIMITS.timeout_s)
 
     def describe(self, fig) -> str:
         """What the file of the view's figure `fig` holds, in a few words ("100 frames, 8.1 s a loop")."""
@@ -123,3 +131,10 @@ class RaceExport:
         if self.kind == "png":
             return f"step {nearest_step(fig, self.step)}"
         return f"{len(frame_steps(fig))} frames, plays at {self.speed} steps/s"
+
+
+def _make_with_surface(surface: str, export: RaceExport, progress: Progress) -> bytes:
+    """`export.make(progress)` with its surface given by name: how an export travels to the render
+    process (a formula surface's record holds a function, which does not pickle; its name rebuilds
+    it, `surfaces.get_surface`)."""
+    return replace(export, config=replace(export.config, surface=get_surface(surface))).make(progress)
