@@ -111,7 +111,9 @@ class RaceExport:
     def make(self, progress: Progress = no_progress) -> bytes:
         """The file's bytes (`progress` is told the share done, and may raise to stop a picture).
         ValueError for an option out of range; ExportError if a picture cannot be drawn."""
-        return self.render(self.figure(), progress)
+        fig = self.figure()
+        progress(0.05)  # the race and its figure: the picture is the rest
+        return self.render(fig, progress)
 
     def render(self, fig, progress: Progress = no_progress) -> bytes:
         """`make`, from the view's figure made already."""
