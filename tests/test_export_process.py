@@ -8,6 +8,7 @@ import io
 import os
 import signal
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from PIL import Image
 
 from optviz.lab import export
 from optviz.lab.config import RaceConfig
-from optviz.lab.export.process import RENDER_PROCESS, STOPPED
+from optviz.lab.export.process import RENDER_PROCESS, STOPPED, RenderProcess
 from optviz.lab.export.view import RaceExport
 from surfaces import from_formula
 
@@ -69,3 +70,19 @@ def test_a_bad_option_comes_back_as_its_message():
     wrong = RaceExport(RaceConfig.create("booth", ["gd"], steps=40), "png", width=50, height=180)
     with pytest.raises(export.ExportError, match=r"100\.\.4096"):
         wrong.make_apart()
+
+
+def test_an_unused_render_process_ends_and_the_next_render_starts_another():
+    renders = RenderProcess(workers=1, idle_s=0.5)
+    try:
+        first = renders.render(PNG.make, lambda share: None, timeout=120)
+        pid = renders.pid
+        assert pid is not None
+        deadline = time.monotonic() + 20
+        while renders.pid is not None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert renders.pid is None, "the idle process ended"
+        assert renders.render(PNG.make, lambda share: None, timeout=120) == first
+        assert renders.pid not in (None, pid)
+    finally:
+        renders.close()

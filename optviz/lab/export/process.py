@@ -15,7 +15,8 @@ only when nothing else wants one, so the app's page runs always come first (a lo
 `nice`, was not enough: Chromium raises the priority of some of its threads, and as root it may).
 On a machine the app keeps busy, pictures wait; a render that runs past its time limit says so.
 
-It starts with the first render and ends with the app (its pipe closes, and its browser with it).
+It starts with the first render and ends with the app (its pipe closes, and its browser with it),
+or after `IDLE_CLOSE_S` without a render (the next render starts a new one).
 If it dies (killed, out of memory), the renders waiting on it fail saying so, and the next render
 starts a new one. A render that runs past its time is cancelled here (its next progress stops it).
 
@@ -39,7 +40,7 @@ from multiprocessing import Pipe
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from optviz.lab.export.browser import ExportError
+from optviz.lab.export.browser import IDLE_CLOSE_S, ExportError
 from optviz.lab.export.images import Progress
 from optviz.lab.export.layers import BROWSER
 from optviz.lab.export.limits import LIMITS
@@ -53,15 +54,19 @@ log = logging.getLogger(__name__)
 
 
 class RenderProcess:
-    """The app's side: `render` hands a figure to the process and waits for its file."""
+    """The app's side: `render` hands a render to the process and waits for its file. Unused for
+    `idle_s`, the process is ended (its memory and its browser's go back to the machine); the next
+    render starts another."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, idle_s: float = IDLE_CLOSE_S) -> None:
         self.workers = workers
+        self.idle_s = idle_s
         self._lock = threading.Lock()
         self._process: subprocess.Popen | None = None
         self._connection: Connection | None = None
-        self._inboxes: dict[int, queue.SimpleQueue] = {}
+        self._inboxes: dict[int, tuple[subprocess.Popen, queue.SimpleQueue]] = {}  # job -> its process
         self._ids = itertools.count()
+        self._idle_timer: threading.Timer | None = None
 
     @property
     def pid(self) -> int | None:
@@ -78,7 +83,7 @@ class RenderProcess:
         with self._lock:
             connection = self._start()
             job = next(self._ids)
-            self._inboxes[job] = inbox
+            self._inboxes[job] = (self._process, inbox)
             try:
                 connection.send((job, work))
             except OSError:
@@ -103,10 +108,15 @@ class RenderProcess:
         finally:
             with self._lock:
                 self._inboxes.pop(job, None)
+                if not self._inboxes:
+                    self._arm_idle_timer()
 
-    def close(self) -> None:
-        """End the render process (the next render starts another)."""
+    def close(self, *, if_idle: bool = False) -> None:
+        """End the render process (the next render starts another); `if_idle`: only if no render
+        waits on it."""
         with self._lock:
+            if if_idle and self._inboxes:
+                return
             process, connection = self._process, self._connection
             self._process = self._connection = None
         if connection is not None:
@@ -117,8 +127,16 @@ class RenderProcess:
             except subprocess.TimeoutExpired:
                 process.kill()
 
+    def _arm_idle_timer(self) -> None:
+        """(Holding the lock.) Close the process once it has been unused for `idle_s`."""
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+        self._idle_timer = threading.Timer(self.idle_s, self.close, kwargs={"if_idle": True})
+        self._idle_timer.daemon = True
+        self._idle_timer.start()
+
     def _start(self) -> Connection:
-        """The running process's pipe, starting the process if none runs (called holding the lock)."""
+        """(Holding the lock.) The running process's pipe, starting the process if none runs."""
         if self._process is not None and self._process.poll() is None:
             return self._connection
         ours, theirs = Pipe()
@@ -136,26 +154,29 @@ class RenderProcess:
         return ours
 
     def _read(self, process: subprocess.Popen, connection: Connection) -> None:
-        """Hand each answer of `process` to the render waiting for it; when it ends, fail the rest."""
+        """Hand each answer of `process` to the render waiting for it; when it ends, fail the renders
+        it had."""
         while True:
             try:
                 job, what, value = connection.recv()
             except (EOFError, OSError):
                 break
             with self._lock:
-                inbox = self._inboxes.get(job)
+                _, inbox = self._inboxes.get(job, (None, None))
             if inbox is not None:
                 inbox.put((what, value))
         with self._lock:
             if self._process is process:
                 self._process = self._connection = None
-            for inbox in self._inboxes.values():
-                inbox.put(("failed", STOPPED))
+            for owner, inbox in self._inboxes.values():
+                if owner is process:
+                    inbox.put(("failed", STOPPED))
         process.poll()
 
     def _cancel(self, job: int) -> None:
         with self._lock:
-            if self._connection is not None:
+            owner, _ = self._inboxes.get(job, (None, None))
+            if owner is not None and owner is self._process:
                 try:
                     self._connection.send(("cancel", job))
                 except OSError:
