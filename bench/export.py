@@ -248,18 +248,20 @@ def main(argv: list[str] | None = None) -> int:
     wanted = RaceExport(
         RaceConfig.create(SURFACE, THREE, steps=STEPS), "gif", frames=FRAMES, width=WIDTH, height=HEIGHT
     )
-    page_s, _ = timed(lambda _: wanted.make(), REPEATS)
-    print(f"  the same as the page makes it (the race, its figure, the GIF): {page_s:.1f} s")
+    page_s, _ = timed(lambda _: wanted.make_apart(), REPEATS)
+    print(f"  the same as the page has it made (race, figure and GIF in the render process): {page_s:.1f} s")
     broken += [f"GIF {gif_s:.1f} s"] if max(gif_s, page_s) > GIF_BUDGET_S else []
 
     old_png_s, _ = timed(lambda _: per_click(lambda b: _one_screenshot(fig, b)), 1)
     png_s, png = timed(lambda i: export.to_png(fig, step=100 + i, width=WIDTH, height=HEIGHT), REPEATS)
+    still = RaceExport(RaceConfig.create(SURFACE, THREE, steps=STEPS), "png", step=100)
+    page_png_s, _ = timed(lambda _: still.make_apart(), REPEATS)
     print(
         f"\nPNG    {WIDTH} x {HEIGHT}, {len(png) / 1e3:.0f} kB: {png_s:.2f} s warm "
         f"(budget {PNG_BUDGET_S:g} s: {png_s / PNG_BUDGET_S:.0%}); a browser per click: {old_png_s:.2f} s "
-        f"(x{old_png_s / png_s:.0f})"
+        f"(x{old_png_s / png_s:.0f}); as the page has it made: {page_png_s:.2f} s"
     )
-    broken += [f"PNG {png_s:.2f} s"] if png_s > PNG_BUDGET_S else []
+    broken += [f"PNG {png_s:.2f} s"] if max(png_s, page_png_s) > PNG_BUDGET_S else []
     print("\nRESULT: " + ("every budget met" if not broken else "BROKEN: " + "; ".join(broken)))
     layers.BROWSER.close()
     RENDER_PROCESS.close()
