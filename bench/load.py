@@ -1,6 +1,6 @@
 """Classroom load test: N concurrent lab sessions changing controls, against one `streamlit run app.py`.
 
-Run from the repository root:  python -m bench.load [--sessions 30 --seconds 60]
+Run from the repository root:  python -m bench.load [--sessions 30 --seconds 60 --exports 50]
 Budgets (the quality-gates issue): 0 errors and no cross-talk with 30 concurrent sessions; p95 from a
 control change to the new chart <= 1.5 s on 2 cores; server memory after every session has closed
 within 10% of its level after the first session. Exits 1 if a budget is broken.
@@ -30,6 +30,12 @@ Measured:
   browser would start drawing it); p50 and p95 over every change of every session.
 - errors: failed connections, exceptions or error boxes in the page, runs that did not finish
   successfully, changes with no chart within 30 s, and tracebacks in the server's log.
+- with `--exports N`: N more sessions, open before the load starts, click Make GIF 10-20 s into it
+  (the even ones on the lecturer's view, the odd ones each on a view of its own) and follow the
+  page as the browser does until the file is there, then download it. Reported: the time from the
+  click to the download button (budget: all within 60 s), the control change -> chart times sent
+  while GIFs were asked for and made (budget p95 <= 1.5 s), and the PSS of the server and the
+  processes it started (its render process and browser) before and at peak (budget +1.5 GB).
 - cross-talk: every chart a session received must show ITS settings: the start marker at its own
   start, its step count, and Adam's and GD's paths equal, bit for bit, to the lab's race
   (`optviz.lab.race`) with its settings (checked after the load, so the checking costs no CPU during it).
