@@ -520,8 +520,9 @@ async def gif_student(
 ) -> None:
     """Open the lab (a view of its own if `start_x`, else the lecturer's: the defaults) and say so on
     `opened`; once `ask_at` has a time (time.monotonic()), wait for it, click Make GIF, follow the
-    page as the browser does (the section's timer reruns it until a page run stops the timer) and
-    download the GIF. Its wait is from the click to the download button."""
+    page as the browser does (the section's timer reruns it until the file is there) and download
+    the GIF (its click reruns the section, which stops the timer). Its wait is from the click to the
+    download button."""
     try:
         async with LabClient(url) as client:
             _, opening = await client.rerun()
@@ -533,23 +534,20 @@ async def gif_student(
             await asyncio.sleep(max(await ask_at - time.monotonic(), 0))
             asked = time.perf_counter()
             _, result = await client.click("make_gif")
-            ready = time.perf_counter() if "download_gif" in client.widgets else None
-            while client.auto_rerun is not None:  # the section's timer, until a page run stops it
+            while "download_gif" not in client.widgets:  # the section's timer, until the file is there
                 report.errors += [f"GIF session {index}: {p}" for p in result.problems]
-                if time.perf_counter() - asked > 2 * EXPORT_BUDGET_S:
-                    report.errors.append(
-                        f"GIF session {index}: still waiting after {2 * EXPORT_BUDGET_S:g} s"
-                    )
+                if client.auto_rerun is None or time.perf_counter() - asked > 2 * EXPORT_BUDGET_S:
+                    report.errors.append(f"GIF session {index}: no file and no progress shown")
                     return
                 interval, fragment = client.auto_rerun
                 await asyncio.sleep(interval)
                 _, result = await client.rerun(fragment, timer=True)
-                if ready is None and "download_gif" in client.widgets:
-                    ready = time.perf_counter()
-            if ready is None:
-                report.errors.append(f"GIF session {index}: no file and no progress shown")
-                return
+            ready = time.perf_counter()
             gif = await client.download("download_gif")
+            _, result = await client.click("download_gif")  # as the browser reports the click
+            report.errors += [f"GIF session {index}, downloading: {p}" for p in result.problems]
+            if client.auto_rerun is not None:
+                report.errors.append(f"GIF session {index}: the section still looks again after the download")
             if not gif.startswith(b"GIF89a"):
                 report.errors.append(f"GIF session {index}: the download is not a GIF ({gif[:16]!r})")
                 return

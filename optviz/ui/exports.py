@@ -8,12 +8,14 @@ draws, the section says where it stands ("2 ahead of you", then a progress bar),
 `POLL_S`; once the file is there its button downloads it. A render that failed says why and offers
 to try again. The page never waits for a render itself.
 
-What a class costs the server, measured (python -m bench.load): a page run ~60 ms of its CPU, a
+What a class costs the server, measured (python -m bench.load): a page run ~50-60 ms of its CPU, a
 rerun of this section ~5 ms. So the section is a fragment (a click reruns it, not the page), and
 only while this session waits for a picture does it look again, as a fragment with a timer
-(`_live`). Its timer stops only with a page run; once nothing is left to wait for, the section has
-the page rerun, each session at a moment of its own within `SETTLE_S`: a class whose shared GIF
-has just been made would otherwise rerun all its pages at once, and everyone's charts would wait.
+(`_live`). That timer stops when the section reruns without it: when the file is downloaded (the
+download button reruns the section), or with the page's next run. A session that has its file but
+neither downloads it nor touches the page has the page rerun at a moment of its own between
+`SETTLE_S` and twice that: a class whose shared GIF has just been made does not rerun all its pages
+at once, which would hold up everyone's charts.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from optviz.text import literal
 
 POLL_S = 1.5  # how often a waiting page looks at its render again
 QUICK_S = 1.0  # a click waits this long for its file before showing where it stands (a PNG is ready)
-SETTLE_S = 10.0  # the page reruns within this long after its pictures are there (see above)
+SETTLE_S = 30.0  # an idle page whose pictures are there reruns after 1-2 times this (see above)
+SECTION = "export_downloads"  # the section's fragment key (a download reruns it)
 # kind -> (what it is called, its icon, the file's MIME type, what it is for)
 PICTURES = {
     "gif": (
@@ -44,7 +47,7 @@ PICTURES = {
 }
 
 
-@st.fragment
+@st.fragment(key=SECTION)
 def downloads(config: RaceConfig, panels: bool, speed: int, presenter: bool) -> None:
     """The download buttons for the race `config` as the page shows it, and how far its pictures are."""
     views = {kind: RaceExport(config, kind, panels, speed, presenter) for kind in ("html", *PICTURES)}
@@ -54,8 +57,8 @@ def downloads(config: RaceConfig, panels: bool, speed: int, presenter: bool) -> 
 
 @st.fragment(run_every=POLL_S)
 def _live(views: dict[str, RaceExport]) -> None:
-    """`_section`, looked at again every POLL_S; once no picture is left to wait for, a page run
-    (which stops the timer) at this session's moment within SETTLE_S."""
+    """`_section`, looked at again every POLL_S; once no picture is left to wait for and none is
+    downloaded, a page run (which stops the timer) at this session's moment (see the module)."""
     _section(views)
     if any(_waits(job) for job in _jobs(views).values()):
         st.session_state.pop("export_settle_at", None)
@@ -134,6 +137,11 @@ def _ask(kind: str, wanted: RaceExport) -> None:
     job.finished.wait(QUICK_S)
 
 
+def _downloaded() -> None:
+    """Download callback: rerun the section (not the page), which stops its timer if it had one."""
+    st.rerun(SECTION)
+
+
 def _button(column, kind: str, wanted: RaceExport, job: Job | None, file_name: str, drawable: bool) -> None:
     label, icon, mime, purpose = PICTURES[kind]
     if job is not None and job.state == DONE:
@@ -146,7 +154,7 @@ def _button(column, kind: str, wanted: RaceExport, job: Job | None, file_name: s
             job.result,
             file_name=file_name,
             mime=mime,
-            on_click="ignore",
+            on_click=_downloaded,
             key=f"download_{kind}",
             help=purpose,
         )
