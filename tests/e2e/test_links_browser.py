@@ -155,6 +155,9 @@ def test_two_students_asking_for_one_gif_share_its_render(page, browser, open_la
         screenshot(page, "making")
         gifs = [_download(student, "Download GIF")[1] for student in (page, other)]
         screenshot(page, "ready")
+        arm_rerun_watch(page)  # the download reran the section without its timer: it looks no more
+        page.wait_for_timeout(4_000)
+        assert not page.evaluate("() => window.__e2eRan"), "the page still reruns after the download"
     finally:
         context.close()
     assert gifs[0][:6] == b"GIF89a" and gifs[0] == gifs[1]
