@@ -31,7 +31,7 @@ from optviz.lab.export.jobs import DONE, FAILED, QUEUED, RENDERS, Job
 from optviz.lab.export.view import RaceExport
 from optviz.text import literal
 
-POLL_S = 1.5  # how often a waiting page looks at its render again
+POLL_S = 2.0  # how often a waiting page looks at its render again
 QUICK_S = 1.0  # a click waits this long for its file before showing where it stands (a PNG is ready)
 SETTLE_S = 30.0  # an idle page whose pictures are there reruns after 1-2 times this (see above)
 SECTION = "export_downloads"  # the section's fragment key (a download reruns it)
