@@ -94,7 +94,7 @@ def test_your_own_formula_runs_in_every_view(lab_session):
     assert not at.exception and not at.error
     assert any(r"\sin" in element.value for element in at.latex)
     # The formula as the interpreter runs it, one instruction a line, ending in f's register.
-    listing = next(c.value for c in at.code if c.value.startswith("r0 = x"))
+    listing = next(t.value for t in at.text if t.value.startswith("r0 = x"))
     assert listing.splitlines()[2:5] == ["r2 = r0 ** 2", "r3 = 3", "r4 = r1 ** 2"]
     spec = race_spec(at)
     start = next(t for t in spec["data"] if t.get("name") == "start")

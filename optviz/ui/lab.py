@@ -385,7 +385,7 @@ def _formula_controls(state: PageState) -> Surface:
             "Every formula runs through one compiled interpreter of such lines, which carries each "
             "value's gradient along by the chain rule."
         )
-        st.code(listing(surface.params), language=None)
+        st.text(listing(surface.params))  # plain monospace: a code block would load a syntax highlighter
     return surface
 
 
