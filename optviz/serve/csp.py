@@ -1,0 +1,50 @@
+"""The Content-Security-Policy that the front sends with every page: nothing from another origin.
+
+optviz is shared by links, and a link carries text that the app shows. Should a future slip ever let
+that text become markup, the browser itself still refuses to load or send anything elsewhere: every
+fetch directive allows the app's own origin only ('self', which also covers its own ws:/wss:
+websocket), plus what Streamlit's frontend needs, each checked in Chromium on every page (no CSP
+violation in the console):
+- `style-src 'unsafe-inline'`: Streamlit's styles are made at run time (emotion) as inline <style>;
+- the inline script of Streamlit's index.html, allowed by its hash (read from the installed file, so
+  a Streamlit upgrade keeps working), not by 'unsafe-inline';
+- `img-src data: blob:` and `font-src data:`: icons and pictures that Streamlit, Plotly and KaTeX
+  inline; `worker-src blob:`: workers that the frontend starts from blobs.
+No `frame-ancestors`: the views are meant to be embedded in slide decks opened from anywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from pathlib import Path
+
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
+
+
+def inline_script_hashes(html: str) -> list[str]:
+    """CSP source expressions ('sha256-...') for each inline <script> in `html`."""
+    return [
+        "'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
+        for body in _INLINE_SCRIPT.findall(html)
+    ]
+
+
+def policy(index_html: Path) -> str:
+    """The policy for pages whose document is `index_html` (Streamlit's)."""
+    scripts = " ".join(["'self'", *inline_script_hashes(index_html.read_text())])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src {scripts}",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data: blob:",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "worker-src 'self' blob:",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+        ]
+    )
