@@ -8,6 +8,9 @@ violation in the console):
 - `style-src 'unsafe-inline'`: Streamlit's styles are made at run time (emotion) as inline <style>;
 - the inline script of Streamlit's index.html, allowed by its hash (read from the installed file, so
   a Streamlit upgrade keeps working), not by 'unsafe-inline';
+- `'wasm-unsafe-eval'`: the protobuf decoder (long.js) compiles a tiny WebAssembly module of its
+  own, embedded in its code, for 64-bit arithmetic. This allows compiling WebAssembly only, never
+  JavaScript from text (no 'unsafe-eval': neither Streamlit nor Plotly needs it on these pages);
 - `img-src data: blob:` and `font-src data:`: icons and pictures that Streamlit, Plotly and KaTeX
   inline; `worker-src blob:`: workers that the frontend starts from blobs.
 No `frame-ancestors`: the views are meant to be embedded in slide decks opened from anywhere.
@@ -33,7 +36,7 @@ def inline_script_hashes(html: str) -> list[str]:
 
 def policy(index_html: Path) -> str:
     """The policy for pages whose document is `index_html` (Streamlit's)."""
-    scripts = " ".join(["'self'", *inline_script_hashes(index_html.read_text())])
+    scripts = " ".join(["'self'", "'wasm-unsafe-eval'", *inline_script_hashes(index_html.read_text())])
     return "; ".join(
         [
             "default-src 'self'",

@@ -126,7 +126,10 @@ class Front:
             self._start_nginx(binary, static_dir)
             if not self.stopping.is_set():
                 url = f"http://{self.host}:{self.port}"
-                say(f"serving {len(self.workers)} workers on {url} (Ctrl-C stops)")
+                say(
+                    f"serving {len(self.workers)} workers on {url} through nginx (pid {self.nginx.pid}; "
+                    f"logs in {self.run_dir}); Ctrl-C stops"
+                )
                 self._supervise()
             return 0
         finally:
