@@ -117,8 +117,7 @@ class Front:
 
     def run(self, binary: nginx.Nginx, static_dir: Path) -> int:
         """Start everything, supervise until a signal, stop everything. 0 if stopped by a signal."""
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, self.request_stop)
+        previous = {sig: signal.signal(sig, self.request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             for worker in self.workers:
                 worker.start()
@@ -134,6 +133,8 @@ class Front:
             return 0
         finally:
             self.stop()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             say("stopped")
 
     def _wait_for_workers(self) -> None:
