@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from optviz.serve import static
 from tests.e2e.browser import LOAD_TIMEOUT_MS, arm_rerun_watch, wait_for_rerun, wait_until_drawn
@@ -202,6 +203,7 @@ def test_a_killed_workers_page_comes_back_with_its_view(front, browser, measurem
         assert visit.start_x() == pytest.approx(1.25)
         assert visit.page.url.endswith(LINK)
         box = visit.page.get_by_test_id("stSidebar").get_by_label("x₀")
+        expect(box).to_have_value("1.250", timeout=30_000)  # a remounted box shows its value late
         box.fill("1.5")
         arm_rerun_watch(visit.page)
         box.press("Enter")
