@@ -3,16 +3,19 @@
 optviz is shared by links, and a link carries text that the app shows. Should a future slip ever let
 that text become markup, the browser itself still refuses to load or send anything elsewhere: every
 fetch directive allows the app's own origin only ('self', which also covers its own ws:/wss:
-websocket), plus what Streamlit's frontend needs, each checked in Chromium on every page (no CSP
-violation in the console):
+websocket), plus what Streamlit's frontend and Plotly need, checked in Chromium on every page (no
+CSP violation). Each addition below was either seen as a violation without it (the data: pictures
+and font, the WebAssembly) or is what the code that needs it does (emotion's inline styles, the
+index's inline script, Plotly's blob: image):
 - `style-src 'unsafe-inline'`: Streamlit's styles are made at run time (emotion) as inline <style>;
 - the inline script of Streamlit's index.html, allowed by its hash (read from the installed file, so
   a Streamlit upgrade keeps working), not by 'unsafe-inline';
 - `'wasm-unsafe-eval'`: the protobuf decoder (long.js) compiles a tiny WebAssembly module of its
   own, embedded in its code, for 64-bit arithmetic. This allows compiling WebAssembly only, never
   JavaScript from text (no 'unsafe-eval': neither Streamlit nor Plotly needs it on these pages);
-- `img-src data: blob:` and `font-src data:`: icons and pictures that Streamlit, Plotly and KaTeX
-  inline; `worker-src blob:`: workers that the frontend starts from blobs.
+- `img-src data:` and `font-src data:`: the pictures and a font that Streamlit's frontend inlines
+  and Plotly draws; `img-src blob:`: Plotly's "Download plot as PNG" draws the
+  chart's SVG through a blob: image.
 No `frame-ancestors`: the views are meant to be embedded in slide decks opened from anywhere.
 """
 
@@ -45,7 +48,6 @@ def policy(index_html: Path) -> str:
             "img-src 'self' data: blob:",
             "font-src 'self' data:",
             "connect-src 'self'",
-            "worker-src 'self' blob:",
             "object-src 'none'",
             "base-uri 'self'",
             "form-action 'self'",
