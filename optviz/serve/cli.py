@@ -97,3 +97,6 @@ def main(argv: list[str] | None = None) -> int:
     except (ServeError, nginx.NginxMissing, OSError) as problem:
         print(f"{PROG}: error: {problem}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C before the front runs (e.g. while preparing the files)
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130

@@ -106,9 +106,11 @@ class Front:
     def __init__(self, workers: int, host: str, port: int) -> None:
         self.host, self.port = host, port
         self.run_dir = Path(tempfile.mkdtemp(prefix="optviz-serve-"))
-        self.workers = [
-            Worker(n + 1, free_port(), self.run_dir / f"worker-{n + 1}.log") for n in range(workers)
-        ]
+        ports: list[int] = []
+        while len(ports) < workers:  # the system may hand out a just-freed port twice
+            if (port_ := free_port()) not in ports:
+                ports.append(port_)
+        self.workers = [Worker(n + 1, p, self.run_dir / f"worker-{n + 1}.log") for n, p in enumerate(ports)]
         self.nginx = None
         self.stopping = threading.Event()
 
@@ -124,7 +126,8 @@ class Front:
             self._wait_for_workers()
             self._start_nginx(binary, static_dir)
             if not self.stopping.is_set():
-                url = f"http://{self.host}:{self.port}"
+                shown = socket.gethostname() if self.host in ("0.0.0.0", "::") else self.host
+                url = f"http://{f'[{shown}]' if ':' in shown else shown}:{self.port}"
                 say(
                     f"serving {len(self.workers)} workers on {url} through nginx (pid {self.nginx.pid}; "
                     f"logs in {self.run_dir}); Ctrl-C stops"
