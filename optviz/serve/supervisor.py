@@ -129,7 +129,8 @@ class Front:
                 shown = socket.gethostname() if self.host in ("0.0.0.0", "::") else self.host
                 url = f"http://{f'[{shown}]' if ':' in shown else shown}:{self.port}"
                 say(
-                    f"serving {len(self.workers)} workers on {url} through nginx (pid {self.nginx.pid}; "
+                    f"serving {len(self.workers)} worker{'s' * (len(self.workers) > 1)} on {url} "
+                    f"through nginx (pid {self.nginx.pid}; "
                     f"logs in {self.run_dir}); Ctrl-C stops"
                 )
                 self._supervise()
