@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         f"{nginx.INSTALL}.",
         epilog=f"Example: {PROG} --workers 2 --port 8501",
     )
-    cores = os.cpu_count() or 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     parser.add_argument(
         "--workers",
         type=_workers,
