@@ -6,8 +6,8 @@ and step bucket), which takes far longer than running it; so does the first form
 a folder that keeps compiled programs across server starts, so from the second start on the first
 student's race loads its program from disk instead (what remains is JAX tracing the function, a
 fraction of the compile). `warm_up()` runs what the lab's first page view computes (the default race
-and the surface's grid) and the same for the example formula, which compiles and stores them; `python -m optviz.warmup` does that at
-install or deploy time, so even the very first start is warm.
+and the surface's grid) and the same for the example formula, which compiles and stores them;
+`python -m optviz.warmup` does that at install or deploy time, so even the very first start is warm.
 
 Why not warm up at server start: `streamlit run app.py` executes app.py only when a browser connects
 (until then the server has imported nothing of ours), so there is no earlier moment inside the app to
@@ -98,7 +98,8 @@ def main() -> None:
     folder = enable_compilation_cache()
     seconds = warm_up()
     where = f"into {folder}" if folder else "(no cache folder: nothing kept)"
-    print(f"optviz: compiled the lab's default race and the programs every formula shares in {seconds:.1f} s {where}")
+    shared = "the programs every formula shares"
+    print(f"optviz: compiled the lab's default race and {shared} in {seconds:.1f} s {where}")
 
 
 if __name__ == "__main__":
