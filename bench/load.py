@@ -5,6 +5,16 @@ Budgets (the quality-gates issue): 0 errors and no cross-talk with 30 concurrent
 control change to the new chart <= 1.5 s on 2 cores; server memory after every session has closed
 within 10% of its level after the first session. Exits 1 if a budget is broken.
 
+Formula mode (issue 22):  python -m bench.load --formulas [--sessions 100 --seconds 60]
+Every session opens the lab and picks "Your own f(x, y)"; once the whole class has, for `--seconds`
+each types a new formula into the "f(x, y) =" box and submits it (Enter) after a think time of
+10-30 s (typing it, then watching its race), so each enters at least one. No two formulas are the
+same (bench.formula's templates: ripples, bowls, quartics, logs and wells, with numbers of their
+own), so every one is new to the server. Budgets: p95 from a formula's submit to its chart <= 1.5 s,
+0 errors (an error box from a formula that does not parse counts: every formula is valid), every
+session enters a formula; cross-talk, memory and the rest as below. The opening is left out of the
+budget: the class has the lab open when the lecturer asks for formulas.
+
 How the sessions are driven, and why. Each session is a client speaking Streamlit's own websocket
 protocol (ws://127.0.0.1:PORT/_stcore/stream, binary `BackMsg` / `ForwardMsg` protobufs from the
 installed `streamlit.proto`), doing what the browser's frontend does: it sends a `rerun_script`
@@ -60,14 +70,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import itertools
 import json
 import random
 import sys
 import tempfile
 import time
 import urllib.request
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -78,9 +92,12 @@ from websockets.asyncio.client import connect
 from bench._server import HOST, AppServer, tree_pss_mb
 
 SESSIONS, SECONDS = 30, 60
-P95_BUDGET_S = 1.5
+FORMULA_SESSIONS = 100  # the formula mode's class
+P95_BUDGET_S = 1.5  # a control change's, or a formula's, p95 to its chart
 MEMORY_TOLERANCE = 0.10
 THINK_S = (1.0, 4.0)
+FORMULA_THINK_S = (10.0, 30.0)  # typing a formula (or editing the last one), then watching its race
+PILOT_S = 8.0  # how long the first session, alone, makes changes
 CHART_TIMEOUT_S = 30.0
 SETTLE_S = 10.0  # after the last session closes, before reading the "after" memory
 SESSION_TTL_S = 5  # how long the server keeps a disconnected session (the default is 120 s)
@@ -99,6 +116,28 @@ class Settings:
     adam_lr: float
     gd_lr: float
 
+    def race_config(self, surface: str):
+        """The race the lab runs for these settings on `surface` (the class's), Adam's and GD's."""
+        from optviz.lab.config import RaceConfig
+
+        hyperparams = {"adam": {"lr": self.adam_lr}, "gd": {"lr": self.gd_lr}}
+        return RaceConfig.create(surface, ["adam", "gd"], self.start, self.steps, hyperparams)
+
+
+@dataclass(frozen=True)
+class Formula:
+    """What a session of the formula mode has set: the custom surface with this formula on the default
+    window. Everything else is the formula's defaults, which the lab applies to every new surface."""
+
+    text: str
+
+    def race_config(self, surface: str):
+        """The race the lab runs for this formula, Adam's and GD's (`surface`, the class's, is unused)."""
+        from optviz.lab.config import FORMULA_WINDOW, RaceConfig
+        from surfaces import from_formula
+
+        return RaceConfig.create(from_formula(self.text, FORMULA_WINDOW), ["adam", "gd"])
+
 
 @dataclass
 class Chart:
@@ -111,11 +150,11 @@ class Chart:
 @dataclass
 class Sample:
     session: int
-    settings: Settings
+    settings: Settings | Formula
     latency_s: float
     run_s: float  # from the change to the end of the page's run (everything below the chart too)
     chart: Chart
-    opening: bool = False  # the session's first change, right after it opened the lab
+    opening: bool = False  # the session's first change, right after it opened the lab (`Student.first`)
     sent_at: float = 0.0  # time.perf_counter() when the change was sent
 
 
@@ -134,10 +173,11 @@ class Report:
     server_cpu_s: float = 0.0  # CPU the server used while the sessions ran
     runs: int = 0  # page runs the sessions asked for (opening the lab, and every change)
     alone: list[Sample] = field(default_factory=list)  # the first session's changes, made alone
+    formulas: bool = False  # the formula mode: its sessions enter formulas
     exports: int = 0  # sessions that ask for the page's GIF during the first wave
     export_waits_s: list[float] = field(default_factory=list)  # from "Make GIF" to the file in hand
     export_window: tuple[float, float] | None = None  # perf_counter: the first ask, the last file
-    export_memory_mb: tuple[float, float] = (0.0, 0.0)  # the server and its browser: before, peak
+    export_memory_mb: tuple[float, float] = (0.0, 0.0)  # the server and its processes: before, peak
 
     def during_exports(self) -> list[float]:
         """The control changes sent while GIFs were being asked for and made."""
@@ -147,8 +187,18 @@ class Report:
         return [s.latency_s for s in self.samples if start <= s.sent_at <= end]
 
     @property
+    def measured(self) -> list[Sample]:
+        """The changes the budget counts: all of them, or in the formula mode the formulas (its sessions
+        open the lab and pick the custom surface before the window)."""
+        return [s for s in self.samples if not (self.formulas and s.opening)]
+
+    @property
+    def change(self) -> str:
+        return "formula" if self.formulas else "control change"
+
+    @property
     def latencies(self) -> list[float]:
-        return [s.latency_s for s in self.samples]
+        return [s.latency_s for s in self.measured]
 
     def percentile(self, q: float, values: list[float] | None = None) -> float:
         values = self.latencies if values is None else values
@@ -164,9 +214,10 @@ class Report:
             broken.append(f"{len(self.errors)} errors (budget 0)")
         if self.cross_talk:
             broken.append(f"{len(self.cross_talk)} charts with another session's settings (budget 0)")
-        if not self.samples:
-            broken.append("no control change was measured")
-        elif self.percentile(95) > P95_BUDGET_S:
+        idle = set(range(self.sessions)) - {s.session for s in self.measured}
+        if idle:
+            broken.append(f"{len(idle)} of {self.sessions} sessions without a measured {self.change}")
+        if self.latencies and self.percentile(95) > P95_BUDGET_S:
             broken.append(f"p95 {self.percentile(95):.2f} s > {P95_BUDGET_S} s")
         if self.browser_latencies_s and self.percentile(95, self.browser_latencies_s) > P95_BUDGET_S:
             broken.append(f"browser probe p95 {self.percentile(95, self.browser_latencies_s):.2f} s > 1.5 s")
@@ -191,20 +242,27 @@ class Report:
 
     def text(self) -> str:
         lat = self.latencies
-        per_session = [sum(s.session == i for s in self.samples) for i in range(self.sessions)]
+        per_session = [sum(s.session == i for s in self.measured) for i in range(self.sessions)]
         worst = max(lat, default=float("nan"))
         lines = [
-            f"classroom load: {self.waves} x {self.sessions} concurrent lab sessions x {self.seconds:.0f} s, "
-            f"think time {self.think_s[0]:g}-{self.think_s[1]:g} s; load average during the run "
-            + " ".join(f"{v:.2f}" for v in self.load_average),
-            f"  control changes measured: {len(lat)} ({min(per_session, default=0)}-"
+            f"{'formula' if self.formulas else 'classroom'} load: {self.waves} x {self.sessions} concurrent "
+            f"lab sessions x {self.seconds:.0f} s, think time {self.think_s[0]:g}-{self.think_s[1]:g} s; "
+            "load average during the run " + " ".join(f"{v:.2f}" for v in self.load_average),
+            f"  {self.change}s measured: {len(lat)} ({min(per_session, default=0)}-"
             f"{max(per_session, default=0)} per session over the waves, "
             f"{len(lat) / max(self.seconds * self.waves, 1e-9):.1f} per s)",
-            f"  control change -> new chart: p50 {self.percentile(50):.3f} s, "
+            f"  {self.change} -> {'its' if self.formulas else 'new'} chart: p50 {self.percentile(50):.3f} s, "
             f"p95 {self.percentile(95):.3f} s, max {worst:.3f} s (budget p95 <= {P95_BUDGET_S} s)",
         ]
         later = [s.latency_s for s in self.samples if not s.opening]
-        if later:
+        openings = [s.latency_s for s in self.samples if s.opening]
+        if self.formulas and openings:
+            p50, p95 = self.percentile(50, openings), self.percentile(95, openings)
+            lines.append(
+                "    not counted: the class opening the lab and picking the custom surface before the "
+                f"window, p50 {p50:.3f} s, p95 {p95:.3f} s"
+            )
+        elif later:
             lines.append(
                 f"    of which after the opening burst (every session opens the lab at once): p50 "
                 f"{self.percentile(50, later):.3f} s, p95 {self.percentile(95, later):.3f} s "
@@ -214,7 +272,7 @@ class Report:
             alone = [s.latency_s for s in self.alone]
             runs = [s.run_s for s in self.alone]
             lines.append(
-                "  one session alone, before the load: change -> chart p50 "
+                f"  one session alone, before the load: {self.change} -> chart p50 "
                 f"{self.percentile(50, alone):.3f} s, whole page run p50 {self.percentile(50, runs):.3f} s"
             )
         if self.runs:
@@ -246,8 +304,8 @@ class Report:
         lines.append(f"  errors: {len(self.errors)} (budget 0)")
         lines += [f"    {e}" for e in self.errors[:10]]
         lines.append(
-            f"  cross-talk: {len(self.cross_talk)} of {len(self.samples)} charts not matching their own "
-            "session's settings (budget 0)"
+            f"  cross-talk: {len(self.cross_talk)} of {len(self.samples) + len(self.alone)} charts not "
+            f"matching their own session's {'formula' if self.formulas else 'settings'} (budget 0)"
         )
         lines += [f"    {e}" for e in self.cross_talk[:10]]
         if self.memory:
@@ -312,16 +370,20 @@ class LabClient:
         self.auto_rerun: tuple[float, str] | None = None  # a fragment's timer: (interval s, fragment id)
         self.fragments: dict[str, str] = {}  # user key -> the fragment its widget is in ("" if none)
 
-    async def __aenter__(self) -> LabClient:
+    async def connect(self) -> None:
         ws_url = self.url.replace("http://", "ws://") + "/_stcore/stream"
         self.ws = await connect(ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=30)
-        return self
 
-    async def __aexit__(self, *exc) -> None:
-        await self.ws.close()
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
 
     def set_double(self, key: str, value: float) -> None:
         self._state(key).double_value = value
+
+    def set_string(self, key: str, value: str) -> None:
+        """A text input's text, or a selectbox's choice (as the selectbox labels it)."""
+        self._state(key).string_value = value
 
     def set_double_array(self, key: str, values: list[float]) -> None:
         state = self._state(key)
@@ -423,20 +485,73 @@ class LabClient:
 # --- one student --------------------------------------------------------------------------------------
 
 
-def _lr_options(client: LabClient, key: str, low: float, high: float) -> list[str]:
-    """A learning-rate slider's stops within [low, high] (as the slider labels them)."""
-    options = list(client.widgets[key].options)
-    return [o for o in options if low <= float(o) <= high]
+class Student(ABC):
+    """One student's browser-like session: it opens the lab and makes it its own (`first`), then makes
+    one change (`next`) after every think time until the window closes. The subclasses say what a
+    change is. A failure (a failed connection, a protocol error) is an error of the report, not a
+    crash, and ends the session's part."""
 
+    def __init__(self, index: int, n: int, url: str, report: Report, rng: random.Random) -> None:
+        self.index, self.n, self.report, self.rng = index, n, report, rng
+        self.client = LabClient(url)
+        self.failed = False
 
-async def student(
-    index: int, n: int, url: str, until: float, report: Report, rng: random.Random, tour: bool = False
-) -> None:
-    """Open the lab, make it this session's own, then keep changing controls until `until`. With
-    `tour`, first set every step count the sessions use, one after the other."""
+    @abstractmethod
+    def first(self) -> tuple[Settings | Formula, str]:
+        """Set what makes the opened lab this session's own; returns it and what it was."""
 
-    async def change(settings: Settings, what: str) -> None:
-        sent_at, result = await client.rerun()
+    @abstractmethod
+    def next(self) -> tuple[Settings | Formula, str]:
+        """Set one new thing; returns the session's settings with it and what it was."""
+
+    def warm_up(self) -> Iterator[tuple[Settings | Formula, str]]:
+        """Changes that compile, once per process, what the class will use (made by the first
+        session, alone): each is set when the iterator yields it."""
+        return iter(())
+
+    async def open(self, warm_up: bool = False) -> None:
+        """Connect, open the lab (a new tab: the lab with its defaults) and make it this session's own;
+        with `warm_up`, then make the `warm_up` changes."""
+        await self._attempt(self._open, warm_up)
+
+    async def work(self, until: float) -> None:
+        """After each think time, one change, until `until`."""
+        await self._attempt(self._work, until)
+
+    async def leave(self) -> None:
+        await self.client.close()
+        self.report.runs += self.client.runs
+
+    async def _open(self, warm_up: bool) -> None:
+        await self.client.connect()
+        _, opened = await self.client.rerun()
+        for problem in opened.problems:
+            self.report.errors.append(f"session {self.index}, opening the lab: {problem}")
+        await self._measure(*self.first(), opening=True)
+        for settings, what in self.warm_up() if warm_up else ():
+            await self._measure(settings, what)
+
+    async def _work(self, until: float) -> None:
+        while time.monotonic() < until:
+            await asyncio.sleep(min(self.rng.uniform(*self.report.think_s), until - time.monotonic()))
+            if time.monotonic() >= until:
+                break
+            await self._measure(*self.next())
+
+    async def _attempt(self, step, *args) -> None:
+        """`step(*args)`, unless an earlier step of this session failed."""
+        if self.failed:
+            return
+        try:
+            await step(*args)
+        except Exception as error:
+            self.failed = True
+            self.report.errors.append(f"session {self.index}: {type(error).__name__}: {error}")
+
+    async def _measure(self, settings: Settings | Formula, what: str, opening: bool = False) -> None:
+        """Send the change just set; a sample of its chart, or the errors of its run."""
+        report, index = self.report, self.index
+        sent_at, result = await self.client.rerun()
         for problem in result.problems:
             report.errors.append(f"session {index}, {what}: {problem}")
         if result.chart_at is None:
@@ -449,67 +564,127 @@ async def student(
             report.errors.append(f"session {index}, {what}: unreadable chart ({error!r})")
             return
         run_s = (result.finished_at or result.chart_at) - sent_at
-        opening = what == "its own settings"
         report.samples.append(
             Sample(index, settings, result.chart_at - sent_at, run_s, chart, opening, sent_at)
         )
 
-    client = None
-    try:
-        async with LabClient(url) as client:
-            _, opened = await client.rerun()  # a new tab: the lab with its defaults
-            for problem in opened.problems:
-                report.errors.append(f"session {index}, opening the lab: {problem}")
-            steps_options = [s for s in range(310, 501, 10)]  # the default's compile bucket (300, 500]
-            adam_options = _lr_options(client, "hp_adam_lr", 1e-3, 0.5)
-            gd_options = _lr_options(client, "hp_gd_lr", 1e-5, 1e-3)
-            bounds = client.widgets["start_x"].min, client.widgets["start_x"].max
-            y_bounds = client.widgets["start_y"].min, client.widgets["start_y"].max
-            # y0 is this session's alone: (index + 1/2) / n of the way up the window, never changed.
-            start_y = round(y_bounds[0] + (y_bounds[1] - y_bounds[0]) * (0.05 + 0.9 * (index + 0.5) / n), 6)
 
-            def new_x() -> float:
-                return round(bounds[0] + (bounds[1] - bounds[0]) * rng.uniform(0.05, 0.95), 6)
+def _lr_options(client: LabClient, key: str, low: float, high: float) -> list[str]:
+    """A learning-rate slider's stops within [low, high] (as the slider labels them)."""
+    options = list(client.widgets[key].options)
+    return [o for o in options if low <= float(o) <= high]
 
-            settings = Settings((new_x(), start_y), rng.choice(steps_options), 0.0, 0.0)
-            adam, gd = rng.choice(adam_options), rng.choice(gd_options)
-            settings = Settings(settings.start, settings.steps, float(adam), float(gd))
-            client.set_double("start_x", settings.start[0])
-            client.set_double("start_y", settings.start[1])
-            client.set_double_array("steps", [float(settings.steps)])
+
+class ControlStudent(Student):
+    """A student moving sliders: its own start (y₀ unique to the session, never changed), Adam's and
+    GD's learning rates and the step count, then one of x₀, Adam's η, GD's η or the step count (within
+    the default's compile bucket) at a time. Every setting is new, so no run is served from the cache."""
+
+    STEPS = range(310, 501, 10)  # the default's compile bucket (300, 500]
+
+    def first(self) -> tuple[Settings, str]:
+        client, rng = self.client, self.rng
+        self.adam_options = _lr_options(client, "hp_adam_lr", 1e-3, 0.5)
+        self.gd_options = _lr_options(client, "hp_gd_lr", 1e-5, 1e-3)
+        self.x_bounds = client.widgets["start_x"].min, client.widgets["start_x"].max
+        y0, y1 = client.widgets["start_y"].min, client.widgets["start_y"].max
+        # y0 is this session's alone: (index + 1/2) / n of the way up the window.
+        start_y = round(y0 + (y1 - y0) * (0.05 + 0.9 * (self.index + 0.5) / self.n), 6)
+        start, steps = (self._new_x(), start_y), rng.choice(self.STEPS)
+        adam, gd = rng.choice(self.adam_options), rng.choice(self.gd_options)
+        self.settings = Settings(start, steps, float(adam), float(gd))
+        client.set_double("start_x", start[0])
+        client.set_double("start_y", start[1])
+        client.set_double_array("steps", [float(steps)])
+        client.set_strings("hp_adam_lr", [adam])
+        client.set_strings("hp_gd_lr", [gd])
+        return self.settings, "its own settings"
+
+    def warm_up(self) -> Iterator[tuple[Settings, str]]:
+        """Every step count the class uses, one after the other (each compiles a small program)."""
+        for steps in self.STEPS:
+            self._set_steps(steps)
+            yield self.settings, f"steps {steps}"
+
+    def next(self) -> tuple[Settings, str]:
+        client, rng, s = self.client, self.rng, self.settings
+        what = rng.choice(["x0", "adam", "gd", "steps"])
+        if what == "x0":
+            self.settings = replace(s, start=(self._new_x(), s.start[1]))
+            client.set_double("start_x", self.settings.start[0])
+        elif what == "adam":
+            adam = rng.choice([o for o in self.adam_options if float(o) != s.adam_lr])
+            self.settings = replace(s, adam_lr=float(adam))
             client.set_strings("hp_adam_lr", [adam])
+        elif what == "gd":
+            gd = rng.choice([o for o in self.gd_options if float(o) != s.gd_lr])
+            self.settings = replace(s, gd_lr=float(gd))
             client.set_strings("hp_gd_lr", [gd])
-            await change(settings, "its own settings")
-            for steps in steps_options if tour else ():
-                settings = Settings(settings.start, steps, settings.adam_lr, settings.gd_lr)
-                client.set_double_array("steps", [float(steps)])
-                await change(settings, f"steps {steps}")
-            while time.monotonic() < until:
-                await asyncio.sleep(rng.uniform(*report.think_s))
-                if time.monotonic() >= until:
-                    break
-                what = rng.choice(["x0", "adam", "gd", "steps"])
-                y = settings.start[1]
-                if what == "x0":
-                    settings = Settings((new_x(), y), settings.steps, settings.adam_lr, settings.gd_lr)
-                    client.set_double("start_x", settings.start[0])
-                elif what == "adam":
-                    adam = rng.choice([o for o in adam_options if float(o) != settings.adam_lr])
-                    settings = Settings(settings.start, settings.steps, float(adam), settings.gd_lr)
-                    client.set_strings("hp_adam_lr", [adam])
-                elif what == "gd":
-                    gd = rng.choice([o for o in gd_options if float(o) != settings.gd_lr])
-                    settings = Settings(settings.start, settings.steps, settings.adam_lr, float(gd))
-                    client.set_strings("hp_gd_lr", [gd])
-                else:
-                    steps = rng.choice([s for s in steps_options if s != settings.steps])
-                    settings = Settings(settings.start, steps, settings.adam_lr, settings.gd_lr)
-                    client.set_double_array("steps", [float(steps)])
-                await change(settings, f"changing {what}")
-    except Exception as error:  # a failed connection or protocol error is an error, not a crash
-        report.errors.append(f"session {index}: {type(error).__name__}: {error}")
+        else:
+            self._set_steps(rng.choice([n for n in self.STEPS if n != s.steps]))
+        return self.settings, f"changing {what}"
+
+    def _new_x(self) -> float:
+        low, high = self.x_bounds
+        return round(low + (high - low) * self.rng.uniform(0.05, 0.95), 6)
+
+    def _set_steps(self, steps: int) -> None:
+        self.settings = replace(self.settings, steps=steps)
+        self.client.set_double_array("steps", [float(steps)])
+
+
+class FormulaStudent(Student):
+    """A student trying formulas of its own: it picks the custom surface (which shows the lab's
+    example formula), then each time types a new formula into "f(x, y) =" and submits it. The
+    formulas come from one iterator shared by the class (`distinct_formulas`), so no two are alike."""
+
+    def __init__(self, *args, formulas: Iterator[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.formulas = formulas
+
+    def first(self) -> tuple[Formula, str]:
+        from optviz.lab.config import EXAMPLE_FORMULA
+
+        # The selector lists the built-in surfaces, then "Your own f(x, y)" (optviz.lab.config.CUSTOM).
+        self.client.set_string("surface", self.client.widgets["surface"].options[-1])
+        return Formula(EXAMPLE_FORMULA), "picking the custom surface"
+
+    def warm_up(self) -> Iterator[tuple[Formula, str]]:
+        """One formula of its own at once (the example's race has compiled the programs every formula
+        shares; this makes sure a typed one has run before the class)."""
+        yield self.next()
+
+    def next(self) -> tuple[Formula, str]:
+        text = next(self.formulas)
+        self.client.set_string("formula", text)
+        return Formula(text), f"entering {text}"
+
+
+def distinct_formulas() -> Iterator[str]:
+    """Formulas a class might type, each one new: bench.formula's templates with numbers of their own."""
+    from bench.formula import formulas
+
+    return (formulas(1, offset=k)[0] for k in itertools.count())
+
+
+async def _wave(students: list[Student], seconds: float, seated: bool, warm_up: bool = False, also=None):
+    """The students work for `seconds`, then leave. `seated`: they all open the lab first, and the
+    window starts once every one has (the formula mode); otherwise each opens it inside the window and
+    starts working at once, so the opening burst is part of the load. `also(until)`: one more task
+    for the window (the browser probe)."""
+
+    async def attend(student: Student, until: float) -> None:
+        if not seated:
+            await student.open(warm_up)
+        await student.work(until)
+
+    try:
+        if seated:
+            await asyncio.gather(*(s.open(warm_up) for s in students))
+        until = time.monotonic() + seconds
+        await asyncio.gather(*(attend(s, until) for s in students), *([also(until)] if also else []))
     finally:
-        report.runs += client.runs if client is not None else 0
+        await asyncio.gather(*(s.leave() for s in students))
 
 
 # --- a student who asks for the GIF ------------------------------------------------------------------
@@ -523,41 +698,43 @@ async def gif_student(
     page as the browser does (the section's timer reruns it until the file is there) and download
     the GIF (its click reruns the section, which stops the timer). Its wait is from the click to the
     download button."""
+    client = LabClient(url)
     try:
-        async with LabClient(url) as client:
+        await client.connect()
+        _, opening = await client.rerun()
+        if start_x is not None:
+            client.set_double("start_x", start_x)
             _, opening = await client.rerun()
-            if start_x is not None:
-                client.set_double("start_x", start_x)
-                _, opening = await client.rerun()
-            report.errors += [f"GIF session {index}, opening the lab: {p}" for p in opening.problems]
-            opened.put_nowait(index)
-            await asyncio.sleep(max(await ask_at - time.monotonic(), 0))
-            asked = time.perf_counter()
-            _, result = await client.click("make_gif")
-            while "download_gif" not in client.widgets:  # the section's timer, until the file is there
-                report.errors += [f"GIF session {index}: {p}" for p in result.problems]
-                if client.auto_rerun is None or time.perf_counter() - asked > 2 * EXPORT_BUDGET_S:
-                    report.errors.append(f"GIF session {index}: no file and no progress shown")
-                    return
-                interval, fragment = client.auto_rerun
-                await asyncio.sleep(interval)
-                _, result = await client.rerun(fragment, timer=True)
-            ready = time.perf_counter()
-            gif = await client.download("download_gif")
-            _, result = await client.click("download_gif")  # as the browser reports the click
-            report.errors += [f"GIF session {index}, downloading: {p}" for p in result.problems]
-            if client.auto_rerun is not None:
-                report.errors.append(f"GIF session {index}: the section still looks again after the download")
-            if not gif.startswith(b"GIF89a"):
-                report.errors.append(f"GIF session {index}: the download is not a GIF ({gif[:16]!r})")
+        report.errors += [f"GIF session {index}, opening the lab: {p}" for p in opening.problems]
+        opened.put_nowait(index)
+        await asyncio.sleep(max(await ask_at - time.monotonic(), 0))
+        asked = time.perf_counter()
+        _, result = await client.click("make_gif")
+        while "download_gif" not in client.widgets:  # the section's timer, until the file is there
+            report.errors += [f"GIF session {index}: {p}" for p in result.problems]
+            if client.auto_rerun is None or time.perf_counter() - asked > 2 * EXPORT_BUDGET_S:
+                report.errors.append(f"GIF session {index}: no file and no progress shown")
                 return
-            report.export_waits_s.append(ready - asked)
-            start, end = report.export_window or (asked, ready)
-            report.export_window = (min(start, asked), max(end, ready))
+            interval, fragment = client.auto_rerun
+            await asyncio.sleep(interval)
+            _, result = await client.rerun(fragment, timer=True)
+        ready = time.perf_counter()
+        gif = await client.download("download_gif")
+        _, result = await client.click("download_gif")  # as the browser reports the click
+        report.errors += [f"GIF session {index}, downloading: {p}" for p in result.problems]
+        if client.auto_rerun is not None:
+            report.errors.append(f"GIF session {index}: the section still looks again after the download")
+        if not gif.startswith(b"GIF89a"):
+            report.errors.append(f"GIF session {index}: the download is not a GIF ({gif[:16]!r})")
+            return
+        report.export_waits_s.append(ready - asked)
+        start, end = report.export_window or (asked, ready)
+        report.export_window = (min(start, asked), max(end, ready))
     except Exception as error:  # a failed connection or protocol error is an error, not a crash
         report.errors.append(f"GIF session {index}: {type(error).__name__}: {error}")
     finally:
         opened.put_nowait(index)  # (again, if it failed before: no one waits for it in vain)
+        await client.close()
 
 
 class GifClass:
@@ -600,34 +777,43 @@ class GifClass:
 
 
 def check_cross_talk(report: Report, surface: str) -> None:
-    """Compare every received chart with the race the lab computes for its session's settings.
+    """Compare every received chart with the race the lab computes for its session's settings (on the
+    class's `surface`) or formula: the start marker, the step count, Adam's and GD's paths.
 
     The comparison is exact: the same compiled program on the same machine gives the same bits, and
     the chart carries float64 paths. (An optimizer run alone, `optviz.simulate`, is a different
     program: on Rosenbrock, Adam at a large learning rate amplifies its last-bit differences to 1e-7
     after a few hundred steps, which is rounding, not another session's chart.)
     """
-    from optviz.lab.config import RaceConfig
     from optviz.lab.race import race  # only now: JAX in this process would otherwise compete with the server
+    from optviz.warmup import enable_compilation_cache
 
-    expected: dict[Settings, dict] = {}
+    enable_compilation_cache()  # the programs the server compiled, loaded rather than compiled again
+
+    @cache
+    def expected(settings: Settings | Formula) -> tuple:
+        config = settings.race_config(surface)
+        return config, race(config)
+
     for sample in [*report.alone, *report.samples]:
         s, chart = sample.settings, sample.chart
+        try:
+            config, runs = expected(s)
+        except ValueError as problem:  # a formula that makes no surface: the page showed another one
+            report.cross_talk.append(f"session {sample.session}: no race of its own for {s} ({problem})")
+            continue
         problems = []
-        if chart.start != s.start:
-            problems.append(f"start marker at {chart.start}, not its start {s.start}")
-        if s not in expected:
-            hyperparams = {"adam": {"lr": s.adam_lr}, "gd": {"lr": s.gd_lr}}
-            expected[s] = race(RaceConfig.create(surface, ["adam", "gd"], s.start, s.steps, hyperparams))
+        if chart.start != config.start:
+            problems.append(f"start marker at {chart.start}, not its start {config.start}")
         for name, optimizer in (("Adam", "adam"), ("Gradient descent", "gd")):
-            want = expected[s][optimizer].xy
+            want = runs[optimizer].xy
             if name not in chart.paths:
                 problems.append(f"no {name} path")
                 continue
             got = np.stack(chart.paths[name], axis=-1)
             if len(got) != len(want):
-                problems.append(f"{name}: {len(got) - 1} steps, not its {s.steps}")
-            elif not np.array_equal(got, want):
+                problems.append(f"{name}: {len(got) - 1} steps, not its {config.steps}")
+            elif not np.array_equal(got, want, equal_nan=True):  # a diverged path may end in NaN
                 problems.append(f"{name}: the path is not the one of its own settings {s}")
         if problems:
             report.cross_talk.append(f"session {sample.session}: " + "; ".join(problems))
@@ -652,14 +838,15 @@ async def _load(
     stop = asyncio.Event()
     sampler = asyncio.create_task(_sample_memory(server, memory, stop))
     report.memory["start"] = server.rss_mb()
-    # One session first, alone: it opens the lab, sets every step count the class will use (each one
-    # compiles a small program once per process, and compiling costs memory once too), makes a few
-    # changes and closes: the one-session level.
-    pilot = Report(1, 0, think_s=report.think_s)
-    rng = random.Random(seed - 1)
-    await student(sessions, sessions + 1, server.url, time.monotonic() + 8, pilot, rng, tour=True)
+    student = partial(FormulaStudent, formulas=distinct_formulas()) if report.formulas else ControlStudent
+    # One session first, alone: it opens the lab, warms up (every step count the class will use, or a
+    # formula: each compiles a small program once per process, and compiling costs memory once too),
+    # makes a few changes and closes: the one-session level.
+    pilot = Report(1, 0, think_s=report.think_s, formulas=report.formulas)
+    first = student(sessions, sessions + 1, server.url, pilot, random.Random(seed - 1))
+    await _wave([first], PILOT_S, seated=False, warm_up=True)
     report.errors += [f"(first session) {e}" for e in pilot.errors]
-    report.alone = pilot.samples
+    report.alone = pilot.measured
     await asyncio.sleep(SETTLE_S)
     report.memory["one session"] = server.rss_mb()
 
@@ -669,16 +856,17 @@ async def _load(
         await gifs.wait_opened()
     load_before, cpu_before = _load_average(), server.cpu_s()
     for wave in range(waves):
-        until = time.monotonic() + seconds
-        tasks = [
-            student(i, sessions, server.url, until, report, random.Random(seed * 1000 + wave * 100 + i))
+        students = [
+            student(i, sessions, server.url, report, random.Random(seed * 1000 + wave * 100 + i))
             for i in range(sessions)
         ]
+        extra = []
         if probe is not None and wave == 0:
-            tasks.append(asyncio.to_thread(probe, server.url, until, report))
+            extra.append(partial(asyncio.to_thread, probe, server.url, report=report))
         if gifs is not None and wave == 0:
-            tasks.append(gifs.ask(until - seconds))
-        await asyncio.gather(*tasks)
+            extra.append(lambda until: gifs.ask(until - seconds))
+        also = partial(_together, extra) if extra else None
+        await _wave(students, seconds, seated=report.formulas, also=also)
         if wave == 0:
             report.memory["peak"] = max(memory)
         await asyncio.sleep(SETTLE_S)
@@ -692,6 +880,11 @@ async def _load(
     await sampler
 
 
+async def _together(tasks, until: float) -> None:
+    """Each of `tasks(until)` at once (what `_wave` runs beside the students)."""
+    await asyncio.gather(*(task(until) for task in tasks))
+
+
 def _load_average() -> tuple[float, float, float]:
     try:
         return tuple(float(v) for v in Path("/proc/loadavg").read_text().split()[:3])
@@ -703,17 +896,20 @@ def run(
     sessions: int = SESSIONS,
     seconds: float = SECONDS,
     waves: int = 2,
-    think_s: tuple[float, float] = THINK_S,
+    think_s: tuple[float, float] | None = None,
     seed: int = 0,
     browser_probe: bool = False,
+    formulas: bool = False,
     exports: int = 0,
 ) -> Report:
-    """Start the app, run the load (`waves` times, one after the other; `exports` more sessions ask for
-    GIFs during the first), stop the app, check the charts."""
+    """Start the app, run the load (`waves` times, one after the other), stop the app, check the charts.
+    `formulas`: the formula mode; `think_s` defaults to the mode's think time. `exports` more sessions
+    ask for GIFs during the first wave."""
     from surfaces import SURFACES
 
     surface = next(iter(SURFACES))  # the lab's default surface (the first of its list)
-    report = Report(sessions, seconds, waves, think_s, exports=exports)
+    think_s = think_s or (FORMULA_THINK_S if formulas else THINK_S)
+    report = Report(sessions, seconds, waves, think_s, formulas=formulas, exports=exports)
     probe = None
     if browser_probe:
         from bench._browser_probe import probe
@@ -738,13 +934,20 @@ def run(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sessions", type=int, default=SESSIONS, help="concurrent sessions (1-100)")
+    parser.add_argument("--formulas", action="store_true", help="sessions enter formulas of their own")
+    parser.add_argument(
+        "--sessions", type=int, help=f"concurrent sessions (1-100; {SESSIONS}, formulas {FORMULA_SESSIONS})"
+    )
     parser.add_argument(
         "--seconds", type=float, default=SECONDS, help="how long they change controls (<= 600)"
     )
     parser.add_argument("--waves", type=int, default=2, help="the load again after all closed (1-5)")
     parser.add_argument(
-        "--think", type=float, nargs=2, default=THINK_S, metavar=("MIN", "MAX"), help="think time, s"
+        "--think",
+        type=float,
+        nargs=2,
+        metavar=("MIN", "MAX"),
+        help=f"think time, s (default {THINK_S}, formulas {FORMULA_THINK_S})",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--browser-probe", action="store_true", help="add one real Chromium page")
@@ -752,24 +955,26 @@ def main(argv: list[str] | None = None) -> int:
         "--exports", type=int, default=0, help="sessions that also ask for the GIF in the first wave (0-200)"
     )
     args = parser.parse_args(argv)
-    if not (1 <= args.sessions <= 100 and 0 < args.seconds <= 600 and 1 <= args.waves <= 5):
+    sessions = args.sessions or (FORMULA_SESSIONS if args.formulas else SESSIONS)
+    think = tuple(args.think or (FORMULA_THINK_S if args.formulas else THINK_S))
+    if not (1 <= sessions <= 100 and 0 < args.seconds <= 600 and 1 <= args.waves <= 5):
         parser.error("--sessions must be 1-100, --seconds 0-600 and --waves 1-5")
-    if not 0 <= args.think[0] <= args.think[1] <= 60:
+    if not 0 <= think[0] <= think[1] <= 60:
         parser.error("--think MIN MAX must satisfy 0 <= MIN <= MAX <= 60")
-    print(
-        f"starting the app on {HOST}: {args.waves} x {args.sessions} sessions x {args.seconds:g} s",
-        flush=True,
-    )
     if not 0 <= args.exports <= 200:
         parser.error("--exports must be 0-200")
+    if args.formulas and (think[1] >= args.seconds or args.browser_probe):
+        parser.error(
+            "--formulas: every session enters a formula within --seconds (--think MAX below it), "
+            "and no --browser-probe"
+        )
+    print(
+        f"starting the app on {HOST}: {args.waves} x {sessions} sessions x {args.seconds:g} s"
+        + (", entering formulas" if args.formulas else ""),
+        flush=True,
+    )
     report = run(
-        args.sessions,
-        args.seconds,
-        args.waves,
-        tuple(args.think),
-        args.seed,
-        args.browser_probe,
-        args.exports,
+        sessions, args.seconds, args.waves, think, args.seed, args.browser_probe, args.formulas, args.exports
     )
     print(report.text())
     return 1 if report.broken_budgets() else 0

@@ -1,8 +1,11 @@
 """The trajectory engine: run optimizers on a surface with `lax.scan` over steps and `vmap` over runs.
 
-One compiled function serves every call with the same (surface, optimizer names, step bucket,
-history flag, batch size): start points, hyperparameters, seeds, the learning-rate schedule and the
-step count itself are traced arguments, so a slider that changes them never recompiles. Step counts
+One compiled function serves every call with the same (surface family, optimizer names, step
+bucket, history flag, batch size): start points, hyperparameters, seeds, the learning-rate schedule
+and the step count itself are traced arguments, so a slider that changes them never recompiles.
+So are the surface's params and its escape box: a built-in surface is a family of its own, but
+every formula typed as text is the one formula interpreter with its program as params
+(`Surface.split`), so a new formula runs on code compiled for another. Step counts
 are padded up to a bucket (`STEP_BUCKETS`); a run stops moving after its own step count, so its
 final point is exact and its history is cut back to the steps asked for.
 
@@ -83,15 +86,15 @@ XY, DIVERGED, STATE = slice(0, 2), 2, slice(3, None)
 LOSS, GRAD, OUTPUT_STATE = 3, slice(4, 6), 6
 
 
-def _row_step(surface: Surface, switch: Switchable, kind, row, hyperparams_row, xi, t, lr_scale, moving):
-    """One step of one row (a run of optimizer switch.names[kind]): noisy gradient, update scaled by
-    the learning-rate schedule's factor, divergence check. A padding step (moving False) leaves it
-    as it is."""
+def _row_step(f, box, switch: Switchable, kind, row, hyperparams_row, xi, t, lr_scale, moving):
+    """One step of one row (a run of optimizer switch.names[kind]) on the surface f with escape box
+    box = (low, high): noisy gradient, update scaled by the learning-rate schedule's factor,
+    divergence check. A padding step (moving False) leaves it as it is."""
     xy, diverged_at, flat_state = row[XY], row[DIVERGED], row[STATE]
-    grad = jax.grad(surface.fn)(xy) + hyperparams_row[NOISE] * xi
+    grad = jax.grad(f)(xy) + hyperparams_row[NOISE] * xi
     updates, new_state = switch.update(kind, grad, flat_state, xy, hyperparams_row[:NOISE])
     new_xy = xy + lr_scale * updates
-    low, high = escape_box(surface)
+    low, high = box
     # Element by element rather than jnp.all: a reduction would split the loop body's fused kernel.
     ok = (
         jnp.isfinite(new_xy[0])
@@ -117,9 +120,9 @@ class _Group(NamedTuple):
     hyperparams: jax.Array  # (rows, len(HYPERPARAMETER_NAMES))
 
 
-def _scan_groups(surface: Surface, groups: Sequence[_Group], steps, history, xi, seed_axis, schedule, active):
-    """Advance every group's rows `steps` steps in one scan (moving for the first `active`); xi is the
-    noise table (T + 1, [rows,] 2), schedule the learning-rate schedule as `Schedule.as_array()`.
+def _scan_groups(f, box, groups: Sequence[_Group], steps, history, xi, seed_axis, schedule, active):
+    """Advance every group's rows `steps` steps on f in one scan (moving for the first `active`); xi is
+    the noise table (T + 1, [rows,] 2), schedule the learning-rate schedule as `Schedule.as_array()`.
 
     Returns per group its rows: (rows, T + 1, width) with history, else the final (rows, width).
     """
@@ -130,7 +133,7 @@ def _scan_groups(surface: Surface, groups: Sequence[_Group], steps, history, xi,
         return jnp.concatenate([group.starts, not_diverged, flat_state], axis=1)
 
     steppers = [
-        jax.vmap(partial(_row_step, surface, group.switch), in_axes=(0, 0, 0, seed_axis, None, None, None))
+        jax.vmap(partial(_row_step, f, box, group.switch), in_axes=(0, 0, 0, seed_axis, None, None, None))
         for group in groups
     ]
 
@@ -157,14 +160,16 @@ def _scan_groups(surface: Surface, groups: Sequence[_Group], steps, history, xi,
     )
 
 
-@partial(jax.jit, static_argnames=("surface", "names", "steps", "history"))
-def _run_compiled(surface, names, steps, history, starts, hyperparams, seeds, schedule, active):
-    """Every optimizer in `names` over the same R runs: starts (R, 2), hyperparams (len(names), R, H)
+@partial(jax.jit, static_argnames=("family", "names", "steps", "history"))
+def _run_compiled(family, names, steps, history, params, box, starts, hyperparams, seeds, schedule, active):
+    """Every optimizer in `names` over the same R runs on f = family(params, .) with escape box
+    box = (low, high) (`escape_box`): starts (R, 2), hyperparams (len(names), R, H)
     with columns HYPERPARAMETER_NAMES, seeds (R,) or one seed shared by all runs, and one
     learning-rate schedule for all (`Schedule.as_array()`). Runs take `active` <= steps steps.
 
     Returns one array per group of `_group_layout`: its rows, in the output layout, run axis first.
     """
+    f = partial(family, params)
     n_runs = starts.shape[0]
     shared_seed = jnp.ndim(seeds) == 0
     # All noise up front in one vectorized draw; xi[t] is gradient_noise(key(seed), t), the same
@@ -187,14 +192,14 @@ def _run_compiled(surface, names, steps, history, starts, hyperparams, seeds, sc
     # A seed per run: every group's rows need their run's noise, repeated for each optimizer in it.
     rows_xi = xi if shared_seed else jnp.tile(xi, (1, len(layout[0]), 1))
     scanned = _scan_groups(
-        surface, groups, steps, history, rows_xi, None if shared_seed else 0, schedule, active
+        f, box, groups, steps, history, rows_xi, None if shared_seed else 0, schedule, active
     )
 
     # Per group, the loss and the gradient each row saw at every recorded point, in one vectorized
     # pass, and one array (one device-to-host copy) in the output layout above.
     outputs = []
     for group, rows in zip(groups, scanned, strict=True):
-        loss, grad = jnp.vectorize(jax.value_and_grad(surface.fn), signature="(2)->(),(2)")(rows[..., XY])
+        loss, grad = jnp.vectorize(jax.value_and_grad(f), signature="(2)->(),(2)")(rows[..., XY])
         noise = group.hyperparams[:, NOISE]
         step_noise = jnp.moveaxis(rows_xi, 0, 0 if shared_seed else 1) if history else rows_xi[steps]
         grad = grad + noise.reshape((-1,) + (1,) * (grad.ndim - 1)) * step_noise
@@ -260,7 +265,11 @@ def run(
     seeds = np.asarray(seeds, dtype=np.uint32)
     bucket = step_bucket(int(steps))
     schedule_array = schedule.as_array()
-    compiled = _run_compiled(surface, names, bucket, history, starts, table, seeds, schedule_array, steps)
+    family, params = surface.split()
+    box = np.stack(escape_box(surface))
+    compiled = _run_compiled(
+        family, names, bucket, history, params, box, starts, table, seeds, schedule_array, steps
+    )
     # With history, the padding is cut off on the host (a NumPy view): a slice on the device would
     # compile a program for every step count.
     outputs = jax.device_get(compiled)

@@ -1,12 +1,13 @@
 """A fast first chart: JAX's persistent compilation cache, and a warm-up that fills it.
 
 The lab's first race compiles one XLA program (every optimizer's `lax.scan` for the default surface
-and step bucket), which takes far longer than running it. `enable_compilation_cache()` points JAX at
+and step bucket), which takes far longer than running it; so does the first formula a student types
+(the programs that every formula then shares). `enable_compilation_cache()` points JAX at
 a folder that keeps compiled programs across server starts, so from the second start on the first
 student's race loads its program from disk instead (what remains is JAX tracing the function, a
 fraction of the compile). `warm_up()` runs what the lab's first page view computes (the default race
-and the surface's grid), which compiles and stores them; `python -m optviz.warmup` does that at
-install or deploy time, so even the very first start is warm.
+and the surface's grid) and the same for the example formula, which compiles and stores them;
+`python -m optviz.warmup` does that at install or deploy time, so even the very first start is warm.
 
 Why not warm up at server start: `streamlit run app.py` executes app.py only when a browser connects
 (until then the server has imported nothing of ours), so there is no earlier moment inside the app to
@@ -77,16 +78,19 @@ def enable_compilation_cache(folder: Path | None = None) -> Path | None:
 
 def warm_up() -> float:
     """Compute what the lab's first page view computes: the default surface's grid and its race of
-    every optimizer over its default steps (one compiled program). Returns the seconds it took."""
+    every optimizer over its default steps (one compiled program); then the same for the lab's
+    example formula, which compiles the programs every typed formula shares (the interpreter's grid,
+    its search for minima, its race). Returns the seconds it took."""
     from optviz import OPTIMIZERS
-    from optviz.lab.config import RaceConfig
+    from optviz.lab.config import EXAMPLE_FORMULA, RaceConfig
     from optviz.lab.race import race, surface_grid
-    from surfaces import SURFACES
+    from surfaces import SURFACES, from_formula
 
     start = time.perf_counter()
-    surface = next(iter(SURFACES.values()))  # the lab's default: the first of its list
-    surface_grid(surface)
-    race(RaceConfig.create(surface, list(OPTIMIZERS)))
+    default = next(iter(SURFACES.values()))  # the lab's default: the first of its list
+    for surface in (default, from_formula(EXAMPLE_FORMULA)):
+        surface_grid(surface)
+        race(RaceConfig.create(surface, list(OPTIMIZERS)))
     return time.perf_counter() - start
 
 
@@ -94,7 +98,8 @@ def main() -> None:
     folder = enable_compilation_cache()
     seconds = warm_up()
     where = f"into {folder}" if folder else "(no cache folder: nothing kept)"
-    print(f"optviz: compiled the lab's default race in {seconds:.1f} s {where}")
+    shared = "the programs every formula shares"
+    print(f"optviz: compiled the lab's default race and {shared} in {seconds:.1f} s {where}")
 
 
 if __name__ == "__main__":

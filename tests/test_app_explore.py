@@ -93,6 +93,9 @@ def test_your_own_formula_runs_in_every_view(lab_session):
     at.text_input(key="formula").input("x**2 + 3*y**2 + sin(3*x)").run()
     assert not at.exception and not at.error
     assert any(r"\sin" in element.value for element in at.latex)
+    # The formula as the interpreter runs it, one instruction a line, ending in f's register.
+    listing = next(t.value for t in at.text if t.value.startswith("r0 = x"))
+    assert listing.splitlines()[2:5] == ["r2 = r0 ** 2", "r3 = 3", "r4 = r1 ** 2"]
     spec = race_spec(at)
     start = next(t for t in spec["data"] if t.get("name") == "start")
     assert (start["x"][0], start["y"][0]) == (-2.4, 2.4)  # the formula surface's default start

@@ -206,17 +206,18 @@ def basins(
 # --- stability ------------------------------------------------------------------------------------------
 
 
-@partial(jax.jit, static_argnames="surface")
-def _hessian_eigenvalues(surface: Surface, xy):
-    """The Hessian's eigenvalues (ascending) at each point of xy (N, 2): (N, 2)."""
-    hessian = jax.vmap(jax.hessian(surface.fn))(xy)
+@partial(jax.jit, static_argnames="family")
+def _hessian_eigenvalues(family, params, xy):
+    """The eigenvalues (ascending) of the Hessian of f = family(params, .) at each point of xy (N, 2):
+    (N, 2). Keyed by the surface's family (`Surface.split`): one compile serves every formula."""
+    hessian = jax.vmap(jax.hessian(partial(family, params)))(xy)
     return jnp.linalg.eigvalsh(hessian)
 
 
 def hessian_eigenvalues(surface: str | Surface, xy) -> np.ndarray:
     """lambda_min, lambda_max of the Hessian at each point of xy (..., 2), as (..., 2)."""
     xy = np.asarray(xy, dtype=float)
-    flat = np.asarray(_hessian_eigenvalues(as_surface(surface), xy.reshape(-1, 2)))
+    flat = np.asarray(_hessian_eigenvalues(*as_surface(surface).split(), xy.reshape(-1, 2)))
     return flat.reshape(xy.shape)
 
 

@@ -31,6 +31,7 @@ from optviz.ui.widgets import (
 )
 from surfaces import Surface, from_formula, get_surface
 from surfaces.formula import is_formula_name
+from surfaces.formula.program import listing
 
 RACE_CHART_KEY = "race_chart"
 CHART_HEIGHT, EMBED_CHART_HEIGHT = 520, 440  # px; the embedded chart fits a 960 x 540 slide under its title
@@ -332,13 +333,21 @@ def _formula_controls(state: PageState) -> Surface:
     y0 = state.number_input(left, "y from", key="formula_y0", default=default_y0)
     y1 = state.number_input(right, "y to", key="formula_y1", default=default_y1)
     try:
-        return from_formula(text, ((x0, x1), (y0, y1)))
+        surface = from_formula(text, ((x0, x1), (y0, y1)))
     except ValueError as problem:
         st.error(literal(str(problem), limit=None), icon=":material/error:")
         previous = st.session_state.get("surface_name", "")
         fallback = get_surface(previous) if is_formula_name(previous) else from_formula(lab.EXAMPLE_FORMULA)
         st.caption(f"Showing the last formula that worked: {literal(fallback.description, limit=None)}")
         return fallback
+    with st.expander("As the computer runs it"):
+        st.caption(
+            "One instruction a line, each reading earlier results: the computation graph of f, in order. "
+            "Every formula runs through one compiled interpreter of such lines, which carries each "
+            "value's gradient along by the chain rule."
+        )
+        st.text(listing(surface.params))  # plain monospace: a code block would load a syntax highlighter
+    return surface
 
 
 def _schedule_controls(steps: int, state: PageState) -> Schedule:

@@ -7,7 +7,8 @@ r"""Your own f(x, y): a student's formula and window become a `Surface`.
 One module a step, each stating its math and its reasons:
 
 - `parse`: the whitelist grammar, its limits and its messages (text -> checked `ast` tree);
-- `function`: the checked tree as a JAX function of points (..., 2);
+- `program`: the checked tree as data, a short list of instructions;
+- `interpreter`: the one compiled JAX function that runs every program on points (..., 2);
 - `latex`: the checked tree as LaTeX;
 - `landmarks`: minima, saddle points and start points, found numerically;
 - here: the window, the name, and `from_formula`, which checks f on the window and assembles the
@@ -22,20 +23,20 @@ height above the minimum: a deep narrow valley, as on Rosenbrock, which a linear
 
 The surface's name, `f:<text without spaces>|x0,x1,y0,y1`, says everything needed to rebuild it:
 `surfaces.get_surface(name)` routes such names here, and the same formula and window give the same
-(cached) `Surface` object, so the engine's compiled functions, keyed by that name, are reused.
+(cached) `Surface` object. The cache holds at most CACHED_SURFACES surfaces: a few kilobytes
+each (the program's arrays and the metadata), and no compiled code, which all formulas share.
 Spaces are dropped (`normalize`) so that a formula typed with or without them is one surface.
 """
 
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import lru_cache, partial
 
-import jax.numpy as jnp
 import numpy as np
 
-from surfaces.formula.function import surface_function
-from surfaces.formula.landmarks import GRID, prober, start_points, stationary_points
+from surfaces.formula.interpreter import evaluate
+from surfaces.formula.landmarks import GRID, start_points, stationary_points
 from surfaces.formula.latex import to_latex
 from surfaces.formula.parse import (
     MAX_DEPTH,
@@ -46,6 +47,7 @@ from surfaces.formula.parse import (
     is_constant,
     normalize,
 )
+from surfaces.formula.program import to_program
 from surfaces.surface import Bounds, Surface
 
 __all__ = [
@@ -72,6 +74,7 @@ DEFAULT_BOUNDS: Bounds = ((-3.0, 3.0), (-3.0, 3.0))
 MAX_WIDTH = 1000.0  # widest window side
 MIN_WIDTH = 1e-3  # narrowest window side
 MAX_COORDINATE = 1e4  # window edges lie within +-MAX_COORDINATE
+CACHED_SURFACES = 64  # formula surfaces kept for reuse (least recently used first out)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -137,16 +140,16 @@ def from_formula(text: str, bounds=DEFAULT_BOUNDS) -> Surface:
 # Building the surface: checks and teaching metadata, found numerically
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=CACHED_SURFACES)
 def _build(text: str, bounds: Bounds) -> Surface:
     tree = checked_tree(text)
     if is_constant(tree):
         raise ValueError("f does not depend on x or y: use x and y in the formula")
-    fn = surface_function(tree)
+    program = to_program(tree)
     (x0, x1), (y0, y1) = bounds
     xs, ys = np.linspace(x0, x1, GRID), np.linspace(y0, y1, GRID)
     grid = np.stack(np.meshgrid(xs, ys), axis=-1)  # (GRID, GRID, 2): row i has y = ys[i]
-    z = np.asarray(fn(jnp.asarray(grid)), dtype=float)
+    z = np.asarray(evaluate(program, grid), dtype=float)
     bad = ~np.isfinite(z)
     if bad.any():
         i, j = np.argwhere(bad)[np.argmin(np.linalg.norm(grid[bad] - grid[GRID // 2, GRID // 2], axis=-1))]
@@ -157,9 +160,8 @@ def _build(text: str, bounds: Bounds) -> Surface:
     if np.ptp(z) <= 1e-12 * max(1.0, float(np.abs(z).max())):
         raise ValueError("f does not depend on x or y: it is constant on the window")
 
-    probe = prober(fn)
-    minima, saddles, kink = stationary_points(probe, grid, z, bounds)
-    starts = start_points(probe, bounds, [m.xy for m in minima] + list(saddles))
+    minima, saddles, kink = stationary_points(evaluate, program, grid, z, bounds)
+    starts = start_points(evaluate, program, bounds, [m.xy for m in minima] + list(saddles))
     window = f"x in [{x0:g}, {x1:g}], y in [{y0:g}, {y1:g}]"
     found = [
         f"{len(minima) or 'no'} minim{'um' if len(minima) < 2 else 'a'} found numerically",
@@ -174,7 +176,7 @@ def _build(text: str, bounds: Bounds) -> Surface:
     return Surface(
         name=f"{PREFIX}{text}|{x0!r},{x1!r},{y0!r},{y1!r}",
         title="Your f(x, y)",
-        fn=fn,
+        fn=partial(evaluate, program),
         formula=to_latex(tree),
         # Plain text, like every description; the page shows the formula in it literally.
         description=f"Your formula f(x, y) = {text} on {window}: {'; '.join(found)}.",
@@ -188,6 +190,8 @@ def _build(text: str, bounds: Bounds) -> Surface:
         saddle_points=saddles,
         log_scale=_log_scale(z),
         default_steps=200,
+        family=evaluate,
+        params=program,
     )
 
 

@@ -28,18 +28,22 @@ The search works on f over a GRID x GRID grid of the window, which the caller ha
    diagonal of a minimum or saddle point, where the race would have nothing to show, and any where
    f is flat (|grad f| at most 1e-6 of the steepest), where an optimizer would not move.
 
-All of this evaluates one compiled function per surface (`prober`): f, its gradient, its Hessian and
-f on the ring at a batch of points. Every call pads its points to BATCH, so it compiles only once.
+The search for stationary points is one compiled call (`refine`: the Newton steps, then f, its
+gradient, its Hessian and f on the ring where they end), and the start points another (`probe`).
+Both take f as `Surface.split()` gives it, a family and its params, so the code compiled for one
+formula serves every other; every call pads its points to BATCH, so it compiles only once.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 
 from surfaces.surface import Bounds, Minimum, Point
 
@@ -71,49 +75,62 @@ def _grid_candidates(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 RING = 16  # directions of the ring around a degenerate stationary point
-
-
-def prober(fn: Callable) -> Callable:
-    """One compiled function for all the numerical work on a surface: for points p (BATCH, 2) and a
-    radius r, f(p), the gradients, the Hessians and f on a ring of RING points at distance r."""
-    angles = np.linspace(0.0, 2 * np.pi, RING, endpoint=False)
-    directions = jnp.asarray(np.stack([np.cos(angles), np.sin(angles)], axis=-1))
-
-    def probe(p, r):
-        ring = fn(p[None, :] + r * directions)
-        return fn(p), jax.grad(fn)(p), jax.hessian(fn)(p), ring
-
-    return jax.jit(jax.vmap(probe, in_axes=(0, None)))
-
-
-BATCH = 2 * MAX_CANDIDATES  # every call of the prober has this many points, so it compiles once
+BATCH = 2 * MAX_CANDIDATES  # every search works on this many points, so its code compiles once
 
 
 def _padded(points: np.ndarray) -> np.ndarray:
     return np.concatenate([points, np.repeat(points[:1], BATCH - len(points), axis=0)])
 
 
-def _newton(probe: Callable, p: np.ndarray, descend: np.ndarray, cell: float) -> np.ndarray:
+def _derivatives(f: Callable, p, r):
+    """At each point of p (N, 2): f, its gradient, its Hessian, and f on a ring of RING points at
+    distance r around it."""
+    angles = np.linspace(0.0, 2 * np.pi, RING, endpoint=False)
+    directions = jnp.asarray(np.stack([np.cos(angles), np.sin(angles)], axis=-1))
+
+    def at(q):
+        return f(q), jax.grad(f)(q), jax.hessian(f)(q), f(q[None, :] + r * directions)
+
+    return jax.vmap(at)(p)
+
+
+@partial(jax.jit, static_argnames="family")
+def probe(family: Callable, params, p, r):
+    """`_derivatives` of f = family(params, .) at the BATCH points p, in one compiled call."""
+    return _derivatives(partial(family, params), p, r)
+
+
+@partial(jax.jit, static_argnames="family")
+def refine(family: Callable, params, p, descend, cell):
     """NEWTON_STEPS Newton steps on grad f = 0 from each point of p (BATCH, 2), each at most one grid
-    cell long. Where `descend`, negative curvature is flipped (saddle-free Newton), so the steps go
-    downhill to a minimum; elsewhere plain Newton, which also converges to saddle points."""
-    for _ in range(NEWTON_STEPS):
-        _, g, h, _ = (np.asarray(a) for a in probe(jnp.asarray(p), 0.0))
-        g = np.where(np.isfinite(g), g, 0.0)
-        h = np.where(np.isfinite(h), h, 0.0)
-        lam, v = np.linalg.eigh(h)
-        size = np.maximum(np.abs(lam), 1e-12 * (1.0 + np.abs(lam).max(axis=-1, keepdims=True)))
-        lam = np.where(descend[:, None] | (lam >= 0), size, -size)
-        d = -np.einsum("nij,nj->ni", v, np.einsum("nji,nj->ni", v, g) / lam)
-        norm = np.linalg.norm(d, axis=-1, keepdims=True)
-        d = np.where(norm > cell, d * (cell / np.maximum(norm, 1e-300)), d)
+    cell long, then `_derivatives` at the points reached (ring radius 1e-3 cell), in one compiled call.
+
+    Where `descend`, negative curvature is flipped (saddle-free Newton), so the steps go downhill to
+    a minimum; elsewhere plain Newton, which also converges to saddle points. The loop stops early
+    once no point moves by more than 1e-15 of the largest coordinate."""
+    f = partial(family, params)
+    slope = jax.vmap(jax.grad(f))
+    curvature = jax.vmap(jax.hessian(f))
+
+    def step(carry):
+        i, p, _ = carry
+        g, h = slope(p), curvature(p)
+        g = jnp.where(jnp.isfinite(g), g, 0.0)
+        h = jnp.where(jnp.isfinite(h), h, 0.0)
+        lam, v = jnp.linalg.eigh(h)
+        size = jnp.maximum(jnp.abs(lam), 1e-12 * (1.0 + jnp.abs(lam).max(axis=-1, keepdims=True)))
+        lam = jnp.where(descend[:, None] | (lam >= 0), size, -size)
+        d = -jnp.einsum("nij,nj->ni", v, jnp.einsum("nji,nj->ni", v, g) / lam)
+        norm = jnp.linalg.norm(d, axis=-1, keepdims=True)
+        d = jnp.where(norm > cell, d * (cell / jnp.maximum(norm, 1e-300)), d)
         p = p + d
-        if np.all(norm <= 1e-15 * (1.0 + np.abs(p).max())):
-            break
-    return p
+        return i + 1, p, jnp.all(norm <= 1e-15 * (1.0 + jnp.abs(p).max()))
+
+    _, p, _ = lax.while_loop(lambda c: (c[0] < NEWTON_STEPS) & ~c[2], step, (0, p, False))
+    return p, _derivatives(f, p, 1e-3 * cell)
 
 
-def stationary_points(probe, grid, z, bounds) -> tuple[tuple[Minimum, ...], tuple[Point, ...], bool]:
+def stationary_points(family, params, grid, z, bounds) -> tuple[tuple[Minimum, ...], tuple[Point, ...], bool]:
     """The minima (lowest first; the lowest ones 'global') and saddle points that Newton's method finds
     from the grid's candidates. A point is kept when it is inside the window and the gradient vanishes
     there; it is a minimum if the Hessian is positive definite, a saddle point if it is indefinite, and
@@ -129,9 +146,9 @@ def stationary_points(probe, grid, z, bounds) -> tuple[tuple[Minimum, ...], tupl
     idx = np.concatenate([min_idx, saddle_idx]).reshape(-1, 2)
     n = len(idx)
     descend = _padded(np.arange(n) < len(min_idx))
-    p = _newton(probe, _padded(grid[idx[:, 0], idx[:, 1]]), descend, cell)
-    f, g, h, ring = (np.asarray(a)[:n] for a in probe(jnp.asarray(p), 1e-3 * cell))
-    p = p[:n]
+    p, derivatives = refine(family, params, _padded(grid[idx[:, 0], idx[:, 1]]), descend, cell)
+    p = np.asarray(p)[:n]
+    f, g, h, ring = (np.asarray(a)[:n] for a in derivatives)
 
     finite = np.isfinite(f) & np.isfinite(g).all(-1) & np.isfinite(h).all((-2, -1))
     finite &= np.isfinite(ring).all(-1)
@@ -174,7 +191,7 @@ def stationary_points(probe, grid, z, bounds) -> tuple[tuple[Minimum, ...], tupl
     )
 
 
-def start_points(probe, bounds: Bounds, landmarks: Sequence) -> dict[str, tuple[float, float]]:
+def start_points(family, params, bounds: Bounds, landmarks: Sequence) -> dict[str, tuple[float, float]]:
     """Named start points 10% inside the corners, and the centre, leaving out any that sits on (or
     next to) a minimum or saddle point or where f is flat; the first is the default."""
     (x0, x1), (y0, y1) = bounds
@@ -188,7 +205,7 @@ def start_points(probe, bounds: Bounds, landmarks: Sequence) -> dict[str, tuple[
     }
     named = {k: (float(f"{a:.6g}"), float(f"{b:.6g}")) for k, (a, b) in named.items()}
     points = np.array(list(named.values()))
-    _, g, _, _ = probe(jnp.asarray(_padded(points)), 0.0)
+    _, g, _, _ = probe(family, params, _padded(points), 0.0)
     slopes = np.linalg.norm(np.asarray(g)[: len(points)], axis=-1)
     steepest = float(np.max(slopes, where=np.isfinite(slopes), initial=0.0))
     near = 0.05 * math.hypot(w, h)

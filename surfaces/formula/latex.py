@@ -63,7 +63,7 @@ def _latex(node: ast.AST) -> tuple[str, int]:
             return rf"\sqrt{{{args[0]}}}", _ATOM
         if name == "abs":
             return (rf"\left|{args[0]}\right|" if r"\frac" in args[0] else f"|{args[0]}|"), _ATOM
-        command = (FUNCTIONS.get(name) or BINARY_FUNCTIONS[name])[1]
+        command = (FUNCTIONS.get(name) or BINARY_FUNCTIONS[name])[0]
         return command + _group(", ".join(args)), _ATOM
     assert isinstance(node, ast.BinOp)
     (left, lp), (right, rp) = _latex(node.left), _latex(node.right)

@@ -24,9 +24,10 @@ An exponent that is a constant must be at most MAX_EXPONENT in size. Its value i
 floats by an evaluator of the same whitelist (math.pow raises OverflowError instead of building a
 big integer), so `9**9**9` is refused at once instead of computing 9**387420489.
 
-`FUNCTIONS` and `BINARY_FUNCTIONS` are the grammar's tables: one row per function with its JAX
-function (for `function.py`), its LaTeX command (for `latex.py`) and its float function (for
-constant exponents, here), so that a function is added in one place.
+`FUNCTIONS` and `BINARY_FUNCTIONS` are the grammar's tables: one row per function with its LaTeX
+command (for `latex.py`) and its float function (for constant exponents, here). Its meaning as a
+JAX function, with its derivatives, is a row of `interpreter.py`'s table of operations; a name
+missing there stops the import, so a function cannot be added to the grammar alone.
 """
 
 from __future__ import annotations
@@ -36,31 +37,29 @@ import math
 import warnings
 from collections.abc import Callable
 
-import jax.numpy as jnp
-
 MAX_LENGTH = 200  # characters
 MAX_NODES = 100  # numbers, names, operations and calls
 MAX_DEPTH = 20  # nesting of operations
 MAX_EXPONENT = 64  # largest |constant exponent|
 
-# name -> (JAX function, LaTeX command, float function for constant exponents)
-FUNCTIONS: dict[str, tuple[Callable, str, Callable]] = {
-    "sin": (jnp.sin, r"\sin", math.sin),
-    "cos": (jnp.cos, r"\cos", math.cos),
-    "tan": (jnp.tan, r"\tan", math.tan),
-    "exp": (jnp.exp, r"\exp", math.exp),
-    "log": (jnp.log, r"\log", math.log),
-    "sqrt": (jnp.sqrt, r"\sqrt", math.sqrt),
-    "abs": (jnp.abs, "abs", abs),
-    "tanh": (jnp.tanh, r"\tanh", math.tanh),
-    "sinh": (jnp.sinh, r"\sinh", math.sinh),
-    "cosh": (jnp.cosh, r"\cosh", math.cosh),
-    "arctan": (jnp.arctan, r"\arctan", math.atan),
-    "atan": (jnp.arctan, r"\arctan", math.atan),
+# name -> (LaTeX command, float function for constant exponents)
+FUNCTIONS: dict[str, tuple[str, Callable]] = {
+    "sin": (r"\sin", math.sin),
+    "cos": (r"\cos", math.cos),
+    "tan": (r"\tan", math.tan),
+    "exp": (r"\exp", math.exp),
+    "log": (r"\log", math.log),
+    "sqrt": (r"\sqrt", math.sqrt),
+    "abs": ("abs", abs),
+    "tanh": (r"\tanh", math.tanh),
+    "sinh": (r"\sinh", math.sinh),
+    "cosh": (r"\cosh", math.cosh),
+    "arctan": (r"\arctan", math.atan),
+    "atan": (r"\arctan", math.atan),
 }
-BINARY_FUNCTIONS: dict[str, tuple[Callable, str, Callable]] = {
-    "min": (jnp.minimum, r"\min", min),
-    "max": (jnp.maximum, r"\max", max),
+BINARY_FUNCTIONS: dict[str, tuple[str, Callable]] = {
+    "min": (r"\min", min),
+    "max": (r"\max", max),
 }
 CONSTANTS = {"pi": math.pi, "e": math.e}
 VARIABLES = ("x", "y")
@@ -291,7 +290,7 @@ def _constant_value(node: ast.AST) -> float:
             return math.pow(a, b)
         if isinstance(node, ast.Call):
             table = FUNCTIONS if node.func.id in FUNCTIONS else BINARY_FUNCTIONS
-            return float(table[node.func.id][2](*(_constant_value(arg) for arg in node.args)))
+            return float(table[node.func.id][1](*(_constant_value(arg) for arg in node.args)))
     except OverflowError:
         return math.inf
     except (ValueError, ZeroDivisionError):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from optviz.serve.processes import stop
 from tests.e2e.browser import LOAD_TIMEOUT_MS, READY, wait_until_drawn
 
 REPO = Path(__file__).resolve().parents[2]
@@ -67,22 +67,6 @@ def _log_tail(path: Path, chars: int = 4000) -> str:
         return "<no log>"
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    """Stop the server and everything it started (its own process group)."""
-    if proc.poll() is not None:
-        return
-    for sig, wait_s in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=wait_s)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory) -> str:
     """Start `streamlit run app.py` on a free loopback port; yield its base URL; stop it afterwards."""
@@ -126,7 +110,7 @@ def app_url(tmp_path_factory) -> str:
             time.sleep(0.25)
         yield url
     finally:
-        _stop(proc)
+        stop(proc)  # the server and everything it started (its own process group)
 
 
 # --- the browser -----------------------------------------------------------------------------------

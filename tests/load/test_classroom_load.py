@@ -13,7 +13,6 @@ import pytest
 
 import optviz
 from bench import load
-from optviz.lab.config import RaceConfig
 
 SESSIONS, SECONDS, WAVES = 30, 20, 2
 
@@ -61,33 +60,18 @@ def test_p95_control_change_to_chart(report, measurement):
     assert report.percentile(95) <= load.P95_BUDGET_S, report.text()
 
 
-def test_the_cross_talk_check_catches_another_sessions_chart():
+def test_the_cross_talk_check_catches_another_sessions_chart(chart_of):
     """A chart carrying another session's start (and so its paths), or paths of another learning rate,
     is reported; the session's own chart is not."""
-    from optviz.lab.race import race
-
     surface = next(iter(optviz.SURFACES))
     mine = load.Settings((-1.0, 1.5), 320, 0.05, 1e-4)
     theirs = load.Settings((-1.2, 0.5), 320, 0.05, 1e-4)
     faster = load.Settings(mine.start, 320, 0.1, 1e-4)
-
-    def chart_for(s):
-        runs = race(
-            RaceConfig.create(
-                surface, ["adam", "gd"], s.start, s.steps, {"adam": {"lr": s.adam_lr}, "gd": {"lr": s.gd_lr}}
-            )
-        )
-        paths = {
-            name: (runs[o].xy[:, 0], runs[o].xy[:, 1])
-            for name, o in (("Adam", "adam"), ("Gradient descent", "gd"))
-        }
-        return load.Chart(s.start, paths)
-
     report = load.Report(3, 0)
     report.samples = [
-        load.Sample(0, mine, 0.1, 0.2, chart_for(mine)),
-        load.Sample(1, mine, 0.1, 0.2, chart_for(theirs)),
-        load.Sample(2, mine, 0.1, 0.2, chart_for(faster)),
+        load.Sample(0, mine, 0.1, 0.2, chart_of(mine, surface)),
+        load.Sample(1, mine, 0.1, 0.2, chart_of(theirs, surface)),
+        load.Sample(2, mine, 0.1, 0.2, chart_of(faster, surface)),
     ]
     load.check_cross_talk(report, surface)
     assert [c.split(":")[0] for c in report.cross_talk] == ["session 1", "session 2"]
