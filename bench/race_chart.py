@@ -1,0 +1,395 @@
+"""The lab's live race chart (issue 15) in headless Chromium, one user: is it inside its budgets?
+
+Run from the repository root:  python -m bench.race_chart [--changes N]
+It starts `streamlit run app.py` on a loopback port (bench/_server.py), opens the lab in Debian's
+/usr/bin/chromium driven by Playwright (never `playwright install`) and measures, on the default race
+(Rosenbrock, 6 optimizers x 500 steps):
+
+- first chart: from navigation start to the first animation frame at which the chart's
+  `data-revision` is 1 (new page, warm server); the very first open (JAX compiles) is printed too;
+- control change -> new paths drawn: a key press on Adam's learning-rate slider (each press a value
+  not seen before, so nothing comes from a cache) to the first animation frame with the next
+  `data-revision`; budget p50 <= 100 ms, p95 <= 200 ms;
+- data per path update: the bytes of every websocket frame the page receives for one change
+  (Playwright's `framereceived`), from the key press until the script is idle; budget <= 100 KB;
+- server CPU per control change: the server process's CPU time (/proc/PID/stat) over the changes,
+  divided by their number; budget <= 15 ms;
+- drag: the start marker dragged for 2 s with a mouse move every 16 ms. Redraws per second are the
+  `data-revision` increments during the drag over its length (budget >= 15). Each redraw's lag is
+  its time minus the time of the mouse move whose position it answers: the chart keeps at most one
+  request in flight, so a redraw answers the last websocket message the page sent before it
+  (timed in the page by a wrapper around WebSocket.prototype.send), which carried the position of
+  the last pointer move before that message (budget: every lag <= 150 ms);
+- playback: Play from step 0 at the page's default speed; painted frames per second are the
+  browser's requestAnimationFrame callbacks over 3 s while `data-step` advances (budget >= 55);
+  the browser's idle frame rate is printed beside it (the ceiling on this machine).
+
+Prints the figures and budgets, then `RESULT: OK` or `RESULT: BROKEN: <what>`; exits 1 when broken.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench._server import AppServer
+
+CHROMIUM = os.environ.get("OPTVIZ_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+VIEWPORT = {"width": 1280, "height": 720}
+READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
+DRAWN = """() => document.querySelector("[data-testid='stApp'][data-test-script-state='notRunning']")
+                  && !document.querySelector("[data-testid='stSkeleton']")"""
+LOAD_MS, CHANGE_MS = 120_000, 60_000
+
+BUDGET_CHANGE_P50_MS, BUDGET_CHANGE_P95_MS = 100, 200
+BUDGET_DRAG_REDRAWS_PER_S, BUDGET_DRAG_LAG_MS = 15, 150
+BUDGET_PLAYBACK_FPS = 55
+BUDGET_UPDATE_KB = 100
+BUDGET_SERVER_CPU_MS = 15
+WARM_UP_CHANGES = 2
+
+# Before any page script: window.__race() finds the chart (through open shadow roots); the first
+# frame with data-revision >= 1 is noted; every websocket message sent and every pointer move is
+# timed (performance.now()).
+INIT_SCRIPT = """
+(() => {
+    const search = root => {
+        const hit = root.querySelector('[data-testid="race-chart"]');
+        if (hit) return hit;
+        for (const el of root.querySelectorAll('*')) {
+            if (el.shadowRoot) { const found = search(el.shadowRoot); if (found) return found; }
+        }
+        return null;
+    };
+    window.__race = () => {
+        if (!window.__raceEl || !window.__raceEl.isConnected) window.__raceEl = search(document);
+        return window.__raceEl;
+    };
+    window.__firstChartAt = null;
+    let frames = 0;
+    const poll = () => {
+        const r = (frames++ % 5 === 0 || window.__raceEl) ? window.__race() : null;
+        if (r && Number(r.dataset.revision) >= 1) { window.__firstChartAt = performance.now(); return; }
+        requestAnimationFrame(poll);
+    };
+    requestAnimationFrame(poll);
+    window.__sent = []; window.__recv = [];
+    const send = WebSocket.prototype.send;
+    WebSocket.prototype.send = function (data) {
+        window.__sent.push(performance.now());
+        return send.call(this, data);
+    };
+    const Native = WebSocket;  // every socket gets a first 'message' listener that times arrivals
+    window.WebSocket = function (...args) {
+        const ws = new Native(...args);
+        ws.addEventListener('message', () => window.__recv.push(performance.now()));
+        return ws;
+    };
+    window.WebSocket.prototype = Native.prototype;
+    for (const k of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED']) window.WebSocket[k] = Native[k];
+    window.__moves = [];
+    addEventListener('pointermove', () => window.__moves.push(performance.now()), {capture: true});
+})();
+"""
+JS_REVISION = "() => Number(window.__race()?.dataset.revision ?? 0)"
+JS_REVISION_ABOVE = "n => Number(window.__race()?.dataset.revision) > n && performance.now()"
+JS_WATCH_REVISIONS = """() => {
+    const r = window.__race();
+    window.__revs = [];
+    if (window.__raceWatch) window.__raceWatch.disconnect();
+    window.__raceWatch = new MutationObserver(() => window.__revs.push(performance.now()));
+    window.__raceWatch.observe(r, {attributes: true, attributeFilter: ['data-revision']});
+}"""
+JS_MAP_BOX = """() => {
+    let best = null;
+    for (const el of window.__race().querySelectorAll('canvas, svg')) {
+        const b = el.getBoundingClientRect();
+        if (!best || b.width * b.height > best.width * best.height)
+            best = {x: b.x, y: b.y, width: b.width, height: b.height};
+    }
+    return best;
+}"""
+JS_PLAYBACK = """async seconds => {
+    const r = window.__race(), next = () => new Promise(requestAnimationFrame);
+    const t0 = performance.now(), step0 = Number(r.dataset.step);
+    let frames = 0, stepChanges = 0, last = step0;
+    while (performance.now() - t0 < seconds * 1000) {
+        await next();
+        frames++;
+        const step = Number(r.dataset.step);
+        if (step !== last) { stepChanges++; last = step; }
+    }
+    const elapsed = (performance.now() - t0) / 1000;
+    return {fps: frames / elapsed, stepChanges, step0, step: last, elapsed,
+            playing: r.dataset.playing};
+}"""
+JS_IDLE_FPS = """async () => {
+    let n = 0; const t0 = performance.now();
+    while (performance.now() - t0 < 1000) { await new Promise(requestAnimationFrame); n++; }
+    return n * 1000 / (performance.now() - t0);
+}"""
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100) by linear interpolation between the sorted values."""
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+class Frames:
+    """The sizes of the websocket frames a page receives, with the time each arrived here."""
+
+    def __init__(self, page) -> None:
+        self.received: list[tuple[float, int]] = []
+        page.on("websocket", self._watch)
+
+    def _watch(self, ws) -> None:
+        def on_frame(payload) -> None:
+            self.received.append((time.perf_counter(), len(payload)))
+
+        ws.on("framereceived", on_frame)
+
+    def since(self, t0: float) -> list[int]:
+        return [size for t, size in self.received if t >= t0]
+
+
+def open_lab(browser, url: str):
+    """A new context and page on the lab; returns (page, frames, first chart ms since navigation)."""
+    page = browser.new_context(viewport=VIEWPORT).new_page()
+    page.add_init_script(INIT_SCRIPT)
+    frames = Frames(page)
+    page.goto(url + "/", timeout=LOAD_MS)
+    page.wait_for_function("() => window.__firstChartAt !== null", timeout=LOAD_MS, polling=100)
+    page.wait_for_function(DRAWN, timeout=LOAD_MS)
+    return page, frames, page.evaluate("() => window.__firstChartAt")
+
+
+def adam_lr_slider(page):
+    sidebar = page.get_by_test_id("stSidebar")
+    expander = sidebar.get_by_test_id("stExpander").filter(has=page.locator("summary", has_text="Adam"))
+    expander.locator("summary").click()
+    slider = expander.get_by_role("slider", name="learning rate")
+    slider.wait_for(state="visible")
+    return slider
+
+
+def measure_changes(page, frames: Frames, server: AppServer, count: int) -> dict:
+    """`count` presses of ArrowLeft on Adam's learning rate (after WARM_UP_CHANGES more), one at a time."""
+    slider = adam_lr_slider(page)
+    latencies, update_bytes, largest_frames = [], [], []
+    cpu_before = None
+    for i in range(WARM_UP_CHANGES + count):
+        if i == WARM_UP_CHANGES:
+            cpu_before = server.cpu_s()
+        page.wait_for_function(DRAWN, timeout=CHANGE_MS)
+        revision = page.evaluate(JS_REVISION)
+        slider.focus()
+        page.evaluate(
+            """() => { window.__keyAt = null;
+                       addEventListener('keydown', () => { window.__keyAt = performance.now(); },
+                                        {capture: true, once: true}); }"""
+        )
+        t0 = time.perf_counter()
+        page.keyboard.press("ArrowLeft")
+        drawn_at = page.wait_for_function(
+            JS_REVISION_ABOVE, arg=revision, polling="raf", timeout=CHANGE_MS
+        ).json_value()
+        key_at = page.evaluate("() => window.__keyAt")
+        page.wait_for_function(DRAWN, timeout=CHANGE_MS)
+        page.wait_for_timeout(150)  # frames still on their way
+        if i >= WARM_UP_CHANGES:
+            latencies.append(drawn_at - key_at)
+            sizes = frames.since(t0)
+            update_bytes.append(sum(sizes))
+            largest_frames.append(max(sizes, default=0))
+    cpu_ms = 1e3 * (server.cpu_s() - cpu_before) / count
+    return {
+        "latencies": latencies,
+        "bytes": update_bytes,
+        "largest": largest_frames,
+        "cpu_ms": cpu_ms,
+        "value": slider.get_attribute("aria-valuetext"),
+    }
+
+
+def measure_drag(page, seconds: float = 2.0, interval_ms: float = 16.0) -> dict:
+    """Drag the start marker around a loop inside the map for `seconds`."""
+    chart = page.locator('[data-testid="race-chart"]').first
+    chart.scroll_into_view_if_needed()
+    page.wait_for_function(DRAWN, timeout=CHANGE_MS)
+    box = chart.bounding_box()
+    sx, sy = (float(v) for v in chart.get_attribute("data-start-px").split(","))
+    map_box = page.evaluate(JS_MAP_BOX)
+    x0, y0 = box["x"] + sx, box["y"] + sy
+    # A line from the start towards the middle of the map and back, at about 100 px/s.
+    cx, cy = map_box["x"] + map_box["width"] / 2, map_box["y"] + map_box["height"] / 2
+    page.evaluate(JS_WATCH_REVISIONS)
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    down_at = page.evaluate("() => performance.now()")
+    t_start = time.perf_counter()
+    n = 0
+    while (elapsed := time.perf_counter() - t_start) < seconds:
+        phase = 1 - abs(1 - 2 * elapsed / seconds)  # 0 -> 1 -> 0
+        page.mouse.move(x0 + (cx - x0) * 0.8 * phase, y0 + (cy - y0) * 0.8 * phase)
+        n += 1
+        pause = t_start + n * interval_ms / 1000 - time.perf_counter()
+        if pause > 0:
+            time.sleep(pause)
+    up_at = page.evaluate("() => performance.now()")
+    page.mouse.up()
+    page.wait_for_timeout(1000)
+    page.wait_for_function(DRAWN, timeout=CHANGE_MS)
+    revs, sent, recv, moves = page.evaluate(
+        "() => [window.__revs, window.__sent, window.__recv, window.__moves]"
+    )
+    during = [t for t in revs if down_at <= t <= up_at]
+    lags = []
+    for t in during:
+        answer = max((r for r in recv if down_at <= r < t), default=None)
+        request = None if answer is None else max((s for s in sent if down_at <= s < answer), default=None)
+        if request is None:
+            continue
+        move = max((m for m in moves if m <= request), default=None)
+        if move is not None:
+            lags.append(t - move)
+    return {
+        "seconds": (up_at - down_at) / 1000,
+        "moves": n,
+        "redraws": len(during),
+        "after": len(revs) - len(during),
+        "requests": sum(1 for s in sent if down_at <= s <= up_at),
+        "lags": lags,
+        "url": page.url,
+    }
+
+
+def measure_playback(page, seconds: float = 3.0) -> dict:
+    chart = page.locator('[data-testid="race-chart"]').first
+    idle = page.evaluate(JS_IDLE_FPS)
+    chart.click(position={"x": 3, "y": 3})  # focus, away from the map
+    page.keyboard.press("Home")
+    steps = int(page.evaluate("() => window.__race().querySelector('input[type=range]')?.max ?? 0"))
+    chart.get_by_role("button", name="Play").click()
+    page.wait_for_function("() => window.__race().dataset.playing === 'true'", timeout=5_000)
+    result = page.evaluate(JS_PLAYBACK, seconds)
+    result["idle_fps"] = idle
+    result["steps_total"] = steps
+    page.keyboard.press("Space")
+    return result
+
+
+def report(warm_ms: float, cold_ms: float, changes: dict, drag: dict, play: dict) -> list[str]:
+    """Print the figures beside their budgets; return what is over budget."""
+    broken = []
+    print("6 optimizers x 500 steps on Rosenbrock, one user, headless Chromium, this machine:")
+    print(f"  first chart after opening the page: {warm_ms:.0f} ms (the very first open: {cold_ms:.0f} ms)")
+
+    lat = changes["latencies"]
+    p50, p95 = percentile(lat, 50), percentile(lat, 95)
+    print(
+        f"  control change -> new paths drawn ({len(lat)} changes of Adam's learning rate, down to "
+        f"{changes['value']}): p50 {p50:.0f} ms (budget {BUDGET_CHANGE_P50_MS}), p95 {p95:.0f} ms "
+        f"(budget {BUDGET_CHANGE_P95_MS}); all: {', '.join(f'{t:.0f}' for t in lat)}"
+    )
+    if p50 > BUDGET_CHANGE_P50_MS:
+        broken.append(f"control change p50 {p50:.0f} ms > {BUDGET_CHANGE_P50_MS} ms")
+    if p95 > BUDGET_CHANGE_P95_MS:
+        broken.append(f"control change p95 {p95:.0f} ms > {BUDGET_CHANGE_P95_MS} ms")
+
+    kb, median_kb = max(changes["bytes"]) / 1024, statistics.median(changes["bytes"]) / 1024
+    print(
+        f"  data per path update: max {kb:.1f} KB, median {median_kb:.1f} KB received per change "
+        f"(budget {BUDGET_UPDATE_KB} KB); largest frame {max(changes['largest']) / 1024:.1f} KB"
+    )
+    if kb > BUDGET_UPDATE_KB:
+        broken.append(f"{kb:.1f} KB received for one path update > {BUDGET_UPDATE_KB} KB")
+
+    cpu = changes["cpu_ms"]
+    print(f"  server CPU per control change: {cpu:.1f} ms (budget {BUDGET_SERVER_CPU_MS} ms)")
+    if cpu > BUDGET_SERVER_CPU_MS:
+        broken.append(f"server CPU {cpu:.1f} ms per change > {BUDGET_SERVER_CPU_MS} ms")
+
+    rate, lags = drag["redraws"] / drag["seconds"], drag["lags"]
+    worst = max(lags, default=float("inf"))
+    typical = percentile(lags, 50) if lags else float("nan")
+    print(
+        f"  drag ({drag['seconds']:.1f} s, {drag['moves']} mouse moves, {drag['requests']} requests sent): "
+        f"{drag['redraws']} redraws, {rate:.1f}/s (budget >= {BUDGET_DRAG_REDRAWS_PER_S}); lag from mouse "
+        f"move to redraw p50 {typical:.0f} ms, max {worst:.0f} ms (budget {BUDGET_DRAG_LAG_MS} ms each); "
+        f"{drag['after']} more after the release"
+    )
+    if rate < BUDGET_DRAG_REDRAWS_PER_S:
+        broken.append(f"drag: {rate:.1f} redraws/s < {BUDGET_DRAG_REDRAWS_PER_S}")
+    if worst > BUDGET_DRAG_LAG_MS:
+        late = sum(1 for t in lags if t > BUDGET_DRAG_LAG_MS)
+        broken.append(f"drag: {late} of {len(lags)} redraws over {BUDGET_DRAG_LAG_MS} ms (max {worst:.0f})")
+    if "start_x=" not in drag["url"]:
+        broken.append("drag: the final start is not in the URL after the release")
+
+    print(
+        f"  playback (Play from step 0, {play['steps_total']} steps): {play['fps']:.1f} painted "
+        f"frames/s (budget >= {BUDGET_PLAYBACK_FPS}; the idle browser: {play['idle_fps']:.1f}); "
+        f"data-step {play['step0']} -> {play['step']} in {play['elapsed']:.1f} s"
+    )
+    if play["step"] <= play["step0"]:
+        broken.append("playback: data-step did not advance")
+    if play["fps"] < BUDGET_PLAYBACK_FPS:
+        broken.append(f"playback {play['fps']:.1f} painted frames/s < {BUDGET_PLAYBACK_FPS}")
+    return broken
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--changes", type=int, default=20, help="control changes timed (3 to 26)")
+    args = parser.parse_args(argv)
+    count = max(3, min(args.changes, 28 - WARM_UP_CHANGES))  # Adam's lr has 28 stops below its default
+
+    from playwright.sync_api import sync_playwright
+
+    log = Path(tempfile.mkdtemp(prefix="bench-race-chart-")) / "server.log"
+    stage = "starting the server"
+    try:
+        with AppServer(log) as server, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            try:
+                stage = "opening the lab"
+                first_page, _, cold_ms = open_lab(browser, server.url)  # compiles; warms every cache
+                first_page.context.close()
+                page, frames, warm_ms = open_lab(browser, server.url)
+                stage = "control changes"
+                changes = measure_changes(page, frames, server, count)
+                stage = "the drag"
+                drag = measure_drag(page)
+                stage = "playback"
+                play = measure_playback(page)
+            finally:
+                browser.close()
+    except Exception as error:  # a chart that never draws, a control that is missing: say which
+        first_line = (str(error).strip().splitlines() or [""])[0]
+        print(f"RESULT: BROKEN: {stage} failed: {type(error).__name__}: {first_line} (server log: {log})")
+        return 1
+    broken = report(warm_ms, cold_ms, changes, drag, play)
+    print("RESULT: OK" if not broken else "RESULT: BROKEN: " + "; ".join(broken))
+    return 1 if broken else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
