@@ -1,7 +1,8 @@
 """The optimizer lab: optimizers race on a 2D loss surface, animated side by side in the browser.
 
 Data flows one way: widgets -> a `RaceConfig` (optviz/lab/config.py) -> cached library calls ->
-figure builders -> `widgets.chart`.
+figure builders -> `widgets.chart`; the race itself is the live race chart (optviz/ui/race_chart),
+fed the packed race (optviz/lab/race_data.py), which sends a dragged or clicked start back.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from optviz import OPTIMIZERS, SURFACES, resolve_hyperparams
 from optviz.lab import analysis
 from optviz.lab import config as lab
 from optviz.lab.config import RaceConfig
-from optviz.lab.figures import progress_figure, race_figure, surface3d_figure
+from optviz.lab.figures import progress_figure, surface3d_figure
+from optviz.lab.race_data import race_data, signature
 from optviz.lab.race import landmarks, race, step_internals, summarize
 from optviz.params import hyperparameter_key, read_number
 from optviz.schedules import SCHEDULES, Schedule
@@ -20,6 +22,7 @@ from optviz.serving import figure_slots
 from optviz.text import literal
 from optviz.ui import exports, lab_views
 from optviz.ui.lab_views import by_settings, surface_view
+from optviz.ui.race_chart import race_chart, sent_start
 from optviz.ui.url_state import PageState
 from optviz.ui.widgets import (
     chart,
@@ -34,7 +37,8 @@ from surfaces.formula import is_formula_name
 from surfaces.formula.program import listing
 
 RACE_CHART_KEY = "race_chart"
-CHART_HEIGHT, EMBED_CHART_HEIGHT = 520, 440  # px; the embedded chart fits a 960 x 540 slide under its title
+# px, the race chart's controls included; the embedded chart fits a 960 x 540 slide under its title
+CHART_HEIGHT, EMBED_CHART_HEIGHT, PRESENTER_CHART_HEIGHT = 560, 440, 640
 # Link parameters that belong to widgets made only in some views or for some selections.
 LINK_PARAMETERS = (
     r"surface|formula|formula_[xy][01]|start_[xy]|optimizers|steps|noise|seed|schedule\w*|layout|speed",
@@ -69,12 +73,10 @@ def _race(config: RaceConfig):
     return race(config)
 
 
-def _race_figure(config: RaceConfig, panels: bool, frames_per_second: int, height: int):
+def _race_data(config: RaceConfig) -> dict:
+    """The race as the chart draws it (the same for every session with these settings)."""
     grid, colour = surface_view(config.surface)
-    frame_ms = 1000 // frames_per_second
-    return race_figure(
-        config.surface, grid, colour, _race(config), panels=panels, frame_ms=frame_ms, height=height
-    )
+    return race_data(config.surface, grid, colour, _race(config), settings=signature(config.key))
 
 
 # --- widget callbacks ------------------------------------------------------------------------------
@@ -109,12 +111,20 @@ def _start_from_preset() -> None:
         st.session_state.start_preset = None
 
 
-def _start_from_click() -> None:
-    """A click on the race chart selects an (invisible) grid point: start there."""
-    points = st.session_state[RACE_CHART_KEY].selection.points
-    if points:
-        (x0, x1), (y0, y1) = _current_surface().bounds
-        _set_start(min(max(points[0]["x"], x0), x1), min(max(points[0]["y"], y0), y1))
+def _start_from_chart() -> None:
+    """The race chart sent a start (a drag in progress, its release, or a click on the map): start
+    there, clamped to the window and rounded to 4 decimals (a link stays short; a pixel is ~1e-3 of
+    the window). The sequence number goes back with the race it asked for."""
+    sent = sent_start(RACE_CHART_KEY)
+    if not sent:
+        return
+    (x0, x1), (y0, y1) = _current_surface().bounds
+    try:
+        x, y, seq = float(sent["x"]), float(sent["y"]), int(sent["seq"])
+    except (KeyError, TypeError, ValueError):
+        return  # not what the chart sends: ignored
+    _set_start(round(min(max(x, x0), x1), 4), round(min(max(y, y0), y1), 4))
+    st.session_state.race_answer = seq
 
 
 def _tuned_for(config: RaceConfig) -> tuple:
@@ -154,24 +164,21 @@ def render() -> None:
         return
 
     trajectories = _race(config)
-    with figure_slots:
-        chart(
-            st,
-            _race_figure(config, panels, speed, EMBED_CHART_HEIGHT if embedded else CHART_HEIGHT),
-            fresh=True,
-            key=RACE_CHART_KEY,
-            on_select=_start_from_click,
-            selection_mode="points",
-            # A short toolbar (zoom, pan, reset, snapshot) that does not cover the legend.
-            config={
-                "displaylogo": False,
-                "modeBarButtonsToRemove": ["select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d"],
-            },
-        )
+    height = EMBED_CHART_HEIGHT if embedded else PRESENTER_CHART_HEIGHT if presenter else CHART_HEIGHT
+    race_chart(
+        _race_data(config),
+        key=RACE_CHART_KEY,
+        answer=st.session_state.get("race_answer", 0),
+        speed=lab.CHART_SPEEDS[speed],
+        panels=panels,
+        presenter=presenter,
+        height=height,
+        on_start=_start_from_chart,
+    )
     if not embedded:
         st.caption(
-            "▶ Play runs every optimizer together; drag the step slider to scrub. "
-            "Click anywhere on the map to start from there. Hover a path for its loss at each step."
+            "▶ Play runs every optimizer together (Space on the chart; arrow keys step, Shift for ten). "
+            "Drag the start ring, or click anywhere on the map, to start from there."
         )
     for name, t in trajectories.items():
         summary = summarize(surface, t)
@@ -181,7 +188,7 @@ def render() -> None:
     if not embedded:
         _tune_button(config)
         # The files are made from the settings when asked for, in the style the page shows.
-        exports.downloads(config, panels, speed, presenter)
+        exports.downloads(config, panels, lab.SPEEDS[speed], presenter)
     tabs = dict(zip(VIEWS, state.tabs(VIEWS, key="view"), strict=True))
     # Only the open tab computes (sweeps and basin maps are hundreds of runs).
     if tabs["Loss and distance"].open:
@@ -312,8 +319,7 @@ def _controls(state: PageState):
     layout = state.segmented_control(
         st, "Layout", layouts, key="layout", default=layouts[0], selection_mode="single", required=True
     )
-    speeds = lab.SPEEDS
-    speed = speeds[state.select_slider(st, "Animation speed", list(speeds), key="speed", default="normal")]
+    speed = state.select_slider(st, "Animation speed", list(lab.SPEEDS), key="speed", default="normal")
     show_3d = state.toggle(st, "Show the 3D surface", key="show_3d")
 
     config = RaceConfig.create(
