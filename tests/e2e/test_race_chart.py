@@ -13,6 +13,7 @@ shadow roots. Latency and frame-rate figures are printed (`pytest -s`) and liste
 from __future__ import annotations
 
 import io
+import os
 import re
 import statistics
 from urllib.parse import parse_qs, urlsplit
@@ -29,9 +30,8 @@ RACE = '[data-testid="race-chart"]'
 ROSENBROCK = SURFACES["rosenbrock"]  # the lab's default surface: 6 optimizers x 500 steps
 ADAM_LR = "hp_adam_lr"  # the link name of Adam's learning rate
 # Adam's learning-rate slider offers 43 stops, 1e-6 ... 10, and starts at 0.05 (index 28): 14 presses
-# right reach 10, then 36 left end at index 6, 7e-06. Every one of the 50 presses moves the slider.
+# right reach 10 (index 42), then 36 left end at index 6, 1e-05. Every one of the 50 presses moves it.
 FIFTY_PRESSES = ["ArrowRight"] * 14 + ["ArrowLeft"] * 36
-FIFTY_FINAL = "7e-06"
 
 # In page context: window.__race() returns the chart's root element (searching open shadow roots once,
 # then again only when the element it found has left the document).
@@ -305,7 +305,9 @@ def test_chart_stays_the_same_element_and_keeps_its_step_across_changes(
     revision = hooks(page)["revision"]
     latencies = []
     for i in range(5):
-        latencies.append(change_control(page, slider, "ArrowLeft"))
+        latency = change_control(page, slider, "ArrowLeft")
+        if i > 0:  # the first change warms the browser's and the server's paths
+            latencies.append(latency)
         settle(page, quiet_ms=300)
         now = hooks(page)
         assert now["step"] == "120", f"after change {i + 1} the chart shows step {now['step']}, not 120"
@@ -313,11 +315,11 @@ def test_chart_stays_the_same_element_and_keeps_its_step_across_changes(
         mark = race(page).evaluate("el => el.__e2eMark ?? null")
         assert mark == "first mount", f"after change {i + 1} the chart is a new element (remounted)"
     assert hooks(page)["revision"] >= revision + 5, "five changes did not draw five new runs"
-    assert link(page).get(ADAM_LR) == slider.get_attribute("aria-valuetext")
+    assert float(link(page)[ADAM_LR]) == float(slider.get_attribute("aria-valuetext"))
     measurement(
         "control change -> new paths drawn (Adam's learning rate, key press to data-revision): "
         + ", ".join(f"{t:.0f}" for t in latencies)
-        + f" ms; median {statistics.median(latencies):.0f} ms"
+        + f" ms; median {statistics.median(latencies):.0f} ms (load average {os.getloadavg()[0]:.1f})"
     )
     assert statistics.median(latencies) <= 500, f"median {statistics.median(latencies):.0f} ms per change"
     assert page.get_by_test_id("stException").count() == 0
@@ -442,10 +444,11 @@ def test_drag_moves_the_start_redraws_while_dragging_and_clamps(page, app_url, b
         min(viewport["height"] - 2.0, map_box["y"] + map_box["height"] + 150),
     )
     below = target[1] > map_box["y"] + map_box["height"]
+    first_x = link(page)["start_x"]
     drag(page, to=target, moves=12)
     page.wait_for_function(
         "x => new URLSearchParams(location.search).get('start_x') !== x",
-        arg=link(page)["start_x"],
+        arg=first_x,
         timeout=RERUN_TIMEOUT_MS,
     )
     settle(page)
@@ -474,12 +477,15 @@ def test_fifty_rapid_slider_changes_end_with_the_last_settings_paths(
     slider = adam_lr_slider(page)
     slider.focus()
     revision = hooks(page)["revision"]
+    index, last = int(slider.get_attribute("value")), int(slider.get_attribute("max"))
     for key in FIFTY_PRESSES:
+        index = min(index + 1, last) if key == "ArrowRight" else max(index - 1, 0)
         page.keyboard.press(key)
-    expect(slider).to_have_attribute("aria-valuetext", FIFTY_FINAL)
+    expect(slider).to_have_attribute("value", str(index))
+    final = slider.get_attribute("aria-valuetext")
     page.wait_for_function(
-        "v => new URLSearchParams(location.search).get('hp_adam_lr') === v",
-        arg=FIFTY_FINAL,
+        "v => Number(new URLSearchParams(location.search).get('hp_adam_lr')) === Number(v)",
+        arg=final,
         timeout=RERUN_TIMEOUT_MS,
     )
     settle(page, quiet_ms=1500, timeout_ms=RERUN_TIMEOUT_MS)
@@ -491,7 +497,7 @@ def test_fifty_rapid_slider_changes_end_with_the_last_settings_paths(
     # What is drawn is the last setting's race: the same picture as a fresh page opened at its link.
     fresh = new_page(viewport=page.viewport_size)
     open_race(fresh, app_url, "/?" + urlsplit(page.url).query)
-    assert link(fresh).get(ADAM_LR) == FIFTY_FINAL
+    assert float(link(fresh)[ADAM_LR]) == float(final)
     signatures = (hooks(page)["signature"], hooks(fresh)["signature"])
     if signatures != (None, None):  # the chart names the settings it drew (data-signature)
         assert signatures[0] == signatures[1], (
