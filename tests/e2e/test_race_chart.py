@@ -415,7 +415,9 @@ def drag(page, by=None, to=None, moves: int = 12, pause_ms: int = 40) -> dict:
     return {"revision": revision, "during": during, "from": (sx, sy), "seconds": (up_at - down_at) / 1000}
 
 
-def test_drag_moves_the_start_redraws_while_dragging_and_clamps(page, app_url, browser_log, measurement):
+def test_drag_moves_the_start_redraws_while_dragging_clamps_and_a_click_sets_it(
+    page, app_url, browser_log, measurement
+):
     open_race(page, app_url)
     (x_low, _), (y_low, y_high) = ROSENBROCK.bounds
     default_x, default_y = ROSENBROCK.default_start
@@ -464,6 +466,25 @@ def test_drag_moves_the_start_redraws_while_dragging_and_clamps(page, app_url, b
     box = race(page).bounding_box()
     marker = {"x": box["x"] + sx, "y": box["y"] + sy, "width": 0, "height": 0}
     assert box_inside(marker, map_box, slack=2), f"the clamped start marker {marker} is off the map {map_box}"
+
+    # A click elsewhere on the map (the middle of the map, away from the marker) sets the start there.
+    clamped_x = link(page)["start_x"]
+    click = (map_box["x"] + map_box["width"] / 2, map_box["y"] + map_box["height"] / 2)
+    page.mouse.click(*click)
+    page.wait_for_function(
+        "x => new URLSearchParams(location.search).get('start_x') !== x",
+        arg=clamped_x,
+        timeout=RERUN_TIMEOUT_MS,
+    )
+    settle(page)
+    sx, sy = start_px(page)
+    box = race(page).bounding_box()
+    assert (box["x"] + sx, box["y"] + sy) == pytest.approx(click, abs=4), (
+        f"after a click at {click} the start marker is at {(box['x'] + sx, box['y'] + sy)}"
+    )
+    x, y = float(link(page)["start_x"]), float(link(page).get("start_y", default_y))
+    assert x_low < x and y_low < y < y_high, f"a click in the middle of the map gave start ({x}, {y})"
+    assert float(page.get_by_label("x₀", exact=True).input_value()) == pytest.approx(x, abs=1e-3)
     assert page.get_by_test_id("stException").count() == 0
     browser_log.assert_clean()
 
