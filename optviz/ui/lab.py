@@ -7,6 +7,8 @@ fed the packed race (optviz/lab/race_data.py), which sends a dragged or clicked 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from optviz import OPTIMIZERS, SURFACES, resolve_hyperparams
@@ -125,6 +127,7 @@ def _start_from_chart() -> None:
         return  # not what the chart sends: ignored
     _set_start(round(min(max(x, x0), x1), 4), round(min(max(y, y0), y1), 4))
     st.session_state.race_answer = seq
+    st.session_state.race_released = bool(sent.get("final"))
 
 
 def _tuned_for(config: RaceConfig) -> tuple:
@@ -165,16 +168,8 @@ def render() -> None:
 
     trajectories = _race(config)
     height = EMBED_CHART_HEIGHT if embedded else PRESENTER_CHART_HEIGHT if presenter else CHART_HEIGHT
-    race_chart(
-        _race_data(config),
-        key=RACE_CHART_KEY,
-        answer=st.session_state.get("race_answer", 0),
-        speed=lab.CHART_SPEEDS[speed],
-        panels=panels,
-        presenter=presenter,
-        height=height,
-        on_start=_start_from_chart,
-    )
+    st.session_state.race_page_run = True  # read by the fragment: this run is the whole page's
+    _race_panel(config, lab.CHART_SPEEDS[speed], panels, presenter, height)
     if not embedded:
         st.caption(
             "▶ Play runs every optimizer together (Space on the chart; arrow keys step, Shift for ten). "
@@ -219,6 +214,36 @@ def render() -> None:
         grid, colour = surface_view(surface)
         chart(st, surface3d_figure(surface, grid, colour, trajectories), fresh=True)
     share_box(share, state.publish())
+
+
+@st.fragment
+def _race_panel(config: RaceConfig, speed: int, panels: bool, presenter: bool, height: int) -> None:
+    """The live race chart, in a fragment of its own: while the start is dragged, each position the
+    chart sends reruns only this (a race and its packing, a few ms), not the page. The start comes
+    from the session (the chart's callback moved it; the arguments are the last page run's).
+    The release (or a click) reruns the whole page once, so the start boxes, the tabs and the link
+    follow. A race that fails keeps the last one drawn, with the reason under it."""
+    start = (float(st.session_state.start_x), float(st.session_state.start_y))
+    if start != config.start:
+        config = replace(config, start=start)
+    page_run = st.session_state.pop("race_page_run", False)
+    if st.session_state.pop("race_released", False) and not page_run:
+        st.rerun(scope="app")
+    try:
+        data, error = _race_data(config), None
+    except Exception as problem:  # the chart keeps its last race; the page says why
+        data, error = None, f"This start could not be raced ({type(problem).__name__}: {problem})."
+    race_chart(
+        data,
+        key=RACE_CHART_KEY,
+        answer=st.session_state.get("race_answer", 0),
+        speed=speed,
+        panels=panels,
+        presenter=presenter,
+        height=height,
+        error=error,
+        on_start=_start_from_chart,
+    )
 
 
 def _tune_button(config: RaceConfig) -> None:

@@ -85,6 +85,17 @@ class RaceChart {
     this.dirty = true;
     this.destroyed = false;
 
+    // For tests and tools: the points of the path drawn for an optimizer (its label), or null; and
+    // where a point (x, y) of the map is, in CSS px from this element's top-left (first panel).
+    this.root.drawnPath = (label) => {
+      const path = this.race?.paths.find((p) => p.label === label);
+      return path ? Array.from(path.xy) : null;
+    };
+    this.root.pixelAt = (x, y) => {
+      if (!this.layout) return null;
+      const [px, py] = this.toPixels(this.layout.panels[0], [x, y]);
+      return [px + this.maps.offsetLeft, py + this.maps.offsetTop];
+    };
     this.listen();
     this.resizeObserver = new ResizeObserver(() => {
       this.layout = null;
@@ -143,6 +154,7 @@ class RaceChart {
     this.revision += 1;
     this.root.dataset.revision = String(this.revision);
     this.root.dataset.signature = race.signature;
+    this.root.dataset.start = race.start.join(",");
     if (!this.pointer?.dragging) this.localStart = null;
     this.renderLegend();
     this.pathPixels = null;
@@ -175,12 +187,14 @@ class RaceChart {
     if (playing && this.step >= this.race.steps) this.step = 0; // Play at the end starts again
     this.playing = playing;
     this.lastTime = null;
+    this.showState(); // the hooks and controls change now, not at the next painted frame
     this.requestFrame();
   }
 
   goTo(step) {
     if (!this.race) return;
     this.step = Math.max(0, Math.min(this.race.steps, step));
+    this.showState();
     this.requestFrame();
   }
 
@@ -190,10 +204,10 @@ class RaceChart {
     const here = Math.round(this.step);
     const actions = {
       " ": () => this.setPlaying(!this.playing),
-      ArrowLeft: () => { this.playing = false; this.goTo(here - jump); },
-      ArrowRight: () => { this.playing = false; this.goTo(here + jump); },
+      ArrowLeft: () => { this.setPlaying(false); this.goTo(here - jump); },
+      ArrowRight: () => { this.setPlaying(false); this.goTo(here + jump); },
       Home: () => this.goTo(0),
-      End: () => { this.playing = false; this.goTo(this.race?.steps ?? 0); },
+      End: () => { this.setPlaying(false); this.goTo(this.race?.steps ?? 0); },
       PageUp: () => paused && this.goTo(here - 1),
       PageDown: () => paused && this.goTo(here + 1),
     };
