@@ -94,7 +94,7 @@ class RaceChart {
     this.root.pixelAt = (x, y) => {
       if (!this.layout) return null;
       const [px, py] = this.toPixels(this.layout.panels[0], [x, y]);
-      return [px + this.maps.offsetLeft, py + this.maps.offsetTop];
+      return [px + this.layout.offset[0], py + this.layout.offset[1]];
     };
     this.listen();
     this.resizeObserver = new ResizeObserver(() => {
@@ -408,8 +408,7 @@ class RaceChart {
     if (this.stepLabel.textContent !== label) this.stepLabel.textContent = label;
     if (this.layout && this.race) {
       const [sx, sy] = this.toPixels(this.layout.panels[0], this.currentStart());
-      const offsetX = this.maps.offsetLeft;
-      const offsetY = this.maps.offsetTop;
+      const [offsetX, offsetY] = this.layout.offset;
       const startPx = `${(sx + offsetX).toFixed(1)},${(sy + offsetY).toFixed(1)}`;
       if (dataset.startPx !== startPx) dataset.startPx = startPx;
     }
@@ -418,6 +417,9 @@ class RaceChart {
   sizeCanvases() {
     const { width, height, dpr } = this.layout;
     this.maps.style.height = `${height}px`;
+    // Where the maps sit in the element, read once per layout (reading it each frame would make the
+    // browser lay the page out again after every attribute change).
+    this.layout.offset = [this.maps.offsetLeft, this.maps.offsetTop];
     for (const canvas of [this.background, this.foreground]) {
       canvas.width = Math.round(width * dpr);
       canvas.height = Math.round(height * dpr);
