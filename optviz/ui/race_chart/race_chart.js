@@ -94,7 +94,7 @@ class RaceChart {
     this.root.pixelAt = (x, y) => {
       if (!this.layout) return null;
       const [px, py] = this.toPixels(this.layout.panels[0], [x, y]);
-      return [px + this.maps.offsetLeft, py + this.maps.offsetTop];
+      return [px + this.layout.offset[0], py + this.layout.offset[1]];
     };
     this.listen();
     this.resizeObserver = new ResizeObserver(() => {
@@ -316,8 +316,6 @@ class RaceChart {
     const narrow = width < 520;
     this.root.classList.toggle("optviz-race--narrow", narrow);
     const fixed = this.root.offsetHeight - this.maps.offsetHeight; // legend, controls, note
-    let height = Math.max(160, this.height - fixed);
-    if (narrow) height = Math.min(height, Math.round(width * 0.95));
     const count = this.panelsMode ? this.race.paths.length : 1;
     const cols = Math.min(count, narrow ? 2 : 3);
     const rows = Math.ceil(count / cols);
@@ -325,9 +323,13 @@ class RaceChart {
     const colourBar = narrow ? 0 : Math.round(64 * scale);
     const left = Math.round(36 * scale);
     const bottom = Math.round(18 * scale);
-    const title = this.panelsMode ? Math.round(18 * scale) : 0;
+    // Room above each map for its title, or for half the top tick label.
+    const title = this.panelsMode ? Math.round(18 * scale) : Math.ceil(font / 2);
     const gap = this.panelsMode ? Math.round(10 * scale) : 0;
     const cellWidth = (width - colourBar - gap * (cols - 1)) / cols;
+    // The page's height, less the controls; on a phone, maps about as tall as they are wide.
+    let height = Math.max(160, this.height - fixed);
+    if (narrow) height = rows * Math.round((cellWidth - left) * 0.9 + title + bottom) + gap * (rows - 1);
     const cellHeight = (height - gap * (rows - 1)) / rows;
     const panels = [];
     for (let i = 0; i < count; i++) {
@@ -406,8 +408,7 @@ class RaceChart {
     if (this.stepLabel.textContent !== label) this.stepLabel.textContent = label;
     if (this.layout && this.race) {
       const [sx, sy] = this.toPixels(this.layout.panels[0], this.currentStart());
-      const offsetX = this.maps.offsetLeft;
-      const offsetY = this.maps.offsetTop;
+      const [offsetX, offsetY] = this.layout.offset;
       const startPx = `${(sx + offsetX).toFixed(1)},${(sy + offsetY).toFixed(1)}`;
       if (dataset.startPx !== startPx) dataset.startPx = startPx;
     }
@@ -416,6 +417,9 @@ class RaceChart {
   sizeCanvases() {
     const { width, height, dpr } = this.layout;
     this.maps.style.height = `${height}px`;
+    // Where the maps sit in the element, read once per layout (reading it each frame would make the
+    // browser lay the page out again after every attribute change).
+    this.layout.offset = [this.maps.offsetLeft, this.maps.offsetTop];
     for (const canvas of [this.background, this.foreground]) {
       canvas.width = Math.round(width * dpr);
       canvas.height = Math.round(height * dpr);
@@ -508,10 +512,10 @@ class RaceChart {
     }
     context.setTransform(dpr, 0, 0, dpr, 0, 0);
     context.font = `${font}px sans-serif`;
-    context.fillStyle = "#444";
-    context.strokeStyle = "#888";
-    context.lineWidth = 1;
     for (const panel of panels) {
+      context.fillStyle = "#444";
+      context.strokeStyle = "#888";
+      context.lineWidth = 1;
       context.strokeRect(panel.left + 0.5, panel.top + 0.5, panel.width - 1, panel.height - 1);
       if (panel.title) {
         context.textAlign = "center";
@@ -536,6 +540,7 @@ class RaceChart {
       }
       this.drawLandmarks(context, panel, scale);
     }
+    context.fillStyle = "#444";
     if (colourBar) this.drawColourBar(context, bands, width - colourBar, panels[0].top, height, font);
   }
 
@@ -555,10 +560,12 @@ class RaceChart {
     context.fillStyle = "#444";
     context.textAlign = "left";
     context.textBaseline = "middle";
-    const every = Math.max(1, Math.ceil(count / Math.max(2, Math.floor(barHeight / (font * 2.2)))));
-    for (let b = 0; b <= count; b += every) {
-      const value = start + b * size;
-      context.fillText(tickLabel(value, size * every), left + 4 + barWidth + 3, barTop + barHeight * (1 - b / count));
+    // Round tick values (a multiple of a 1-2-5 step) at their place on the bar.
+    const span = count * size;
+    const step = niceStep(span, Math.max(2, Math.floor(barHeight / (font * 2.2))));
+    for (let value = Math.ceil(start / step) * step; value <= start + span + 1e-9; value += step) {
+      const y = barTop + barHeight * (1 - (value - start) / span);
+      context.fillText(tickLabel(value, step), left + 4 + barWidth + 3, y);
     }
     context.save();
     context.translate(left + this.layout.colourBar - 2, barTop + barHeight / 2);
