@@ -416,7 +416,7 @@ def drag(page, by=None, to=None, moves: int = 12, pause_ms: int = 40) -> dict:
 
 
 def test_drag_moves_the_start_redraws_while_dragging_clamps_and_a_click_sets_it(
-    page, app_url, browser_log, measurement
+    page, app_url, new_page, browser_log, measurement
 ):
     open_race(page, app_url)
     (x_low, _), (y_low, y_high) = ROSENBROCK.bounds
@@ -438,6 +438,14 @@ def test_drag_moves_the_start_redraws_while_dragging_clamps_and_a_click_sets_it(
     x, y = float(link(page)["start_x"]), float(link(page).get("start_y", default_y))
     assert x > default_x and y < default_y, f"a drag right and down gave start ({x}, {y}) from the default"
     assert float(page.get_by_label("x₀", exact=True).input_value()) == pytest.approx(x, abs=1e-3)
+    # The race drawn at the end is the final start's (no late answer to an earlier position won):
+    # the same settings as a fresh page opened at the link.
+    fresh = new_page(viewport=page.viewport_size)
+    open_race(fresh, app_url, "/?" + urlsplit(page.url).query)
+    drawn, expected = hooks(page)["signature"], hooks(fresh)["signature"]
+    assert drawn is not None, "the chart does not name the settings it drew (data-signature)"
+    assert drawn == expected, f"after the drag the chart shows race {drawn}; the final start's is {expected}"
+    fresh.context.close()
 
     # Beyond the map: down and left of it, into the sidebar. The start clamps to the surface's window.
     map_box = page.evaluate(JS_MAP_BOX)
