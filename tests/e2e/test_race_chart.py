@@ -569,8 +569,24 @@ def test_embed_box_holds_map_play_and_scrubber_without_overlap(new_page, app_url
     for name, box in boxes.items():
         assert box is not None and box["width"] > 0, f"no {name} in the embedded chart"
         assert box_inside(box, view), f"the {name} ({box}) is not inside the 960 x 540 embed box"
-    for a, b in (("map", "Play"), ("map", "scrubber"), ("Play", "scrubber")):
-        assert not boxes_overlap(boxes[a], boxes[b]), f"{a} {boxes[a]} overlaps {b} {boxes[b]}"
+    # The other controls the chart shows (speed, the whole-paths toggle) are inside too, and no two
+    # of the map and the controls overlap.
+    others = page.evaluate(
+        """() => [...window.__race().querySelectorAll('button, input, select')]
+            .filter(el => el.checkVisibility({visibilityProperty: true}))
+            .map(el => { const b = el.getBoundingClientRect();
+                         const box = {x: b.x, y: b.y, width: b.width, height: b.height};
+                         return [el.className || el.tagName, box]; })"""
+    )
+    for name, box in others:
+        if box not in boxes.values():
+            boxes[name] = box
+            assert box_inside(box, view), f"the {name} ({box}) is not inside the 960 x 540 embed box"
+    names = list(boxes)
+    assert len(names) >= 4, f"only {names} found in the embedded chart (a speed control expected too)"
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            assert not boxes_overlap(boxes[a], boxes[b]), f"{a} {boxes[a]} overlaps {b} {boxes[b]}"
     browser_log.assert_clean()
 
 
