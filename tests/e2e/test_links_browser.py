@@ -16,6 +16,9 @@ from tests.e2e.browser import (
     wait_until_drawn,
 )
 
+# The lab's race chart (a component) has drawn its first race.
+RACE_DRAWN = "() => Number(document.querySelector('[data-testid=race-chart]')?.dataset.revision) > 0"
+
 
 def _no_exception(page) -> None:
     exceptions = page.get_by_test_id("stException")
@@ -57,17 +60,13 @@ def test_lab_link_reopens_the_same_view(page, browser, open_lab, browser_log):
     assert urlparse(link).query and parse_qs(urlparse(link).query)["start_x"] == ["1.25"]
     context, other = _reopen(browser, link)
     try:
-        other.wait_for_function(
-            "() => document.querySelectorAll('.js-plotly-plot').length > 0", timeout=LOAD_TIMEOUT_MS
-        )
+        other.wait_for_function(RACE_DRAWN, timeout=LOAD_TIMEOUT_MS)
         expect(other.get_by_test_id("stSidebar").get_by_label("x₀")).to_have_value(
             "1.250", timeout=LOAD_TIMEOUT_MS
         )
         assert _query(other) == query
-        start = other.locator(".js-plotly-plot").first.evaluate(
-            "gd => { const t = gd._fullData.find(d => d.name === 'start'); return [t.x[0], t.y[0]]; }"
-        )
-        assert start[0] == pytest.approx(1.25)
+        start = other.get_by_test_id("race-chart").get_attribute("data-start").split(",")
+        assert float(start[0]) == pytest.approx(1.25)
         _no_exception(other)
     finally:
         context.close()
@@ -106,17 +105,22 @@ def test_every_page_renders_embedded_in_a_slide(browser, app_url, screenshot, pa
         separator = "&" if "?" in path else "?"
         page.goto(f"{app_url}{path}{separator}embed=true", timeout=LOAD_TIMEOUT_MS)
         wait_until_drawn(page, LOAD_TIMEOUT_MS)  # the chart's place depends on what is drawn above it
+        lab = path == "/"
         page.wait_for_function(
-            "() => document.querySelectorAll('.js-plotly-plot').length > 0", timeout=LOAD_TIMEOUT_MS
+            RACE_DRAWN if lab else "() => document.querySelectorAll('.js-plotly-plot').length > 0",
+            timeout=LOAD_TIMEOUT_MS,
         )
         page.wait_for_timeout(500)
         screenshot(page, path.strip("/") or "lab")
         _no_exception(page)
         # The controls are folded away: the content starts at the slide's left edge, not beside a sidebar.
-        chart = page.locator(".js-plotly-plot").first.bounding_box()
+        chart = page.locator("[data-testid=race-chart]" if lab else ".js-plotly-plot").first.bounding_box()
         assert chart["x"] < 150
-        if path == "/":  # the race chart fits the slide
-            assert chart["y"] + chart["height"] <= 545
+        if lab:  # the race chart fits the slide, its Play button and step scrubber too
+            assert chart["y"] + chart["height"] <= 540
+            for control in ("button", "input[type=range]"):
+                box = page.get_by_test_id("race-chart").locator(control).first.bounding_box()
+                assert box["y"] + box["height"] <= 540, control
     finally:
         context.close()
 

@@ -348,7 +348,10 @@ class RaceChart {
         showX: row === rows - 1 || i + cols >= count,
       });
     }
-    return { width, height, panels, font, scale, colourBar, dpr: window.devicePixelRatio || 1 };
+    // Presenter mode, as optviz.plotting.presenter_style: type and markers half as large again, paths
+    // twice as thick.
+    const thick = this.presenter ? 2 : 1;
+    return { width, height, panels, font, scale, thick, colourBar, dpr: window.devicePixelRatio || 1 };
   }
 
   toPixels(panel, [x, y]) {
@@ -438,9 +441,36 @@ class RaceChart {
           out[i] = panel.left + ((xy[i] - x0) / (x1 - x0)) * panel.width;
           out[i + 1] = panel.top + ((y1 - xy[i + 1]) / (y1 - y0)) * panel.height;
         }
-        return out;
+        return { pixels: out, ...this.ending(out, this.race.paths[k].divergedAt, panel) };
       }),
     );
+  }
+
+  // How far a path is drawn: a run that did not diverge, to its end. A diverged one to the first step
+  // (up to its divergence) that leaves the map, with `exit` where that step crosses the edge
+  // (p + t (q - p), the largest t in [0, 1] inside); if it never left (it became non-finite inside
+  // the map), to its divergence step, with `exit` there. After that its numbers mean nothing.
+  ending(pixels, divergedAt, panel) {
+    const count = pixels.length / 2;
+    if (divergedAt == null) return { end: count - 1, exit: null };
+    const last = Math.min(divergedAt, count - 1);
+    const right = panel.left + panel.width;
+    const bottom = panel.top + panel.height;
+    const inside = (i) => {
+      const [x, y] = [pixels[2 * i], pixels[2 * i + 1]];
+      return x >= panel.left && x <= right && y >= panel.top && y <= bottom;
+    };
+    for (let i = 1; i <= last; i++) {
+      if (!inside(i - 1) || inside(i)) continue;
+      const [px, py, qx, qy] = pixels.slice(2 * i - 2, 2 * i + 2);
+      let t = 1;
+      if (qx < panel.left) t = Math.min(t, (panel.left - px) / (qx - px));
+      if (qx > right) t = Math.min(t, (right - px) / (qx - px));
+      if (qy < panel.top) t = Math.min(t, (panel.top - py) / (qy - py));
+      if (qy > bottom) t = Math.min(t, (bottom - py) / (qy - py));
+      return { end: i, exit: [px + t * (qx - px), py + t * (qy - py)] };
+    }
+    return { end: last, exit: [pixels[2 * last], pixels[2 * last + 1]] };
   }
 
   // The banded map at device resolution: c interpolated bilinearly from the grid at each pixel,
@@ -611,7 +641,7 @@ class RaceChart {
   }
 
   drawForeground() {
-    const { dpr, panels, scale } = this.layout;
+    const { dpr, panels, scale, thick } = this.layout;
     const context = this.foreground.getContext("2d");
     context.setTransform(1, 0, 0, 1, 0, 0);
     context.clearRect(0, 0, this.foreground.width, this.foreground.height);
@@ -622,28 +652,29 @@ class RaceChart {
     context.lineJoin = "round";
     context.lineCap = "round";
     panels.forEach((panel, p) => {
+      const crosses = [];
       context.save();
       context.beginPath();
       context.rect(panel.left, panel.top, panel.width, panel.height);
       context.clip();
       panel.members.forEach((k, m) => {
         const path = this.race.paths[k];
-        const pixels = this.pathPixels[p][m];
-        const points = pixels.length / 2;
+        const { pixels, end, exit } = this.pathPixels[p][m];
+        const points = end + 1;
         context.strokeStyle = path.colour;
         if (whole) {
           context.globalAlpha = 0.25;
-          context.lineWidth = 2 * scale;
+          context.lineWidth = 2 * thick;
           this.polyline(context, pixels, points - 1, 0);
         }
         context.globalAlpha = 0.9;
-        context.lineWidth = 2.5 * scale;
+        context.lineWidth = 2.5 * thick;
         const upto = Math.min(last, points - 1);
         this.polyline(context, pixels, upto, upto < points - 1 ? fraction : 0);
         context.globalAlpha = 1;
         const [hx, hy] = this.pointAt(pixels, upto, upto < points - 1 ? fraction : 0);
-        if (path.divergedAt != null && this.step >= path.divergedAt) {
-          this.cross(context, pixels, path, panel, scale);
+        if (exit && this.step >= end) {
+          crosses.push([exit, path.colour]);
         } else {
           context.beginPath();
           context.arc(hx, hy, 6.5 * scale, 0, 2 * Math.PI);
@@ -655,6 +686,7 @@ class RaceChart {
         }
       });
       context.restore();
+      for (const [exit, colour] of crosses) this.cross(context, exit, colour, scale);
       const [sx, sy] = this.toPixels(panel, this.currentStart());
       context.beginPath();
       context.arc(sx, sy, 8 * scale, 0, 2 * Math.PI);
@@ -678,11 +710,8 @@ class RaceChart {
     context.stroke();
   }
 
-  // Where a diverged run left: its point at the divergence step, pulled back onto the map's edge.
-  cross(context, pixels, path, panel, scale) {
-    const index = Math.min(path.divergedAt, pixels.length / 2 - 1);
-    const x = Math.max(panel.left, Math.min(panel.left + panel.width, pixels[2 * index]));
-    const y = Math.max(panel.top, Math.min(panel.top + panel.height, pixels[2 * index + 1]));
+  // A cross where a diverged run left the map.
+  cross(context, [x, y], colour, scale) {
     const r = 7 * scale;
     context.beginPath();
     context.moveTo(x - r, y - r);
@@ -693,7 +722,7 @@ class RaceChart {
     context.strokeStyle = "#fff";
     context.stroke();
     context.lineWidth = 3 * scale;
-    context.strokeStyle = path.colour;
+    context.strokeStyle = colour;
     context.stroke();
   }
 
