@@ -643,3 +643,22 @@ def test_phone_chart_fits_and_a_touch_drag_moves_the_start(new_page, app_url, br
     assert x > ROSENBROCK.default_start[0], f"a touch drag to the right gave start_x {x}"
     assert start_px(page) == pytest.approx((sx + 40, sy + 30), abs=4)
     browser_log.assert_clean()
+
+
+# --- 6. a diverging path -----------------------------------------------------------------------------
+
+
+def test_a_diverging_path_is_named_in_the_legend_and_the_page(page, app_url, browser_log, screenshot):
+    """GD with η = 0.01 from Rosenbrock's default start diverges at step 4: the chart says where it
+    left (its legend), the page says so too, and nothing raises."""
+    open_race(page, app_url, "/?hp_gd_lr=0.01")
+    screenshot(page, "diverged")
+    legend = race(page).inner_text()
+    assert re.search(r"Gradient descent[^\n]*diverged at step 4", legend), f"the chart's text: {legend!r}"
+    assert "diverged at step" not in legend.split("Gradient descent", 1)[0], "another path is said to diverge"
+    warning = page.locator("[data-testid^=stAlert]").filter(
+        has_text=re.compile(r"Gradient descent.*diverged")
+    )
+    expect(warning.first).to_be_visible()
+    assert page.get_by_test_id("stException").count() == 0
+    browser_log.assert_clean()
