@@ -26,8 +26,9 @@ It starts `streamlit run app.py` on a loopback port (bench/_server.py), opens th
 - playback: Play from step 0 at the page's default speed, for 3 s while `data-step` advances:
   the browser's requestAnimationFrame callbacks per second, and the chart's own redraws per second
   (it clears its foreground canvas once per frame it draws: clearRect calls on the busiest canvas);
-  painted frames per second are the lower of the two (budget >= 55). The browser's idle frame rate
-  is printed beside it (the ceiling on this machine).
+  painted frames per second are the lower of the two (budget >= 55). The same at the slowest speed
+  the chart offers (smooth motion at any speed: the heads move between steps). The browser's idle
+  frame rate is printed beside it (the ceiling on this machine).
 
 Prints the figures and budgets, then `RESULT: OK` or `RESULT: BROKEN: <what>`; exits 1 when broken.
 """
@@ -356,6 +357,17 @@ def measure_playback(page, seconds: float = 3.0) -> dict:
     result["idle_fps"] = idle
     result["steps_total"] = steps
     page.keyboard.press("Space")
+    # The slowest speed the chart offers: the heads still move every frame (smooth at any speed).
+    speed = chart.locator("select").first
+    if speed.count():
+        slowest = min(speed.locator("option").all_inner_texts(), key=float)
+        speed.select_option(slowest)
+        chart.click(position={"x": 3, "y": 3})
+        page.keyboard.press("Home")
+        page.keyboard.press("Space")
+        page.wait_for_function("() => window.__race().dataset.playing === 'true'", timeout=5_000)
+        result["slow"] = {**page.evaluate(JS_PLAYBACK, seconds), "speed": slowest}
+        page.keyboard.press("Space")
     return result
 
 
@@ -432,6 +444,16 @@ def report(warm_ms: float, cold_ms: float, changes: dict, drag: dict, play: dict
         f"{play['drawnFps']:.1f}/s, the idle browser {play['idle_fps']:.1f}/s); "
         f"data-step {play['step0']} -> {play['step']} in {play['elapsed']:.1f} s"
     )
+    slow = play.get("slow")
+    if slow:
+        slow_painted = min(slow["fps"], slow["drawnFps"]) if slow["drawnFps"] else slow["fps"]
+        print(
+            f"  playback at the slowest speed ({slow['speed']} steps/s): {slow_painted:.1f} painted frames/s "
+            f"(browser frames {slow['fps']:.1f}/s, chart redraws {slow['drawnFps']:.1f}/s); data-step "
+            f"{slow['step0']} -> {slow['step']}"
+        )
+        if slow_painted < BUDGET_PLAYBACK_FPS:
+            broken.append(f"playback at {slow['speed']} steps/s: {slow_painted:.1f} painted frames/s")
     if play["step"] <= play["step0"]:
         broken.append("playback: data-step did not advance")
     else:
