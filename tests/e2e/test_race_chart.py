@@ -662,3 +662,24 @@ def test_a_diverging_path_is_named_in_the_legend_and_the_page(page, app_url, bro
     expect(warning.first).to_be_visible()
     assert page.get_by_test_id("stException").count() == 0
     browser_log.assert_clean()
+
+
+# --- 7. side by side -----------------------------------------------------------------------------------
+
+
+def test_side_by_side_panels_keep_the_hooks_and_a_drag_in_the_first_panel(
+    page, app_url, browser_log, screenshot
+):
+    """One panel per optimizer: data-start-px is the first panel's marker, and dragging it moves the
+    start (every panel's race follows: one new revision, the link gets the start)."""
+    open_race(page, app_url, "/?layout=Side+by+side")
+    screenshot(page, "panels")
+    assert link(page).get("layout") == "Side by side"
+    dragged = drag(page, by=(30, 20), moves=6)
+    page.wait_for_url(re.compile(r"[?&]start_x="), timeout=RERUN_TIMEOUT_MS)
+    settle(page)
+    assert hooks(page)["revision"] > dragged["revision"], "the drag drew no new race"
+    assert start_px(page) == pytest.approx((dragged["from"][0] + 30, dragged["from"][1] + 20), abs=4)
+    assert float(link(page)["start_x"]) > ROSENBROCK.default_start[0]
+    assert link(page).get("layout") == "Side by side", "the drag lost the layout"
+    browser_log.assert_clean()
