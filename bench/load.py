@@ -61,9 +61,9 @@ Measured:
   load (`--waves 2`, the default) tells a leak from a high-water mark: memory kept per session grows
   with every wave, full caches and allocator arenas do not. "Closed" means dropped by the server:
   Streamlit keeps a disconnected session for `server.disconnectedSessionTTL` (120 s by default) in
-  case its browser reconnects, with its last messages (a race chart's data and code are ~80 KB). The server here keeps
-  them `SESSION_TTL_S`, under `SETTLE_S`, so the levels are read after the sessions are gone, as they
-  are two minutes later with the default.
+  case its browser reconnects, with its last messages (a race chart's data and code are ~80 KB). The
+  server here keeps them `SESSION_TTL_S`, under `SETTLE_S`, so the levels are read after the sessions
+  are gone, as they are two minutes later with the default.
 """
 
 from __future__ import annotations
@@ -774,9 +774,10 @@ def check_cross_talk(report: Report, surface: str) -> None:
     class's `surface`) or formula: the start marker, the step count, Adam's and GD's paths.
 
     The comparison is exact: the same compiled program on the same machine gives the same bits, and
-    the same packing (float32, optviz.lab.race_data) gives the same text. (An optimizer run alone, `optviz.simulate`, is a different
-    program: on Rosenbrock, Adam at a large learning rate amplifies its last-bit differences to 1e-7
-    after a few hundred steps, which is rounding, not another session's chart.)
+    the same packing (float32, optviz.lab.race_data) gives the same text. (An optimizer run alone,
+    `optviz.simulate`, is a different program: on Rosenbrock, Adam at a large learning rate amplifies
+    its last-bit differences to 1e-7 after a few hundred steps, which is rounding, not another
+    session's chart.)
     """
     from optviz.lab.race import race  # only now: JAX in this process would otherwise compete with the server
     from optviz.lab.race_data import path_data, signature

@@ -74,24 +74,31 @@ PLOTLY_PAGE = """<!doctype html><html><head><meta charset="utf-8"><script src=".
   const bytes = text => Uint8Array.from(atob(text), c => c.charCodeAt(0)).buffer;
   const q = new Uint16Array(bytes(s.z));
   const z = [];
-  for (let i = 0; i < s.ny; i++) z.push(Array.from(q.slice(i * s.nx, (i + 1) * s.nx), v => s.zmin + v / 65535 * (s.zmax - s.zmin)));
+  const value = v => s.zmin + v / 65535 * (s.zmax - s.zmin);
+  for (let i = 0; i < s.ny; i++) z.push(Array.from(q.slice(i * s.nx, (i + 1) * s.nx), value));
   const [[x0, x1], [y0, y1]] = s.bounds;
   const xs = Array.from({{length: s.nx}}, (_, j) => x0 + j * (x1 - x0) / (s.nx - 1));
   const ys = Array.from({{length: s.ny}}, (_, i) => y0 + i * (y1 - y0) / (s.ny - 1));
   const paths = race.paths.map(p => new Float32Array(bytes(p.xy)));
-  const contour = {{type: "contour", x: xs, y: ys, z, colorscale: s.colorscale, ncontours: 24, showscale: false}};
+  const contour = {{
+    type: "contour", x: xs, y: ys, z, colorscale: s.colorscale, ncontours: 24, showscale: false,
+  }};
   const traces = step => {{
     const n = Math.floor(step) + 1;
     const out = [contour];
     paths.forEach((xy, k) => {{
       const x = [], y = [];
       for (let i = 0; i < n; i++) {{ x.push(xy[2 * i]); y.push(xy[2 * i + 1]); }}
-      out.push({{type: "scatter", mode: "lines", x, y, line: {{color: race.paths[k].colour}}}});
-      out.push({{type: "scatter", mode: "markers", x: [x[n - 1]], y: [y[n - 1]], marker: {{size: 12, color: race.paths[k].colour}}}});
+      const colour = race.paths[k].colour;
+      out.push({{type: "scatter", mode: "lines", x, y, line: {{color: colour}}}});
+      const head = {{size: 12, color: colour}};
+      out.push({{type: "scatter", mode: "markers", x: [x[n - 1]], y: [y[n - 1]], marker: head}});
     }});
     return out;
   }};
-  const layout = {{width: 900, height: 520, showlegend: false, xaxis: {{range: [x0, x1]}}, yaxis: {{range: [y0, y1]}}}};
+  const layout = {{
+    width: 900, height: 520, showlegend: false, xaxis: {{range: [x0, x1]}}, yaxis: {{range: [y0, y1]}},
+  }};
   await Plotly.newPlot("chart", traces(0), layout);
   const indices = Array.from({{length: 2 * paths.length}}, (_, i) => i + 1);
   window.drawStep = "{mode}" === "react"
@@ -146,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copy(PLOTLY_JS, root)
         (root / "canvas.html").write_text(
             CANVAS_PAGE.format(
-                css=(CHART_DIR / "race_chart.css").read_text(), html=(CHART_DIR / "race_chart.html").read_text()
+                css=(CHART_DIR / "race_chart.css").read_text(),
+                html=(CHART_DIR / "race_chart.html").read_text(),
             )
         )
         (root / "idle.html").write_text("<!doctype html><script>window.ready = true</script>")
@@ -154,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             (root / f"plotly_{mode}.html").write_text(PLOTLY_PAGE.format(mode=mode))
         server, url = _serve(root)
         size_kb = len(json.dumps(data["race"])) / 1000
-        print(f"race chart layers: 6 optimizers x 500 steps at {STEPS_PER_SECOND} steps/s, {args.seconds:g} s each")
+        print(f"race chart layers: 6 x 500 steps at {STEPS_PER_SECOND} steps/s, {args.seconds:g} s each")
         print(f"  the race's data: {size_kb:.1f} KB of JSON")
         results = {}
         try:
@@ -173,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
                         page.locator("[data-testid=race-chart] button").click()  # Play
                     results[name] = page.evaluate(MEASURE, [args.seconds, STEPS_PER_SECOND, name])
                     if name == "canvas":
-                        results[name]["step"] = int(page.locator("[data-testid=race-chart]").get_attribute("data-step"))
+                        results[name]["step"] = int(
+                            page.locator("[data-testid=race-chart]").get_attribute("data-step")
+                        )
                     page.close()
                 browser.close()
         finally:

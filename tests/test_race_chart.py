@@ -41,7 +41,7 @@ def test_a_start_sent_by_the_chart_is_raced_from_and_lands_in_the_link(lab_sessi
 
 def test_a_start_outside_the_map_clamps_and_nonsense_is_ignored(lab_session):
     at = lab_session()
-    (x0, x1), (y0, y1) = optviz.SURFACES["rosenbrock"].bounds
+    (_, x1), (y0, _) = optviz.SURFACES["rosenbrock"].bounds
     send_from_race_chart(at, {"start": {"x": 99.0, "y": -99.0, "seq": 1, "final": True}})
     assert race_chart_data(at)["race"]["start"] == [x1, y0]
     send_from_race_chart(at, {"start": {"x": "left", "y": None, "seq": 2}})

@@ -45,9 +45,7 @@ def test_the_map_decodes_to_its_colour_values_within_one_quantum(surface):
     data, (_, grid, colour) = _packed(surface)
     values = colour(grid.z)
     map_ = data["surface"]
-    np.testing.assert_allclose(
-        unpack_surface(map_), values, atol=(map_["zmax"] - map_["zmin"]) / QUANTUM
-    )
+    np.testing.assert_allclose(unpack_surface(map_), values, atol=(map_["zmax"] - map_["zmin"]) / QUANTUM)
     assert map_["levels"]["start"] <= values.min() and map_["levels"]["size"] > 0
     assert len(map_["minima"]) == len(optviz.SURFACES[surface].minima)
 

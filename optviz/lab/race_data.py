@@ -77,7 +77,8 @@ def path_data(surface: Surface, trajectory: Trajectory) -> dict:
     reach_x, reach_y = ESCAPE_WINDOWS * (x1 - x0), ESCAPE_WINDOWS * (y1 - y0)
     xy = np.nan_to_num(trajectory.xy, nan=0.0)
     xy = np.stack(
-        [np.clip(xy[:, 0], x0 - reach_x, x1 + reach_x), np.clip(xy[:, 1], y0 - reach_y, y1 + reach_y)], axis=-1
+        [np.clip(xy[:, 0], x0 - reach_x, x1 + reach_x), np.clip(xy[:, 1], y0 - reach_y, y1 + reach_y)],
+        axis=-1,
     )
     spec = OPTIMIZERS[trajectory.optimizer]
     return {

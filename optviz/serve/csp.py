@@ -46,7 +46,9 @@ def inline_script_hashes(html: str) -> list[str]:
 
 def policy(index_html: Path) -> str:
     """The policy for pages whose document is `index_html` (Streamlit's)."""
-    scripts = " ".join(["'self'", "blob:", "'wasm-unsafe-eval'", *inline_script_hashes(index_html.read_text())])
+    scripts = " ".join(
+        ["'self'", "blob:", "'wasm-unsafe-eval'", *inline_script_hashes(index_html.read_text())]
+    )
     return "; ".join(
         [
             "default-src 'self'",

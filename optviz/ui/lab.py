@@ -16,8 +16,8 @@ from optviz.lab import analysis
 from optviz.lab import config as lab
 from optviz.lab.config import RaceConfig
 from optviz.lab.figures import progress_figure, surface3d_figure
-from optviz.lab.race_data import race_data, signature
 from optviz.lab.race import landmarks, race, step_internals, summarize
+from optviz.lab.race_data import race_data, signature
 from optviz.params import hyperparameter_key, read_number
 from optviz.schedules import SCHEDULES, Schedule
 from optviz.serving import figure_slots

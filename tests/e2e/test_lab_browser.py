@@ -111,7 +111,9 @@ def test_race_chart_has_one_path_per_default_optimizer_over_the_map(page, open_l
         points = drawn_path(page, name)
         assert points is not None and len(points) == 2 * (steps + 1), f"{name}: not {steps + 1} points"
     assert page.evaluate(JS_MAP_COLOURS) >= 5, "the contour map is not drawn"
-    assert chart(page).get_attribute("data-step") == "0" and chart(page).get_attribute("data-playing") == "false"
+    assert (
+        chart(page).get_attribute("data-step") == "0" and chart(page).get_attribute("data-playing") == "false"
+    )
     browser_log.assert_clean()
 
 
@@ -232,7 +234,9 @@ def test_learning_rate_change_updates_the_chart_within_500_ms(page, open_lab, br
         assert value_after != value_before, f"{key} did not move Adam's learning-rate slider ({value_before})"
         wait_for_rerun(page, f"changing the learning rate to {value_after}")
 
-    assert drawn_path(page, "Gradient descent") == gd_before, "changing Adam's learning rate changed GD's path"
+    assert drawn_path(page, "Gradient descent") == gd_before, (
+        "changing Adam's learning rate changed GD's path"
+    )
     assert page.evaluate("node => node === document.querySelector('[data-testid=race-chart]')", node), (
         "the chart was mounted again"
     )
@@ -280,9 +284,13 @@ def test_click_on_map_sets_start_point(page, open_lab, browser_log, screenshot):
 
     x0, y0 = float(x0_box.input_value()), float(y0_box.input_value())
     # One CSS pixel is about 1/700 of the window's 4 units: the click lands within a pixel or two.
-    assert (x0, y0) == pytest.approx(target, abs=0.02), f"after a click at {target} the inputs show ({x0}, {y0})"
+    assert (x0, y0) == pytest.approx(target, abs=0.02), (
+        f"after a click at {target} the inputs show ({x0}, {y0})"
+    )
     start = [float(v) for v in chart(page).get_attribute("data-start").split(",")]
-    assert start == pytest.approx((x0, y0), abs=1e-3), f"the chart's start is at {start}, the inputs say ({x0}, {y0})"
+    assert start == pytest.approx((x0, y0), abs=1e-3), (
+        f"the chart's start is at {start}, the inputs say ({x0}, {y0})"
+    )
     gd_path = drawn_path(page, "Gradient descent")
     assert gd_path[:2] == pytest.approx((x0, y0), abs=1e-3)
     browser_log.assert_clean()

@@ -97,7 +97,11 @@ class RaceChart {
       return [px + this.layout.offset[0], py + this.layout.offset[1]];
     };
     this.listen();
+    // A new width (or legend and controls of a new height) lays the chart out again; the height the
+    // chart sets itself does not.
     this.resizeObserver = new ResizeObserver(() => {
+      const fixed = this.root.offsetHeight - this.maps.offsetHeight;
+      if (this.layout && this.root.clientWidth === this.layout.width && fixed === this.layout.fixed) return;
       this.layout = null;
       this.requestFrame();
     });
@@ -329,8 +333,9 @@ class RaceChart {
     const cellWidth = (width - colourBar - gap * (cols - 1)) / cols;
     // The page's height, less the controls; on a phone, maps about as tall as they are wide.
     let height = Math.max(160, this.height - fixed);
-    if (narrow) height = rows * Math.round((cellWidth - left) * 0.9 + title + bottom) + gap * (rows - 1);
-    const cellHeight = (height - gap * (rows - 1)) / rows;
+    if (narrow) height = rows * Math.round((cellWidth - left) * 0.9 + title) + bottom + gap * (rows - 1);
+    // The x tick labels go once, under the last row (the axes are shared).
+    const cellHeight = (height - bottom - gap * (rows - 1)) / rows;
     const panels = [];
     for (let i = 0; i < count; i++) {
       const col = i % cols;
@@ -341,7 +346,7 @@ class RaceChart {
         left: Math.round(cellLeft + left),
         top: Math.round(cellTop + title + 2),
         width: Math.max(20, Math.round(cellWidth - left - 6)),
-        height: Math.max(20, Math.round(cellHeight - title - bottom - 2)),
+        height: Math.max(20, Math.round(cellHeight - title - 2)),
         members: this.panelsMode ? [i] : this.race.paths.map((_, k) => k),
         title: this.panelsMode ? this.race.paths[i].label : null,
         showY: col === 0,
@@ -351,7 +356,8 @@ class RaceChart {
     // Presenter mode, as optviz.plotting.presenter_style: type and markers half as large again, paths
     // twice as thick.
     const thick = this.presenter ? 2 : 1;
-    return { width, height, panels, font, scale, thick, colourBar, dpr: window.devicePixelRatio || 1 };
+    const dpr = window.devicePixelRatio || 1;
+    return { width, height, fixed, panels, font, scale, thick, colourBar, dpr };
   }
 
   toPixels(panel, [x, y]) {
