@@ -1,13 +1,16 @@
 """The lab's live race chart (issue 15) in a real browser: it stays mounted, keeps its step, plays,
-answers the keyboard, follows a dragged start (mouse and touch), keeps its contour crisp while playing,
-fits an embed box and a phone, and survives fifty rapid changes.
+answers the keyboard, follows a dragged start (mouse and touch; clamped at the map's edge; a click
+sets it too), keeps its contour crisp while playing, fits an embed box and a phone, survives fifty
+rapid changes, names a diverging path and draws side-by-side panels.
 
 The chart is a custom component; its root element `[data-testid="race-chart"]` (possibly inside an
 open shadow root: Playwright's CSS selectors pierce those) keeps the test hooks current:
 `data-step`, `data-playing` ("true"/"false"), `data-revision` (one more each time new run data is
-drawn) and `data-start-px` ("x,y": the start marker's centre in CSS px from the root's top-left).
+drawn) and `data-start-px` ("x,y": the start marker's centre in CSS px from the root's top-left);
+`data-signature` names the settings of the race drawn (a hash of them, the same in every session).
 In page context the root is found by `window.__race()` (installed by `open_race`), which walks open
-shadow roots. Latency and frame-rate figures are printed (`pytest -s`) and listed in the summary.
+shadow roots. Latency and frame-rate figures are printed (`pytest -s`) and listed in the summary;
+`python -m bench.race_chart` judges them against the issue's budgets.
 """
 
 from __future__ import annotations
