@@ -8,6 +8,10 @@ port, so nginx's list stays right; after a quick crash it waits longer each time
 polls each worker's health, reporting changes. nginx stopping ends the command. SIGINT (Ctrl-C)
 and SIGTERM stop nginx, then every worker, and remove the run folder.
 
+With `hosts` (other machines, each running `optviz serve`), it starts no workers: nginx is the
+front for those machines, and their health is polled and reported the same way (a machine is not
+restarted from here: its own command does that for its workers).
+
 Failures are one line (`ServeError`): a worker that cannot start (with the last line of its log),
 the public port taken, nginx refusing to start (with its error).
 """
@@ -96,18 +100,44 @@ class Worker:
         self.healthy = False
         say(f"worker {self.number} on 127.0.0.1:{self.port} (pid {self.proc.pid})")
 
+    @property
+    def label(self) -> str:
+        return f"worker {self.number}"
+
     def exited(self) -> int | None:
         return self.proc.poll()
+
+
+@dataclass
+class Host:
+    """Another machine serving the app (`optviz serve` there), listed in this front's nginx."""
+
+    address: str  # host:port
+    healthy: bool = False
+    health_url: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.health_url = f"http://{self.address}/_stcore/health"
+
+    @property
+    def label(self) -> str:
+        return f"machine {self.address}"
+
+    def exited(self) -> None:
+        return None  # not a process of ours
 
 
 class Front:
     """The running front: workers, nginx, and the run folder holding nginx's files and the logs."""
 
-    def __init__(self, workers: int, host: str, port: int) -> None:
+    def __init__(self, workers: int, host: str, port: int, hosts: tuple[str, ...] = ()) -> None:
+        """`workers` local Streamlit processes, or none and nginx before the machines `hosts`."""
         self.host, self.port = host, port
+        self.hosts = hosts
+        self.machines = [Host(address) for address in hosts]
         self.run_dir = Path(tempfile.mkdtemp(prefix="optviz-serve-"))
         ports: list[int] = []
-        while len(ports) < workers:  # the system may hand out a just-freed port twice
+        while len(ports) < (0 if hosts else workers):  # the system may hand out a just-freed port twice
             if (port_ := free_port()) not in ports:
                 ports.append(port_)
         self.workers = [Worker(n + 1, p, self.run_dir / f"worker-{n + 1}.log") for n, p in enumerate(ports)]
@@ -128,8 +158,13 @@ class Front:
             if not self.stopping.is_set():
                 shown = socket.gethostname() if self.host in ("0.0.0.0", "::") else self.host
                 url = f"http://{f'[{shown}]' if ':' in shown else shown}:{self.port}"
+                what = (
+                    f"{len(self.hosts)} machine{'s' * (len(self.hosts) > 1)} ({', '.join(self.hosts)})"
+                    if self.hosts
+                    else f"{len(self.workers)} worker{'s' * (len(self.workers) > 1)}"
+                )
                 say(
-                    f"serving {len(self.workers)} worker{'s' * (len(self.workers) > 1)} on {url} "
+                    f"serving {what} on {url} "
                     f"through nginx (pid {self.nginx.pid}; "
                     f"logs in {self.run_dir}); Ctrl-C stops"
                 )
@@ -164,7 +199,7 @@ class Front:
         conf = self.run_dir / "nginx.conf"
         conf.write_text(
             nginx.render(
-                worker_ports=[w.port for w in self.workers],
+                upstreams=[f"127.0.0.1:{w.port}" for w in self.workers] + list(self.hosts),
                 host=self.host,
                 port=self.port,
                 run_dir=self.run_dir,
@@ -198,8 +233,8 @@ class Front:
                 self._restart_if_exited(worker, now)
             if now - last_health >= HEALTH_EVERY_S:
                 last_health = now
-                for worker in self.workers:
-                    self._check_health(worker)
+                for each in [*self.workers, *self.machines]:
+                    self._check_health(each)
 
     def _restart_if_exited(self, worker: Worker, now: float) -> None:
         code = worker.exited()
@@ -214,13 +249,13 @@ class Front:
             worker.next_start = 0.0
             worker.start()
 
-    def _check_health(self, worker: Worker) -> None:
-        if worker.exited() is not None:
+    def _check_health(self, each: Worker | Host) -> None:
+        if each.exited() is not None:
             return
-        healthy = processes.healthy(worker.health_url)
-        if healthy != worker.healthy:
-            say(f"worker {worker.number} " + ("is up" if healthy else "does not answer its health check"))
-        worker.healthy = healthy
+        healthy = processes.healthy(each.health_url)
+        if healthy != each.healthy:
+            say(f"{each.label} " + ("is up" if healthy else "does not answer its health check"))
+        each.healthy = healthy
 
     def stop(self) -> None:
         """Stop nginx, then every worker (each with its process group); remove the run folder."""
