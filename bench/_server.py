@@ -1,5 +1,6 @@
 """Start and stop `streamlit run app.py` for the benchmarks: loopback only, a free port, its own process
-group (so stopping it stops everything it started), and its memory read from /proc.
+group (so stopping it stops everything it started), and its memory read from /proc (its own, or with
+the processes it started).
 """
 
 from __future__ import annotations
@@ -33,6 +34,29 @@ def rss_mb(pid: int) -> float:
     except OSError:
         pass
     return 0.0
+
+
+def tree_pss_mb(pid: int | None = None) -> float:
+    """The proportional set size (PSS: shared pages split between the processes sharing them) of
+    process `pid` (default: this one) and all its descendants (a browser it started), in MB."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+    total, todo = 0.0, [pid or os.getpid()]
+    while todo:
+        current = todo.pop()
+        try:
+            for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            continue
+        todo += [child for child, parent in parents.items() if parent == current]
+    return total
 
 
 def cpu_s(pid: int) -> float:

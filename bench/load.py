@@ -1,6 +1,6 @@
 """Classroom load test: N concurrent lab sessions changing controls, against one `streamlit run app.py`.
 
-Run from the repository root:  python -m bench.load [--sessions 30 --seconds 60]
+Run from the repository root:  python -m bench.load [--sessions 30 --seconds 60 --exports 50]
 Budgets (the quality-gates issue): 0 errors and no cross-talk with 30 concurrent sessions; p95 from a
 control change to the new chart <= 1.5 s on 2 cores; server memory after every session has closed
 within 10% of its level after the first session. Exits 1 if a budget is broken.
@@ -40,6 +40,12 @@ Measured:
   browser would start drawing it); p50 and p95 over every change of every session.
 - errors: failed connections, exceptions or error boxes in the page, runs that did not finish
   successfully, changes with no chart within 30 s, and tracebacks in the server's log.
+- with `--exports N`: N more sessions, open before the load starts, click Make GIF 10-20 s into it
+  (the even ones on the lecturer's view, the odd ones each on a view of its own) and follow the
+  page as the browser does until the file is there, then download it. Reported: the time from the
+  click to the download button (budget: all within 60 s), the control change -> chart times sent
+  while GIFs were asked for and made (budget p95 <= 1.5 s), and the PSS of the server and the
+  processes it started (its render process and browser) before and at peak (budget +1.5 GB).
 - cross-talk: every chart a session received must show ITS settings: the start marker at its own
   start, its step count, and Adam's and GD's paths equal, bit for bit, to the lab's race
   (`optviz.lab.race`) with its settings (checked after the load, so the checking costs no CPU during it).
@@ -70,6 +76,7 @@ import random
 import sys
 import tempfile
 import time
+import urllib.request
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -82,7 +89,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.asyncio.client import connect
 
-from bench._server import HOST, AppServer
+from bench._server import HOST, AppServer, tree_pss_mb
 
 SESSIONS, SECONDS = 30, 60
 FORMULA_SESSIONS = 100  # the formula mode's class
@@ -95,7 +102,9 @@ CHART_TIMEOUT_S = 30.0
 SETTLE_S = 10.0  # after the last session closes, before reading the "after" memory
 SESSION_TTL_S = 5  # how long the server keeps a disconnected session (the default is 120 s)
 RACE_CHART = "race_chart"  # the race chart's widget key (optviz.ui.lab.RACE_CHART_KEY)
-FINISHED_SUCCESSFULLY = 0  # ForwardMsg.ScriptFinishedStatus
+FINISHED_SUCCESSFULLY, FINISHED_EARLY_FOR_RERUN, FRAGMENT_FINISHED = 0, 2, 3  # ScriptFinishedStatus
+EXPORT_START_S, EXPORT_WITHIN_S = 10.0, 10.0  # the GIF sessions ask 10-20 s into the first wave
+EXPORT_BUDGET_S, EXPORT_MEMORY_BUDGET_MB = 60.0, 1500.0
 
 
 @dataclass(frozen=True)
@@ -146,6 +155,7 @@ class Sample:
     run_s: float  # from the change to the end of the page's run (everything below the chart too)
     chart: Chart
     opening: bool = False  # the session's first change, right after it opened the lab (`Student.first`)
+    sent_at: float = 0.0  # time.perf_counter() when the change was sent
 
 
 @dataclass
@@ -164,6 +174,17 @@ class Report:
     runs: int = 0  # page runs the sessions asked for (opening the lab, and every change)
     alone: list[Sample] = field(default_factory=list)  # the first session's changes, made alone
     formulas: bool = False  # the formula mode: its sessions enter formulas
+    exports: int = 0  # sessions that ask for the page's GIF during the first wave
+    export_waits_s: list[float] = field(default_factory=list)  # from "Make GIF" to the file in hand
+    export_window: tuple[float, float] | None = None  # perf_counter: the first ask, the last file
+    export_memory_mb: tuple[float, float] = (0.0, 0.0)  # the server and its processes: before, peak
+
+    def during_exports(self) -> list[float]:
+        """The control changes sent while GIFs were being asked for and made."""
+        if self.export_window is None:
+            return []
+        start, end = self.export_window
+        return [s.latency_s for s in self.samples if start <= s.sent_at <= end]
 
     @property
     def measured(self) -> list[Sample]:
@@ -200,6 +221,18 @@ class Report:
             broken.append(f"p95 {self.percentile(95):.2f} s > {P95_BUDGET_S} s")
         if self.browser_latencies_s and self.percentile(95, self.browser_latencies_s) > P95_BUDGET_S:
             broken.append(f"browser probe p95 {self.percentile(95, self.browser_latencies_s):.2f} s > 1.5 s")
+        if self.exports:
+            waits = self.export_waits_s
+            if len(waits) < self.exports or max(waits, default=0) > EXPORT_BUDGET_S:
+                broken.append(f"{len(waits)} of {self.exports} GIFs within {EXPORT_BUDGET_S:g} s")
+            during = self.during_exports()
+            if during and self.percentile(95, during) > P95_BUDGET_S:
+                broken.append(
+                    f"p95 while GIFs were made {self.percentile(95, during):.2f} s > {P95_BUDGET_S} s"
+                )
+            added = self.export_memory_mb[1] - self.export_memory_mb[0]
+            if added > EXPORT_MEMORY_BUDGET_MB:
+                broken.append(f"GIFs added {added:.0f} MB (budget {EXPORT_MEMORY_BUDGET_MB:g} MB)")
         if self.memory and self.growth("after") > MEMORY_TOLERANCE:
             broken.append(
                 f"memory after all closed {self.growth('after'):+.0%} of the one-session level "
@@ -254,6 +287,20 @@ class Report:
                 f"  browser probe (key press -> chart drawn, {len(b)} changes): p50 "
                 f"{self.percentile(50, b):.3f} s, p95 {self.percentile(95, b):.3f} s"
             )
+        if self.exports:
+            waits, during = sorted(self.export_waits_s), self.during_exports()
+            before, peak = self.export_memory_mb
+            lines += [
+                f"  GIFs: {self.exports} more sessions click Make GIF within {EXPORT_WITHIN_S:g} s (half "
+                f"of them the lecturer's view): {len(waits)} had their file, median "
+                f"{self.percentile(50, waits):.1f} s, slowest {max(waits, default=float('nan')):.1f} s "
+                f"(budget {EXPORT_BUDGET_S:g} s)",
+                f"    control change -> new chart meanwhile: p50 {self.percentile(50, during):.3f} s, "
+                f"p95 {self.percentile(95, during):.3f} s ({len(during)} changes; budget p95 <= "
+                f"{P95_BUDGET_S} s)",
+                f"    the server and its browser: {before:.0f} MB before, {peak:.0f} MB at peak "
+                f"(+{peak - before:.0f} MB; budget +{EXPORT_MEMORY_BUDGET_MB:g} MB)",
+            ]
         lines.append(f"  errors: {len(self.errors)} (budget 0)")
         lines += [f"    {e}" for e in self.errors[:10]]
         lines.append(
@@ -320,6 +367,8 @@ class LabClient:
         self.widgets: dict[str, object] = {}  # user key -> the widget's proto (id, options, ...)
         self.states: dict[str, BackMsg] = {}  # user key -> the WidgetState proto last sent
         self.runs = 0
+        self.auto_rerun: tuple[float, str] | None = None  # a fragment's timer: (interval s, fragment id)
+        self.fragments: dict[str, str] = {}  # user key -> the fragment its widget is in ("" if none)
 
     async def connect(self) -> None:
         ws_url = self.url.replace("http://", "ws://") + "/_stcore/stream"
@@ -354,9 +403,19 @@ class LabClient:
             self.states[key] = state
         return self.states[key]
 
-    async def rerun(self) -> tuple[float, RunResult]:
-        """Send a rerun with the widget states set so far; read until the run finishes."""
+    async def click(self, key: str) -> tuple[float, RunResult]:
+        """Press the button `key` (its trigger is sent once): the rerun of its fragment, or of the page."""
+        self._state(key).trigger_value = True
+        return await self.rerun(self.fragments.get(key, ""))
+
+    async def rerun(self, fragment_id: str = "", *, timer: bool = False) -> tuple[float, RunResult]:
+        """Send a rerun (of the fragment `fragment_id` if given; `timer`: as its timer asks) with the
+        widget states set so far; read until the run finishes (a run ended early for a rerun is
+        followed by that rerun)."""
         back = BackMsg()
+        if fragment_id:
+            back.rerun_script.fragment_id = fragment_id
+            back.rerun_script.is_auto_rerun = timer
         back.rerun_script.query_string = ""
         back.rerun_script.page_script_hash = ""
         back.rerun_script.context_info.url = self.url + "/"
@@ -366,6 +425,7 @@ class LabClient:
         sent_at = time.perf_counter()
         await self.ws.send(back.SerializeToString())
         self.runs += 1
+        self.states = {key: state for key, state in self.states.items() if not state.trigger_value}
         result = RunResult()
         deadline = sent_at + CHART_TIMEOUT_S
         while result.status is None:
@@ -378,18 +438,33 @@ class LabClient:
             msg = ForwardMsg()
             msg.ParseFromString(data)
             kind = msg.WhichOneof("type")
-            if kind == "script_finished":
+            if kind == "script_finished" and msg.script_finished != FINISHED_EARLY_FOR_RERUN:
                 result.status, result.finished_at = msg.script_finished, received_at
+            elif kind == "new_session" and not msg.metadata.run.fragment_ids:
+                self.auto_rerun = None  # a page run: the browser drops every fragment's timer
+            elif kind == "auto_rerun":
+                self.auto_rerun = (msg.auto_rerun.interval, msg.auto_rerun.fragment_id)
+            elif kind == "stop_auto_rerun":
+                self.auto_rerun = None
             elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
-                self._read_element(msg.delta.new_element, received_at, result)
-        if result.status not in (None, FINISHED_SUCCESSFULLY):
+                key = self._read_element(msg.delta.new_element, received_at, result)
+                if key is not None:
+                    self.fragments[key] = msg.delta.fragment_id
+        if result.status not in (None, FINISHED_SUCCESSFULLY, FRAGMENT_FINISHED):
             result.problems.append(f"script finished with status {result.status}")
         return sent_at, result
 
-    def _read_element(self, element, received_at: float, result: RunResult) -> None:
+    async def download(self, key: str) -> bytes:
+        """The file of the download button `key`, fetched from its address as the browser does."""
+        url = self.widgets[key].url
+        address = url if url.startswith("http") else self.url + url
+        return await asyncio.to_thread(lambda: urllib.request.urlopen(address, timeout=30).read())
+
+    def _read_element(self, element, received_at: float, result: RunResult) -> str | None:
+        """Note what a page element says; the widget's key if it is one of ours."""
         kind = element.WhichOneof("type")
         if kind is None:
-            return
+            return None
         if kind == "exception":
             result.problems.append(f"exception in the page: {element.exception.message}")
         elif kind == "alert" and element.alert.format == 1:  # Alert.ERROR
@@ -403,6 +478,8 @@ class LabClient:
                 self.states[key].id = widget_id
             if key == RACE_CHART and result.chart_at is None:
                 result.chart_at, result.chart_spec = received_at, widget.spec
+            return key
+        return None
 
 
 # --- one student --------------------------------------------------------------------------------------
@@ -487,7 +564,9 @@ class Student(ABC):
             report.errors.append(f"session {index}, {what}: unreadable chart ({error!r})")
             return
         run_s = (result.finished_at or result.chart_at) - sent_at
-        report.samples.append(Sample(index, settings, result.chart_at - sent_at, run_s, chart, opening))
+        report.samples.append(
+            Sample(index, settings, result.chart_at - sent_at, run_s, chart, opening, sent_at)
+        )
 
 
 def _lr_options(client: LabClient, key: str, low: float, high: float) -> list[str]:
@@ -608,6 +687,92 @@ async def _wave(students: list[Student], seconds: float, seated: bool, warm_up: 
         await asyncio.gather(*(s.leave() for s in students))
 
 
+# --- a student who asks for the GIF ------------------------------------------------------------------
+
+
+async def gif_student(
+    index: int, url: str, start_x: float | None, opened: asyncio.Queue, ask_at: asyncio.Future, report: Report
+) -> None:
+    """Open the lab (a view of its own if `start_x`, else the lecturer's: the defaults) and say so on
+    `opened`; once `ask_at` has a time (time.monotonic()), wait for it, click Make GIF, follow the
+    page as the browser does (the section's timer reruns it until the file is there) and download
+    the GIF (its click reruns the section, which stops the timer). Its wait is from the click to the
+    download button."""
+    client = LabClient(url)
+    try:
+        await client.connect()
+        _, opening = await client.rerun()
+        if start_x is not None:
+            client.set_double("start_x", start_x)
+            _, opening = await client.rerun()
+        report.errors += [f"GIF session {index}, opening the lab: {p}" for p in opening.problems]
+        opened.put_nowait(index)
+        await asyncio.sleep(max(await ask_at - time.monotonic(), 0))
+        asked = time.perf_counter()
+        _, result = await client.click("make_gif")
+        while "download_gif" not in client.widgets:  # the section's timer, until the file is there
+            report.errors += [f"GIF session {index}: {p}" for p in result.problems]
+            if client.auto_rerun is None or time.perf_counter() - asked > 2 * EXPORT_BUDGET_S:
+                report.errors.append(f"GIF session {index}: no file and no progress shown")
+                return
+            interval, fragment = client.auto_rerun
+            await asyncio.sleep(interval)
+            _, result = await client.rerun(fragment, timer=True)
+        ready = time.perf_counter()
+        gif = await client.download("download_gif")
+        _, result = await client.click("download_gif")  # as the browser reports the click
+        report.errors += [f"GIF session {index}, downloading: {p}" for p in result.problems]
+        if client.auto_rerun is not None:
+            report.errors.append(f"GIF session {index}: the section still looks again after the download")
+        if not gif.startswith(b"GIF89a"):
+            report.errors.append(f"GIF session {index}: the download is not a GIF ({gif[:16]!r})")
+            return
+        report.export_waits_s.append(ready - asked)
+        start, end = report.export_window or (asked, ready)
+        report.export_window = (min(start, asked), max(end, ready))
+    except Exception as error:  # a failed connection or protocol error is an error, not a crash
+        report.errors.append(f"GIF session {index}: {type(error).__name__}: {error}")
+    finally:
+        opened.put_nowait(index)  # (again, if it failed before: no one waits for it in vain)
+        await client.close()
+
+
+class GifClass:
+    """`report.exports` more sessions that have the lab open (opened before the load starts, as a
+    class has it open before the lecturer says "download the GIF") and ask for the GIF within
+    EXPORT_WITHIN_S from EXPORT_START_S after `ask(wave_start)`; the even ones for the lecturer's
+    view, the odd ones each for a view of its own. Samples the memory of the server and the
+    processes it started meanwhile."""
+
+    def __init__(self, server: AppServer, report: Report, rng: random.Random) -> None:
+        self.server, self.report, self.rng = server, report, rng
+        self.opened: asyncio.Queue = asyncio.Queue()
+        self.asks = [asyncio.get_running_loop().create_future() for _ in range(report.exports)]
+        self.tasks = [
+            asyncio.create_task(
+                gif_student(
+                    i, server.url, None if i % 2 == 0 else rng.uniform(-4, 4), self.opened, ask, report
+                )
+            )
+            for i, ask in enumerate(self.asks)
+        ]
+
+    async def wait_opened(self) -> None:
+        for _ in self.tasks:
+            await self.opened.get()
+
+    async def ask(self, wave_start: float) -> None:
+        start = wave_start + EXPORT_START_S
+        for ask in self.asks:
+            ask.set_result(start + self.rng.uniform(0, EXPORT_WITHIN_S))
+        await asyncio.sleep(max(start - time.monotonic(), 0))
+        before = peak = await asyncio.to_thread(tree_pss_mb, self.server.pid)
+        while not all(task.done() for task in self.tasks):
+            peak = max(peak, await asyncio.to_thread(tree_pss_mb, self.server.pid))
+            await asyncio.sleep(0.25)
+        self.report.export_memory_mb = (before, peak)
+
+
 # --- cross-talk: every chart shows its own session's settings --------------------------------------
 
 
@@ -685,15 +850,22 @@ async def _load(
     await asyncio.sleep(SETTLE_S)
     report.memory["one session"] = server.rss_mb()
 
+    gifs = None
+    if report.exports:
+        gifs = GifClass(server, report, random.Random(seed + 7))
+        await gifs.wait_opened()
     load_before, cpu_before = _load_average(), server.cpu_s()
     for wave in range(waves):
         students = [
             student(i, sessions, server.url, report, random.Random(seed * 1000 + wave * 100 + i))
             for i in range(sessions)
         ]
-        also = None
+        extra = []
         if probe is not None and wave == 0:
-            also = partial(asyncio.to_thread, probe, server.url, report=report)
+            extra.append(partial(asyncio.to_thread, probe, server.url, report=report))
+        if gifs is not None and wave == 0:
+            extra.append(lambda until: gifs.ask(until - seconds))
+        also = partial(_together, extra) if extra else None
         await _wave(students, seconds, seated=report.formulas, also=also)
         if wave == 0:
             report.memory["peak"] = max(memory)
@@ -706,6 +878,11 @@ async def _load(
     report.memory["peak"] = max(report.memory["peak"], *memory)
     stop.set()
     await sampler
+
+
+async def _together(tasks, until: float) -> None:
+    """Each of `tasks(until)` at once (what `_wave` runs beside the students)."""
+    await asyncio.gather(*(task(until) for task in tasks))
 
 
 def _load_average() -> tuple[float, float, float]:
@@ -723,14 +900,16 @@ def run(
     seed: int = 0,
     browser_probe: bool = False,
     formulas: bool = False,
+    exports: int = 0,
 ) -> Report:
     """Start the app, run the load (`waves` times, one after the other), stop the app, check the charts.
-    `formulas`: the formula mode; `think_s` defaults to the mode's think time."""
+    `formulas`: the formula mode; `think_s` defaults to the mode's think time. `exports` more sessions
+    ask for GIFs during the first wave."""
     from surfaces import SURFACES
 
     surface = next(iter(SURFACES))  # the lab's default surface (the first of its list)
     think_s = think_s or (FORMULA_THINK_S if formulas else THINK_S)
-    report = Report(sessions, seconds, waves, think_s, formulas=formulas)
+    report = Report(sessions, seconds, waves, think_s, formulas=formulas, exports=exports)
     probe = None
     if browser_probe:
         from bench._browser_probe import probe
@@ -772,6 +951,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--browser-probe", action="store_true", help="add one real Chromium page")
+    parser.add_argument(
+        "--exports", type=int, default=0, help="sessions that also ask for the GIF in the first wave (0-200)"
+    )
     args = parser.parse_args(argv)
     sessions = args.sessions or (FORMULA_SESSIONS if args.formulas else SESSIONS)
     think = tuple(args.think or (FORMULA_THINK_S if args.formulas else THINK_S))
@@ -779,6 +961,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--sessions must be 1-100, --seconds 0-600 and --waves 1-5")
     if not 0 <= think[0] <= think[1] <= 60:
         parser.error("--think MIN MAX must satisfy 0 <= MIN <= MAX <= 60")
+    if not 0 <= args.exports <= 200:
+        parser.error("--exports must be 0-200")
     if args.formulas and (think[1] >= args.seconds or args.browser_probe):
         parser.error(
             "--formulas: every session enters a formula within --seconds (--think MAX below it), "
@@ -789,7 +973,9 @@ def main(argv: list[str] | None = None) -> int:
         + (", entering formulas" if args.formulas else ""),
         flush=True,
     )
-    report = run(sessions, args.seconds, args.waves, think, args.seed, args.browser_probe, args.formulas)
+    report = run(
+        sessions, args.seconds, args.waves, think, args.seed, args.browser_probe, args.formulas, args.exports
+    )
     print(report.text())
     return 1 if report.broken_budgets() else 0
 

@@ -8,18 +8,24 @@ from __future__ import annotations
 import io
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageColor
 
 from optviz.lab import cli, export
 from optviz.lab.config import RaceConfig
+from optviz.lab.export import layers
+from optviz.lab.export.browser import Page
+from optviz.lab.export.figure import as_dict, still_figure
 from optviz.lab.figures import race_figure
 from optviz.lab.race import colouring, race, surface_grid
+from optviz.optimizers import OPTIMIZERS
+from optviz.plotting import presenter_style
 from surfaces import get_surface
 
 REPO = Path(__file__).resolve().parents[1]
@@ -89,8 +95,9 @@ def test_steps_for_gifs_and_stills(six_by_300):
 
 
 def test_png_has_the_size_asked_for_and_later_steps_differ(six_by_300):
-    first, later = export.render_steps(six_by_300, [0, 150], width=640, height=360)
-    images = [Image.open(io.BytesIO(png)) for png in (first, later)]
+    images = [
+        Image.open(io.BytesIO(export.to_png(six_by_300, step, width=640, height=360))) for step in (0, 150)
+    ]
     assert all(image.format == "PNG" and image.size == (640, 360) for image in images)
     a, b = (np.asarray(image.convert("RGB"), int) for image in images)
     assert (np.abs(a - b).sum(axis=-1) > 30).sum() > 100, "the heads did not move between step 0 and 150"
@@ -106,6 +113,99 @@ def test_gif_has_the_frames_size_and_budget(six_by_300):
     assert len(gif) <= GIF_BUDGET_BYTES, f"{len(gif) / 1e6:.2f} MB"
     image.seek(99)
     assert image.info["duration"] == 1500, "the last frame is held 1.5 s"
+
+
+def _chart_picture(fig, step: int, width: int, height: int, scale: float = 1) -> np.ndarray:
+    """The figure as Plotly itself draws it with the heads at `step` (the frame applied to the
+    traces, as the chart's slider does), without any caption: the reference for an export."""
+    figure = as_dict(fig)
+    frame = next(f for f in figure["frames"] if int(f["name"]) == step)
+    still = still_figure(figure, width, height)
+    data = list(still["data"])
+    for index, moved in zip(frame["traces"], frame["data"], strict=True):
+        data[index] = {**data[index], **moved}
+
+    async def draw(page):
+        await page.resize(width, height, scale)
+        await page.call("drawFigure", {**still, "data": data}, [])
+        shot = await page.screenshot()
+        await page.call("clearPage")
+        return shot
+
+    return _rgb(layers.BROWSER.run(draw, timeout=60))
+
+
+def _rgb(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), int)
+
+
+PICTURE_CASES = [  # optimizers, panels, presenter, width, height, scale
+    (["gd", "momentum", "adam"], False, False, 1280, 720, 1),
+    (["gd", "sgd", "momentum", "adam"], True, False, 960, 540, 1),
+    (SIX, False, True, 1280, 720, 1),
+    (["gd", "adam"], False, False, 640, 360, 2),
+]
+
+
+@pytest.mark.parametrize(
+    ("optimizers", "panels", "presenter", "width", "height", "scale"),
+    PICTURE_CASES,
+    ids=["overlay", "side-by-side", "presenter", "scale-2"],
+)
+def test_a_picture_is_the_chart_at_the_same_step(optimizers, panels, presenter, width, height, scale):
+    """Composited from stamps, the picture matches Plotly drawing the chart at that step: a marker
+    one pixel off moves 60-130 pixels by more than 48 levels (measured); these stay under 12."""
+    fig = _figure(optimizers, 300, panels=panels)
+    if presenter:
+        presenter_style(fig)
+    for step in (0, 37, 150):
+        chart = _chart_picture(fig, step, width, height, scale)
+        picture = _rgb(export.to_png(fig, step, width=width, height=height, scale=scale))
+        assert picture.shape == chart.shape == (height * scale, width * scale, 3)
+        off = np.abs(picture - chart).max(axis=-1)
+        caption = off[-int(40 * scale) :, -int(150 * scale) :].copy()
+        off[-int(40 * scale) :, -int(150 * scale) :] = 0  # the caption is the picture's own
+        assert (off > 48).sum() <= 30 and off.mean() < 0.05, f"step {step}: {(off > 48).sum()} pixels off"
+        assert (caption > 100).sum() > 50, "no 'step N' caption"
+
+
+def test_the_gif_keeps_every_optimizer_colour(six_by_300):
+    """A palette built from the figure: each head marker's colour exactly, and the paths within a
+    few levels of the PNG of the same step (3.4 on average; a palette fitted to the picture as a
+    whole puts them 9.4 levels off)."""
+    gif = Image.open(io.BytesIO(export.to_gif(six_by_300, frames=11, fps=15, width=960, height=540)))
+    palette = {tuple(c) for c in np.asarray(gif.getpalette()).reshape(-1, 3)}
+    for name in SIX:
+        assert ImageColor.getrgb(OPTIMIZERS[name].colour) in palette, name
+    gif.seek(5)  # step 150
+    frame = np.asarray(gif.convert("RGB"), int)
+    png = _rgb(export.to_png(six_by_300, 150, width=960, height=540))
+    colourful = png.max(axis=-1) - png.min(axis=-1) > 40
+    off = np.abs(frame - png).max(axis=-1)
+    assert colourful.sum() > 1000 and off[colourful].mean() < 5, off[colourful].mean()
+    exact = {}  # pixels of exactly an optimizer's colour (its head) in the PNG and the GIF
+    for name in SIX:
+        rgb = ImageColor.getrgb(OPTIMIZERS[name].colour)
+        exact[name] = [(np.abs(image - rgb).sum(axis=-1) == 0).sum() for image in (png, frame)]
+    assert all(in_gif >= in_png for in_png, in_gif in exact.values()), exact
+    assert sum(in_png >= 20 for in_png, _ in exact.values()) >= 3, exact  # heads overlap at times
+
+
+def test_a_browser_killed_while_drawing_says_so_and_the_next_export_works(monkeypatch):
+    fig = _figure(["gd", "adam"], 50)
+    export.to_png(fig, width=320, height=180)  # the browser runs
+    call = Page.call
+
+    async def kill_mid_drawing(page, function, *args):
+        if function == "drawSheet":  # after the background, before the stamps
+            os.killpg(layers.BROWSER.pid, signal.SIGKILL)
+        return await call(page, function, *args)
+
+    monkeypatch.setattr(Page, "call", kill_mid_drawing)
+    with pytest.raises(export.ExportError, match="browser stopped while drawing"):
+        export.to_png(fig, width=320, height=180)
+    monkeypatch.setattr(Page, "call", call)
+    assert Image.open(io.BytesIO(export.to_png(fig, width=320, height=180))).size == (320, 180)
 
 
 def test_export_rejects_what_it_cannot_draw(six_by_300):

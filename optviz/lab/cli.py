@@ -19,15 +19,12 @@ from pathlib import Path
 from optviz.lab import config as lab
 from optviz.lab import export
 from optviz.lab.config import RaceConfig
-from optviz.lab.figures import race_figure
-from optviz.lab.race import colouring, race, surface_grid
+from optviz.lab.export.images import FORMATS
+from optviz.lab.export.view import RaceExport
 from optviz.optimizers import HYPERPARAMETERS, OPTIMIZERS
 from optviz.params import hyperparameter_key
-from optviz.plotting import presenter_style
 from optviz.schedules import SCHEDULES
 from surfaces import SURFACES, from_formula, get_surface
-
-FORMATS = ("html", "gif", "png")
 
 
 def _words(text: str) -> str:
@@ -312,8 +309,7 @@ def export_command(parser, args) -> int:
     panels = _choice(parser, "layout", args.layout, lab.LAYOUTS) == lab.LAYOUTS[1]
     fps = lab.SPEEDS[_choice(parser, "speed", args.speed, list(lab.SPEEDS))]
     kind = _format(parser, args)
-    frames = args.frames if args.frames is not None else min(100, steps + 1)
-    _in_range(parser, "frames", frames, 2, steps + 1)
+    _in_range(parser, "frames", args.frames, 2, steps + 1)
     _in_range(parser, "step", args.step, 0, steps)
     _in_range(parser, "width", args.width, 100, 4096)
     _in_range(parser, "height", args.height, 100, 4096)
@@ -323,41 +319,27 @@ def export_command(parser, args) -> int:
     config = RaceConfig.create(
         surface, selected, (start_x, start_y), steps, hyperparams, args.noise, args.seed, schedule
     )
-    trajectories = race(config)
-    grid = surface_grid(surface)
-    height = args.height if kind == "html" and args.height else 520
-    fig = race_figure(
-        surface,
-        grid,
-        colouring(surface, grid),
-        trajectories,
+    wanted = RaceExport(
+        config,
+        kind,
         panels=panels,
-        frame_ms=1000 // fps,
-        height=height,
+        speed=fps,
+        presenter=args.presenter,
+        frames=args.frames,
+        step=args.step,
+        width=args.width,
+        height=args.height,
+        scale=args.scale,
     )
-    if args.presenter:
-        presenter_style(fig)
+    fig = wanted.figure()
     try:
-        if kind == "html":
-            data = export.to_html(fig, title=f"optviz: {surface.title}")
-            detail = f"{len(export.frame_steps(fig))} frames, plays at {fps} steps/s"
-        elif kind == "gif":
-            gif_fps = min(fps, 1000 // export.MIN_GIF_DELAY_MS)
-            data = export.to_gif(
-                fig, frames=frames, fps=gif_fps, width=args.width or 960, height=args.height or 540
-            )
-            detail = f"{frames} frames, {export.gif_seconds(frames, gif_fps):.1f} s a loop"
-        else:
-            step = export.nearest_step(fig, args.step)
-            data = export.to_png(
-                fig, step, width=args.width or 1280, height=args.height or 720, scale=args.scale
-            )
-            detail = f"step {step}"
+        data = wanted.render(fig)
     except ValueError as problem:
         parser.error(str(problem))
     except export.ExportError as problem:
         print(f"optviz export: {problem}", file=sys.stderr)
         return 1
+    detail = wanted.describe(fig)
     try:
         path.write_bytes(data)
     except OSError as problem:

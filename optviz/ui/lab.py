@@ -6,22 +6,19 @@ figure builders -> `widgets.chart`.
 
 from __future__ import annotations
 
-import functools
-
 import streamlit as st
 
 from optviz import OPTIMIZERS, SURFACES, resolve_hyperparams
-from optviz.lab import analysis, export
+from optviz.lab import analysis
 from optviz.lab import config as lab
 from optviz.lab.config import RaceConfig
 from optviz.lab.figures import progress_figure, race_figure, surface3d_figure
 from optviz.lab.race import landmarks, race, step_internals, summarize
 from optviz.params import hyperparameter_key, read_number
-from optviz.plotting import presenter_style
 from optviz.schedules import SCHEDULES, Schedule
 from optviz.serving import figure_slots
 from optviz.text import literal
-from optviz.ui import lab_views
+from optviz.ui import exports, lab_views
 from optviz.ui.lab_views import by_settings, surface_view
 from optviz.ui.url_state import PageState
 from optviz.ui.widgets import (
@@ -183,10 +180,8 @@ def render() -> None:
 
     if not embedded:
         _tune_button(config)
-        # The files are made on a click, from the settings (a figure kept per session would be held by
-        # every open session, though few download), in the style the page shows.
-        figure = functools.partial(_race_figure, config, panels, speed, CHART_HEIGHT)
-        _downloads(lambda: presenter_style(figure()) if presenter else figure(), surface.name, config.steps)
+        # The files are made from the settings when asked for, in the style the page shows.
+        exports.downloads(config, panels, speed, presenter)
     tabs = dict(zip(VIEWS, state.tabs(VIEWS, key="view"), strict=True))
     # Only the open tab computes (sweeps and basin maps are hundreds of runs).
     if tabs["Loss and distance"].open:
@@ -217,40 +212,6 @@ def render() -> None:
         grid, colour = surface_view(surface)
         chart(st, surface3d_figure(surface, grid, colour, trajectories), fresh=True)
     share_box(share, state.publish())
-
-
-def _downloads(figure, surface_name: str, steps: int) -> None:
-    """Offline copies of the race for slides: made when clicked (a GIF draws every frame in a browser,
-    far slower than a page run), not every rerun, from `figure()`, which builds the race figure."""
-    name = "race-custom" if surface_name.startswith("f:") else f"race-{surface_name}"
-    drawable = export.browser_available()
-
-    # (label, suffix, mime, file maker, needs a browser, what it is for)
-    def gif():
-        return export.to_gif(figure(), frames=min(100, steps + 1))
-
-    kinds = [
-        (":material/download: HTML animation", "html", "text/html", lambda: export.to_html(figure()), False,
-         "One file that plays offline (plotly.js inside): for any browser or an HTML slide deck."),
-        (":material/gif: GIF", "gif", "image/gif", gif, True,
-         "100 frames of the race for PowerPoint, Keynote or Google Slides (takes about 10 s)."),
-        (":material/image: PNG", "png", "image/png", lambda: export.to_png(figure()), True,
-         "The last step as a 1280 x 720 picture."),
-    ]  # fmt: skip
-    *buttons, note = st.columns([1, 1, 1, 2], vertical_alignment="center")
-    for column, (label, suffix, mime, make, needs_browser, purpose) in zip(buttons, kinds, strict=True):
-        column.download_button(
-            label,
-            make,  # called on click, not on every rerun
-            file_name=f"{name}.{suffix}",
-            mime=mime,
-            on_click="ignore",
-            key=f"download_{suffix}",
-            disabled=needs_browser and not drawable,
-            help=purpose,
-        )
-    missing = "GIF and PNG need Chromium on the server (apt-get install chromium)."
-    note.caption("Offline copies for slides." if drawable else missing)
 
 
 def _tune_button(config: RaceConfig) -> None:

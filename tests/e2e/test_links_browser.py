@@ -121,18 +121,47 @@ def test_every_page_renders_embedded_in_a_slide(browser, app_url, screenshot, pa
         context.close()
 
 
+def _download(page, label: str) -> tuple[str, bytes]:
+    """Wait for the download button labelled `label`, click it: the file's name and bytes."""
+    button = page.get_by_test_id("stDownloadButton").filter(has_text=label)
+    button.wait_for(timeout=LOAD_TIMEOUT_MS)
+    with page.expect_download(timeout=LOAD_TIMEOUT_MS) as file:
+        button.get_by_role("button").click()
+    return file.value.suggested_filename, open(file.value.path(), "rb").read()
+
+
 def test_the_lab_downloads_an_offline_animation_and_a_picture(page, open_lab, browser_log):
     open_lab("/?surface=beale&optimizers=gd,adam&steps=100")
-    with page.expect_download(timeout=LOAD_TIMEOUT_MS) as html:
-        page.get_by_test_id("stDownloadButton").filter(has_text="HTML animation").get_by_role(
-            "button"
-        ).click()
-    content = open(html.value.path(), "rb").read()
-    assert html.value.suggested_filename == "race-beale.html"
+    name, content = _download(page, "HTML animation")
+    assert name == "race-beale.html"
     assert b"Plotly" in content and b'<script src="http' not in content and len(content) > 3_000_000
-    with page.expect_download(timeout=LOAD_TIMEOUT_MS) as png:
-        page.get_by_test_id("stDownloadButton").filter(has_text="PNG").get_by_role("button").click()
-    assert open(png.value.path(), "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    page.get_by_role("button", name="Make PNG").click()  # drawn by the server's shared renders
+    name, content = _download(page, "Download PNG")
+    assert name == "race-beale.png" and content[:8] == b"\x89PNG\r\n\x1a\n"
+    _no_exception(page)
+    browser_log.assert_clean()
+
+
+def test_two_students_asking_for_one_gif_share_its_render(page, browser, open_lab, screenshot, browser_log):
+    """The lecturer's view asked for from two sessions at once: both download the same GIF. While it
+    is made, the page says so (a progress bar, or the place in the queue)."""
+    open_lab("/?surface=rosenbrock&optimizers=gd,momentum,adam&steps=400")
+    context, other = _reopen(browser, page.url)
+    try:
+        page.get_by_role("button", name="Make GIF").click()
+        other.get_by_role("button", name="Make GIF").click()
+        made = page.get_by_test_id("stProgress").or_(page.get_by_text("Download GIF"))
+        expect(made.first).to_be_visible(timeout=RERUN_TIMEOUT_MS)
+        screenshot(page, "making")
+        gifs = [_download(student, "Download GIF")[1] for student in (page, other)]
+        screenshot(page, "ready")
+        arm_rerun_watch(page)  # the download reran the section without its timer: it looks no more
+        page.wait_for_timeout(4_000)
+        assert not page.evaluate("() => window.__e2eRan"), "the page still reruns after the download"
+    finally:
+        context.close()
+    assert gifs[0][:6] == b"GIF89a" and gifs[0] == gifs[1]
+    _no_exception(page)
     browser_log.assert_clean()
 
 
