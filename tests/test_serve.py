@@ -7,11 +7,14 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import os
 import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -164,6 +167,53 @@ def test_a_worker_that_cannot_start_gives_its_last_log_line(monkeypatch, capsys)
     assert str(failed.value) == "worker 1 could not start: Port 1234 is already in use"
     assert not front.run_dir.exists()
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the caller's handlers are back
+
+
+HEALTH_ONLY = """
+import http.server, sys
+class Health(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.end_headers(); self.wfile.write(b"ok")
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Health).serve_forever()
+"""
+
+
+def test_a_hung_worker_is_killed_and_restarted(monkeypatch, capsys):
+    """A worker whose process lives but stops answering (here: stopped with SIGSTOP) is killed after
+    HUNG_S and started again on its port."""
+    monkeypatch.setattr(
+        supervisor, "worker_command", lambda port: [sys.executable, "-c", HEALTH_ONLY, str(port)]
+    )
+    monkeypatch.setattr(supervisor, "HUNG_S", 1.0)
+    monkeypatch.setattr(supervisor, "HEALTH_EVERY_S", 0.5)
+    said = []
+    say = supervisor.say
+    monkeypatch.setattr(supervisor, "say", lambda text: (said.append(text), say(text)))
+    front = supervisor.Front(1, "127.0.0.1", supervisor.free_port())
+    pids = []
+
+    def hang_then_watch() -> None:
+        deadline = time.monotonic() + 60
+        worker = front.workers[0]
+        while not any(text.startswith("serving") for text in said):
+            time.sleep(0.1)
+        pids.append(worker.proc.pid)
+        os.kill(pids[0], signal.SIGSTOP)
+        while not (worker.proc.pid != pids[0] and worker.healthy) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        pids.append(worker.proc.pid)
+        front.request_stop()
+
+    watcher = threading.Thread(target=hang_then_watch)
+    watcher.start()
+    assert front.run(nginx.find_nginx(), static.prepared_dir()) == 0
+    watcher.join()
+    out = capsys.readouterr().out
+    assert pids[1] != pids[0], out
+    assert f"worker 1 (pid {pids[0]}) has not answered for " in out and "s; restarting it" in out
+    assert f"worker 1 (pid {pids[0]}) exited with code -9; restarting" in out
 
 
 def test_the_dispatcher_keeps_export_as_it_was(capsys):

@@ -5,7 +5,10 @@ folder so .streamlit/config.toml applies), waits until each answers /_stcore/hea
 nginx configuration (optviz/serve/nginx.py) into a private run folder and runs nginx in the
 foreground on the public port. Then, every second, it restarts a worker that exited (on the same
 port, so nginx's list stays right; after a quick crash it waits longer each time, up to 30 s) and
-polls each worker's health, reporting changes. nginx stopping ends the command. SIGINT (Ctrl-C)
+polls each worker's health, reporting changes. A worker that stops answering its health check for
+`HUNG_S` while its process lives (hung: a deadlock, a loop that never yields) is killed, and so
+restarted; one that never answers after a restart, after `START_TIMEOUT_S`. nginx stopping ends the
+command. SIGINT (Ctrl-C)
 and SIGTERM stop nginx, then every worker, and remove the run folder.
 
 With `hosts` (other machines, each running `optviz serve`), it starts no workers: nginx is the
@@ -37,6 +40,10 @@ POLL_S = 1.0
 HEALTH_EVERY_S = 2.0
 QUICK_CRASH_S = 30.0
 MAX_RESTART_DELAY_S = 30.0
+# A live worker answers its health check from its event loop within the 2 s timeout even while its
+# page runs compute (they release the GIL in JAX and NumPy, and Python switches threads every 5 ms);
+# this long without an answer is a hung process, not a busy one.
+HUNG_S = 30.0
 
 
 class ServeError(RuntimeError):
@@ -89,6 +96,8 @@ class Worker:
     restart_delay: float = 1.0
     next_start: float = 0.0
     healthy: bool = False
+    answered: bool = False  # its health check has answered since its latest start
+    answered_at: float = 0.0  # time.monotonic() of that answer (or of the start)
     health_url: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -96,9 +105,18 @@ class Worker:
 
     def start(self) -> None:
         self.proc = processes.start(worker_command(self.port), self.log, cwd=PROJECT)
-        self.started_at = time.monotonic()
-        self.healthy = False
+        self.started_at = self.answered_at = time.monotonic()
+        self.healthy = self.answered = False
         say(f"worker {self.number} on 127.0.0.1:{self.port} (pid {self.proc.pid})")
+
+    def heard(self) -> None:
+        """Its health check answered."""
+        self.healthy = self.answered = True
+        self.answered_at = time.monotonic()
+
+    def hung(self, now: float) -> bool:
+        """Alive but silent for too long: `HUNG_S` after answering, `START_TIMEOUT_S` if it never has."""
+        return now - self.answered_at > (HUNG_S if self.answered else START_TIMEOUT_S)
 
     @property
     def label(self) -> str:
@@ -186,7 +204,7 @@ class Front:
                     reason = processes.last_line(worker.log) or f"exit code {code}"
                     raise ServeError(f"worker {worker.number} could not start: {reason}")
                 if processes.healthy(worker.health_url):
-                    worker.healthy = True
+                    worker.heard()
                     waiting.remove(worker)
             if time.monotonic() > deadline:
                 raise ServeError(
@@ -256,6 +274,14 @@ class Front:
         if healthy != each.healthy:
             say(f"{each.label} " + ("is up" if healthy else "does not answer its health check"))
         each.healthy = healthy
+        if not isinstance(each, Worker):
+            return
+        if healthy:
+            each.heard()
+        elif each.hung(time.monotonic()):
+            silent = time.monotonic() - each.answered_at
+            say(f"{each.label} (pid {each.proc.pid}) has not answered for {silent:.0f} s; restarting it")
+            processes.stop(each.proc, signal.SIGKILL)
 
     def stop(self) -> None:
         """Stop nginx, then every worker (each with its process group); remove the run folder."""
