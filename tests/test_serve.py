@@ -216,6 +216,18 @@ def test_a_hung_worker_is_killed_and_restarted(monkeypatch, capsys):
     assert f"worker 1 (pid {pids[0]}) exited with code -9; restarting" in out
 
 
+def test_the_supervisor_does_not_import_jax():
+    """The serve command's own process imports none of the lab (JAX: over a second, ~100 MB), while
+    `optviz`'s public names still resolve where they are used."""
+    code = (
+        "import sys, optviz.__main__, optviz.serve.cli; assert 'jax' not in sys.modules, 'jax imported'; "
+        "import optviz; assert all(getattr(optviz, name) is not None for name in optviz.__all__); "
+        "assert 'jax' in sys.modules"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
 def test_the_dispatcher_keeps_export_as_it_was(capsys):
     with pytest.raises(SystemExit):
         optviz_main(["export", "--help"])
