@@ -40,7 +40,15 @@ export default function ({ parentElement, data }) {
   };
   fit();
   if (!box.resizeObserver) {
-    box.resizeObserver = new ResizeObserver(fit);
+    let width = box.clientWidth;
+    box.resizeObserver = new ResizeObserver(() => {
+      // Only a new width matters (fit itself changes the height), and fitting in the next frame,
+      // not inside the observer's callback, never makes it report again in the same frame.
+      if (box.clientWidth !== width) {
+        width = box.clientWidth;
+        requestAnimationFrame(fit);
+      }
+    });
     box.resizeObserver.observe(box);
   }
   for (const button of parentElement.querySelectorAll(".copy")) {
