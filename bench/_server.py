@@ -6,6 +6,7 @@ the processes it started).
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -123,8 +124,15 @@ class AppServer:
     def rss_mb(self) -> float:
         return rss_mb(self.pid)
 
+    def rss_by_worker(self) -> list[float]:
+        """The RSS of each process serving the app (one here: see `ServedApp`)."""
+        return [self.rss_mb()]
+
     def cpu_s(self) -> float:
         return cpu_s(self.pid)
+
+    def logs(self) -> str:
+        return self.log.read_text(errors="replace")
 
     def log_tail(self, chars: int = 4000) -> str:
         try:
@@ -159,3 +167,124 @@ class AppServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class ServedApp:
+    """`python -m optviz serve --workers N` (nginx in front of N Streamlit workers, the documented way
+    to serve a class) on a free loopback port, with the interface of `AppServer`: `url` is the front,
+    `pid` the command (its process tree holds every worker and nginx), `rss_by_worker` each worker's
+    RSS (in address order) and `cpu_s` the workers' CPU (a restarted worker counts from its new
+    start). `env` reaches the
+    workers (Streamlit reads `STREAMLIT_*` options from the environment)."""
+
+    WORKER_LINE = re.compile(r"worker (\d+) on (127\.0\.0\.1:\d+) \(pid (\d+)\)")
+    SERVING_LINE = re.compile(r"through nginx \(pid (\d+); logs in (\S+)\)")
+
+    def __init__(self, log: Path, workers: int, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://{HOST}:{self.port}"
+        self.log = log
+        self.workers = workers
+        self.env = {**os.environ, **(env or {})}
+        self.proc: subprocess.Popen | None = None
+        self.started_at = 0.0
+
+    def start(self) -> ServedApp:
+        command = [
+            sys.executable, "-m", "optviz", "serve",
+            "--workers", str(self.workers), "--port", str(self.port), "--host", HOST,
+        ]  # fmt: skip
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log, "wb") as log:
+            self.started_at = time.monotonic()
+            self.proc = subprocess.Popen(
+                command, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            )  # fmt: skip
+        return self
+
+    def wait_healthy(self, timeout_s: float = 300.0) -> float:
+        """Wait until every worker answers through the front ("serving" printed, each worker's
+        /_stcore/health answering); returns the seconds since start()."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"optviz serve exited with code {self.proc.returncode}:\n{self.log_tail()}"
+                )
+            if self.SERVING_LINE.search(self._output()) and all(map(_healthy, self.addresses())):
+                return time.monotonic() - self.started_at
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"optviz serve was not ready within {timeout_s} s:\n{self.log_tail()}")
+            time.sleep(0.2)
+
+    def _output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def worker_pids(self) -> dict[str, int]:
+        """Each worker's loopback address -> the pid of its latest start (from the command's output)."""
+        latest = {}
+        for _, address, pid in self.WORKER_LINE.findall(self._output()):
+            latest[address] = int(pid)
+        return latest
+
+    def addresses(self) -> list[str]:
+        return sorted(self.worker_pids())
+
+    def kill_worker(self, address: str) -> int:
+        """SIGKILL the worker at `address` (as a crash would); returns its pid."""
+        pid = self.worker_pids()[address]
+        os.kill(pid, signal.SIGKILL)
+        return pid
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def rss_by_worker(self) -> list[float]:
+        return [rss_mb(self.worker_pids()[address]) for address in self.addresses()]
+
+    def cpu_s(self) -> float:
+        return sum(cpu_s(pid) for pid in self.worker_pids().values())
+
+    def logs(self) -> str:
+        """The command's output and every worker's log."""
+        serving = self.SERVING_LINE.search(self._output())
+        run_dir = Path(serving.group(2)) if serving else None
+        workers = sorted(run_dir.glob("worker-*.log")) if run_dir and run_dir.is_dir() else []
+        return "\n".join([self._output(), *(w.read_text(errors="replace") for w in workers)])
+
+    def log_tail(self, chars: int = 4000) -> str:
+        return self._output()[-chars:]
+
+    def stop(self) -> None:
+        """SIGTERM the command (it stops every process it started), SIGKILL its group if it lingers."""
+        proc = self.proc
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+    def __enter__(self) -> ServedApp:
+        self.start()
+        try:
+            self.wait_healthy()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _healthy(address: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://{address}/_stcore/health", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False

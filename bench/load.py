@@ -1,6 +1,6 @@
 """Classroom load test: N concurrent lab sessions changing controls, against one `streamlit run app.py`.
 
-Run from the repository root:  python -m bench.load [--sessions 30 --seconds 60 --exports 50]
+Run from the repository root:  python -m bench.load [--sessions 30 --seconds 60 --exports 50 --workers 2]
 Budgets (the quality-gates issue): 0 errors and no cross-talk with 30 concurrent sessions; p95 from a
 control change to the new chart <= 1.5 s on 2 cores; server memory after every session has closed
 within 10% of its level after the first session. Exits 1 if a budget is broken.
@@ -14,6 +14,19 @@ own), so every one is new to the server. Budgets: p95 from a formula's submit to
 0 errors (an error box from a formula that does not parse counts: every formula is valid), every
 session enters a formula; cross-talk, memory and the rest as below. The opening is left out of the
 budget: the class has the lab open when the lecturer asks for formulas.
+
+Through the front (issue 17):  python -m bench.load --workers 2 [--sessions 200 --kill-worker-at 20]
+The app is served the documented way for a class, `python -m optviz serve --workers N` (nginx in front
+of N Streamlit workers, sticky by a cookie), and every session connects through the front with a
+cookie of its own, as a browser gets one, so the front spreads the class over the workers. The first
+session runs once on each worker (its one-session level, per worker); memory is budgeted per worker.
+With `--kill-worker-at S`, one worker is killed (SIGKILL, as a crash) S seconds into the first wave.
+Each session that was on it notices at its next change (its websocket is closed), connects again
+through the front, which sends it to a live worker, and opens the page at its address, as a reload
+would (every control is in the link): that chart must be its own view (checked for cross-talk), and
+the time from the kill to it is the session's recovery (budget 10 s, no view lost). Then it makes
+its change again. The p95 of the changes sent 30 s and more after the kill must be back within the
+budget. The supervisor restarts the killed worker; the sessions that moved stay where they are.
 
 How the sessions are driven, and why. Each session is a client speaking Streamlit's own websocket
 protocol (ws://127.0.0.1:PORT/_stcore/stream, binary `BackMsg` / `ForwardMsg` protobufs from the
@@ -89,10 +102,12 @@ import numpy as np
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
-from bench._server import HOST, AppServer, tree_pss_mb
+from bench._server import HOST, AppServer, ServedApp, tree_pss_mb
 
 SESSIONS, SECONDS = 30, 60
+MAX_SESSIONS = 300  # a lecture hall
 FORMULA_SESSIONS = 100  # the formula mode's class
 P95_BUDGET_S = 1.5  # a control change's, or a formula's, p95 to its chart
 MEMORY_TOLERANCE = 0.10
@@ -106,6 +121,10 @@ RACE_CHART = "race_chart"  # the race chart component's key (optviz.ui.lab.RACE_
 FINISHED_SUCCESSFULLY, FINISHED_EARLY_FOR_RERUN, FRAGMENT_FINISHED = 0, 2, 3  # ScriptFinishedStatus
 EXPORT_START_S, EXPORT_WITHIN_S = 10.0, 10.0  # the GIF sessions ask 10-20 s into the first wave
 EXPORT_BUDGET_S, EXPORT_MEMORY_BUDGET_MB = 60.0, 1500.0
+COOKIE = "optviz_worker"  # the front's stickiness cookie (optviz.serve.nginx.COOKIE)
+KILLED_CPU = "; the killed worker's CPU is not counted"
+RECOVERY_BUDGET_S = 10.0  # a killed worker's session: from the kill to its own chart again
+SETTLED_S = 30.0  # ... and p95 back under the budget for the changes sent this long after the kill
 
 
 @dataclass(frozen=True)
@@ -182,6 +201,11 @@ class Report:
     export_waits_s: list[float] = field(default_factory=list)  # from "Make GIF" to the file in hand
     export_window: tuple[float, float] | None = None  # perf_counter: the first ask, the last file
     export_memory_mb: tuple[float, float] = (0.0, 0.0)  # the server and its processes: before, peak
+    workers: int = 0  # served through the front with this many workers (0: one `streamlit run`)
+    worker_of: dict[int, str] = field(default_factory=dict)  # session -> the worker it was sent to
+    kill_at_s: float | None = None  # when, into the first wave, one worker is killed
+    killed: tuple[str, float] | None = None  # the killed worker's address, perf_counter at the kill
+    recoveries: dict[int, float] = field(default_factory=dict)  # its session -> kill to own chart, s
 
     def during_exports(self) -> list[float]:
         """The control changes sent while GIFs were being asked for and made."""
@@ -209,8 +233,24 @@ class Report:
         return float(np.percentile(values, q)) if values else float("nan")
 
     def growth(self, level: str) -> float:
-        """Memory at `level` relative to the level after the first session, minus 1."""
-        return self.memory[level] / self.memory["one session"] - 1
+        """Memory at `level` relative to the level after the first session, minus 1 (the worker that
+        grew most, when served by several)."""
+        return max(m / one - 1 for m, one in zip(self.memory[level], self.memory["one session"], strict=True))
+
+    def megabytes(self, level: str) -> str:
+        """The RSS at `level`, each worker's: "336 + 338"."""
+        return " + ".join(f"{v:.0f}" for v in self.memory[level])
+
+    def victims(self) -> set[int]:
+        """The sessions that were on the killed worker."""
+        if self.killed is None:
+            return set()
+        return {index for index, worker in self.worker_of.items() if worker == self.killed[0]}
+
+    def after_kill(self, low: float, high: float = float("inf")) -> list[float]:
+        """The changes sent from `low` to `high` seconds after the kill."""
+        killed_at = self.killed[1]
+        return [s.latency_s for s in self.samples if low <= s.sent_at - killed_at < high and not s.opening]
 
     def broken_budgets(self) -> list[str]:
         broken = []
@@ -237,6 +277,8 @@ class Report:
             added = self.export_memory_mb[1] - self.export_memory_mb[0]
             if added > EXPORT_MEMORY_BUDGET_MB:
                 broken.append(f"GIFs added {added:.0f} MB (budget {EXPORT_MEMORY_BUDGET_MB:g} MB)")
+        if self.kill_at_s is not None:
+            broken += self._broken_recovery()
         if self.memory and self.growth("after") > MEMORY_TOLERANCE:
             broken.append(
                 f"memory after all closed {self.growth('after'):+.0%} of the one-session level "
@@ -244,14 +286,55 @@ class Report:
             )
         return broken
 
+    def _broken_recovery(self) -> list[str]:
+        if self.killed is None:
+            return ["no worker was killed (the wave ended first)"]
+        victims, late = self.victims(), [t for t in self.recoveries.values() if t > RECOVERY_BUDGET_S]
+        broken = []
+        if len(self.recoveries) < len(victims) or late:
+            broken.append(
+                f"{len(victims) - len(self.recoveries)} of {len(victims)} views lost after the kill, "
+                f"{len(late)} back later than {RECOVERY_BUDGET_S:g} s"
+            )
+        settled = self.after_kill(SETTLED_S)
+        if not settled:
+            broken.append(f"no changes {SETTLED_S:g} s after the kill (make --seconds longer)")
+        elif self.percentile(95, settled) > P95_BUDGET_S:
+            broken.append(
+                f"p95 {SETTLED_S:g} s after the kill {self.percentile(95, settled):.2f} s > {P95_BUDGET_S} s"
+            )
+        return broken
+
+    def _recovery_lines(self) -> list[str]:
+        if self.killed is None:
+            return ["  killing a worker: the wave ended before the kill"]
+        victims, times = self.victims(), sorted(self.recoveries.values())
+        during, settled = self.after_kill(0, SETTLED_S), self.after_kill(SETTLED_S)
+        return [
+            f"  worker {self.killed[0]} killed {self.kill_at_s:g} s into the first wave: {len(victims)} of "
+            f"{self.sessions} sessions were on it; {len(times)} showed their own chart again (from the "
+            f"live worker, opened from their link), median {self.percentile(50, times):.1f} s, slowest "
+            f"{max(times, default=float('nan')):.1f} s after the kill (budget {RECOVERY_BUDGET_S:g} s, "
+            f"0 lost; a session notices at its next change, after its think time)",
+            f"    control change -> chart in the {SETTLED_S:g} s after the kill: p95 "
+            f"{self.percentile(95, during):.3f} s ({len(during)} changes); later: p95 "
+            f"{self.percentile(95, settled):.3f} s ({len(settled)} changes; budget {P95_BUDGET_S} s)",
+        ]
+
     def text(self) -> str:
         lat = self.latencies
         per_session = [sum(s.session == i for s in self.measured) for i in range(self.sessions)]
         worst = max(lat, default=float("nan"))
         lines = [
             f"{'formula' if self.formulas else 'classroom'} load: {self.waves} x {self.sessions} concurrent "
-            f"lab sessions x {self.seconds:.0f} s, think time {self.think_s[0]:g}-{self.think_s[1]:g} s; "
-            "load average during the run " + " ".join(f"{v:.2f}" for v in self.load_average),
+            f"lab sessions x {self.seconds:.0f} s, think time {self.think_s[0]:g}-{self.think_s[1]:g} s, "
+            + (
+                f"through the front (optviz serve) with {self.workers} workers; "
+                if self.workers
+                else "one `streamlit run`; "
+            )
+            + "load average during the run "
+            + " ".join(f"{v:.2f}" for v in self.load_average),
             f"  {self.change}s measured: {len(lat)} ({min(per_session, default=0)}-"
             f"{max(per_session, default=0)} per session over the waves, "
             f"{len(lat) / max(self.seconds * self.waves, 1e-9):.1f} per s)",
@@ -281,9 +364,14 @@ class Report:
             )
         if self.runs:
             per_run = self.server_cpu_s / self.runs
+            gil = (
+                f"each worker's Python runs under one GIL: at most ~{1 / per_run:.1f} runs per s per worker"
+                if self.workers
+                else f"its Python runs under one GIL: at most ~{1 / per_run:.1f} runs per s"
+            )
             lines.append(
                 f"  server CPU: {self.server_cpu_s:.1f} s for {self.runs} page runs, {per_run * 1e3:.0f} ms "
-                f"per run (its Python runs under one GIL: at most ~{1 / per_run:.1f} runs per s)"
+                f"per run ({gil}{KILLED_CPU if self.killed else ''})"
             )
         if self.browser_latencies_s:
             b = self.browser_latencies_s
@@ -305,6 +393,8 @@ class Report:
                 f"    the server and its browser: {before:.0f} MB before, {peak:.0f} MB at peak "
                 f"(+{peak - before:.0f} MB; budget +{EXPORT_MEMORY_BUDGET_MB:g} MB)",
             ]
+        if self.kill_at_s is not None:
+            lines += self._recovery_lines()
         lines.append(f"  errors: {len(self.errors)} (budget 0)")
         lines += [f"    {e}" for e in self.errors[:10]]
         lines.append(
@@ -313,17 +403,20 @@ class Report:
         )
         lines += [f"    {e}" for e in self.cross_talk[:10]]
         if self.memory:
-            m = self.memory
+            m = {level: self.megabytes(level) for level in self.memory}
             lines.append(
-                f"  server RSS: start {m['start']:.0f} MB, after one session {m['one session']:.0f} MB, "
-                f"peak {m['peak']:.0f} MB, {SETTLE_S:.0f} s after all closed {m['after']:.0f} MB "
-                f"({self.growth('after'):+.1%} of the one-session level; budget +{MEMORY_TOLERANCE:.0%})"
+                f"  server RSS{' per worker' if self.workers else ''}: start {m['start']} MB, after one "
+                f"session {m['one session']} MB, peak {m['peak']} MB, {SETTLE_S:.0f} s after all closed "
+                f"{m['after']} MB ({self.growth('after'):+.1%} of the one-session level"
+                f"{', the worker that grew most' if self.workers > 1 else ''}; "
+                f"budget +{MEMORY_TOLERANCE:.0%})"
             )
             for wave in range(2, self.waves + 1):
-                level = m[f"after wave {wave}"]
+                level = f"after wave {wave}"
+                growth = max(a / b - 1 for a, b in zip(self.memory[level], self.memory["after"], strict=True))
                 lines.append(
-                    f"    after wave {wave} of the same load: {level:.0f} MB ({level / m['after'] - 1:+.1%} "
-                    "over after the first wave: memory kept per session would grow with every wave)"
+                    f"    after wave {wave} of the same load: {m[level]} MB ({growth:+.1%} over after the "
+                    "first wave: memory kept per session would grow with every wave)"
                 )
         broken = self.broken_budgets()
         lines.append("  RESULT: " + ("every budget met" if not broken else "BROKEN: " + "; ".join(broken)))
@@ -354,8 +447,11 @@ class RunResult:
 class LabClient:
     """One browser-like session of the lab, over Streamlit's websocket protocol."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, cookie: str | None = None) -> None:
         self.url = url
+        self.cookie = cookie  # through the front: the stickiness cookie this browser would have
+        self.worker = ""  # through the front: the worker it was sent to (the front says)
+        self.query_string = ""  # the page's address, as the server last set it (every control is in it)
         self.ws = None
         self.widgets: dict[str, object] = {}  # user key -> the widget's proto (id, options, ...)
         self.states: dict[str, BackMsg] = {}  # user key -> the WidgetState proto last sent
@@ -365,7 +461,19 @@ class LabClient:
 
     async def connect(self) -> None:
         ws_url = self.url.replace("http://", "ws://") + "/_stcore/stream"
-        self.ws = await connect(ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=30)
+        headers = {"Cookie": f"{COOKIE}={self.cookie}"} if self.cookie else None
+        self.ws = await connect(
+            ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=30, additional_headers=headers
+        )
+        self.worker = self.ws.response.headers.get("X-Optviz-Worker", "")
+
+    async def reopen(self) -> None:
+        """The page's websocket closed (its worker died): connect again through the front, a new
+        session there, which the next `rerun` opens at the page's address, as a reload would."""
+        await self.close()
+        self.states = {}
+        self.auto_rerun = None
+        await self.connect()
 
     async def close(self) -> None:
         if self.ws is not None:
@@ -409,7 +517,7 @@ class LabClient:
         if fragment_id:
             back.rerun_script.fragment_id = fragment_id
             back.rerun_script.is_auto_rerun = timer
-        back.rerun_script.query_string = ""
+        back.rerun_script.query_string = self.query_string
         back.rerun_script.page_script_hash = ""
         back.rerun_script.context_info.url = self.url + "/"
         back.rerun_script.context_info.timezone = "UTC"
@@ -439,6 +547,8 @@ class LabClient:
                 self.auto_rerun = (msg.auto_rerun.interval, msg.auto_rerun.fragment_id)
             elif kind == "stop_auto_rerun":
                 self.auto_rerun = None
+            elif kind == "page_info_changed":
+                self.query_string = msg.page_info_changed.query_string
             elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
                 key = self._read_element(msg.delta.new_element, received_at, result)
                 if key is not None:
@@ -484,9 +594,14 @@ class Student(ABC):
     change is. A failure (a failed connection, a protocol error) is an error of the report, not a
     crash, and ends the session's part."""
 
-    def __init__(self, index: int, n: int, url: str, report: Report, rng: random.Random) -> None:
+    def __init__(
+        self, index: int, n: int, url: str, report: Report, rng: random.Random, cookie: str | None = None
+    ) -> None:
         self.index, self.n, self.report, self.rng = index, n, report, rng
-        self.client = LabClient(url)
+        if cookie is None and report.workers:
+            cookie = f"{rng.getrandbits(128):032x}"  # what the front gives a new browser: a random id
+        self.client = LabClient(url, cookie)
+        self.shown: Settings | Formula | None = None  # what its last chart showed
         self.failed = False
 
     @abstractmethod
@@ -517,6 +632,7 @@ class Student(ABC):
 
     async def _open(self, warm_up: bool) -> None:
         await self.client.connect()
+        self.report.worker_of[self.index] = self.client.worker
         _, opened = await self.client.rerun()
         for problem in opened.problems:
             self.report.errors.append(f"session {self.index}, opening the lab: {problem}")
@@ -544,7 +660,13 @@ class Student(ABC):
     async def _measure(self, settings: Settings | Formula, what: str, opening: bool = False) -> None:
         """Send the change just set; a sample of its chart, or the errors of its run."""
         report, index = self.report, self.index
-        sent_at, result = await self.client.rerun()
+        try:
+            sent_at, result = await self.client.rerun()
+        except (ConnectionClosed, ConnectionError):
+            if report.killed is None or report.worker_of.get(index) != report.killed[0]:
+                raise
+            await self._recover()
+            sent_at, result = await self.client.rerun()  # the change again, on the live worker
         for problem in result.problems:
             report.errors.append(f"session {index}, {what}: {problem}")
         if result.chart_at is None:
@@ -560,6 +682,26 @@ class Student(ABC):
         report.samples.append(
             Sample(index, settings, result.chart_at - sent_at, run_s, chart, opening, sent_at)
         )
+        self.shown = settings
+
+    async def _recover(self) -> None:
+        """Its worker was killed: reconnect through the front and open the page at its address (as the
+        browser's reconnection and a reload do). The chart must be the view it showed, before the change
+        it was making (a sample, checked for cross-talk); the time from the kill is its recovery."""
+        report, change = self.report, self.client.states
+        await self.client.reopen()
+        sent_at, result = await self.client.rerun()
+        problems = result.problems or ([] if result.chart_at else ["no race chart"])
+        for problem in problems:
+            report.errors.append(f"session {self.index}, reopening after the kill: {problem}")
+        if not problems:
+            chart = read_chart(result.chart_spec)
+            if self.shown is not None:  # (killed before its own first chart: nothing of its own to show)
+                report.samples.append(
+                    Sample(self.index, self.shown, result.chart_at - sent_at, 0.0, chart, True, sent_at)
+                )
+            report.recoveries[self.index] = result.chart_at - report.killed[1]
+        self.client.states = change
 
 
 def _lr_options(client: LabClient, key: str, low: float, high: float) -> list[str]:
@@ -819,33 +961,42 @@ def check_cross_talk(report: Report, surface: str) -> None:
 # --- the whole test -----------------------------------------------------------------------------------
 
 
-async def _sample_memory(server: AppServer, samples: list[float], stop: asyncio.Event) -> None:
+async def _sample_memory(
+    server: AppServer | ServedApp, samples: list[list[float]], stop: asyncio.Event
+) -> None:
     while not stop.is_set():
-        samples.append(server.rss_mb())
+        samples.append(server.rss_by_worker())
         try:
             await asyncio.wait_for(stop.wait(), 0.25)
         except TimeoutError:
             pass
 
 
+def _peak(samples: list[list[float]]) -> list[float]:
+    """Each worker's highest sampled RSS."""
+    return [max(values) for values in zip(*samples, strict=True)]
+
+
 async def _load(
-    server: AppServer, sessions: int, seconds: float, waves: int, report: Report, seed: int, probe
+    server: AppServer | ServedApp, sessions: int, seconds: float, waves: int, report: Report, seed: int, probe
 ):
-    memory: list[float] = []
+    memory: list[list[float]] = []
     stop = asyncio.Event()
     sampler = asyncio.create_task(_sample_memory(server, memory, stop))
-    report.memory["start"] = server.rss_mb()
+    report.memory["start"] = server.rss_by_worker()
     student = partial(FormulaStudent, formulas=distinct_formulas()) if report.formulas else ControlStudent
-    # One session first, alone: it opens the lab, warms up (every step count the class will use, or a
-    # formula: each compiles a small program once per process, and compiling costs memory once too),
-    # makes a few changes and closes: the one-session level.
-    pilot = Report(1, 0, think_s=report.think_s, formulas=report.formulas)
-    first = student(sessions, sessions + 1, server.url, pilot, random.Random(seed - 1))
-    await _wave([first], PILOT_S, seated=False, warm_up=True)
+    # One session first, alone (one per worker, one worker after the other): it opens the lab, warms up
+    # (every step count the class will use, or a formula: each compiles a small program once per
+    # process, and compiling costs memory once too), makes a few changes and closes: the one-session level.
+    pilot = Report(1, 0, think_s=report.think_s, formulas=report.formulas, workers=report.workers)
+    cookies = await asyncio.to_thread(_a_cookie_for_each_worker, server) if report.workers else [None]
+    for cookie in cookies:
+        first = student(sessions, sessions + 1, server.url, pilot, random.Random(seed - 1), cookie=cookie)
+        await _wave([first], PILOT_S, seated=False, warm_up=True)
     report.errors += [f"(first session) {e}" for e in pilot.errors]
     report.alone = pilot.measured
     await asyncio.sleep(SETTLE_S)
-    report.memory["one session"] = server.rss_mb()
+    report.memory["one session"] = server.rss_by_worker()
 
     gifs = None
     if report.exports:
@@ -862,19 +1013,44 @@ async def _load(
             extra.append(partial(asyncio.to_thread, probe, server.url, report=report))
         if gifs is not None and wave == 0:
             extra.append(lambda until: gifs.ask(until - seconds))
+        if report.kill_at_s is not None and wave == 0:
+            extra.append(partial(_kill_a_worker, server, report, seconds))
         also = partial(_together, extra) if extra else None
         await _wave(students, seconds, seated=report.formulas, also=also)
         if wave == 0:
-            report.memory["peak"] = max(memory)
+            report.memory["peak"] = _peak(memory)
         await asyncio.sleep(SETTLE_S)
-        report.memory["after" if wave == 0 else f"after wave {wave + 1}"] = server.rss_mb()
+        report.memory["after" if wave == 0 else f"after wave {wave + 1}"] = server.rss_by_worker()
     if probe is not None:
         report.runs += len(report.browser_latencies_s) + 1  # its changes, and opening the lab
     report.server_cpu_s = server.cpu_s() - cpu_before
     report.load_average = tuple(max(a, b) for a, b in zip(load_before, _load_average(), strict=True))
-    report.memory["peak"] = max(report.memory["peak"], *memory)
+    report.memory["peak"] = _peak([report.memory["peak"], *memory])
     stop.set()
     await sampler
+
+
+def _a_cookie_for_each_worker(server: ServedApp) -> list[str]:
+    """A stickiness cookie that the front sends to each worker (random ids, each asked of the front)."""
+    rng, found = random.Random(1), {}
+    while len(found) < len(server.addresses()):
+        cookie = f"{rng.getrandbits(128):032x}"
+        request = urllib.request.Request(
+            server.url + "/_stcore/health", headers={"Cookie": f"{COOKIE}={cookie}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            found.setdefault(response.headers["X-Optviz-Worker"], cookie)
+    return [found[address] for address in sorted(found)]
+
+
+async def _kill_a_worker(server: ServedApp, report: Report, seconds: float, until: float) -> None:
+    """`report.kill_at_s` into the wave (which ends at `until`), SIGKILL the first worker, as a crash."""
+    await asyncio.sleep(max(until - seconds + report.kill_at_s - time.monotonic(), 0))
+    if time.monotonic() >= until:
+        return
+    address = server.addresses()[0]
+    report.killed = (address, time.perf_counter())
+    server.kill_worker(address)
 
 
 async def _together(tasks, until: float) -> None:
@@ -898,22 +1074,38 @@ def run(
     browser_probe: bool = False,
     formulas: bool = False,
     exports: int = 0,
+    workers: int = 0,
+    kill_at_s: float | None = None,
 ) -> Report:
     """Start the app, run the load (`waves` times, one after the other), stop the app, check the charts.
     `formulas`: the formula mode; `think_s` defaults to the mode's think time. `exports` more sessions
-    ask for GIFs during the first wave."""
+    ask for GIFs during the first wave. `workers`: serve the app with `python -m optviz serve --workers
+    N` and measure through its front (0: one `streamlit run`); `kill_at_s`: kill one of them then."""
     from surfaces import SURFACES
 
     surface = next(iter(SURFACES))  # the lab's default surface (the first of its list)
     think_s = think_s or (FORMULA_THINK_S if formulas else THINK_S)
-    report = Report(sessions, seconds, waves, think_s, formulas=formulas, exports=exports)
+    report = Report(
+        sessions,
+        seconds,
+        waves,
+        think_s,
+        formulas=formulas,
+        exports=exports,
+        workers=workers,
+        kill_at_s=kill_at_s,
+    )
     probe = None
     if browser_probe:
         from bench._browser_probe import probe
     with tempfile.TemporaryDirectory(prefix="optviz-load-") as tmp:
-        server = AppServer(
-            Path(tmp) / "server.log", args=("--server.disconnectedSessionTTL", str(SESSION_TTL_S))
-        )
+        if workers:
+            env = {"STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL": str(SESSION_TTL_S)}
+            server = ServedApp(Path(tmp) / "server.log", workers, env=env)
+        else:
+            server = AppServer(
+                Path(tmp) / "server.log", args=("--server.disconnectedSessionTTL", str(SESSION_TTL_S))
+            )
         with server:
             # In a thread of its own: the caller's thread may run an event loop already (Playwright's
             # sync API does, under pytest's browser fixtures), and asyncio.run refuses to nest.
@@ -921,7 +1113,7 @@ def run(
                 worker.submit(
                     asyncio.run, _load(server, sessions, seconds, waves, report, seed, probe)
                 ).result()
-        log = server.log.read_text(errors="replace")
+            log = server.logs()
     for line in log.splitlines():
         if "Traceback" in line or " ERROR " in line or "Error" in line.split(":", 1)[0]:
             report.errors.append(f"server log: {line.strip()}")
@@ -933,7 +1125,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--formulas", action="store_true", help="sessions enter formulas of their own")
     parser.add_argument(
-        "--sessions", type=int, help=f"concurrent sessions (1-100; {SESSIONS}, formulas {FORMULA_SESSIONS})"
+        "--sessions",
+        type=int,
+        help=f"concurrent sessions (1-{MAX_SESSIONS}; {SESSIONS}, formulas {FORMULA_SESSIONS})",
     )
     parser.add_argument(
         "--seconds", type=float, default=SECONDS, help="how long they change controls (<= 600)"
@@ -951,11 +1145,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--exports", type=int, default=0, help="sessions that also ask for the GIF in the first wave (0-200)"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="serve the app with `python -m optviz serve --workers N` and measure through its front (1-8)",
+    )
+    parser.add_argument(
+        "--kill-worker-at",
+        type=float,
+        metavar="SECONDS",
+        help="kill one worker this long into the first wave (needs --workers 2 or more)",
+    )
     args = parser.parse_args(argv)
     sessions = args.sessions or (FORMULA_SESSIONS if args.formulas else SESSIONS)
     think = tuple(args.think or (FORMULA_THINK_S if args.formulas else THINK_S))
-    if not (1 <= sessions <= 100 and 0 < args.seconds <= 600 and 1 <= args.waves <= 5):
-        parser.error("--sessions must be 1-100, --seconds 0-600 and --waves 1-5")
+    if not (1 <= sessions <= MAX_SESSIONS and 0 < args.seconds <= 600 and 1 <= args.waves <= 5):
+        parser.error(f"--sessions must be 1-{MAX_SESSIONS}, --seconds 0-600 and --waves 1-5")
+    if not 0 <= args.workers <= 8:
+        parser.error("--workers must be 1-8 (or 0: one `streamlit run`)")
+    if args.kill_worker_at is not None and not (
+        args.workers >= 2 and 0 < args.kill_worker_at <= args.seconds - SETTLED_S
+    ):
+        parser.error(
+            f"--kill-worker-at needs --workers 2 or more and a time from 0 to --seconds - {SETTLED_S:g} "
+            "(p95 is measured again after that)"
+        )
     if not 0 <= think[0] <= think[1] <= 60:
         parser.error("--think MIN MAX must satisfy 0 <= MIN <= MAX <= 60")
     if not 0 <= args.exports <= 200:
@@ -966,12 +1181,23 @@ def main(argv: list[str] | None = None) -> int:
             "and no --browser-probe"
         )
     print(
-        f"starting the app on {HOST}: {args.waves} x {sessions} sessions x {args.seconds:g} s"
+        f"starting the app on {HOST}"
+        + (f" (optviz serve, {args.workers} workers)" if args.workers else "")
+        + f": {args.waves} x {sessions} sessions x {args.seconds:g} s"
         + (", entering formulas" if args.formulas else ""),
         flush=True,
     )
     report = run(
-        sessions, args.seconds, args.waves, think, args.seed, args.browser_probe, args.formulas, args.exports
+        sessions,
+        args.seconds,
+        args.waves,
+        think,
+        args.seed,
+        args.browser_probe,
+        args.formulas,
+        args.exports,
+        args.workers,
+        args.kill_worker_at,
     )
     print(report.text())
     return 1 if report.broken_budgets() else 0

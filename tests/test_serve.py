@@ -7,11 +7,14 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import os
 import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -25,9 +28,9 @@ README = (ROOT / "README.md").read_text()
 TEST_COMMAND = re.compile(r"^apt-get update .* && python -m pytest$", re.M)
 
 
-def _config(tmp_path, ports=(9101, 9102), brotli_module=None) -> str:
+def _config(tmp_path, ports=(9101, 9102), brotli_module=None, upstreams=None) -> str:
     return nginx.render(
-        worker_ports=list(ports),
+        upstreams=upstreams or [f"127.0.0.1:{p}" for p in ports],
         host="127.0.0.1",
         port=9100,
         run_dir=tmp_path,
@@ -51,6 +54,13 @@ def test_the_config_routes_by_cookie_to_every_worker_with_websockets(tmp_path):
     assert locations == 2 and text.count("add_header Content-Security-Policy") == locations
     assert f"pid {tmp_path / 'nginx.pid'};" in text and "include" not in text  # nothing of /etc/nginx
     assert "gzip_static on;" in text and "brotli_static" not in text.replace("# no brotli_static", "")
+
+
+def test_a_front_for_machines_lists_them_with_the_same_affinity(tmp_path):
+    text = _config(tmp_path, upstreams=["10.0.0.2:8501", "lab-b.example:8501"])
+    assert "server 10.0.0.2:8501 max_fails=1" in text and "server lab-b.example:8501 max_fails=1" in text
+    assert "127.0.0.1:" not in text.split("upstream optviz_workers")[1].split("}")[0]
+    assert "hash $optviz_route consistent;" in text  # the cookie the machines' own fronts hash too
 
 
 def test_nginx_accepts_the_config(tmp_path):
@@ -115,6 +125,12 @@ def test_static_files_are_copied_and_compressed_once(tmp_path):
         (["--port", "70000"], "give a port number, 1..65535"),
         (["--port", "-1"], "1..65535"),
         (["--speed", "fast"], "unrecognized arguments: --speed fast"),
+        (["--hosts", "lab-a"], "'lab-a': give each machine as host:port, separated by commas"),
+        (["--hosts", "lab-a:8501,"], "give each machine as host:port"),
+        (["--hosts", "lab-a:99999"], "give each machine as host:port"),
+        (["--hosts", "a b:8501"], "give each machine as host:port"),
+        (["--hosts", "a:8501,a:8501"], "a machine is listed twice"),
+        (["--hosts", "a:8501", "--workers", "2"], "not allowed with argument --hosts"),
     ],
 )
 def test_bad_arguments_get_one_line_and_exit_2(capsys, args, problem):
@@ -153,6 +169,65 @@ def test_a_worker_that_cannot_start_gives_its_last_log_line(monkeypatch, capsys)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the caller's handlers are back
 
 
+HEALTH_ONLY = """
+import http.server, sys
+class Health(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.end_headers(); self.wfile.write(b"ok")
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Health).serve_forever()
+"""
+
+
+def test_a_hung_worker_is_killed_and_restarted(monkeypatch, capsys):
+    """A worker whose process lives but stops answering (here: stopped with SIGSTOP) is killed after
+    HUNG_S and started again on its port."""
+    monkeypatch.setattr(
+        supervisor, "worker_command", lambda port: [sys.executable, "-c", HEALTH_ONLY, str(port)]
+    )
+    monkeypatch.setattr(supervisor, "HUNG_S", 1.0)
+    monkeypatch.setattr(supervisor, "HEALTH_EVERY_S", 0.5)
+    said = []
+    say = supervisor.say
+    monkeypatch.setattr(supervisor, "say", lambda text: (said.append(text), say(text)))
+    front = supervisor.Front(1, "127.0.0.1", supervisor.free_port())
+    pids = []
+
+    def hang_then_watch() -> None:
+        deadline = time.monotonic() + 60
+        worker = front.workers[0]
+        while not any(text.startswith("serving") for text in said):
+            time.sleep(0.1)
+        pids.append(worker.proc.pid)
+        os.kill(pids[0], signal.SIGSTOP)
+        while not (worker.proc.pid != pids[0] and worker.healthy) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        pids.append(worker.proc.pid)
+        front.request_stop()
+
+    watcher = threading.Thread(target=hang_then_watch)
+    watcher.start()
+    assert front.run(nginx.find_nginx(), static.prepared_dir()) == 0
+    watcher.join()
+    out = capsys.readouterr().out
+    assert pids[1] != pids[0], out
+    assert f"worker 1 (pid {pids[0]}) has not answered for " in out and "s; restarting it" in out
+    assert f"worker 1 (pid {pids[0]}) exited with code -9; restarting" in out
+
+
+def test_the_supervisor_does_not_import_jax():
+    """The serve command's own process imports none of the lab (JAX: over a second, ~100 MB), while
+    `optviz`'s public names still resolve where they are used."""
+    code = (
+        "import sys, optviz.__main__, optviz.serve.cli; assert 'jax' not in sys.modules, 'jax imported'; "
+        "import optviz; assert all(getattr(optviz, name) is not None for name in optviz.__all__); "
+        "assert 'jax' in sys.modules"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
 def test_the_dispatcher_keeps_export_as_it_was(capsys):
     with pytest.raises(SystemExit):
         optviz_main(["export", "--help"])
@@ -164,7 +239,7 @@ def test_the_dispatcher_keeps_export_as_it_was(capsys):
 
 
 def _serving_section() -> str:
-    match = re.search(r"^### Serving a class\n(.*?)(?=^#)", README, re.S | re.M)
+    match = re.search(r"^### Serving a class\n(.*?)(?=^#{1,3} )", README, re.S | re.M)
     assert match, "the README has a 'Serving a class' section"
     return match.group(1)
 
@@ -179,6 +254,18 @@ def test_the_readme_serving_section_matches_the_command():
     for option in re.findall(r"--[a-z-]+", help_text):
         assert option in section or option == "--help", f"{option} is not described in the README"
     assert nginx.INSTALL.split("install -y ")[1] in README
+
+
+def test_the_dockerfile_installs_what_the_readme_installs():
+    """The image's steps are the README's commands: Debian's packages of the test command (the browser
+    and the front), the app's requirements, the static files prepared; it serves on 8501."""
+    steps = (ROOT / "Dockerfile").read_text()
+    packages = re.search(r"apt-get install -y -qq ([^&]+?) &&", TEST_COMMAND.search(README).group(0)).group(1)
+    assert f"apt-get install -y -qq {packages}" in steps
+    assert "python -m pip install -r requirements.txt" in steps and "requirements.txt" in README
+    assert "RUN python -m optviz serve --prepare" in steps
+    assert 'CMD ["python", "-m", "optviz", "serve", "--port", "8501"]' in steps
+    assert "docker build -t optviz . && docker run --rm -p 8501:8501 optviz" in _serving_section()
 
 
 def test_the_readme_test_command_installs_the_front_and_ci_runs_it_verbatim():

@@ -1,4 +1,4 @@
-"""`python -m optviz serve [--workers N] [--port P] [--host H] [--prepare]`: serve a class.
+"""`python -m optviz serve [--workers N | --hosts A,B] [--port P] [--host H] [--prepare]`: serve a class.
 
 Bad arguments get a one-line message and exit code 2 (argparse's convention, as for `export`); a
 front that cannot start (nginx missing, a port taken, a worker failing) gets one line and exit 1.
@@ -44,6 +44,26 @@ def _port(text: str) -> int:
     return value
 
 
+def _hosts(text: str) -> tuple[str, ...]:
+    """ "a:8501,b:8501" -> ("a:8501", "b:8501"): machines, each with its port."""
+    hosts = tuple(part.strip() for part in text.split(","))
+    for address in hosts:
+        name, _, port = address.rpartition(":")
+        valid_port = port.isdigit() and 1 <= int(port) <= 65535
+        if not name or not valid_port or any(c.isspace() or c in "/;{}'\"" for c in name):
+            raise argparse.ArgumentTypeError(
+                f"{address!r}: give each machine as host:port, separated by commas (a:8501,b:8501)"
+            )
+    if len(set(hosts)) < len(hosts):
+        raise argparse.ArgumentTypeError(f"{text!r}: a machine is listed twice")
+    return hosts
+
+
+def _cores() -> int:
+    """The cores this process may run on (the default worker count)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
@@ -54,13 +74,21 @@ def build_parser() -> argparse.ArgumentParser:
         f"{nginx.INSTALL}.",
         epilog=f"Example: {PROG} --workers 2 --port 8501",
     )
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    parser.add_argument(
+    cores = _cores()
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
         "--workers",
         type=_workers,
-        default=min(cores, MAX_WORKERS),
         metavar="N",
         help=f"Streamlit processes, 1..{MAX_WORKERS} (default: the number of cores, {cores})",
+    )
+    where.add_argument(
+        "--hosts",
+        type=_hosts,
+        default=(),
+        metavar="A,B",
+        help="no workers here: be the front for these machines (host:port each, comma-separated), "
+        "each running this command; a browser stays on one machine and one worker there",
     )
     parser.add_argument(
         "--port", type=_port, default=DEFAULT_PORT, metavar="P", help=f"public port (default: {DEFAULT_PORT})"
@@ -93,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         if not static.prepared_dir().is_dir():
             print(f"{PROG}: compressing Streamlit's static files, once (about a minute)...", flush=True)
         folder = static.prepare()
-        return Front(args.workers, args.host, args.port).run(binary, folder)
+        workers = args.workers or min(_cores(), MAX_WORKERS)
+        return Front(workers, args.host, args.port, hosts=args.hosts).run(binary, folder)
     except (ServeError, nginx.NginxMissing, OSError) as problem:
         print(f"{PROG}: error: {problem}", file=sys.stderr)
         return 1

@@ -1,4 +1,5 @@
-"""The nginx configuration of the front: one public port before N Streamlit workers on loopback.
+"""The nginx configuration of the front: one public port before N Streamlit workers on loopback,
+or before several machines that each serve the app (`--hosts`: each of them such a front).
 
 - **Websockets**: a Streamlit session is one websocket (`/_stcore/stream`), proxied with HTTP/1.1
   and the Upgrade/Connection headers, and kept open for a lecture (a day's read timeout).
@@ -15,6 +16,12 @@
   workers never see them.
 - **Content-Security-Policy** on every response (optviz/serve/csp.py), and the worker that answered
   in `X-Optviz-Worker` (its loopback address: which worker a student is on, for the lecturer and tests).
+
+Across machines (`optviz serve --hosts a:8501,b:8501` on the machine the class connects to) the same
+configuration lists the machines instead of local workers. The cookie keeps a browser on one machine
+(this front's hash) and, on that machine, on one worker (its front hashes the same cookie): every
+request after the first carries it, so a session's websocket and its media files reach the same
+worker. A machine that refuses connections is skipped like a dead worker.
 
 The configuration is self-contained (no include of /etc/nginx) and keeps its pid, logs and
 temporary files in the command's private run folder.
@@ -87,7 +94,7 @@ def _user_line() -> str:
 
 def render(
     *,
-    worker_ports: list[int],
+    upstreams: list[str],
     host: str,
     port: int,
     run_dir: Path,
@@ -95,9 +102,10 @@ def render(
     csp: str,
     brotli_module: Path | None,
 ) -> str:
-    """The nginx.conf text for the front (see the module docstring)."""
+    """The nginx.conf text for the front before `upstreams` ("host:port" each: the workers' loopback
+    addresses, or the machines'; see the module docstring)."""
     servers = "".join(
-        f"        server 127.0.0.1:{p} max_fails=1 fail_timeout={FAIL_TIMEOUT_S}s;\n" for p in worker_ports
+        f"        server {address} max_fails=1 fail_timeout={FAIL_TIMEOUT_S}s;\n" for address in upstreams
     )
     types = "".join(f"        {mime} {ext};\n" for mime, ext in MIME_TYPES.items())
     cookie = f'"{COOKIE}=$optviz_route; Path=/; HttpOnly; SameSite=Lax"'

@@ -5,8 +5,15 @@ folder so .streamlit/config.toml applies), waits until each answers /_stcore/hea
 nginx configuration (optviz/serve/nginx.py) into a private run folder and runs nginx in the
 foreground on the public port. Then, every second, it restarts a worker that exited (on the same
 port, so nginx's list stays right; after a quick crash it waits longer each time, up to 30 s) and
-polls each worker's health, reporting changes. nginx stopping ends the command. SIGINT (Ctrl-C)
+polls each worker's health, reporting changes. A worker that stops answering its health check for
+`HUNG_S` while its process lives (hung: a deadlock, a loop that never yields) is killed, and so
+restarted; one that never answers after a restart, after `START_TIMEOUT_S`. nginx stopping ends the
+command. SIGINT (Ctrl-C)
 and SIGTERM stop nginx, then every worker, and remove the run folder.
+
+With `hosts` (other machines, each running `optviz serve`), it starts no workers: nginx is the
+front for those machines, and their health is polled and reported the same way (a machine is not
+restarted from here: its own command does that for its workers).
 
 Failures are one line (`ServeError`): a worker that cannot start (with the last line of its log),
 the public port taken, nginx refusing to start (with its error).
@@ -33,6 +40,10 @@ POLL_S = 1.0
 HEALTH_EVERY_S = 2.0
 QUICK_CRASH_S = 30.0
 MAX_RESTART_DELAY_S = 30.0
+# A live worker answers its health check from its event loop within the 2 s timeout even while its
+# page runs compute (they release the GIL in JAX and NumPy, and Python switches threads every 5 ms);
+# this long without an answer is a hung process, not a busy one.
+HUNG_S = 30.0
 
 
 class ServeError(RuntimeError):
@@ -85,6 +96,8 @@ class Worker:
     restart_delay: float = 1.0
     next_start: float = 0.0
     healthy: bool = False
+    answered: bool = False  # its health check has answered since its latest start
+    answered_at: float = 0.0  # time.monotonic() of that answer (or of the start)
     health_url: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -92,22 +105,57 @@ class Worker:
 
     def start(self) -> None:
         self.proc = processes.start(worker_command(self.port), self.log, cwd=PROJECT)
-        self.started_at = time.monotonic()
-        self.healthy = False
+        self.started_at = self.answered_at = time.monotonic()
+        self.healthy = self.answered = False
         say(f"worker {self.number} on 127.0.0.1:{self.port} (pid {self.proc.pid})")
+
+    def heard(self) -> None:
+        """Its health check answered."""
+        self.healthy = self.answered = True
+        self.answered_at = time.monotonic()
+
+    def hung(self, now: float) -> bool:
+        """Alive but silent for too long: `HUNG_S` after answering, `START_TIMEOUT_S` if it never has."""
+        return now - self.answered_at > (HUNG_S if self.answered else START_TIMEOUT_S)
+
+    @property
+    def label(self) -> str:
+        return f"worker {self.number}"
 
     def exited(self) -> int | None:
         return self.proc.poll()
 
 
+@dataclass
+class Host:
+    """Another machine serving the app (`optviz serve` there), listed in this front's nginx."""
+
+    address: str  # host:port
+    healthy: bool = False
+    health_url: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.health_url = f"http://{self.address}/_stcore/health"
+
+    @property
+    def label(self) -> str:
+        return f"machine {self.address}"
+
+    def exited(self) -> None:
+        return None  # not a process of ours
+
+
 class Front:
     """The running front: workers, nginx, and the run folder holding nginx's files and the logs."""
 
-    def __init__(self, workers: int, host: str, port: int) -> None:
+    def __init__(self, workers: int, host: str, port: int, hosts: tuple[str, ...] = ()) -> None:
+        """`workers` local Streamlit processes, or none and nginx before the machines `hosts`."""
         self.host, self.port = host, port
+        self.hosts = hosts
+        self.machines = [Host(address) for address in hosts]
         self.run_dir = Path(tempfile.mkdtemp(prefix="optviz-serve-"))
         ports: list[int] = []
-        while len(ports) < workers:  # the system may hand out a just-freed port twice
+        while len(ports) < (0 if hosts else workers):  # the system may hand out a just-freed port twice
             if (port_ := free_port()) not in ports:
                 ports.append(port_)
         self.workers = [Worker(n + 1, p, self.run_dir / f"worker-{n + 1}.log") for n, p in enumerate(ports)]
@@ -128,8 +176,13 @@ class Front:
             if not self.stopping.is_set():
                 shown = socket.gethostname() if self.host in ("0.0.0.0", "::") else self.host
                 url = f"http://{f'[{shown}]' if ':' in shown else shown}:{self.port}"
+                what = (
+                    f"{len(self.hosts)} machine{'s' * (len(self.hosts) > 1)} ({', '.join(self.hosts)})"
+                    if self.hosts
+                    else f"{len(self.workers)} worker{'s' * (len(self.workers) > 1)}"
+                )
                 say(
-                    f"serving {len(self.workers)} worker{'s' * (len(self.workers) > 1)} on {url} "
+                    f"serving {what} on {url} "
                     f"through nginx (pid {self.nginx.pid}; "
                     f"logs in {self.run_dir}); Ctrl-C stops"
                 )
@@ -151,7 +204,7 @@ class Front:
                     reason = processes.last_line(worker.log) or f"exit code {code}"
                     raise ServeError(f"worker {worker.number} could not start: {reason}")
                 if processes.healthy(worker.health_url):
-                    worker.healthy = True
+                    worker.heard()
                     waiting.remove(worker)
             if time.monotonic() > deadline:
                 raise ServeError(
@@ -164,7 +217,7 @@ class Front:
         conf = self.run_dir / "nginx.conf"
         conf.write_text(
             nginx.render(
-                worker_ports=[w.port for w in self.workers],
+                upstreams=[f"127.0.0.1:{w.port}" for w in self.workers] + list(self.hosts),
                 host=self.host,
                 port=self.port,
                 run_dir=self.run_dir,
@@ -198,8 +251,8 @@ class Front:
                 self._restart_if_exited(worker, now)
             if now - last_health >= HEALTH_EVERY_S:
                 last_health = now
-                for worker in self.workers:
-                    self._check_health(worker)
+                for each in [*self.workers, *self.machines]:
+                    self._check_health(each)
 
     def _restart_if_exited(self, worker: Worker, now: float) -> None:
         code = worker.exited()
@@ -214,13 +267,21 @@ class Front:
             worker.next_start = 0.0
             worker.start()
 
-    def _check_health(self, worker: Worker) -> None:
-        if worker.exited() is not None:
+    def _check_health(self, each: Worker | Host) -> None:
+        if each.exited() is not None:
             return
-        healthy = processes.healthy(worker.health_url)
-        if healthy != worker.healthy:
-            say(f"worker {worker.number} " + ("is up" if healthy else "does not answer its health check"))
-        worker.healthy = healthy
+        healthy = processes.healthy(each.health_url)
+        if healthy != each.healthy:
+            say(f"{each.label} " + ("is up" if healthy else "does not answer its health check"))
+        each.healthy = healthy
+        if not isinstance(each, Worker):
+            return
+        if healthy:
+            each.heard()
+        elif each.hung(time.monotonic()):
+            silent = time.monotonic() - each.answered_at
+            say(f"{each.label} (pid {each.proc.pid}) has not answered for {silent:.0f} s; restarting it")
+            processes.stop(each.proc, signal.SIGKILL)
 
     def stop(self) -> None:
         """Stop nginx, then every worker (each with its process group); remove the run folder."""

@@ -25,13 +25,13 @@ from optviz.text import literal
 from optviz.ui import exports, lab_views
 from optviz.ui.lab_views import by_settings, surface_view
 from optviz.ui.race_chart import race_chart, sent_start
+from optviz.ui.share_box import share_box
 from optviz.ui.url_state import PageState
 from optviz.ui.widgets import (
     chart,
     hyperparameter_sliders,
     page_setup,
     reset_hyperparameters,
-    share_box,
     slider_stops,
 )
 from surfaces import Surface, from_formula, get_surface

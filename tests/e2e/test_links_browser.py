@@ -3,6 +3,7 @@ reopens the same view in a new session, and every page renders inside a slide (`
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -54,10 +55,16 @@ def test_lab_link_reopens_the_same_view(page, browser, open_lab, browser_log):
         "steps": "120",
         "start_x": "1.25",
     }
-    share = page.get_by_test_id("stSidebar").get_by_test_id("stCode").first
-    expect(share).to_contain_text("start_x=1.25", timeout=RERUN_TIMEOUT_MS)
-    link = share.inner_text()
+    share = page.get_by_test_id("stSidebar").get_by_test_id("share-link")
+    expect(share).to_have_value(re.compile("start_x=1.25"), timeout=RERUN_TIMEOUT_MS)
+    link = share.input_value()
     assert urlparse(link).query and parse_qs(urlparse(link).query)["start_x"] == ["1.25"]
+    page.get_by_test_id("share-box").get_by_role("button", name="Copy").first.click()
+    expect(page.get_by_test_id("share-box").get_by_role("button").first).to_have_text(
+        re.compile("Copied|Select")
+    )
+    embed = page.get_by_test_id("share-iframe").input_value()
+    assert embed.startswith(f'<iframe src="{link}&embed=true"') and 'width="960" height="540"' in embed
     context, other = _reopen(browser, link)
     try:
         other.wait_for_function(RACE_DRAWN, timeout=LOAD_TIMEOUT_MS)

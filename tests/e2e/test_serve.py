@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,11 +57,12 @@ class Front:
         return latest
 
 
-@pytest.fixture(scope="module")
-def front(tmp_path_factory):
+@contextmanager
+def serving(log: Path, *args: str):
+    """`python -m optviz serve ARGS --port P --host 127.0.0.1` on a free port, once it serves; killed
+    (with everything it started) at the end if it still runs."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    command = [sys.executable, "-m", "optviz", "serve", "--workers", "2", "--port", str(port)]
+    command = [sys.executable, "-m", "optviz", "serve", *args, "--port", str(port)]
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [*command, "--host", "127.0.0.1"], cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
@@ -69,17 +71,23 @@ def front(tmp_path_factory):
     running = Front(proc, f"http://127.0.0.1:{port}", log)
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
-        while not (serving := SERVING_LINE.search(log.read_text())):
+        while not (started := SERVING_LINE.search(log.read_text())):
             if proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"`{' '.join(command)}` did not start:\n{_log_tail(log)}", pytrace=False)
             time.sleep(0.25)
-        running.nginx_pid, running.run_dir = int(serving.group(1)), Path(serving.group(2))
+        running.nginx_pid, running.run_dir = int(started.group(1)), Path(started.group(2))
         yield running
     finally:
-        if proc.poll() is None:  # test_stopping_stops_everything did not run or failed
+        if proc.poll() is None:  # the test did not stop it, or failed first
             os.killpg(proc.pid, signal.SIGKILL)  # its children get SIGTERM (PR_SET_PDEATHSIG)
             proc.wait()
             shutil.rmtree(running.run_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def front(tmp_path_factory):
+    with serving(tmp_path_factory.mktemp("serve") / "serve.log", "--workers", "2") as running:
+        yield running
 
 
 def _alive(pid: int) -> bool:

@@ -37,16 +37,16 @@ def test_every_session_sees_its_own_settings(report):
 
 
 def test_memory_returns_after_sessions_close(report, measurement):
-    m = report.memory
     measurement(
-        f"server RSS: after one session {m['one session']:.0f} MB, peak {m['peak']:.0f} MB, after all "
-        f"{SESSIONS} closed {m['after']:.0f} MB ({report.growth('after'):+.1%}; budget +10%), after a "
-        f"second wave {m['after wave 2']:.0f} MB"
+        f"server RSS: after one session {report.megabytes('one session')} MB, "
+        f"peak {report.megabytes('peak')} MB, after all {SESSIONS} closed {report.megabytes('after')} MB "
+        f"({report.growth('after'):+.1%}; budget +10%), "
+        f"after a second wave {report.megabytes('after wave 2')} MB"
     )
     growth = report.growth("after")
     assert growth <= load.MEMORY_TOLERANCE, (
-        f"server RSS {report.memory['after']:.0f} MB after all sessions closed, {growth:+.1%} of the "
-        f"{report.memory['one session']:.0f} MB after the first session"
+        f"server RSS {report.megabytes('after')} MB after all sessions closed, {growth:+.1%} of the "
+        f"{report.megabytes('one session')} MB after the first session"
     )
 
 

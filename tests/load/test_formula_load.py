@@ -41,7 +41,7 @@ def test_p95_formula_to_chart(report, measurement):
     measurement(
         f"{SESSIONS} sessions x {SECONDS} s, {len(report.measured)} formulas entered: submit -> chart p50 "
         f"{report.percentile(50):.3f} s, p95 {report.percentile(95):.3f} s (budget 1.5 s); server RSS after "
-        f"one session {report.memory['one session']:.0f} MB, after all closed {report.memory['after']:.0f} MB"
+        f"one session {report.megabytes('one session')} MB, after all closed {report.megabytes('after')} MB"
     )
     assert report.percentile(95) <= load.P95_BUDGET_S, report.text()
 

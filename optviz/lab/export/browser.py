@@ -29,6 +29,7 @@ import asyncio
 import atexit
 import base64
 import concurrent.futures
+import functools
 import json
 import logging
 import os
@@ -61,8 +62,15 @@ class ExportError(RuntimeError):
 
 def browser_available() -> bool:
     """Whether a Chromium or Chrome is there to draw PNGs and GIFs (HTML needs none)."""
+    return _browser_found(os.environ.get("BROWSER_PATH"))
+
+
+@functools.lru_cache(maxsize=8)
+def _browser_found(chosen: str | None) -> bool:
+    """Looked up once per $BROWSER_PATH: every lab page run asks (searching PATH each time was 3% of
+    a page run's CPU under a class's load), and a browser installed while the server runs is seen
+    after a restart."""
     names = ("chromium", "chromium-browser", "google-chrome", "chrome")
-    chosen = os.environ.get("BROWSER_PATH")
     return Path(chosen).is_file() if chosen else any(shutil.which(name) for name in names)
 
 
