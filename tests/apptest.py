@@ -9,11 +9,17 @@ import numpy as np
 
 from optviz.lab.race_data import unpack_path
 from optviz.text import WORD_JOINER
+from optviz.ui.race_chart import NAME as RACE_CHART
+
+
+def race_charts(at) -> list:
+    """The live race charts on the page (the lab has one; the share box is a component too)."""
+    return [c for c in at.get("bidi_component") if c.proto.component_name == RACE_CHART]
 
 
 def race_chart_data(at):
-    """What the live race chart (the page's one custom component) receives: its `data`."""
-    (chart,) = at.get("bidi_component")
+    """What the live race chart receives: its `data`."""
+    (chart,) = race_charts(at)
     return json.loads(chart.proto.json)
 
 
