@@ -106,9 +106,10 @@ INIT_SCRIPT = """
         ws.addEventListener('message', event => {
             const t = performance.now();
             window.__recv.push(t);
-            const data = event.data;  // the race chart's data names its settings: "signature"
-            if (data instanceof ArrayBuffer && data.byteLength > 1000
-                    && new TextDecoder().decode(data).includes('"signature"')) window.__raceRecv.push(t);
+            const data = event.data;  // the race chart's data: its settings' "signature" and "paths"
+            if (!(data instanceof ArrayBuffer) || data.byteLength < 1000) return;
+            const text = new TextDecoder().decode(data);
+            if (text.includes('"signature"') && text.includes('"paths"')) window.__raceRecv.push(t);
         });
         return ws;
     };
