@@ -50,7 +50,7 @@ def values(array):
 def send_from_race_chart(at, state: dict):
     """Run the page as after the race chart set its component state to `state` (what its
     `setStateValue` does in the browser): AppTest cannot drive a custom component itself."""
-    (chart,) = at.get("bidi_component")
+    (chart,) = race_charts(at)
     widgets = at._tree.get_widget_states()
     widgets.widgets.add(id=chart.proto.id, json_value=json.dumps(state))
     return at._run(widgets)
