@@ -11,10 +11,20 @@ from optviz.lab.race_data import unpack_path
 from optviz.text import WORD_JOINER
 
 
+def component(at, name: str):
+    """The page's one custom component called `name` (e.g. "optviz.race_chart")."""
+    (found,) = [c for c in at.get("bidi_component") if c.proto.component_name == name]
+    return found
+
+
 def race_chart_data(at):
-    """What the live race chart (the page's one custom component) receives: its `data`."""
-    (chart,) = at.get("bidi_component")
-    return json.loads(chart.proto.json)
+    """What the live race chart receives: its `data`."""
+    return json.loads(component(at, "optviz.race_chart").proto.json)
+
+
+def race_curves_data(at):
+    """What the loss and distance curves (the "Loss and distance" tab) receive: their `data`."""
+    return json.loads(component(at, "optviz.race_curves").proto.json)
 
 
 def paths(data):
@@ -44,7 +54,7 @@ def values(array):
 def send_from_race_chart(at, state: dict):
     """Run the page as after the race chart set its component state to `state` (what its
     `setStateValue` does in the browser): AppTest cannot drive a custom component itself."""
-    (chart,) = at.get("bidi_component")
+    chart = component(at, "optviz.race_chart")
     widgets = at._tree.get_widget_states()
     widgets.widgets.add(id=chart.proto.id, json_value=json.dumps(state))
     return at._run(widgets)

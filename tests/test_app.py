@@ -16,8 +16,8 @@ def test_the_lab_opens_with_the_default_race(lab_session):
     assert data["race"]["steps"] == optviz.SURFACES["rosenbrock"].default_steps
     assert all(len(p["x"]) == data["race"]["steps"] + 1 for p in paths(data))
     assert any(optviz.SURFACES["rosenbrock"].formula in element.value for element in at.latex)
-    assert len(at.get("bidi_component")) == 1  # the race
-    assert len(at.get("plotly_chart")) == 1  # the loss curves
+    assert len(at.get("bidi_component")) == 2  # the race and the loss curves
+    assert len(at.get("plotly_chart")) == 0  # no Plotly chart on the lab's first view
 
 
 @pytest.mark.parametrize("surface", list(optviz.SURFACES))
@@ -106,7 +106,7 @@ def test_noise_start_steps_and_3d_view(lab_session):
     assert data["race"]["steps"] == 100
     gd = next(p for p in paths(data) if p["name"] == "Gradient descent")
     assert len(gd["x"]) == 101 and values(gd["x"])[0] == 0.5
-    assert len(at.get("plotly_chart")) == 2  # the loss curves and the 3D view
+    assert len(at.get("plotly_chart")) == 1  # the 3D view (the loss curves are a component)
 
 
 def test_the_update_rules_tab_shows_the_numbers_of_the_inspected_step(lab_session):
