@@ -263,6 +263,8 @@ class RaceCurves {
       const yTicks = ticks(low, high, Math.max(2, Math.floor(innerHeight / (font * 2.4))), axis.log);
       const labelWidth = Math.max(0, ...yTicks.map((t) => context.measureText(t.label).width));
       const left = Math.ceil(labelWidth + 8);
+      // Room on the right for half the last step's label, centred under the panel's edge.
+      const right = Math.ceil(context.measureText(String(this.data.steps)).width / 2 + 4);
       const col = stacked ? 0 : i;
       const row = stacked ? i : 0;
       const panel = {
@@ -272,7 +274,7 @@ class RaceCurves {
         yTicks,
         left: Math.round(col * (cellWidth + gap) + left),
         top: Math.round(row * (cellHeight + gap) + title),
-        width: Math.max(20, Math.round(cellWidth - left - 8 * scale)),
+        width: Math.max(20, Math.round(cellWidth - left - right)),
         height: Math.max(20, innerHeight),
       };
       const steps = Math.max(1, this.data.steps);
