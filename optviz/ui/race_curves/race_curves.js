@@ -117,8 +117,10 @@ class RaceCurves {
     this.height = 300;
     this.layout = null;
     this.valueSpans = [];
-    const race = document.querySelector(RACE_CHART);
-    this.raceStep = Number(race?.dataset.step) || 0;
+    // The race's step as announced, and as shown (within this data's steps: the race may announce
+    // a step of a longer run before the curves of that run arrive).
+    this.announced = Number(document.querySelector(RACE_CHART)?.dataset.step) || 0;
+    this.raceStep = 0;
     this.hoverStep = null;
     this.frameRequest = null;
     this.linesDirty = true;
@@ -168,7 +170,7 @@ class RaceCurves {
       this.renderLegend();
       this.revision += 1;
       this.root.dataset.revision = String(this.revision);
-      this.setRaceStep(this.raceStep);
+      this.setRaceStep(this.announced);
     }
     this.request(true);
   }
@@ -194,8 +196,8 @@ class RaceCurves {
 
   setRaceStep(step) {
     if (!Number.isFinite(step)) return;
-    const steps = this.data?.steps ?? Infinity;
-    this.raceStep = Math.max(0, Math.min(steps, Math.round(step)));
+    this.announced = step;
+    this.raceStep = Math.max(0, Math.min(this.data?.steps ?? 0, Math.round(step)));
     const text = String(this.raceStep);
     if (this.root.dataset.step !== text) this.root.dataset.step = text;
     this.request(false);
