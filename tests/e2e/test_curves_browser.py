@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import optviz
 from optviz.lab.config import DEFAULT_OPTIMIZERS
+from tests.e2e.browser import LOAD_TIMEOUT_MS
 
 CURVES = "[data-testid=race-curves]"
 CHART = "[data-testid=race-chart]"
@@ -126,4 +127,24 @@ def test_the_first_visit_loads_no_plotly(page, open_lab, browser_log):
     assert scripts, "no script was loaded: the watch saw nothing"
     plotly = [url for url in responses if "PlotlyChart" in url]
     assert not plotly, plotly
+    browser_log.assert_clean()
+
+
+def test_curves_mounted_again_start_at_the_race_s_step(page, open_lab, browser_log):
+    """Back on the tab, the curves mount anew and read the step from the race chart (which stayed)."""
+    _open_curves(page, open_lab)
+    page.locator(CHART).focus()
+    for _ in range(12):
+        page.keyboard.press("ArrowRight")
+    assert _steps(page) == (12, 12)
+    page.locator(CURVES).evaluate("element => { element.__before = true; }")
+    page.get_by_role("tab", name="Results").click()  # reruns the page: only the open tab is drawn
+    page.wait_for_function(f"() => !document.querySelector('{CURVES}')", timeout=LOAD_TIMEOUT_MS)
+    page.get_by_role("tab", name="Loss and distance").click()
+    page.wait_for_function(
+        f"""() => {{ const element = document.querySelector('{CURVES}');
+                    return element && !element.__before && Number(element.dataset.revision) > 0; }}""",
+        timeout=LOAD_TIMEOUT_MS,
+    )
+    assert _steps(page) == (12, 12)
     browser_log.assert_clean()
