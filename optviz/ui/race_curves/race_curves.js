@@ -186,7 +186,7 @@ class RaceCurves {
       swatch.style.background = curve.colour;
       const value = document.createElement("span");
       value.className = "optviz-curves__value";
-      item.append(swatch, curve.label, value);
+      item.append(swatch, curve.label, " ", value);
       this.legend.append(item);
       return value;
     });
