@@ -9,22 +9,30 @@ import numpy as np
 
 from optviz.lab.race_data import unpack_path
 from optviz.text import WORD_JOINER
+from optviz.ui.race_chart import NAME as RACE_CHART
+from optviz.ui.race_curves import NAME as RACE_CURVES
 
 
-def component(at, name: str):
-    """The page's one custom component called `name` (e.g. "optviz.race_chart")."""
-    (found,) = [c for c in at.get("bidi_component") if c.proto.component_name == name]
-    return found
+def race_charts(at) -> list:
+    """The live race charts on the page (the lab has one; the share box is a component too)."""
+    return [c for c in at.get("bidi_component") if c.proto.component_name == RACE_CHART]
+
+
+def race_curves(at) -> list:
+    """The loss and distance curves on the page (the lab's "Loss and distance" tab, when open)."""
+    return [c for c in at.get("bidi_component") if c.proto.component_name == RACE_CURVES]
 
 
 def race_chart_data(at):
     """What the live race chart receives: its `data`."""
-    return json.loads(component(at, "optviz.race_chart").proto.json)
+    (chart,) = race_charts(at)
+    return json.loads(chart.proto.json)
 
 
 def race_curves_data(at):
-    """What the loss and distance curves (the "Loss and distance" tab) receive: their `data`."""
-    return json.loads(component(at, "optviz.race_curves").proto.json)
+    """What the loss and distance curves receive: their `data`."""
+    (curves,) = race_curves(at)
+    return json.loads(curves.proto.json)
 
 
 def paths(data):
@@ -54,7 +62,7 @@ def values(array):
 def send_from_race_chart(at, state: dict):
     """Run the page as after the race chart set its component state to `state` (what its
     `setStateValue` does in the browser): AppTest cannot drive a custom component itself."""
-    chart = component(at, "optviz.race_chart")
+    (chart,) = race_charts(at)
     widgets = at._tree.get_widget_states()
     widgets.widgets.add(id=chart.proto.id, json_value=json.dumps(state))
     return at._run(widgets)

@@ -8,7 +8,7 @@ import pytest
 import optviz
 from optviz.lab import analysis
 from optviz.ui.lab_views import SWEEP_LRS
-from tests.apptest import paths, race_chart_data, values
+from tests.apptest import paths, race_chart_data, race_charts, values
 
 
 def _charts(at):
@@ -28,7 +28,7 @@ def _charts(at):
 def test_each_analysis_tab_renders_its_chart(view, traces, lab_session):
     at = lab_session(view)
     charts = _charts(at)
-    assert len(charts) >= 1 and at.get("bidi_component")  # the race (a component), and the tab's chart
+    assert len(charts) >= 1 and race_charts(at)  # the race (a component), and the tab's chart
     assert any(trace["type"] == traces for trace in charts[0]["data"])
 
 
@@ -101,7 +101,7 @@ def test_your_own_formula_runs_in_every_view(lab_session):
         at.session_state["view"] = view
         at.run()
         assert not at.exception, (view, at.exception)
-        assert len(at.get("plotly_chart")) >= 1 and at.get("bidi_component"), view
+        assert len(at.get("plotly_chart")) >= 1 and race_charts(at), view
 
 
 @pytest.mark.parametrize(

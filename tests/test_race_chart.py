@@ -7,12 +7,13 @@ import optviz
 from optviz.lab.config import CHART_SPEEDS, DEFAULT_OPTIMIZERS, RaceConfig
 from optviz.lab.race_data import signature
 from optviz.ui.lab import CHART_HEIGHT
-from tests.apptest import component, paths, race_chart_data, send_from_race_chart
+from tests.apptest import paths, race_chart_data, race_charts, send_from_race_chart
 
 
 def test_the_lab_mounts_the_chart_with_the_race_it_computed(lab_session):
     at = lab_session()
-    assert component(at, "optviz.race_chart")  # exactly one
+    (chart,) = race_charts(at)
+    assert chart.proto.component_name == "optviz.race_chart"
     data = race_chart_data(at)
     assert (data["panels"], data["presenter"], data["answer"]) == (False, False, 0)
     assert data["speed"] == CHART_SPEEDS["normal"] and data["height"] == CHART_HEIGHT

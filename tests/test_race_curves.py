@@ -9,7 +9,7 @@ from optviz.lab.config import DEFAULT_OPTIMIZERS, RaceConfig
 from optviz.lab.curves_data import unpack_curve
 from optviz.lab.race_data import signature
 from optviz.ui.lab import CURVES_HEIGHT, PRESENTER_CURVES_HEIGHT
-from tests.apptest import race_chart_data, race_curves_data
+from tests.apptest import race_chart_data, race_charts, race_curves, race_curves_data
 
 
 def test_the_default_tab_mounts_the_curves_of_the_race_drawn(lab_session):
@@ -43,4 +43,4 @@ def test_the_curves_follow_a_new_setting_and_presenter_mode(lab_session):
 
 def test_another_tab_open_mounts_no_curves(lab_session):
     at = lab_session("Results")
-    assert "optviz.race_curves" not in [c.proto.component_name for c in at.get("bidi_component")]
+    assert not race_curves(at) and race_charts(at)
