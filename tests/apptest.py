@@ -10,6 +10,7 @@ import numpy as np
 from optviz.lab.race_data import unpack_path
 from optviz.text import WORD_JOINER
 from optviz.ui.race_chart import NAME as RACE_CHART
+from optviz.ui.race_curves import NAME as RACE_CURVES
 
 
 def race_charts(at) -> list:
@@ -17,10 +18,21 @@ def race_charts(at) -> list:
     return [c for c in at.get("bidi_component") if c.proto.component_name == RACE_CHART]
 
 
+def race_curves(at) -> list:
+    """The loss and distance curves on the page (the lab's "Loss and distance" tab, when open)."""
+    return [c for c in at.get("bidi_component") if c.proto.component_name == RACE_CURVES]
+
+
 def race_chart_data(at):
     """What the live race chart receives: its `data`."""
     (chart,) = race_charts(at)
     return json.loads(chart.proto.json)
+
+
+def race_curves_data(at):
+    """What the loss and distance curves receive: their `data`."""
+    (curves,) = race_curves(at)
+    return json.loads(curves.proto.json)
 
 
 def paths(data):

@@ -6,7 +6,7 @@ import pytest
 import optviz
 from optviz import engine
 from optviz.lab.config import DEFAULT_OPTIMIZERS
-from tests.apptest import paths, race_chart_data, race_charts, values
+from tests.apptest import paths, race_chart_data, race_charts, race_curves, values
 
 
 def test_the_lab_opens_with_the_default_race(lab_session):
@@ -16,8 +16,8 @@ def test_the_lab_opens_with_the_default_race(lab_session):
     assert data["race"]["steps"] == optviz.SURFACES["rosenbrock"].default_steps
     assert all(len(p["x"]) == data["race"]["steps"] + 1 for p in paths(data))
     assert any(optviz.SURFACES["rosenbrock"].formula in element.value for element in at.latex)
-    assert len(race_charts(at)) == 1  # the race
-    assert len(at.get("plotly_chart")) == 1  # the loss curves
+    assert len(race_charts(at)) == 1 and len(race_curves(at)) == 1  # the race and the loss curves
+    assert len(at.get("plotly_chart")) == 0  # no Plotly chart on the lab's first view
 
 
 @pytest.mark.parametrize("surface", list(optviz.SURFACES))
@@ -106,7 +106,7 @@ def test_noise_start_steps_and_3d_view(lab_session):
     assert data["race"]["steps"] == 100
     gd = next(p for p in paths(data) if p["name"] == "Gradient descent")
     assert len(gd["x"]) == 101 and values(gd["x"])[0] == 0.5
-    assert len(at.get("plotly_chart")) == 2  # the loss curves and the 3D view
+    assert len(at.get("plotly_chart")) == 1  # the 3D view (the loss curves are a component)
 
 
 def test_the_update_rules_tab_shows_the_numbers_of_the_inspected_step(lab_session):
@@ -135,4 +135,4 @@ def test_no_optimizer_selected_asks_for_one_instead_of_failing(lab_session):
     at.multiselect(key="optimizers").set_value([]).run()
     assert not at.exception
     assert any("Choose at least one optimizer" in w.value for w in at.warning)
-    assert len(at.get("plotly_chart")) == 0 and len(race_charts(at)) == 0
+    assert len(at.get("plotly_chart")) == 0 and len(race_charts(at)) == 0 and len(race_curves(at)) == 0

@@ -34,7 +34,7 @@ def test_each_analysis_tab_renders_its_chart(view, traces, lab_session):
 
 def test_only_the_open_tab_computes(lab_session):
     at = lab_session()
-    assert len(at.get("plotly_chart")) == 1  # the loss curves (the race is a component); no sweep, no basins
+    assert len(at.get("plotly_chart")) == 0  # the race and the curves are components; no sweep, no basins
     assert not any("60 learning rates" in m.value for m in at.markdown)
 
 

@@ -14,7 +14,7 @@ import json
 import pytest
 
 from optviz.ui import conv, lab, mlp
-from tests.apptest import link_notes, race_charts
+from tests.apptest import link_notes, race_charts, race_curves
 
 # Each page: its address, its tabs, the link parameter that opens one, and the rest of its link.
 PAGES = {
@@ -60,7 +60,7 @@ def test_every_chart_is_drawn_in_presenter_style(page, tab, page_session):
             where = "in the tab" if any(chart is mine for mine in in_tab) else "outside the tabs"
             meta = spec["layout"].get("meta")
             plain.append(f"chart {index} of the page ({where}; {_traces(spec)}): meta={meta!r}")
-    for chart in race_charts(at):  # the lab's live race chart draws itself, told by its data
+    for chart in race_charts(at) + race_curves(at):  # the lab's components: styled by their data
         if json.loads(chart.proto.json).get("presenter") is not True:
             plain.append(f"the component {chart.proto.component_name}: presenter not set")
     assert not plain, f"{path}, tab {tab!r}: not in presenter style: " + "; ".join(plain)

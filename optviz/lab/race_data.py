@@ -40,8 +40,15 @@ def signature(key: tuple) -> str:
     return hashlib.sha1(repr(key).encode()).hexdigest()[:12]
 
 
-def _base64(array: np.ndarray, dtype: str) -> str:
+def encode(array: np.ndarray, dtype: str) -> str:
+    """`array` as base64 text of its `dtype` values (e.g. "<f4": float32, little-endian), in C order:
+    what the browser reads back with one typed array (race_chart.js, race_curves.js)."""
     return base64.b64encode(np.ascontiguousarray(array, dtype=dtype).tobytes()).decode("ascii")
+
+
+def decode(text: str, dtype: str) -> np.ndarray:
+    """The values `encode` packed, as a flat array (what the browser decodes)."""
+    return np.frombuffer(base64.b64decode(text), dtype=dtype)
 
 
 def surface_data(surface: Surface, grid: Grid, colour: Colouring) -> dict:
@@ -58,7 +65,7 @@ def surface_data(surface: Surface, grid: Grid, colour: Colouring) -> dict:
         "bounds": [[float(x0), float(x1)], [float(y0), float(y1)]],
         "nx": len(grid.x),
         "ny": len(grid.y),
-        "z": _base64(np.clip(quantised, 0, QUANTUM), "<u2"),  # row i is y[i], column j is x[j]
+        "z": encode(np.clip(quantised, 0, QUANTUM), "<u2"),  # row i is y[i], column j is x[j]
         "zmin": low,
         "zmax": low + span,
         "levels": {"start": float(np.floor(low / step) * step), "size": step},
@@ -85,7 +92,7 @@ def path_data(surface: Surface, trajectory: Trajectory) -> dict:
         "name": trajectory.optimizer,
         "label": spec.label,
         "colour": spec.colour,
-        "xy": _base64(xy, "<f4"),
+        "xy": encode(xy, "<f4"),
         "diverged_at": trajectory.diverged_at,
     }
 
@@ -114,10 +121,10 @@ def race_data(
 
 def unpack_path(packed: dict) -> np.ndarray:
     """A path's points back as a (T + 1, 2) float32 array (what the browser decodes)."""
-    return np.frombuffer(base64.b64decode(packed["xy"]), dtype="<f4").reshape(-1, 2)
+    return decode(packed["xy"], "<f4").reshape(-1, 2)
 
 
 def unpack_surface(packed: dict) -> np.ndarray:
     """The map's colour values back as an (ny, nx) array, to within one quantum."""
-    q = np.frombuffer(base64.b64decode(packed["z"]), dtype="<u2").reshape(packed["ny"], packed["nx"])
+    q = decode(packed["z"], "<u2").reshape(packed["ny"], packed["nx"])
     return packed["zmin"] + q / QUANTUM * (packed["zmax"] - packed["zmin"])

@@ -2,7 +2,9 @@
 
 Data flows one way: widgets -> a `RaceConfig` (optviz/lab/config.py) -> cached library calls ->
 figure builders -> `widgets.chart`; the race itself is the live race chart (optviz/ui/race_chart),
-fed the packed race (optviz/lab/race_data.py), which sends a dragged or clicked start back.
+fed the packed race (optviz/lab/race_data.py), which sends a dragged or clicked start back. The
+"Loss and distance" tab is a component too (optviz/ui/race_curves, fed optviz/lab/curves_data.py),
+whose cursor follows the race chart's step in the browser.
 """
 
 from __future__ import annotations
@@ -15,16 +17,17 @@ from optviz import OPTIMIZERS, SURFACES, resolve_hyperparams
 from optviz.lab import analysis
 from optviz.lab import config as lab
 from optviz.lab.config import RaceConfig
-from optviz.lab.figures import progress_figure, surface3d_figure
+from optviz.lab.curves_data import curves_data
+from optviz.lab.figures import surface3d_figure
 from optviz.lab.race import landmarks, race, step_internals, summarize
 from optviz.lab.race_data import race_data, signature
 from optviz.params import hyperparameter_key, read_number
 from optviz.schedules import SCHEDULES, Schedule
-from optviz.serving import figure_slots
 from optviz.text import literal
 from optviz.ui import exports, lab_views
 from optviz.ui.lab_views import by_settings, surface_view
 from optviz.ui.race_chart import race_chart, sent_start
+from optviz.ui.race_curves import race_curves
 from optviz.ui.share_box import share_box
 from optviz.ui.url_state import PageState
 from optviz.ui.widgets import (
@@ -39,6 +42,8 @@ from surfaces.formula import is_formula_name
 from surfaces.formula.program import listing
 
 RACE_CHART_KEY = "race_chart"
+# px, the loss and distance panels side by side (larger type needs taller panels in presenter mode)
+CURVES_HEIGHT, PRESENTER_CURVES_HEIGHT = 300, 400
 # px, the race chart's controls included; the embedded chart fits a 960 x 540 slide under its title
 CHART_HEIGHT, EMBED_CHART_HEIGHT, PRESENTER_CHART_HEIGHT = 560, 440, 640
 # Link parameters that belong to widgets made only in some views or for some selections.
@@ -187,8 +192,13 @@ def render() -> None:
     tabs = dict(zip(VIEWS, state.tabs(VIEWS, key="view"), strict=True))
     # Only the open tab computes (sweeps and basin maps are hundreds of runs).
     if tabs["Loss and distance"].open:
-        with tabs["Loss and distance"], figure_slots:
-            chart(st, progress_figure(surface, trajectories), fresh=True)
+        with tabs["Loss and distance"]:
+            race_curves(
+                curves_data(surface, trajectories, settings=signature(config.key)),
+                key="race_curves",
+                presenter=presenter,
+                height=PRESENTER_CURVES_HEIGHT if presenter else CURVES_HEIGHT,
+            )
     if tabs["Results"].open:
         with tabs["Results"]:
             _results_table(surface, trajectories, state)

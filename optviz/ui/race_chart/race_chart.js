@@ -231,6 +231,12 @@ class RaceChart {
     this.scrubber.addEventListener("input", () => this.goTo(Number(this.scrubber.value)));
     this.speedSelect.addEventListener("change", () => { this.speed = Number(this.speedSelect.value); });
     this.wholeBox.addEventListener("change", () => this.requestFrame());
+    // Others in the page can move the race (a click on the loss curves): pause there.
+    this.onGoTo = (event) => {
+      const step = Number(event.detail?.step);
+      if (Number.isFinite(step)) { this.setPlaying(false); this.goTo(Math.round(step)); }
+    };
+    window.addEventListener("optviz-race-goto", this.onGoTo);
     const canvas = this.foreground;
     canvas.addEventListener("pointerdown", (e) => this.onPointerDown(e));
     canvas.addEventListener("pointermove", (e) => this.onPointerMove(e));
@@ -406,7 +412,11 @@ class RaceChart {
   showState() {
     const step = Math.floor(this.step + 1e-9);
     const dataset = this.root.dataset;
-    if (dataset.step !== String(step)) dataset.step = String(step);
+    if (dataset.step !== String(step)) {
+      dataset.step = String(step);
+      // Others in the page follow the race (the loss curves' cursor, optviz/ui/race_curves).
+      window.dispatchEvent(new CustomEvent("optviz-race-step", { detail: { step } }));
+    }
     const playing = String(this.playing);
     if (dataset.playing !== playing) {
       dataset.playing = playing;
@@ -735,6 +745,7 @@ class RaceChart {
   destroy() {
     this.destroyed = true;
     this.resizeObserver.disconnect();
+    window.removeEventListener("optviz-race-goto", this.onGoTo);
     if (this.frameRequest !== null) cancelAnimationFrame(this.frameRequest);
   }
 }
