@@ -1,10 +1,7 @@
 """The live race chart: a bidirectional `st.components.v2` component that draws the race on canvases
 in the page (optviz/ui/race_chart/race_chart.js) and sends the start back when it is dragged.
 
-Registered once, at import. Its HTML, CSS and JS are the files beside this module, read as text and
-passed as strings (a component's files can be served by path only from an installed package that
-declares an asset directory). Streamlit runs inline JS by importing it from a blob: URL, which
-is why the Content-Security-Policy allows blob: scripts (optviz/serve/csp.py).
+Registered once, at import, from the files beside this module (optviz/ui/components.py).
 
 The chart stays mounted: calling `race_chart` again with new data hands the data to the same
 element (the same `key`), so the step and the play state survive a change.
@@ -17,16 +14,10 @@ from pathlib import Path
 
 import streamlit as st
 
-NAME = "optviz.race_chart"
-_HERE = Path(__file__).parent
+from optviz.ui.components import from_files
 
-_mount = st.components.v2.component(
-    NAME,
-    html=(_HERE / "race_chart.html").read_text(),
-    css=(_HERE / "race_chart.css").read_text(),
-    js=(_HERE / "race_chart.js").read_text(),
-    isolate_styles=False,  # in the page's DOM: tests and tools find the chart with a plain selector
-)
+NAME = "optviz.race_chart"
+_mount = from_files(NAME, Path(__file__).parent, canvas_kit=True)
 
 
 def race_chart(

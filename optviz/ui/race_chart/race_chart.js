@@ -19,11 +19,6 @@ const DRAG_RADIUS_PX = { mouse: 14, pen: 16, touch: 26 };
 const CLICK_SLOP_PX = 6;
 const SPEED_CHOICES = [5, 10, 20, 50, 100, 200, 500];
 
-function decodeFloat32(text) {
-  const bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-  return new Float32Array(bytes.buffer);
-}
-
 function decodeUint16(text) {
   const bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
   return new Uint16Array(bytes.buffer);
@@ -32,13 +27,6 @@ function decodeUint16(text) {
 function parseColour(text) {
   const hex = text.trim();
   return [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
-}
-
-// A round tick spacing (1, 2 or 5 times a power of ten) giving about `count` ticks over `span`.
-function niceStep(span, count) {
-  const raw = span / Math.max(count, 1);
-  const power = 10 ** Math.floor(Math.log10(raw));
-  return power * ([1, 2, 5, 10].find((m) => m * power >= raw) ?? 10);
 }
 
 function tickLabel(value, step) {

@@ -6,26 +6,17 @@ It talks to the race chart in the browser, not through the server: the race char
 new step with a window event (`optviz-race-step`), and a click on the curves asks it to go to a step
 (`optviz-race-goto`). So the cursor follows the race at the race's frame rate, with no page run.
 
-Registered once, at import, from the files beside this module read as text (as the race chart is:
-optviz/ui/race_chart/__init__.py says why).
+Registered once, at import, from the files beside this module (optviz/ui/components.py).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import streamlit as st
+from optviz.ui.components import from_files
 
 NAME = "optviz.race_curves"
-_HERE = Path(__file__).parent
-
-_mount = st.components.v2.component(
-    NAME,
-    html=(_HERE / "race_curves.html").read_text(),
-    css=(_HERE / "race_curves.css").read_text(),
-    js=(_HERE / "race_curves.js").read_text(),
-    isolate_styles=False,  # in the page's DOM: it finds the race chart, and tests find it, by selector
-)
+_mount = from_files(NAME, Path(__file__).parent, canvas_kit=True)
 
 
 def race_curves(data: dict, *, key: str, presenter: bool, height: int):

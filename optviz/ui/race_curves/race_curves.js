@@ -16,18 +16,6 @@ const RACE_CHART = '[data-testid="race-chart"]';
 const NARROW_PX = 600; // below this width the two panels are stacked
 const SUPERSCRIPT = { "-": "⁻", 0: "⁰", 1: "¹", 2: "²", 3: "³", 4: "⁴", 5: "⁵", 6: "⁶", 7: "⁷", 8: "⁸", 9: "⁹" };
 
-function decodeFloat32(text) {
-  const bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-  return new Float32Array(bytes.buffer);
-}
-
-// A round spacing (1, 2 or 5 times a power of ten) giving about `count` ticks over `span`.
-function niceStep(span, count) {
-  const raw = span / Math.max(count, 1);
-  const power = 10 ** Math.floor(Math.log10(raw));
-  return power * ([1, 2, 5, 10].find((m) => m * power >= raw) ?? 10);
-}
-
 // 10 to the `exponent` as it is written: 1, 10, 10², 10⁻³.
 function powerOfTen(exponent) {
   if (exponent === 0) return "1";

@@ -3,26 +3,17 @@ button. A small `st.components.v2` component rather than `st.code`: a code eleme
 download Streamlit's syntax highlighter (about 400 kB compressed) on every page, for two lines of
 text that need no highlighting.
 
-Its HTML, CSS and JS are the files beside this module, passed as strings (see
-optviz/ui/race_chart/__init__.py for why, and the Content-Security-Policy's blob: scripts).
+Registered once, at import, from the files beside this module (optviz/ui/components.py).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import streamlit as st
+from optviz.ui.components import from_files
 
 NAME = "optviz.share_box"
-_HERE = Path(__file__).parent
-
-_mount = st.components.v2.component(
-    NAME,
-    html=(_HERE / "share_box.html").read_text(),
-    css=(_HERE / "share_box.css").read_text(),
-    js=(_HERE / "share_box.js").read_text(),
-    isolate_styles=False,  # the page's font and colours; tests find the fields with plain selectors
-)
+_mount = from_files(NAME, Path(__file__).parent)
 
 
 def share_box(where, link: str) -> None:
