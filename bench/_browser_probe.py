@@ -22,17 +22,16 @@ ARGS = [
     "--disable-quic",
 ]
 READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
-CHART_DRAWN = """() => { const gd = document.querySelector('.js-plotly-plot');
-    return gd && gd._fullData && gd._transitionData && gd._transitionData._frames
-        && gd._transitionData._frames.length > 0 && gd.querySelector('.contour'); }"""
-PATH_HEAD = """() => { const gd = document.querySelector('.js-plotly-plot');
-    const t = gd && gd._fullData && gd._fullData.find(d => d.name === 'Adam');
-    return t ? Array.from(t.x.slice(0, 4)).concat(Array.from(t.y.slice(0, 4))) : null; }"""
-CHANGED = """before => { const gd = document.querySelector('.js-plotly-plot');
-    const t = gd && gd._fullData && gd._fullData.find(d => d.name === 'Adam');
-    if (!t) return false;
-    const now = Array.from(t.x.slice(0, 4)).concat(Array.from(t.y.slice(0, 4)));
-    return now.some((v, j) => v !== before[j]) && performance.now(); }"""
+# The lab's race chart (optviz/ui/race_chart) has drawn a race: its revision counts the races drawn.
+CHART_DRAWN = """() => { const chart = document.querySelector('[data-testid=race-chart]');
+    return chart && Number(chart.dataset.revision) > 0 && chart.dataset.startPx; }"""
+PATH_HEAD = """() => { const chart = document.querySelector('[data-testid=race-chart]');
+    const path = chart && chart.drawnPath && chart.drawnPath('Adam');
+    return path ? path.slice(0, 8) : null; }"""
+CHANGED = """before => { const chart = document.querySelector('[data-testid=race-chart]');
+    const path = chart && chart.drawnPath && chart.drawnPath('Adam');
+    if (!path) return false;
+    return path.slice(0, 8).some((v, j) => v !== before[j]) && performance.now(); }"""
 
 
 def probe(url: str, until: float, report) -> None:

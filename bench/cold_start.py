@@ -5,8 +5,8 @@ Budget (the quality-gates issue): at most 10 s with a warm compilation cache, on
 
 Each start launches `streamlit run app.py` on a free loopback port (the browser, headless Debian
 Chromium, is already running: launching it is not the app's time), polls /_stcore/health, opens the
-lab as soon as the server answers, and stops the clock when the race chart is drawn: Plotly's
-`.js-plotly-plot` with its contour and its animation frames, as the browser tests' `open_lab` waits.
+lab as soon as the server answers, and stops the clock when the race chart is drawn: the
+component has drawn its first race (`data-revision` > 0), as the browser tests' `open_lab` waits.
 Scenarios, each the median of `--repeat` starts, each with its own JAX cache folder
 ($OPTVIZ_JAX_CACHE_DIR):
 - no cache: the persistent compilation cache off, the app as it was before it had one;

@@ -4,9 +4,11 @@ Run from the repository root:  python -m bench.lab
 Budgets (issue 3), for 6 optimizers x 500 steps: engine + figure build + serialization <= 150 ms warm;
 figure payload <= 1 MB. The baselines, measured in the same process: the same animation built the
 default plotly.py way (validated go.Frame objects); the same figure with only its data and layout
-validated (its frames plain, as before the builders wrote plain specs); the loss-and-distance figure
-validated; and the figure serialized with the standard library's json instead of orjson.
+validated (its frames plain, as before the builders wrote plain specs); and the figure serialized
+with the standard library's json instead of orjson. Also: the loss-and-distance curves' packing.
 """
+
+import json
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -15,6 +17,7 @@ import plotly.tools
 from bench._timing import median_seconds
 from optviz.lab import figures, race
 from optviz.lab.config import RaceConfig
+from optviz.lab.curves_data import curves_data
 from optviz.optimizers import OPTIMIZERS
 from surfaces import SURFACES
 
@@ -75,13 +78,9 @@ def main():
     validated = 1e3 * median_seconds(lambda _: validated_spec_baseline(), 5)
     print(f"  baseline: data and layout validated        {validated:7.1f} ms")
     trajectories = race.race(RaceConfig.create(SURFACE, SIX, SURFACE.default_start, STEPS))
-    progress = 1e3 * median_seconds(lambda _: figures.progress_figure(SURFACE, trajectories), REPEAT)
-    progress_spec = figures.progress_figure(SURFACE, trajectories).to_dict()
-    progress_validated = 1e3 * median_seconds(lambda _: go.Figure(progress_spec), REPEAT)
-    print(
-        f"  loss-and-distance figure {progress:5.1f} ms "
-        f"(validated by plotly.py: {progress_validated:5.1f} ms, {progress_validated / progress:4.1f}x)"
-    )
+    curves = 1e3 * median_seconds(lambda _: curves_data(SURFACE, trajectories, settings=""), REPEAT)
+    curves_kb = len(json.dumps(curves_data(SURFACE, trajectories, settings=""))) / 1e3
+    print(f"  loss-and-distance curves packed {curves:5.1f} ms, {curves_kb:5.1f} KB")
     spec = figures.race_figure(SURFACE, GRID, COLOUR, trajectories).to_dict()
     orjson_ms = 1e3 * median_seconds(lambda _: pio.to_json(spec, validate=False, engine="orjson"), REPEAT)
     json_ms = 1e3 * median_seconds(lambda _: pio.to_json(spec, validate=False, engine="json"), REPEAT)

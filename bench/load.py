@@ -34,8 +34,8 @@ installed `streamlit.proto`), doing what the browser's frontend does: it sends a
 carrying the widget states it has set (a widget's id comes from the element the server sent; the
 server keeps every other widget's last value), then reads the deltas of that run until
 `script_finished`. To the server this is a browser session; what it leaves out is the browser's own
-work (decoding the chart's JSON and drawing it with Plotly). That is deliberate: 30 Chromium pages each
-drawing a 300 KB animated Plotly chart on the same 2 cores as the server would measure Chromium
+work (decoding the race chart's data and drawing it on its canvases). That is deliberate: 30 Chromium
+pages each drawing and playing the race on the same 2 cores as the server would measure Chromium
 competing with the server, not what 30 students on 30 laptops see. The browser's share of the latency
 is measured separately: `tests/e2e/test_lab_browser.py` times a key press to the redrawn chart (with
 an idle server), and `--browser-probe` adds one real Chromium page as an extra session during the
@@ -59,9 +59,10 @@ Measured:
   click to the download button (budget: all within 60 s), the control change -> chart times sent
   while GIFs were asked for and made (budget p95 <= 1.5 s), and the PSS of the server and the
   processes it started (its render process and browser) before and at peak (budget +1.5 GB).
-- cross-talk: every chart a session received must show ITS settings: the start marker at its own
-  start, its step count, and Adam's and GD's paths equal, bit for bit, to the lab's race
-  (`optviz.lab.race`) with its settings (checked after the load, so the checking costs no CPU during it).
+- cross-talk: every chart a session received must show ITS settings: the signature of its settings
+  (`optviz.lab.race_data.signature`), the start marker at its own start, its step count, and Adam's
+  and GD's packed paths equal, bit for bit, to the lab's race (`optviz.lab.race`) with its settings,
+  packed as the page packs it (checked after the load, so the checking costs no CPU during it).
 - memory: the server's RSS (/proc/PID/status VmRSS) sampled every 0.25 s: at start; after one
   session has opened the lab, set every step count the class will use (each compiles a small program
   once per process, which costs memory once: not the sessions'), made its changes and closed; at peak;
@@ -73,9 +74,9 @@ Measured:
   load (`--waves 2`, the default) tells a leak from a high-water mark: memory kept per session grows
   with every wave, full caches and allocator arenas do not. "Closed" means dropped by the server:
   Streamlit keeps a disconnected session for `server.disconnectedSessionTTL` (120 s by default) in
-  case its browser reconnects, with its last messages (a race chart is ~0.3 MB). The server here keeps
-  them `SESSION_TTL_S`, under `SETTLE_S`, so the levels are read after the sessions are gone, as they
-  are two minutes later with the default.
+  case its browser reconnects, with its last messages (a race chart's data and code are ~80 KB). The
+  server here keeps them `SESSION_TTL_S`, under `SETTLE_S`, so the levels are read after the sessions
+  are gone, as they are two minutes later with the default.
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ PILOT_S = 8.0  # how long the first session, alone, makes changes
 CHART_TIMEOUT_S = 30.0
 SETTLE_S = 10.0  # after the last session closes, before reading the "after" memory
 SESSION_TTL_S = 5  # how long the server keeps a disconnected session (the default is 120 s)
-RACE_CHART = "race_chart"  # the race chart's widget key (optviz.ui.lab.RACE_CHART_KEY)
+RACE_CHART = "race_chart"  # the race chart component's key (optviz.ui.lab.RACE_CHART_KEY)
 FINISHED_SUCCESSFULLY, FINISHED_EARLY_FOR_RERUN, FRAGMENT_FINISHED = 0, 2, 3  # ScriptFinishedStatus
 EXPORT_START_S, EXPORT_WITHIN_S = 10.0, 10.0  # the GIF sessions ask 10-20 s into the first wave
 EXPORT_BUDGET_S, EXPORT_MEMORY_BUDGET_MB = 60.0, 1500.0
@@ -136,11 +137,11 @@ class Settings:
     gd_lr: float
 
     def race_config(self, surface: str):
-        """The race the lab runs for these settings on `surface` (the class's), Adam's and GD's."""
-        from optviz.lab.config import RaceConfig
+        """The race the lab runs for these settings on `surface` (the class's), its default optimizers."""
+        from optviz.lab.config import DEFAULT_OPTIMIZERS, RaceConfig
 
         hyperparams = {"adam": {"lr": self.adam_lr}, "gd": {"lr": self.gd_lr}}
-        return RaceConfig.create(surface, ["adam", "gd"], self.start, self.steps, hyperparams)
+        return RaceConfig.create(surface, DEFAULT_OPTIMIZERS, self.start, self.steps, hyperparams)
 
 
 @dataclass(frozen=True)
@@ -151,19 +152,22 @@ class Formula:
     text: str
 
     def race_config(self, surface: str):
-        """The race the lab runs for this formula, Adam's and GD's (`surface`, the class's, is unused)."""
-        from optviz.lab.config import FORMULA_WINDOW, RaceConfig
+        """The race the lab runs for this formula, its default optimizers (`surface`, the class's, is
+        unused)."""
+        from optviz.lab.config import DEFAULT_OPTIMIZERS, FORMULA_WINDOW, RaceConfig
         from surfaces import from_formula
 
-        return RaceConfig.create(from_formula(self.text, FORMULA_WINDOW), ["adam", "gd"])
+        return RaceConfig.create(from_formula(self.text, FORMULA_WINDOW), DEFAULT_OPTIMIZERS)
 
 
 @dataclass
 class Chart:
-    """What one received race chart shows: the start marker, and the Adam and GD paths."""
+    """What one received race chart shows: the settings it was computed for (their signature), the
+    start marker, and the Adam and GD paths as packed for the chart."""
 
+    signature: str
     start: tuple[float, float]
-    paths: dict[str, tuple[np.ndarray, np.ndarray]]  # name -> (x, y)
+    paths: dict[str, dict]  # optimizer -> its packed path (optviz.lab.race_data.path_data)
 
 
 @dataclass
@@ -422,22 +426,11 @@ class Report:
 # --- reading what the server sends ------------------------------------------------------------------
 
 
-def _array(value) -> np.ndarray:
-    """A Plotly data array as Streamlit sends it: a list, or {"dtype", "bdata" (base64)}."""
-    if isinstance(value, dict):
-        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
-    return np.asarray(value, dtype=float)
-
-
-def read_chart(spec: str) -> Chart:
-    traces = {t.get("name"): t for t in json.loads(spec)["data"]}
-    start = traces["start"]
-    paths = {
-        name: (_array(traces[name]["x"]), _array(traces[name]["y"]))
-        for name in ("Adam", "Gradient descent")
-        if name in traces
-    }
-    return Chart((float(_array(start["x"])[0]), float(_array(start["y"])[0])), paths)
+def read_chart(data: str) -> Chart:
+    """The race chart component's data (JSON) as a `Chart`."""
+    race = json.loads(data)["race"]
+    paths = {p["name"]: p for p in race["paths"] if p["name"] in ("adam", "gd")}
+    return Chart(race["signature"], (float(race["start"][0]), float(race["start"][1])), paths)
 
 
 @dataclass
@@ -446,7 +439,7 @@ class RunResult:
 
     chart_at: float | None = None  # time.perf_counter() when the race chart arrived
     finished_at: float | None = None  # ... when the run finished
-    chart_spec: str | None = None
+    chart_spec: str | None = None  # the race chart component's data (JSON)
     status: int | None = None
     problems: list[str] = field(default_factory=list)
 
@@ -587,7 +580,7 @@ class LabClient:
             if key in self.states and self.states[key].id != widget_id:  # its parameters changed
                 self.states[key].id = widget_id
             if key == RACE_CHART and result.chart_at is None:
-                result.chart_at, result.chart_spec = received_at, widget.spec
+                result.chart_at, result.chart_spec = received_at, widget.json
             return key
         return None
 
@@ -923,11 +916,13 @@ def check_cross_talk(report: Report, surface: str) -> None:
     class's `surface`) or formula: the start marker, the step count, Adam's and GD's paths.
 
     The comparison is exact: the same compiled program on the same machine gives the same bits, and
-    the chart carries float64 paths. (An optimizer run alone, `optviz.simulate`, is a different
-    program: on Rosenbrock, Adam at a large learning rate amplifies its last-bit differences to 1e-7
-    after a few hundred steps, which is rounding, not another session's chart.)
+    the same packing (float32, optviz.lab.race_data) gives the same text. (An optimizer run alone,
+    `optviz.simulate`, is a different program: on Rosenbrock, Adam at a large learning rate amplifies
+    its last-bit differences to 1e-7 after a few hundred steps, which is rounding, not another
+    session's chart.)
     """
     from optviz.lab.race import race  # only now: JAX in this process would otherwise compete with the server
+    from optviz.lab.race_data import path_data, signature
     from optviz.warmup import enable_compilation_cache
 
     enable_compilation_cache()  # the programs the server compiled, loaded rather than compiled again
@@ -945,17 +940,19 @@ def check_cross_talk(report: Report, surface: str) -> None:
             report.cross_talk.append(f"session {sample.session}: no race of its own for {s} ({problem})")
             continue
         problems = []
+        if chart.signature != signature(config.key):
+            problems.append(f"computed for settings {chart.signature}, not its own {signature(config.key)}")
         if chart.start != config.start:
             problems.append(f"start marker at {chart.start}, not its start {config.start}")
         for name, optimizer in (("Adam", "adam"), ("Gradient descent", "gd")):
-            want = runs[optimizer].xy
-            if name not in chart.paths:
+            want = runs[optimizer]
+            if optimizer not in chart.paths:
                 problems.append(f"no {name} path")
                 continue
-            got = np.stack(chart.paths[name], axis=-1)
-            if len(got) != len(want):
-                problems.append(f"{name}: {len(got) - 1} steps, not its {config.steps}")
-            elif not np.array_equal(got, want, equal_nan=True):  # a diverged path may end in NaN
+            got = base64.b64decode(chart.paths[optimizer]["xy"])
+            if len(got) != 8 * len(want.xy):  # a (x, y) pair of float32 per point
+                problems.append(f"{name}: {len(got) // 8 - 1} steps, not its {config.steps}")
+            elif chart.paths[optimizer]["xy"] != path_data(config.surface, want)["xy"]:
                 problems.append(f"{name}: the path is not the one of its own settings {s}")
         if problems:
             report.cross_talk.append(f"session {sample.session}: " + "; ".join(problems))

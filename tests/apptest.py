@@ -7,16 +7,49 @@ import re
 
 import numpy as np
 
+from optviz.lab.race_data import unpack_path
 from optviz.text import WORD_JOINER
+from optviz.ui.race_chart import NAME as RACE_CHART
+from optviz.ui.race_curves import NAME as RACE_CURVES
 
 
-def race_spec(at):
-    """The race chart as the browser receives it (the first Plotly chart on the page)."""
-    return json.loads(at.get("plotly_chart")[0].proto.spec)
+def race_charts(at) -> list:
+    """The live race charts on the page (the lab has one; the share box is a component too)."""
+    return [c for c in at.get("bidi_component") if c.proto.component_name == RACE_CHART]
 
 
-def paths(spec):
-    return [t for t in spec["data"] if t.get("mode") == "lines"]
+def race_curves(at) -> list:
+    """The loss and distance curves on the page (the lab's "Loss and distance" tab, when open)."""
+    return [c for c in at.get("bidi_component") if c.proto.component_name == RACE_CURVES]
+
+
+def race_chart_data(at):
+    """What the live race chart receives: its `data`."""
+    (chart,) = race_charts(at)
+    return json.loads(chart.proto.json)
+
+
+def race_curves_data(at):
+    """What the loss and distance curves receive: their `data`."""
+    (curves,) = race_curves(at)
+    return json.loads(curves.proto.json)
+
+
+def paths(data):
+    """The race chart's paths, decoded: each {"name": its label, "optimizer", "x", "y", "diverged_at"}."""
+    decoded = []
+    for packed in data["race"]["paths"]:
+        xy = unpack_path(packed)
+        decoded.append(
+            {
+                "name": packed["label"],
+                "optimizer": packed["name"],
+                "x": xy[:, 0],
+                "y": xy[:, 1],
+                "diverged_at": packed["diverged_at"],
+            }
+        )
+    return decoded
 
 
 def values(array):
@@ -24,6 +57,15 @@ def values(array):
     if isinstance(array, dict):
         return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"])
     return np.asarray(array)
+
+
+def send_from_race_chart(at, state: dict):
+    """Run the page as after the race chart set its component state to `state` (what its
+    `setStateValue` does in the browser): AppTest cannot drive a custom component itself."""
+    (chart,) = race_charts(at)
+    widgets = at._tree.get_widget_states()
+    widgets.widgets.add(id=chart.proto.id, json_value=json.dumps(state))
+    return at._run(widgets)
 
 
 def shown(markdown: str) -> str:

@@ -6,16 +6,18 @@ import pytest
 import optviz
 from optviz import engine
 from optviz.lab.config import DEFAULT_OPTIMIZERS
-from tests.apptest import paths, race_spec, values
+from tests.apptest import paths, race_chart_data, race_charts, race_curves, values
 
 
 def test_the_lab_opens_with_the_default_race(lab_session):
     at = lab_session()
-    spec = race_spec(at)
-    assert len(paths(spec)) == len(DEFAULT_OPTIMIZERS)
-    assert len(spec["frames"]) == optviz.SURFACES["rosenbrock"].default_steps + 1
+    data = race_chart_data(at)
+    assert len(paths(data)) == len(DEFAULT_OPTIMIZERS)
+    assert data["race"]["steps"] == optviz.SURFACES["rosenbrock"].default_steps
+    assert all(len(p["x"]) == data["race"]["steps"] + 1 for p in paths(data))
     assert any(optviz.SURFACES["rosenbrock"].formula in element.value for element in at.latex)
-    assert len(at.get("plotly_chart")) == 2  # the race and the loss curves
+    assert len(race_charts(at)) == 1 and len(race_curves(at)) == 1  # the race and the loss curves
+    assert len(at.get("plotly_chart")) == 0  # no Plotly chart on the lab's first view
 
 
 @pytest.mark.parametrize("surface", list(optviz.SURFACES))
@@ -23,10 +25,9 @@ def test_every_surface_runs(surface, lab_session):
     at = lab_session()
     at.selectbox(key="surface").set_value(surface).run()
     assert not at.exception, at.exception
-    spec = race_spec(at)
-    assert len(spec["frames"]) == optviz.SURFACES[surface].default_steps + 1
-    start = next(t for t in spec["data"] if t.get("name") == "start")
-    assert (start["x"][0], start["y"][0]) == optviz.SURFACES[surface].default_start
+    race = race_chart_data(at)["race"]
+    assert race["steps"] == optviz.SURFACES[surface].default_steps
+    assert tuple(race["start"]) == optviz.SURFACES[surface].default_start
 
 
 @pytest.mark.parametrize("optimizer", list(optviz.OPTIMIZERS))
@@ -34,15 +35,15 @@ def test_every_optimizer_runs_alone_with_its_rule_shown(optimizer, lab_session):
     at = lab_session("Update rules, step by step")
     at.multiselect(key="optimizers").set_value([optimizer]).run()
     assert not at.exception, at.exception
-    assert [p["name"] for p in paths(race_spec(at))] == [optviz.OPTIMIZERS[optimizer].label]
+    assert [p["name"] for p in paths(race_chart_data(at))] == [optviz.OPTIMIZERS[optimizer].label]
     assert any(optviz.OPTIMIZERS[optimizer].latex in element.value for element in at.latex)
 
 
 def test_moving_a_learning_rate_slider_changes_that_path_only(lab_session):
     at = lab_session()
-    before = paths(race_spec(at))
+    before = paths(race_chart_data(at))
     at.select_slider(key="hp_adam_lr").set_value(0.1).run()
-    after = paths(race_spec(at))
+    after = paths(race_chart_data(at))
     changed = [
         b["name"]
         for b, a in zip(before, after, strict=True)
@@ -89,10 +90,9 @@ def test_side_by_side_gives_each_optimizer_its_own_panel(lab_session):
     at = lab_session()
     at.multiselect(key="optimizers").set_value(["gd", "momentum", "adam"]).run()
     at.segmented_control(key="layout").set_value("Side by side").run()
-    spec = race_spec(at)
-    assert len(spec["frames"][0]["traces"]) == 3
-    assert sum(t["type"] == "contour" for t in spec["data"]) == 3
-    assert spec["layout"]["xaxis2"]["matches"] == "x"
+    data = race_chart_data(at)
+    assert data["panels"] is True  # the chart draws a panel per path, on shared axes
+    assert [p["optimizer"] for p in paths(data)] == ["gd", "momentum", "adam"]
 
 
 def test_noise_start_steps_and_3d_view(lab_session):
@@ -102,11 +102,11 @@ def test_noise_start_steps_and_3d_view(lab_session):
     at.select_slider(key="noise").set_value(1.0).run()
     at.toggle(key="show_3d").set_value(True).run()
     assert not at.exception
-    spec = race_spec(at)
-    assert len(spec["frames"]) == 101
-    gd = next(p for p in paths(spec) if p["name"] == "Gradient descent")
-    assert values(gd["x"])[0] == 0.5
-    assert len(at.get("plotly_chart")) == 3
+    data = race_chart_data(at)
+    assert data["race"]["steps"] == 100
+    gd = next(p for p in paths(data) if p["name"] == "Gradient descent")
+    assert len(gd["x"]) == 101 and values(gd["x"])[0] == 0.5
+    assert len(at.get("plotly_chart")) == 1  # the 3D view (the loss curves are a component)
 
 
 def test_the_update_rules_tab_shows_the_numbers_of_the_inspected_step(lab_session):
@@ -135,4 +135,4 @@ def test_no_optimizer_selected_asks_for_one_instead_of_failing(lab_session):
     at.multiselect(key="optimizers").set_value([]).run()
     assert not at.exception
     assert any("Choose at least one optimizer" in w.value for w in at.warning)
-    assert len(at.get("plotly_chart")) == 0
+    assert len(at.get("plotly_chart")) == 0 and len(race_charts(at)) == 0 and len(race_curves(at)) == 0

@@ -8,7 +8,7 @@ import pytest
 import optviz
 from optviz.lab import analysis
 from optviz.ui.lab_views import SWEEP_LRS
-from tests.apptest import paths, race_spec, values
+from tests.apptest import paths, race_chart_data, race_charts, values
 
 
 def _charts(at):
@@ -28,19 +28,19 @@ def _charts(at):
 def test_each_analysis_tab_renders_its_chart(view, traces, lab_session):
     at = lab_session(view)
     charts = _charts(at)
-    assert len(charts) >= 2  # the race, then the tab's chart
-    assert any(trace["type"] == traces for trace in charts[1]["data"])
+    assert len(charts) >= 1 and race_charts(at)  # the race (a component), and the tab's chart
+    assert any(trace["type"] == traces for trace in charts[0]["data"])
 
 
 def test_only_the_open_tab_computes(lab_session):
     at = lab_session()
-    assert len(at.get("plotly_chart")) == 2  # the race and the loss curves; no sweep, no basins
+    assert len(at.get("plotly_chart")) == 0  # the race and the curves are components; no sweep, no basins
     assert not any("60 learning rates" in m.value for m in at.markdown)
 
 
 def test_the_sweep_shows_the_current_learning_rates_on_the_curves(lab_session):
     at = lab_session("Learning-rate sweep")
-    sweep = _charts(at)[1]
+    sweep = _charts(at)[0]
     rings = [t for t in sweep["data"] if t.get("marker", {}).get("symbol") == "circle-open"]
     adam_lr = at.select_slider(key="hp_adam_lr").value
     assert len(rings) == 6 and any(r["x"] == [adam_lr] for r in rings)
@@ -59,7 +59,7 @@ def test_tuning_sets_each_learning_rate_to_the_sweeps_best_and_says_how(lab_sess
         assert at.select_slider(key=f"hp_{name}_lr").value == pytest.approx(expected[name].lr)
     assert any("Objective: the lowest f − f* after the budget" in c.value for c in at.caption)
     # The race re-ran with the tuned rates: Adam's path is the tuned one.
-    adam = next(p for p in paths(race_spec(at)) if p["name"] == "Adam")
+    adam = next(p for p in paths(race_chart_data(at)) if p["name"] == "Adam")
     tuned_run = optviz.simulate("rosenbrock", "adam", start=start, steps=steps, lr=expected["adam"].lr)
     np.testing.assert_allclose(values(adam["x"])[-1], tuned_run.xy[-1, 0], rtol=1e-5)
 
@@ -67,10 +67,10 @@ def test_tuning_sets_each_learning_rate_to_the_sweeps_best_and_says_how(lab_sess
 @pytest.mark.parametrize("kind", ["step", "cosine", "warmup"])
 def test_a_schedule_changes_the_race_and_is_shown_with_the_update_rules(kind, lab_session):
     at = lab_session("Update rules, step by step")
-    before = paths(race_spec(at))
+    before = paths(race_chart_data(at))
     at.selectbox(key="schedule").set_value(kind).run()
     assert not at.exception
-    after = paths(race_spec(at))
+    after = paths(race_chart_data(at))
     for b, a in zip(before, after, strict=True):
         assert not np.array_equal(values(b["x"]), values(a["x"]))
     assert any(r"\eta_t" in element.value for element in at.latex)
@@ -79,7 +79,7 @@ def test_a_schedule_changes_the_race_and_is_shown_with_the_update_rules(kind, la
 def test_basin_resolution_and_noise_fan_controls(lab_session):
     at = lab_session("Basins of attraction")
     at.select_slider(key="basin_resolution").set_value(50).run()
-    heatmap = next(t for t in _charts(at)[1]["data"] if t["type"] == "heatmap")
+    heatmap = next(t for t in _charts(at)[0]["data"] if t["type"] == "heatmap")
     assert len(values(heatmap["x"])) == 50
     at = lab_session("Noise fan")
     at.select_slider(key="fan_batch").set_value(1024).run()  # the full batch: no noise
@@ -96,14 +96,12 @@ def test_your_own_formula_runs_in_every_view(lab_session):
     # The formula as the interpreter runs it, one instruction a line, ending in f's register.
     listing = next(t.value for t in at.text if t.value.startswith("r0 = x"))
     assert listing.splitlines()[2:5] == ["r2 = r0 ** 2", "r3 = 3", "r4 = r1 ** 2"]
-    spec = race_spec(at)
-    start = next(t for t in spec["data"] if t.get("name") == "start")
-    assert (start["x"][0], start["y"][0]) == (-2.4, 2.4)  # the formula surface's default start
+    assert race_chart_data(at)["race"]["start"] == [-2.4, 2.4]  # the formula surface's default start
     for view in ("Learning-rate sweep", "Basins of attraction", "Stability", "Noise fan", "Internals"):
         at.session_state["view"] = view
         at.run()
         assert not at.exception, (view, at.exception)
-        assert len(at.get("plotly_chart")) >= 2, view
+        assert len(at.get("plotly_chart")) >= 1 and race_charts(at), view
 
 
 @pytest.mark.parametrize(
@@ -122,12 +120,12 @@ def test_a_bad_formula_shows_why_and_keeps_the_last_good_one(text, message, lab_
     at = lab_session()
     at.selectbox(key="surface").set_value("custom").run()
     at.text_input(key="formula").input("x**2 + y**2").run()
-    good = paths(race_spec(at))
+    good = paths(race_chart_data(at))
     at.text_input(key="formula").input(text).run()
     assert not at.exception
     assert any(message in e.value for e in at.error), [e.value for e in at.error]
     assert any("last formula that worked" in c.value for c in at.caption)
-    for before, after in zip(good, paths(race_spec(at)), strict=True):
+    for before, after in zip(good, paths(race_chart_data(at)), strict=True):
         np.testing.assert_array_equal(values(before["x"]), values(after["x"]))
 
 

@@ -182,3 +182,47 @@ def test_switching_the_animated_filter_moves_a_window_of_its_width():
     at.selectbox(key="t_animate").set_value("at").run()
     frame = _charts(at)[0]["frames"][0]["data"][0]
     assert np.ptp(frame["x"]) == 2  # a window two positions wide
+
+
+def _subplots_frames_keep(spec) -> set[str]:
+    """The subplots whose traces survive Play: those with a trace the frames redraw (plotly.js
+    erases the others' traces, and every heatmap, at the first frame: optviz.conv.figures)."""
+    animated = set(spec["frames"][0]["traces"])
+    return {trace.get("xaxis", "x") for n, trace in enumerate(spec["data"]) if n in animated}
+
+
+def _pixels(source: str) -> np.ndarray:
+    import base64
+    import io
+
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(source.split(",", 1)[1]))).convert("RGB"))
+
+
+@pytest.mark.parametrize("view", [ONE, TEXT])
+def test_what_the_frames_do_not_move_survives_play(view):
+    """Every subplot of an animated figure has a trace the frames redraw, and its images are
+    pictures in the layout (frames never touch the layout), each cell in its heatmap colour; the
+    heatmaps stay, transparent, for hovering."""
+    import plotly.colors
+
+    from optviz.lab.pictures import as_array
+
+    spec = _step_chart(_open(view)) if view == ONE else _charts(_open(view))[0]
+    used = {trace.get("xaxis", "x") for trace in spec["data"] if trace["type"] != "heatmap"}
+    assert used <= _subplots_frames_keep(spec)
+    heatmaps = [trace for trace in spec["data"] if trace["type"] == "heatmap"]
+    pictures = spec["layout"]["images"]
+    assert heatmaps and len(pictures) == len(heatmaps)
+    for trace, picture in zip(heatmaps, pictures, strict=True):
+        assert trace["opacity"] == 0 and picture["xref"] == trace.get("xaxis", "x")
+        z = as_array(trace["z"])
+        pixels = _pixels(picture["source"])
+        cell = pixels.shape[0] // z.shape[0]
+        assert pixels.shape[:2] == (z.shape[0] * cell, z.shape[1] * cell)
+        r, c = np.unravel_index(np.argmax(z), z.shape)  # the brightest cell, sampled at its centre
+        low, high = trace.get("zmin", z.min()), trace.get("zmax", z.max())
+        colour = plotly.colors.sample_colorscale(trace["colorscale"], [(z[r, c] - low) / ((high - low) or 1)])
+        expected = plotly.colors.unlabel_rgb(colour[0])
+        assert np.allclose(pixels[r * cell + cell // 2, c * cell + cell // 2], expected, atol=1)

@@ -76,18 +76,6 @@ def test_payload_for_six_optimizers_and_500_steps_stays_under_1_mb(panels):
     assert len(pio.to_json(fig.to_dict(), validate=False)) < 1_000_000
 
 
-def test_progress_figure_plots_the_gap_to_the_optimum_on_a_log_scale():
-    surface = SURFACES["booth"]
-    trajectories = race.race(RaceConfig.create("booth", ["gd", "adam"], surface.default_start, 100))
-    fig = figures.progress_figure(surface, trajectories)
-    assert len(fig.data) == 4 and fig.layout.yaxis.type == "log"
-    assert np.all(np.asarray(fig.data[0].y) > 0), "a zero gap is lifted onto the log axis"
-    unbounded = figures.progress_figure(
-        SURFACES["saddle"], race.race(RaceConfig.create("saddle", ["gd"], (-1.8, 0.001), 50))
-    )
-    assert unbounded.layout.yaxis.type == "linear"
-
-
 def test_3d_view_has_the_surface_and_a_path_per_optimizer():
     surface = SURFACES["goldstein_price"]
     grid = race.surface_grid(surface, 41)
@@ -106,12 +94,4 @@ def test_the_race_figure_is_valid_plotly(panels):
     """The builders write Plotly's schema directly (no validation per page run): plotly.py checks every
     property here, data, layout, frames and slider, and raises on one it does not know."""
     fig, _ = _race(panels=panels, steps=60)
-    go.Figure(fig.to_dict())
-
-
-def test_the_progress_figure_is_valid_plotly():
-    surface = SURFACES["himmelblau"]
-    fig = figures.progress_figure(
-        surface, race.race(RaceConfig.create(surface, SIX, surface.default_start, 80))
-    )
     go.Figure(fig.to_dict())

@@ -4,7 +4,8 @@ charts, in every tab, in presenter style (`optviz.plotting.presenter_style`, whi
 
 One case per (page, tab), the tabs taken from each page module's own list, so a new tab is covered
 by itself. A case opens the tab by its link and checks the charts the browser would show with that tab
-open: the tab's own and those outside the tabs (the lab's race and 3D view). Charts drawn in the other
+open: the tab's own and those outside the tabs (the lab's 3D view, and its race chart, a component
+told by its data to draw in presenter style). Charts drawn in the other
 tabs are their cases' (the MLP page draws every tab on every run; the other pages only the open one).
 """
 
@@ -13,7 +14,7 @@ import json
 import pytest
 
 from optviz.ui import conv, lab, mlp
-from tests.apptest import link_notes
+from tests.apptest import link_notes, race_charts, race_curves
 
 # Each page: its address, its tabs, the link parameter that opens one, and the rest of its link.
 PAGES = {
@@ -59,4 +60,7 @@ def test_every_chart_is_drawn_in_presenter_style(page, tab, page_session):
             where = "in the tab" if any(chart is mine for mine in in_tab) else "outside the tabs"
             meta = spec["layout"].get("meta")
             plain.append(f"chart {index} of the page ({where}; {_traces(spec)}): meta={meta!r}")
+    for chart in race_charts(at) + race_curves(at):  # the lab's components: styled by their data
+        if json.loads(chart.proto.json).get("presenter") is not True:
+            plain.append(f"the component {chart.proto.component_name}: presenter not set")
     assert not plain, f"{path}, tab {tab!r}: not in presenter style: " + "; ".join(plain)

@@ -1,17 +1,27 @@
 """Plotly builders for the convolution page: data in, figure out. No Streamlit, no convolution math.
 
-The step-by-step figures animate in the browser (Play and a scrubber, no server round trip). Their
-heatmaps are drawn once; each frame carries only a few numbers: the window's outline, the taps, the
-patch and product values as text, the sum, and a polygon that hides the output cells not computed yet.
-(A heatmap inside frames would cost a full map per frame and vanishes while playing, plotly.js#4491.)
+The step-by-step figures animate in the browser (Play and a scrubber, no server round trip). Each
+frame carries only a few numbers: the window's outline, the taps, the patch and product values as
+text, the sum, and a polygon that hides the output cells not computed yet.
+
+What the frames do not move must survive them. plotly.js, animating without a full redraw
+(plotly.js#4491, checked in Chromium with Streamlit 1.67's plotly.js), erases every heatmap at the
+first frame, and every trace of a subplot that no frame touches (the kernel's numbers). So the
+images (the input, the output) are drawn as pictures (layout images, which frames never touch), each
+cell a block of pixels so that cells stay crisp, over a transparent heatmap kept for hovering when
+paused; and the kernel's numbers and grid are in every frame, unchanged.
 """
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Sequence
 
 import numpy as np
+import plotly.colors
 import plotly.graph_objects as go
+from PIL import Image
 from plotly.subplots import make_subplots
 
 from optviz.conv.model import Window
@@ -23,6 +33,33 @@ HIGHLIGHT = "#E69F00"  # the window and its output cell (Okabe & Ito orange)
 FONT = {"size": 15}  # readable on a projector
 # Play and Pause sit under the plots, clear of the scrubber, in the page's font size.
 PLAY_PLACEMENT = {"y": 0.0, "pad": {"t": 30, "r": 8}, "font": {"size": 14}}
+CELL_PX = 12  # picture pixels per image cell: sharp cells at the sizes the page draws them
+
+
+def _picture(z: np.ndarray, colorscale: str, zmin: float, zmax: float, xref: str, yref: str) -> dict:
+    """The heatmap of `z` (cell (r, c) centred on (c, r), row 0 on top) as a layout image under the
+    traces, in the colours the heatmap would have (see the module's docstring for why)."""
+    t = np.clip((np.asarray(z, float) - zmin) / ((zmax - zmin) or 1.0), 0.0, 1.0)
+    scale = plotly.colors.get_colorscale(colorscale)
+    colours = plotly.colors.sample_colorscale(scale, t.ravel().tolist())
+    rgb = np.array([plotly.colors.unlabel_rgb(c) for c in colours]).round().astype(np.uint8)
+    cells = rgb.reshape(*t.shape, 3).repeat(CELL_PX, axis=0).repeat(CELL_PX, axis=1)
+    png = io.BytesIO()
+    Image.fromarray(cells).save(png, format="PNG", optimize=True)
+    rows, cols = t.shape
+    return {
+        "source": "data:image/png;base64," + base64.b64encode(png.getvalue()).decode("ascii"),
+        "xref": xref,
+        "yref": yref,
+        "x": -0.5,
+        "y": -0.5,
+        "sizex": cols,
+        "sizey": rows,
+        "sizing": "stretch",
+        "xanchor": "left",
+        "yanchor": "top",
+        "layer": "below",
+    }
 
 
 def _cells(values: np.ndarray, digits: int = 2) -> list[str]:
@@ -158,8 +195,11 @@ def step_figure(
         fig.add_annotation(x=x, y=0.5, xref="paper", yref="paper", text=text, showarrow=False, font=FONT)
 
     lo, hi = min(padded.min(), 0.0), max(padded.max(), 1.0)
+    pictures = [_picture(padded, GREY, lo, hi, "x", "y")]
     fig.add_trace(
-        go.Heatmap(z=padded, colorscale=GREY, zmin=lo, zmax=hi, showscale=False, hovertemplate="%{z:.3g}")
+        go.Heatmap(
+            z=padded, colorscale=GREY, zmin=lo, zmax=hi, showscale=False, opacity=0, hovertemplate="%{z:.3g}"
+        )
     )
     inner_rows, inner_cols = rows - sum(pads[0]), cols - sum(pads[1])
     if any(pads[0]) or any(pads[1]):  # where the real image ends and the zero padding begins
@@ -168,10 +208,9 @@ def step_figure(
             go.Scatter(**frame, mode="lines", line={"color": "#56B4E9", "dash": "dash", "width": 2})
         )
     fig.add_trace(_grid_lines(k, "2"))
-    fig.add_trace(_grid_lines(k, "3"))
-    fig.add_trace(_grid_text(k, kernel, "3"))
     fig.add_trace(_grid_lines(k, "4"))
     limit = float(np.abs(output).max()) or 1.0
+    pictures.append(_picture(output, DIVERGING, -limit, limit, "x5", "y5"))
     fig.add_trace(
         go.Heatmap(
             z=output,
@@ -179,6 +218,7 @@ def step_figure(
             zmin=-limit,
             zmax=limit,
             showscale=False,
+            opacity=0,
             xaxis="x5",
             yaxis="y5",
             hovertemplate="output[%{y}, %{x}] = %{z:.3g}<extra></extra>",
@@ -196,6 +236,9 @@ def step_figure(
         )
     )
 
+    kernel_lines, kernel_text = _grid_lines(k, "3"), _grid_text(k, kernel, "3")
+    still = [{"x": list(kernel_lines.x), "y": list(kernel_lines.y)}, {"text": list(kernel_text.text)}]
+
     def moving(w: Window) -> list[dict]:
         (i, j), taps = w.index, w.taps
         return [
@@ -206,6 +249,7 @@ def step_figure(
             {"text": [f"sum = {w.value:.3g}"]},
             _outline(i, i, j, j),
             _not_yet(i, j, out_rows, out_cols),
+            *still,  # the kernel: unchanged, in every frame so that frames keep it drawn
         ]
 
     first = moving(windows[0])
@@ -233,6 +277,8 @@ def step_figure(
             yaxis="y5",
             hoverinfo="skip",
         ),
+        kernel_lines,
+        kernel_text,
     ]
     fig.add_traces(moving_traces)
     moving_indices = list(range(len(fig.data) - len(moving_traces), len(fig.data)))
@@ -245,6 +291,7 @@ def step_figure(
         margin={"l": 10, "r": 10, "t": 10, "b": 70},
         showlegend=False,
         plot_bgcolor="white",
+        images=pictures,
         updatemenus=[play_pause(frame_ms, **PLAY_PLACEMENT)],
     )
     fig.set_animation(frames, _scrubber(names, labels, "output cell "))
@@ -368,11 +415,14 @@ def text_figure(
             y=np.arange(channels),
             colorscale="Blues",
             showscale=False,
+            opacity=0,  # drawn as a picture (see the module's docstring); kept for hovering
             hovertemplate="%{y}: %{z:.2f}<extra></extra>",
         ),
         row=1,
         col=1,
     )
+    lo, hi = float(np.min(x)), float(np.max(x))
+    fig.add_layout_image(_picture(x, "Blues", lo, hi, "x", "y"))
     palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"]
     for n, (name, y, offset) in enumerate(responses):
         fig.add_trace(
@@ -408,6 +458,7 @@ def text_figure(
     fig.data[-2].showlegend = False
     fig.update_yaxes(
         autorange="reversed",
+        showgrid=False,  # grid lines would cross the picture, which lies under them
         tickvals=np.arange(channels),
         ticktext=list(row_labels),
         tickfont={"size": 11},
@@ -420,6 +471,7 @@ def text_figure(
         ticktext=[t if t != " " else "␣" for t in tokens],
         tickfont={"size": 13},
         showticklabels=True,
+        showgrid=False,
         row=1,
         col=1,
     )

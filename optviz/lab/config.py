@@ -22,7 +22,10 @@ DEFAULT_OPTIMIZERS = ("gd", "sgd", "momentum", "adagrad", "rmsprop", "adam")
 MIN_STEPS, MAX_STEPS, STEP_STEP = 10, STEP_BUCKETS[-1], 10  # the step slider
 MAX_SEED = 2**31 - 1
 NOISE_RANGE = (HYPERPARAMETERS["noise"].low, HYPERPARAMETERS["noise"].high)
-SPEEDS = {"slow": 6, "normal": 15, "fast": 30, "very fast": 60}  # animation frames (steps) per second
+SPEEDS = {"slow": 6, "normal": 15, "fast": 30, "very fast": 60}  # the exports' frames (steps) per second
+# The live chart's steps per second: "normal" plays a 500-step race in 10 s; it paints at the
+# display's rate whatever the speed, moving the heads between steps.
+CHART_SPEEDS = {"slow": 20, "normal": 50, "fast": 100, "very fast": 250}
 LAYOUTS = ("Overlay", "Side by side")  # one contour map for all, or a panel per optimizer
 CUSTOM = "custom"  # the surface choice that reads a formula from a text box
 EXAMPLE_FORMULA = "sin(x)*cos(y) + 0.1*(x**2 + y**2)"

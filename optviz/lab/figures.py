@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from optviz.lab.pictures import BACKDROP_PIXELS_PER_CELL, picture_image, surface_picture
-from optviz.lab.race import Colouring, Grid, distance_to_landmarks, landmarks, optimum_value
+from optviz.lab.race import Colouring, Grid
 from optviz.optimizers import OPTIMIZERS
 from optviz.plotting import AnimatedFigure, plain_figure, play_pause, subplot_layout
 from optviz.simulate import Trajectory
@@ -335,50 +335,6 @@ def _step_slider(steps: np.ndarray) -> dict:
         "currentvalue": {"prefix": "step ", "xanchor": "right", "font": {"size": 14}},
         "steps": [{"label": str(s), "method": "animate", "args": [[str(s)], jump]} for s in steps],
     }
-
-
-def progress_figure(
-    surface: Surface, trajectories: Mapping[str, Trajectory], *, height: int = 320
-) -> go.Figure:
-    """Loss against step (log scale) and distance to the nearest minimum, for every optimizer."""
-    f_star = optimum_value(surface)
-    _, landmark = landmarks(surface)
-    loss_title = "f(θ_t) − f*  (log scale)" if f_star is not None else "f(θ_t)"
-    layout = subplot_layout(1, 2, (loss_title, f"distance to {landmark}"), horizontal_spacing=0.1)
-    data = []
-    for name, t in trajectories.items():
-        steps = np.arange(t.steps + 1)
-        # A gap of exactly 0 has no logarithm: show it at the smallest positive double instead.
-        loss = np.maximum(t.loss - f_star, np.finfo(float).tiny) if f_star is not None else t.loss
-        line = {
-            "type": "scatter",
-            "x": steps,
-            "mode": "lines",
-            "line": {"color": OPTIMIZERS[name].colour, "width": 2},
-            "name": OPTIMIZERS[name].label,
-            "legendgroup": name,
-        }
-        data += [
-            {**line, "y": loss},
-            {
-                **line,
-                "y": distance_to_landmarks(surface, t.xy),
-                "showlegend": False,
-                "xaxis": "x2",
-                "yaxis": "y2",
-            },
-        ]
-    for key in ("xaxis", "xaxis2"):
-        layout[key]["title"] = {"text": "step"}
-    layout["yaxis"].update(type="log" if f_star is not None else "linear", exponentformat="power")
-    layout["yaxis2"].update(type="log", exponentformat="power")
-    layout.update(
-        height=height,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.12, "x": 0},
-        hovermode="x unified",
-    )
-    return plain_figure({"data": data, "layout": layout})
 
 
 def surface3d_figure(

@@ -13,8 +13,9 @@ from optviz import conv
 from optviz.conv import figures as conv_figures
 from optviz.data import load as load_digits
 from optviz.text import literal, quote
+from optviz.ui.share_box import share_box
 from optviz.ui.url_state import PageState
-from optviz.ui.widgets import chart, page_setup, share_box
+from optviz.ui.widgets import chart, page_setup
 
 SPEEDS = {"slow": 500, "normal": 150, "fast": 40}  # milliseconds per window position
 PADDINGS = ["0", "1", "2", "3", "same"]

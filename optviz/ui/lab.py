@@ -1,10 +1,15 @@
 """The optimizer lab: optimizers race on a 2D loss surface, animated side by side in the browser.
 
 Data flows one way: widgets -> a `RaceConfig` (optviz/lab/config.py) -> cached library calls ->
-figure builders -> `widgets.chart`.
+figure builders -> `widgets.chart`; the race itself is the live race chart (optviz/ui/race_chart),
+fed the packed race (optviz/lab/race_data.py), which sends a dragged or clicked start back. The
+"Loss and distance" tab is a component too (optviz/ui/race_curves, fed optviz/lab/curves_data.py),
+whose cursor follows the race chart's step in the browser.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import streamlit as st
 
@@ -12,21 +17,24 @@ from optviz import OPTIMIZERS, SURFACES, resolve_hyperparams
 from optviz.lab import analysis
 from optviz.lab import config as lab
 from optviz.lab.config import RaceConfig
-from optviz.lab.figures import progress_figure, race_figure, surface3d_figure
+from optviz.lab.curves_data import curves_data
+from optviz.lab.figures import surface3d_figure
 from optviz.lab.race import landmarks, race, step_internals, summarize
+from optviz.lab.race_data import race_data, signature
 from optviz.params import hyperparameter_key, read_number
 from optviz.schedules import SCHEDULES, Schedule
-from optviz.serving import figure_slots
 from optviz.text import literal
 from optviz.ui import exports, lab_views
 from optviz.ui.lab_views import by_settings, surface_view
+from optviz.ui.race_chart import race_chart, sent_start
+from optviz.ui.race_curves import race_curves
+from optviz.ui.share_box import share_box
 from optviz.ui.url_state import PageState
 from optviz.ui.widgets import (
     chart,
     hyperparameter_sliders,
     page_setup,
     reset_hyperparameters,
-    share_box,
     slider_stops,
 )
 from surfaces import Surface, from_formula, get_surface
@@ -34,7 +42,10 @@ from surfaces.formula import is_formula_name
 from surfaces.formula.program import listing
 
 RACE_CHART_KEY = "race_chart"
-CHART_HEIGHT, EMBED_CHART_HEIGHT = 520, 440  # px; the embedded chart fits a 960 x 540 slide under its title
+# px, the loss and distance panels side by side (larger type needs taller panels in presenter mode)
+CURVES_HEIGHT, PRESENTER_CURVES_HEIGHT = 300, 400
+# px, the race chart's controls included; the embedded chart fits a 960 x 540 slide under its title
+CHART_HEIGHT, EMBED_CHART_HEIGHT, PRESENTER_CHART_HEIGHT = 560, 440, 640
 # Link parameters that belong to widgets made only in some views or for some selections.
 LINK_PARAMETERS = (
     r"surface|formula|formula_[xy][01]|start_[xy]|optimizers|steps|noise|seed|schedule\w*|layout|speed",
@@ -69,12 +80,10 @@ def _race(config: RaceConfig):
     return race(config)
 
 
-def _race_figure(config: RaceConfig, panels: bool, frames_per_second: int, height: int):
+def _race_data(config: RaceConfig) -> dict:
+    """The race as the chart draws it (the same for every session with these settings)."""
     grid, colour = surface_view(config.surface)
-    frame_ms = 1000 // frames_per_second
-    return race_figure(
-        config.surface, grid, colour, _race(config), panels=panels, frame_ms=frame_ms, height=height
-    )
+    return race_data(config.surface, grid, colour, _race(config), settings=signature(config.key))
 
 
 # --- widget callbacks ------------------------------------------------------------------------------
@@ -109,12 +118,21 @@ def _start_from_preset() -> None:
         st.session_state.start_preset = None
 
 
-def _start_from_click() -> None:
-    """A click on the race chart selects an (invisible) grid point: start there."""
-    points = st.session_state[RACE_CHART_KEY].selection.points
-    if points:
-        (x0, x1), (y0, y1) = _current_surface().bounds
-        _set_start(min(max(points[0]["x"], x0), x1), min(max(points[0]["y"], y0), y1))
+def _start_from_chart() -> None:
+    """The race chart sent a start (a drag in progress, its release, or a click on the map): start
+    there, clamped to the window and rounded to 4 decimals (a link stays short; a pixel is ~1e-3 of
+    the window). The sequence number goes back with the race it asked for."""
+    sent = sent_start(RACE_CHART_KEY)
+    if not sent:
+        return
+    (x0, x1), (y0, y1) = _current_surface().bounds
+    try:
+        x, y, seq = float(sent["x"]), float(sent["y"]), int(sent["seq"])
+    except (KeyError, TypeError, ValueError):
+        return  # not what the chart sends: ignored
+    _set_start(round(min(max(x, x0), x1), 4), round(min(max(y, y0), y1), 4))
+    st.session_state.race_answer = seq
+    st.session_state.race_released = bool(sent.get("final"))
 
 
 def _tuned_for(config: RaceConfig) -> tuple:
@@ -154,24 +172,13 @@ def render() -> None:
         return
 
     trajectories = _race(config)
-    with figure_slots:
-        chart(
-            st,
-            _race_figure(config, panels, speed, EMBED_CHART_HEIGHT if embedded else CHART_HEIGHT),
-            fresh=True,
-            key=RACE_CHART_KEY,
-            on_select=_start_from_click,
-            selection_mode="points",
-            # A short toolbar (zoom, pan, reset, snapshot) that does not cover the legend.
-            config={
-                "displaylogo": False,
-                "modeBarButtonsToRemove": ["select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d"],
-            },
-        )
+    height = EMBED_CHART_HEIGHT if embedded else PRESENTER_CHART_HEIGHT if presenter else CHART_HEIGHT
+    st.session_state.race_page_run = True  # read by the fragment: this run is the whole page's
+    _race_panel(config, lab.CHART_SPEEDS[speed], panels, presenter, height)
     if not embedded:
         st.caption(
-            "▶ Play runs every optimizer together; drag the step slider to scrub. "
-            "Click anywhere on the map to start from there. Hover a path for its loss at each step."
+            "▶ Play runs every optimizer together (Space on the chart; arrow keys step, Shift for ten). "
+            "Drag the start ring, or click anywhere on the map, to start from there."
         )
     for name, t in trajectories.items():
         summary = summarize(surface, t)
@@ -181,12 +188,17 @@ def render() -> None:
     if not embedded:
         _tune_button(config)
         # The files are made from the settings when asked for, in the style the page shows.
-        exports.downloads(config, panels, speed, presenter)
+        exports.downloads(config, panels, lab.SPEEDS[speed], presenter)
     tabs = dict(zip(VIEWS, state.tabs(VIEWS, key="view"), strict=True))
     # Only the open tab computes (sweeps and basin maps are hundreds of runs).
     if tabs["Loss and distance"].open:
-        with tabs["Loss and distance"], figure_slots:
-            chart(st, progress_figure(surface, trajectories), fresh=True)
+        with tabs["Loss and distance"]:
+            race_curves(
+                curves_data(surface, trajectories, settings=signature(config.key)),
+                key="race_curves",
+                presenter=presenter,
+                height=PRESENTER_CURVES_HEIGHT if presenter else CURVES_HEIGHT,
+            )
     if tabs["Results"].open:
         with tabs["Results"]:
             _results_table(surface, trajectories, state)
@@ -212,6 +224,36 @@ def render() -> None:
         grid, colour = surface_view(surface)
         chart(st, surface3d_figure(surface, grid, colour, trajectories), fresh=True)
     share_box(share, state.publish())
+
+
+@st.fragment
+def _race_panel(config: RaceConfig, speed: int, panels: bool, presenter: bool, height: int) -> None:
+    """The live race chart, in a fragment of its own: while the start is dragged, each position the
+    chart sends reruns only this (a race and its packing, a few ms), not the page. The start comes
+    from the session (the chart's callback moved it; the arguments are the last page run's).
+    The release (or a click) reruns the whole page once, so the start boxes, the tabs and the link
+    follow. A race that fails keeps the last one drawn, with the reason under it."""
+    start = (float(st.session_state.start_x), float(st.session_state.start_y))
+    if start != config.start:
+        config = replace(config, start=start)
+    page_run = st.session_state.pop("race_page_run", False)
+    if st.session_state.pop("race_released", False) and not page_run:
+        st.rerun(scope="app")
+    try:
+        data, error = _race_data(config), None
+    except Exception as problem:  # the chart keeps its last race; the page says why
+        data, error = None, f"This start could not be raced ({type(problem).__name__}: {problem})."
+    race_chart(
+        data,
+        key=RACE_CHART_KEY,
+        answer=st.session_state.get("race_answer", 0),
+        speed=speed,
+        panels=panels,
+        presenter=presenter,
+        height=height,
+        error=error,
+        on_start=_start_from_chart,
+    )
 
 
 def _tune_button(config: RaceConfig) -> None:
@@ -312,8 +354,7 @@ def _controls(state: PageState):
     layout = state.segmented_control(
         st, "Layout", layouts, key="layout", default=layouts[0], selection_mode="single", required=True
     )
-    speeds = lab.SPEEDS
-    speed = speeds[state.select_slider(st, "Animation speed", list(speeds), key="speed", default="normal")]
+    speed = state.select_slider(st, "Animation speed", list(lab.SPEEDS), key="speed", default="normal")
     show_3d = state.toggle(st, "Show the 3D surface", key="show_3d")
 
     config = RaceConfig.create(

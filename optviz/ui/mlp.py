@@ -26,8 +26,9 @@ from optviz.mlp.figures import (
     weights_figure,
 )
 from optviz.optimizers import OPTIMIZERS
+from optviz.ui.share_box import share_box
 from optviz.ui.url_state import PageState
-from optviz.ui.widgets import chart, hyperparameter_sliders, page_setup, share_box
+from optviz.ui.widgets import chart, hyperparameter_sliders, page_setup
 
 DEFAULT_OPTIMIZERS = ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
 VIEWS = ["① Computation graph", "② The MLP", "③ Training", "④ What it learned", "⑤ The training loop"]

@@ -1,5 +1,5 @@
 """Widgets shared by the pages: the one way a chart is drawn, hyperparameter sliders with sensible
-stops, every page's frame (embed and presenter modes) and the share box."""
+stops and every page's frame (embed and presenter modes)."""
 
 from __future__ import annotations
 
@@ -100,13 +100,3 @@ def chart(where, fig, *, fresh: bool = False, **kwargs):
         fig = presenter_style(fig if fresh else copy.deepcopy(fig))
     config = {"displaylogo": False, **kwargs.pop("config", {})}
     return where.plotly_chart(fig, config=config, **kwargs)
-
-
-def share_box(where, link: str) -> None:
-    """The link to this view (with a copy button) and the iframe snippet for a slide deck."""
-    where.markdown("**Share this view**")
-    where.code(link, language=None, wrap_lines=True)
-    separator = "&" if "?" in link else "?"
-    iframe = f'<iframe src="{link}{separator}embed=true" width="960" height="540" style="border:0"></iframe>'
-    where.caption("In a slide deck (reveal.js, any HTML slides):")
-    where.code(iframe, language="html", wrap_lines=True)

@@ -220,15 +220,14 @@ def open_page(page, app_url):
 
 @pytest.fixture
 def open_lab(page, open_page):
-    """`open_lab(path="/")`: open the lab and wait until the race chart is drawn with its frames and
-    the script is idle."""
+    """`open_lab(path="/")`: open the lab and wait until the race chart has drawn its race and the
+    script is idle."""
 
     def open_(path: str = "/") -> None:
         open_page(path)
         page.wait_for_function(
-            """() => { const gd = document.querySelector('.js-plotly-plot');
-                       return gd && gd._fullData && gd._transitionData && gd._transitionData._frames
-                           && gd._transitionData._frames.length > 0 && gd.querySelector('.contour'); }""",
+            """() => { const chart = document.querySelector('[data-testid=race-chart]');
+                       return chart && Number(chart.dataset.revision) > 0 && chart.dataset.startPx; }""",
             timeout=LOAD_TIMEOUT_MS,
         )
         page.wait_for_selector(READY, timeout=LOAD_TIMEOUT_MS)

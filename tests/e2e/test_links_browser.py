@@ -3,6 +3,7 @@ reopens the same view in a new session, and every page renders inside a slide (`
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -15,6 +16,9 @@ from tests.e2e.browser import (
     wait_for_rerun,
     wait_until_drawn,
 )
+
+# The lab's race chart (a component) has drawn its first race.
+RACE_DRAWN = "() => Number(document.querySelector('[data-testid=race-chart]')?.dataset.revision) > 0"
 
 
 def _no_exception(page) -> None:
@@ -51,23 +55,25 @@ def test_lab_link_reopens_the_same_view(page, browser, open_lab, browser_log):
         "steps": "120",
         "start_x": "1.25",
     }
-    share = page.get_by_test_id("stSidebar").get_by_test_id("stCode").first
-    expect(share).to_contain_text("start_x=1.25", timeout=RERUN_TIMEOUT_MS)
-    link = share.inner_text()
+    share = page.get_by_test_id("stSidebar").get_by_test_id("share-link")
+    expect(share).to_have_value(re.compile("start_x=1.25"), timeout=RERUN_TIMEOUT_MS)
+    link = share.input_value()
     assert urlparse(link).query and parse_qs(urlparse(link).query)["start_x"] == ["1.25"]
+    page.get_by_test_id("share-box").get_by_role("button", name="Copy").first.click()
+    expect(page.get_by_test_id("share-box").get_by_role("button").first).to_have_text(
+        re.compile("Copied|Select")
+    )
+    embed = page.get_by_test_id("share-iframe").input_value()
+    assert embed.startswith(f'<iframe src="{link}&embed=true"') and 'width="960" height="540"' in embed
     context, other = _reopen(browser, link)
     try:
-        other.wait_for_function(
-            "() => document.querySelectorAll('.js-plotly-plot').length > 0", timeout=LOAD_TIMEOUT_MS
-        )
+        other.wait_for_function(RACE_DRAWN, timeout=LOAD_TIMEOUT_MS)
         expect(other.get_by_test_id("stSidebar").get_by_label("x₀")).to_have_value(
             "1.250", timeout=LOAD_TIMEOUT_MS
         )
         assert _query(other) == query
-        start = other.locator(".js-plotly-plot").first.evaluate(
-            "gd => { const t = gd._fullData.find(d => d.name === 'start'); return [t.x[0], t.y[0]]; }"
-        )
-        assert start[0] == pytest.approx(1.25)
+        start = other.get_by_test_id("race-chart").get_attribute("data-start").split(",")
+        assert float(start[0]) == pytest.approx(1.25)
         _no_exception(other)
     finally:
         context.close()
@@ -106,17 +112,22 @@ def test_every_page_renders_embedded_in_a_slide(browser, app_url, screenshot, pa
         separator = "&" if "?" in path else "?"
         page.goto(f"{app_url}{path}{separator}embed=true", timeout=LOAD_TIMEOUT_MS)
         wait_until_drawn(page, LOAD_TIMEOUT_MS)  # the chart's place depends on what is drawn above it
+        lab = path == "/"
         page.wait_for_function(
-            "() => document.querySelectorAll('.js-plotly-plot').length > 0", timeout=LOAD_TIMEOUT_MS
+            RACE_DRAWN if lab else "() => document.querySelectorAll('.js-plotly-plot').length > 0",
+            timeout=LOAD_TIMEOUT_MS,
         )
         page.wait_for_timeout(500)
         screenshot(page, path.strip("/") or "lab")
         _no_exception(page)
         # The controls are folded away: the content starts at the slide's left edge, not beside a sidebar.
-        chart = page.locator(".js-plotly-plot").first.bounding_box()
+        chart = page.locator("[data-testid=race-chart]" if lab else ".js-plotly-plot").first.bounding_box()
         assert chart["x"] < 150
-        if path == "/":  # the race chart fits the slide
-            assert chart["y"] + chart["height"] <= 545
+        if lab:  # the race chart fits the slide, its Play button and step scrubber too
+            assert chart["y"] + chart["height"] <= 540
+            for control in ("button", "input[type=range]"):
+                box = page.get_by_test_id("race-chart").locator(control).first.bounding_box()
+                assert box["y"] + box["height"] <= 540, control
     finally:
         context.close()
 

@@ -32,7 +32,11 @@ LINK = "/?surface=himmelblau&optimizers=gd,adam&start_x=1.25&steps=120"
 CSP_WATCH = """window.__csp = [];
 document.addEventListener('securitypolicyviolation',
     e => window.__csp.push(e.violatedDirective + ' blocked ' + e.blockedURI));"""
-JS_CHART_DRAWN = "() => document.querySelector('.js-plotly-plot .main-svg') !== null"
+# The lab (at /) has drawn its race chart (a component: its revision counts the races drawn); the
+# other pages a Plotly chart.
+JS_CHART_DRAWN = """() => location.pathname.replace(/\\/$/, '') === ''
+    ? Number(document.querySelector('[data-testid=race-chart]')?.dataset.revision) > 0
+    : document.querySelector('.js-plotly-plot .main-svg') !== null"""
 
 
 @dataclass
@@ -143,9 +147,7 @@ class Visit:
         return self.page.evaluate("window.__csp") + [t for t in self.console if "Content Security" in t]
 
     def start_x(self) -> float:
-        return self.page.locator(".js-plotly-plot").first.evaluate(
-            "gd => gd._fullData.find(d => d.name === 'start').x[0]"
-        )
+        return float(self.page.get_by_test_id("race-chart").get_attribute("data-start").split(",")[0])
 
 
 def test_headers_and_precompressed_static_files(front):

@@ -8,17 +8,16 @@ from bench import load
 
 @pytest.fixture
 def chart_of():
-    """`chart_of(settings, surface)`: the race chart's start marker and Adam's and GD's paths for a
-    session's `load.Settings` on `surface`, or its `load.Formula`, as `load.read_chart` reads them."""
+    """`chart_of(settings, surface)`: the race chart's settings signature, start marker and Adam's and
+    GD's packed paths for a session's `load.Settings` on `surface`, or its `load.Formula`, as
+    `load.read_chart` reads them."""
     from optviz.lab.race import race
+    from optviz.lab.race_data import path_data, signature
 
     def chart(settings, surface: str) -> load.Chart:
         config = settings.race_config(surface)
         runs = race(config)
-        paths = {
-            name: (runs[o].xy[:, 0], runs[o].xy[:, 1])
-            for name, o in (("Adam", "adam"), ("Gradient descent", "gd"))
-        }
-        return load.Chart(config.start, paths)
+        paths = {name: path_data(config.surface, runs[name]) for name in ("adam", "gd")}
+        return load.Chart(signature(config.key), config.start, paths)
 
     return chart

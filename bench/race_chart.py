@@ -1,0 +1,509 @@
+"""The lab's live race chart (issue 15) in headless Chromium, one user: is it inside its budgets?
+
+Run from the repository root:  python -m bench.race_chart [--changes N]
+It starts `streamlit run app.py` on a loopback port (bench/_server.py), opens the lab in Debian's
+/usr/bin/chromium driven by Playwright (never `playwright install`) and measures, on the default race
+(Rosenbrock, 6 optimizers x 500 steps):
+
+- first chart: from navigation start to the first animation frame at which the chart's
+  `data-revision` is 1 (new page, warm server); the very first open (JAX compiles) is printed too;
+- control change -> new paths drawn: a key press on Adam's learning-rate slider (each press a value
+  not seen before, so nothing comes from a cache) to the first animation frame with the next
+  `data-revision`; budget p50 <= 100 ms, p95 <= 200 ms. Split at the arrival of the websocket
+  message with the race chart's data (timed in the page): the server's part and the browser's;
+- data per path update: the bytes of the websocket frames carrying the race chart's data (the
+  packed race) that the page receives for one change (Playwright's `framereceived`); budget
+  <= 100 KB. Its JSON's parts (the map, the paths) and everything the page received per change
+  (other elements' deltas too) are printed beside it;
+- server CPU per control change: the server process's CPU time (/proc/PID/stat) over the changes,
+  divided by their number; budget <= 15 ms;
+- drag: the start marker dragged for 2 s with a mouse move every 16 ms. Redraws per second are the
+  `data-revision` increments during the drag over its length (budget >= 15). Each redraw's lag is
+  its time minus the time of the mouse move whose position it answers: the chart keeps at most one
+  request in flight, so a redraw answers the last websocket message the page sent before it
+  (timed in the page by a wrapper around WebSocket.prototype.send), which carried the position of
+  the last pointer move before that message (budget: every lag <= 150 ms);
+- playback: Play from step 0 at the page's default speed, for 3 s while `data-step` advances:
+  the browser's requestAnimationFrame callbacks per second, and the chart's own redraws per second
+  (it clears its foreground canvas once per frame it draws: clearRect calls on the busiest canvas);
+  painted frames per second are the lower of the two (budget >= 55). The same at the slowest speed
+  the chart offers (smooth motion at any speed: the heads move between steps). The browser's idle
+  frame rate is printed beside it (the ceiling on this machine).
+
+Prints the figures and budgets, then `RESULT: OK` or `RESULT: BROKEN: <what>`; exits 1 when broken.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench._server import REPO, AppServer
+
+CHROMIUM = os.environ.get("OPTVIZ_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+VIEWPORT = {"width": 1280, "height": 720}
+READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
+DRAWN = """() => document.querySelector("[data-testid='stApp'][data-test-script-state='notRunning']")
+                  && !document.querySelector("[data-testid='stSkeleton']")"""
+LOAD_MS, CHANGE_MS = 120_000, 60_000
+
+BUDGET_CHANGE_P50_MS, BUDGET_CHANGE_P95_MS = 100, 200
+BUDGET_DRAG_REDRAWS_PER_S, BUDGET_DRAG_LAG_MS = 15, 150
+BUDGET_PLAYBACK_FPS = 55
+BUDGET_UPDATE_KB = 100
+BUDGET_SERVER_CPU_MS = 15
+WARM_UP_CHANGES = 2
+
+# Before any page script: window.__race() finds the chart (through open shadow roots); the first
+# frame with data-revision >= 1 is noted; every websocket message sent and every pointer move is
+# timed (performance.now()).
+INIT_SCRIPT = """
+(() => {
+    const search = root => {
+        const hit = root.querySelector('[data-testid="race-chart"]');
+        if (hit) return hit;
+        for (const el of root.querySelectorAll('*')) {
+            if (el.shadowRoot) { const found = search(el.shadowRoot); if (found) return found; }
+        }
+        return null;
+    };
+    window.__race = () => {
+        if (!window.__raceEl || !window.__raceEl.isConnected) window.__raceEl = search(document);
+        return window.__raceEl;
+    };
+    window.__firstChartAt = null;
+    let frames = 0;
+    const poll = () => {
+        const r = (frames++ % 5 === 0 || window.__raceEl) ? window.__race() : null;
+        if (r && Number(r.dataset.revision) >= 1) { window.__firstChartAt = performance.now(); return; }
+        requestAnimationFrame(poll);
+    };
+    requestAnimationFrame(poll);
+    window.__sent = []; window.__recv = []; window.__raceRecv = [];
+    const send = WebSocket.prototype.send;
+    WebSocket.prototype.send = function (data) {
+        window.__sent.push(performance.now());
+        return send.call(this, data);
+    };
+    const Native = WebSocket;  // every socket gets a first 'message' listener that times arrivals
+    window.WebSocket = function (...args) {
+        const ws = new Native(...args);
+        ws.addEventListener('message', event => {
+            const t = performance.now();
+            window.__recv.push(t);
+            const data = event.data;  // the race chart's data: its settings' "signature" and "paths"
+            if (!(data instanceof ArrayBuffer) || data.byteLength < 1000) return;
+            const text = new TextDecoder().decode(data);
+            if (text.includes('"signature"') && text.includes('"paths"')) window.__raceRecv.push(t);
+        });
+        return ws;
+    };
+    window.WebSocket.prototype = Native.prototype;
+    for (const k of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED']) window.WebSocket[k] = Native[k];
+    window.__moves = [];
+    addEventListener('pointermove', () => window.__moves.push(performance.now()), {capture: true});
+    window.__clears = new Map();  // canvas -> clearRect calls: a redrawn canvas starts with one
+    const clear = CanvasRenderingContext2D.prototype.clearRect;
+    CanvasRenderingContext2D.prototype.clearRect = function (...args) {
+        window.__clears.set(this.canvas, (window.__clears.get(this.canvas) || 0) + 1);
+        return clear.apply(this, args);
+    };
+    window.__longTasks = [];  // [start, duration] of every main-thread task over 50 ms
+    new PerformanceObserver(list => {
+        for (const e of list.getEntries()) window.__longTasks.push([e.startTime, e.duration]);
+    }).observe({type: 'longtask', buffered: true});
+})();
+"""
+JS_REVISION = "() => Number(window.__race()?.dataset.revision ?? 0)"
+JS_REVISION_ABOVE = "n => Number(window.__race()?.dataset.revision) > n && performance.now()"
+JS_WATCH_REVISIONS = """() => {
+    const r = window.__race();
+    window.__revs = [];
+    if (window.__raceWatch) window.__raceWatch.disconnect();
+    window.__raceWatch = new MutationObserver(() => window.__revs.push(performance.now()));
+    window.__raceWatch.observe(r, {attributes: true, attributeFilter: ['data-revision']});
+}"""
+JS_MAP_BOX = """() => {
+    let best = null;
+    for (const el of window.__race().querySelectorAll('canvas, svg')) {
+        const b = el.getBoundingClientRect();
+        if (!best || b.width * b.height > best.width * best.height)
+            best = {x: b.x, y: b.y, width: b.width, height: b.height};
+    }
+    return best;
+}"""
+JS_PLAYBACK = """async seconds => {
+    const r = window.__race(), next = () => new Promise(requestAnimationFrame);
+    const t0 = performance.now(), step0 = Number(r.dataset.step);
+    window.__clears = new Map();
+    let frames = 0, stepChanges = 0, last = step0;
+    while (performance.now() - t0 < seconds * 1000) {
+        await next();
+        frames++;
+        const step = Number(r.dataset.step);
+        if (step !== last) { stepChanges++; last = step; }
+    }
+    const elapsed = (performance.now() - t0) / 1000;
+    const drawn = Math.max(0, ...window.__clears.values());
+    return {fps: frames / elapsed, drawnFps: drawn / elapsed, stepChanges, step0, step: last, elapsed,
+            playing: r.dataset.playing};
+}"""
+JS_IDLE_FPS = """async () => {
+    let n = 0; const t0 = performance.now();
+    while (performance.now() - t0 < 1000) { await new Promise(requestAnimationFrame); n++; }
+    return n * 1000 / (performance.now() - t0);
+}"""
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100) by linear interpolation between the sorted values."""
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+class Frames:
+    """The websocket frames a page receives: the time each arrived here, its size, and whether it is
+    the race chart's data (a frame holding the packed race: its "signature" and its "paths")."""
+
+    def __init__(self, page) -> None:
+        self.received: list[tuple[float, int, bool]] = []
+        self.last_race: bytes = b""
+        page.on("websocket", self._watch)
+
+    def _watch(self, ws) -> None:
+        def on_frame(payload) -> None:
+            data = payload.encode() if isinstance(payload, str) else payload
+            is_race = b'"signature"' in data and b'"paths"' in data
+            if is_race:
+                self.last_race = data
+            self.received.append((time.perf_counter(), len(data), is_race))
+
+        ws.on("framereceived", on_frame)
+
+    def since(self, t0: float, race_only: bool = False) -> list[int]:
+        return [size for t, size, is_race in self.received if t >= t0 and (is_race or not race_only)]
+
+
+def race_parts(frame: bytes) -> dict[str, int]:
+    """The bytes of the race chart's JSON data in a frame, in all and by part (the map, the paths),
+    and of the chart's own code (its JS, CSS and HTML files) when the frame carries it too."""
+    text = frame.decode("utf-8", errors="replace")
+    start = text.find('{"race"')
+    if start < 0:
+        return {}
+    code = {}
+    for source in sorted((REPO / "optviz" / "ui" / "race_chart").glob("race_chart.*")):
+        body = source.read_text()
+        if source.suffix != ".py" and body.strip() and body.strip()[:200] in text:
+            code[source.suffix[1:]] = len(body.encode())
+    try:
+        data, end = json.JSONDecoder().raw_decode(text, start)
+    except json.JSONDecodeError:
+        return {}
+    race = data.get("race") or {}
+    return {
+        "data": end - start,
+        "map": len(json.dumps(race.get("surface"))),
+        "paths": len(json.dumps(race.get("paths"))),
+        **{f"code ({kind})": size for kind, size in code.items()},
+    }
+
+
+def open_lab(browser, url: str):
+    """A new context and page on the lab; returns (page, frames, first chart ms since navigation)."""
+    page = browser.new_context(viewport=VIEWPORT).new_page()
+    page.add_init_script(INIT_SCRIPT)
+    frames = Frames(page)
+    page.goto(url + "/", timeout=LOAD_MS)
+    page.wait_for_function("() => window.__firstChartAt !== null", timeout=LOAD_MS, polling=100)
+    page.wait_for_function(DRAWN, timeout=LOAD_MS)
+    return page, frames, page.evaluate("() => window.__firstChartAt")
+
+
+def adam_lr_slider(page):
+    sidebar = page.get_by_test_id("stSidebar")
+    expander = sidebar.get_by_test_id("stExpander").filter(has=page.locator("summary", has_text="Adam"))
+    expander.locator("summary").click()
+    slider = expander.get_by_role("slider", name="learning rate")
+    slider.wait_for(state="visible")
+    return slider
+
+
+def measure_changes(page, frames: Frames, server: AppServer, count: int) -> dict:
+    """`count` presses of ArrowLeft on Adam's learning rate (after WARM_UP_CHANGES more), one at a time."""
+    slider = adam_lr_slider(page)
+    latencies, update_bytes, race_bytes, arrival_ms, drawing_ms = [], [], [], [], []
+    cpu_before = None
+    for i in range(WARM_UP_CHANGES + count):
+        if i == WARM_UP_CHANGES:
+            cpu_before = server.cpu_s()
+        page.wait_for_function(DRAWN, timeout=CHANGE_MS)
+        revision = page.evaluate(JS_REVISION)
+        slider.focus()
+        page.evaluate(
+            """() => { window.__keyAt = null;
+                       addEventListener('keydown', () => { window.__keyAt = performance.now(); },
+                                        {capture: true, once: true}); }"""
+        )
+        t0 = time.perf_counter()
+        page.keyboard.press("ArrowLeft")
+        drawn_at = page.wait_for_function(
+            JS_REVISION_ABOVE, arg=revision, polling="raf", timeout=CHANGE_MS
+        ).json_value()
+        key_at, arrivals = page.evaluate("() => [window.__keyAt, window.__raceRecv]")
+        arrived = [t for t in arrivals if key_at <= t <= drawn_at]
+        page.wait_for_function(DRAWN, timeout=CHANGE_MS)
+        page.wait_for_timeout(150)  # frames still on their way
+        if i >= WARM_UP_CHANGES:
+            latencies.append(drawn_at - key_at)
+            if arrived:  # key -> the race chart's data here; its arrival -> drawn
+                arrival_ms.append(arrived[-1] - key_at)
+                drawing_ms.append(drawn_at - arrived[-1])
+            update_bytes.append(sum(frames.since(t0)))
+            race_bytes.append(sum(frames.since(t0, race_only=True)))
+    cpu_ms = 1e3 * (server.cpu_s() - cpu_before) / count
+    return {
+        "latencies": latencies,
+        "bytes": update_bytes,
+        "race_bytes": race_bytes,
+        "arrival_ms": arrival_ms,
+        "drawing_ms": drawing_ms,
+        "parts": race_parts(frames.last_race),
+        "cpu_ms": cpu_ms,
+        "value": slider.get_attribute("aria-valuetext"),
+    }
+
+
+def measure_drag(page, seconds: float = 2.0, interval_ms: float = 16.0) -> dict:
+    """Drag the start marker around a loop inside the map for `seconds`."""
+    chart = page.locator('[data-testid="race-chart"]').first
+    chart.scroll_into_view_if_needed()
+    page.wait_for_function(DRAWN, timeout=CHANGE_MS)
+    box = chart.bounding_box()
+    sx, sy = (float(v) for v in chart.get_attribute("data-start-px").split(","))
+    map_box = page.evaluate(JS_MAP_BOX)
+    x0, y0 = box["x"] + sx, box["y"] + sy
+    # A line from the start towards the middle of the map and back, at about 100 px/s.
+    cx, cy = map_box["x"] + map_box["width"] / 2, map_box["y"] + map_box["height"] / 2
+    page.evaluate(JS_WATCH_REVISIONS)
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    down_at = page.evaluate("() => performance.now()")
+    t_start = time.perf_counter()
+    n = 0
+    while (elapsed := time.perf_counter() - t_start) < seconds:
+        phase = 1 - abs(1 - 2 * elapsed / seconds)  # 0 -> 1 -> 0
+        page.mouse.move(x0 + (cx - x0) * 0.8 * phase, y0 + (cy - y0) * 0.8 * phase)
+        n += 1
+        pause = t_start + n * interval_ms / 1000 - time.perf_counter()
+        if pause > 0:
+            time.sleep(pause)
+    up_at = page.evaluate("() => performance.now()")
+    page.mouse.up()
+    page.wait_for_timeout(1000)
+    page.wait_for_function(DRAWN, timeout=CHANGE_MS)
+    revs, sent, recv, moves, long_tasks = page.evaluate(
+        "() => [window.__revs, window.__sent, window.__recv, window.__moves, window.__longTasks]"
+    )
+    busy = [d for start, d in long_tasks if down_at <= start <= up_at]
+    during = [t for t in revs if down_at <= t <= up_at]
+    lags = []
+    for t in during:
+        answer = max((r for r in recv if down_at <= r < t), default=None)
+        request = None if answer is None else max((s for s in sent if down_at <= s < answer), default=None)
+        if request is None:
+            continue
+        move = max((m for m in moves if m <= request), default=None)
+        if move is not None:
+            lags.append(t - move)
+    return {
+        "seconds": (up_at - down_at) / 1000,
+        "moves": n,
+        "redraws": len(during),
+        "after": len(revs) - len(during),
+        "requests": sum(1 for s in sent if down_at <= s <= up_at),
+        "lags": lags,
+        "long_tasks": busy,
+        "url": page.url,
+    }
+
+
+def measure_playback(page, seconds: float = 3.0) -> dict:
+    chart = page.locator('[data-testid="race-chart"]').first
+    idle = page.evaluate(JS_IDLE_FPS)
+    chart.click(position={"x": 3, "y": 3})  # focus, away from the map
+    page.keyboard.press("Home")
+    steps = int(page.evaluate("() => window.__race().querySelector('input[type=range]')?.max ?? 0"))
+    chart.get_by_role("button", name="Play").click()
+    page.wait_for_function("() => window.__race().dataset.playing === 'true'", timeout=5_000)
+    result = page.evaluate(JS_PLAYBACK, seconds)
+    result["idle_fps"] = idle
+    result["steps_total"] = steps
+    page.keyboard.press("Space")
+    # The slowest speed the chart offers: the heads still move every frame (smooth at any speed).
+    speed = chart.locator("select").first
+    if speed.count():
+        slowest = min(speed.locator("option").all_inner_texts(), key=float)
+        speed.select_option(slowest)
+        chart.click(position={"x": 3, "y": 3})
+        page.keyboard.press("Home")
+        page.keyboard.press("Space")
+        page.wait_for_function("() => window.__race().dataset.playing === 'true'", timeout=5_000)
+        result["slow"] = {**page.evaluate(JS_PLAYBACK, seconds), "speed": slowest}
+        page.keyboard.press("Space")
+    return result
+
+
+def report(warm_ms: float, cold_ms: float, changes: dict, drag: dict, play: dict) -> list[str]:
+    """Print the figures beside their budgets; return what is over budget."""
+    broken = []
+    print(
+        "6 optimizers x 500 steps on Rosenbrock, one user, headless Chromium, this machine "
+        f"(load average now {os.getloadavg()[0]:.1f}: other work slows every figure):"
+    )
+    print(f"  first chart after opening the page: {warm_ms:.0f} ms (the very first open: {cold_ms:.0f} ms)")
+
+    lat = changes["latencies"]
+    p50, p95 = percentile(lat, 50), percentile(lat, 95)
+    print(
+        f"  control change -> new paths drawn ({len(lat)} changes of Adam's learning rate, down to "
+        f"{changes['value']}): p50 {p50:.0f} ms (budget {BUDGET_CHANGE_P50_MS}), p95 {p95:.0f} ms "
+        f"(budget {BUDGET_CHANGE_P95_MS}); all: {', '.join(f'{t:.0f}' for t in lat)}"
+    )
+    if changes["arrival_ms"]:
+        arrival, drawing = statistics.median(changes["arrival_ms"]), statistics.median(changes["drawing_ms"])
+        print(
+            f"    of which (medians): key press -> the race chart's data received {arrival:.0f} ms (the "
+            f"server's run and the way), received -> drawn {drawing:.0f} ms (the browser's part)"
+        )
+    if p50 > BUDGET_CHANGE_P50_MS:
+        broken.append(f"control change p50 {p50:.0f} ms > {BUDGET_CHANGE_P50_MS} ms")
+    if p95 > BUDGET_CHANGE_P95_MS:
+        broken.append(f"control change p95 {p95:.0f} ms > {BUDGET_CHANGE_P95_MS} ms")
+
+    kb = max(changes["race_bytes"]) / 1024
+    parts = changes["parts"]
+    data = ", ".join(f"{k} {parts[k] / 1024:.1f} KB" for k in ("data", "map", "paths") if k in parts)
+    code = ", ".join(f"{k[6:-1]} {v / 1024:.1f} KB" for k, v in parts.items() if k.startswith("code"))
+    everything = statistics.median(changes["bytes"]) / 1024
+    print(
+        f"  data per path update: the race chart's frames {kb:.1f} KB at most "
+        f"(budget {BUDGET_UPDATE_KB} KB); "
+        f"in the last: its JSON {data or 'not found'}"
+        + (f"; the chart's own code, sent again with it: {code}" if code else "")
+        + f"; everything the page received per change: median {everything:.1f} KB"
+    )
+    if kb > BUDGET_UPDATE_KB or kb == 0:
+        broken.append(f"{kb:.1f} KB of race chart data for one path update (budget {BUDGET_UPDATE_KB} KB)")
+
+    cpu = changes["cpu_ms"]
+    print(f"  server CPU per control change: {cpu:.1f} ms (budget {BUDGET_SERVER_CPU_MS} ms)")
+    if cpu > BUDGET_SERVER_CPU_MS:
+        broken.append(f"server CPU {cpu:.1f} ms per change > {BUDGET_SERVER_CPU_MS} ms")
+
+    rate, lags = drag["redraws"] / drag["seconds"], drag["lags"]
+    worst = max(lags, default=float("inf"))
+    typical = percentile(lags, 50) if lags else float("nan")
+    print(
+        f"  drag ({drag['seconds']:.1f} s, {drag['moves']} mouse moves, {drag['requests']} requests sent): "
+        f"{drag['redraws']} redraws, {rate:.1f}/s (budget >= {BUDGET_DRAG_REDRAWS_PER_S}); lag from mouse "
+        f"move to redraw p50 {typical:.0f} ms, max {worst:.0f} ms (budget {BUDGET_DRAG_LAG_MS} ms each); "
+        f"{drag['after']} more after the release; the page's main thread was in tasks over 50 ms for "
+        f"{sum(drag['long_tasks']):.0f} ms of it ({len(drag['long_tasks'])} tasks, longest "
+        f"{max(drag['long_tasks'], default=0):.0f} ms; a mouse move waits for such a task)"
+    )
+    if rate < BUDGET_DRAG_REDRAWS_PER_S:
+        broken.append(f"drag: {rate:.1f} redraws/s < {BUDGET_DRAG_REDRAWS_PER_S}")
+    if worst > BUDGET_DRAG_LAG_MS:
+        late = sum(1 for t in lags if t > BUDGET_DRAG_LAG_MS)
+        broken.append(f"drag: {late} of {len(lags)} redraws over {BUDGET_DRAG_LAG_MS} ms (max {worst:.0f})")
+    if "start_x=" not in drag["url"]:
+        broken.append("drag: the final start is not in the URL after the release")
+
+    painted = min(play["fps"], play["drawnFps"]) if play["drawnFps"] else play["fps"]
+    print(
+        f"  playback (Play from step 0, {play['steps_total']} steps): {painted:.1f} painted frames/s "
+        f"(budget >= {BUDGET_PLAYBACK_FPS}; browser frames {play['fps']:.1f}/s, chart redraws "
+        f"{play['drawnFps']:.1f}/s, the idle browser {play['idle_fps']:.1f}/s); "
+        f"data-step {play['step0']} -> {play['step']} in {play['elapsed']:.1f} s"
+    )
+    slow = play.get("slow")
+    if slow:
+        slow_painted = min(slow["fps"], slow["drawnFps"]) if slow["drawnFps"] else slow["fps"]
+        print(
+            f"  playback at the slowest speed ({slow['speed']} steps/s): {slow_painted:.1f} painted frames/s "
+            f"(browser frames {slow['fps']:.1f}/s, chart redraws {slow['drawnFps']:.1f}/s); data-step "
+            f"{slow['step0']} -> {slow['step']}"
+        )
+        if slow_painted < BUDGET_PLAYBACK_FPS:
+            broken.append(f"playback at {slow['speed']} steps/s: {slow_painted:.1f} painted frames/s")
+    if play["step"] <= play["step0"]:
+        broken.append("playback: data-step did not advance")
+    else:
+        race_s = play["steps_total"] * play["elapsed"] / (play["step"] - play["step0"])
+        print(
+            f"  the whole {play['steps_total']}-step race plays in {race_s:.1f} s at the default speed "
+            "(budget 10 s)"
+        )
+        if race_s > 10.5:  # data-step is whole steps: half a second for the rounding at 3 s
+            broken.append(f"playback: the race takes {race_s:.1f} s at the default speed > 10 s")
+    if painted < BUDGET_PLAYBACK_FPS:
+        broken.append(f"playback {painted:.1f} painted frames/s < {BUDGET_PLAYBACK_FPS}")
+    return broken
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--changes", type=int, default=20, help="control changes timed (3 to 26)")
+    args = parser.parse_args(argv)
+    count = max(3, min(args.changes, 28 - WARM_UP_CHANGES))  # Adam's lr has 28 stops below its default
+
+    from playwright.sync_api import sync_playwright
+
+    log = Path(tempfile.mkdtemp(prefix="bench-race-chart-")) / "server.log"
+    stage = "starting the server"
+    try:
+        with AppServer(log) as server, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            try:
+                stage = "opening the lab"
+                first_page, _, cold_ms = open_lab(browser, server.url)  # compiles; warms every cache
+                first_page.context.close()
+                page, frames, warm_ms = open_lab(browser, server.url)
+                stage = "control changes"
+                changes = measure_changes(page, frames, server, count)
+                stage = "the drag"
+                drag = measure_drag(page)
+                stage = "playback"
+                play = measure_playback(page)
+            finally:
+                browser.close()
+    except Exception as error:  # a chart that never draws, a control that is missing: say which
+        first_line = (str(error).strip().splitlines() or [""])[0]
+        print(f"RESULT: BROKEN: {stage} failed: {type(error).__name__}: {first_line} (server log: {log})")
+        return 1
+    broken = report(warm_ms, cold_ms, changes, drag, play)
+    print("RESULT: OK" if not broken else "RESULT: BROKEN: " + "; ".join(broken))
+    return 1 if broken else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

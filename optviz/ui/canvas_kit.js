@@ -1,0 +1,14 @@
+// Shared by optviz's canvas components (optviz/ui/components.py puts this before their own JS).
+
+// A float32 array packed by optviz/lab/race_data.py (little-endian bytes, base64).
+function decodeFloat32(text) {
+  const bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+  return new Float32Array(bytes.buffer);
+}
+
+// A round tick spacing (1, 2 or 5 times a power of ten) giving about `count` ticks over `span`.
+function niceStep(span, count) {
+  const raw = span / Math.max(count, 1);
+  const power = 10 ** Math.floor(Math.log10(raw));
+  return power * ([1, 2, 5, 10].find((m) => m * power >= raw) ?? 10);
+}

@@ -1,0 +1,58 @@
+"""The live race chart: a bidirectional `st.components.v2` component that draws the race on canvases
+in the page (optviz/ui/race_chart/race_chart.js) and sends the start back when it is dragged.
+
+Registered once, at import, from the files beside this module (optviz/ui/components.py).
+
+The chart stays mounted: calling `race_chart` again with new data hands the data to the same
+element (the same `key`), so the step and the play state survive a change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import streamlit as st
+
+from optviz.ui.components import from_files
+
+NAME = "optviz.race_chart"
+_mount = from_files(NAME, Path(__file__).parent, canvas_kit=True)
+
+
+def race_chart(
+    race: dict | None,
+    *,
+    key: str,
+    answer: int,
+    speed: int,
+    panels: bool,
+    presenter: bool,
+    height: int,
+    error: str | None = None,
+    on_start: Callable[[], None],
+):
+    """Mount (or update) the chart.
+
+    race: `optviz.lab.race_data.race_data(...)` (None keeps the last race drawn, e.g. after a failed
+    computation, with `error` said under it); answer: the sequence number of the last start the
+    chart sent that this race was computed for; speed: steps per second; height: CSS px of the whole
+    chart, controls included. `on_start` runs when the chart sends a start ({x, y, seq, final} in
+    `st.session_state[key].start`).
+    """
+    data = {
+        "race": race,
+        "answer": answer,
+        "speed": speed,
+        "panels": panels,
+        "presenter": presenter,
+        "height": height,
+        "error": error,
+    }
+    return _mount(key=key, data=data, on_start_change=on_start)
+
+
+def sent_start(key: str) -> dict | None:
+    """The last start the chart sent ({x, y, seq, final}), or None."""
+    state = st.session_state.get(key)
+    return None if state is None else state.get("start")

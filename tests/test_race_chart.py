@@ -1,0 +1,49 @@
+"""The lab's live race chart (optviz/ui/race_chart) as the page mounts it, driven through AppTest:
+the data it is given, and a start it sends back landing in the page's state and link."""
+
+import numpy as np
+
+import optviz
+from optviz.lab.config import CHART_SPEEDS, DEFAULT_OPTIMIZERS, RaceConfig
+from optviz.lab.race_data import signature
+from optviz.ui.lab import CHART_HEIGHT
+from tests.apptest import paths, race_chart_data, race_charts, send_from_race_chart
+
+
+def test_the_lab_mounts_the_chart_with_the_race_it_computed(lab_session):
+    at = lab_session()
+    (chart,) = race_charts(at)
+    assert chart.proto.component_name == "optviz.race_chart"
+    data = race_chart_data(at)
+    assert (data["panels"], data["presenter"], data["answer"]) == (False, False, 0)
+    assert data["speed"] == CHART_SPEEDS["normal"] and data["height"] == CHART_HEIGHT
+    surface = optviz.SURFACES["rosenbrock"]
+    config = RaceConfig.create(surface, DEFAULT_OPTIMIZERS)
+    assert data["race"]["signature"] == signature(config.key)
+    assert data["race"]["surface"]["bounds"] == [list(b) for b in surface.bounds]
+    adam = next(p for p in paths(data) if p["optimizer"] == "adam")
+    np.testing.assert_allclose(adam["x"], optviz.simulate("rosenbrock", "adam").xy[:, 0], rtol=1e-6)
+
+
+def test_a_start_sent_by_the_chart_is_raced_from_and_lands_in_the_link(lab_session):
+    at = lab_session()
+    send_from_race_chart(at, {"start": {"x": 0.25, "y": -0.5, "seq": 3, "final": False}})
+    assert not at.exception, at.exception
+    data = race_chart_data(at)
+    assert data["answer"] == 3  # the race answers request 3
+    assert data["race"]["start"] == [0.25, -0.5]
+    assert (at.number_input(key="start_x").value, at.number_input(key="start_y").value) == (0.25, -0.5)
+    send_from_race_chart(at, {"start": {"x": 0.5, "y": 1.0, "seq": 4, "final": True}})
+    assert race_chart_data(at)["answer"] == 4
+    assert (at.session_state["start_x"], at.session_state["start_y"]) == (0.5, 1.0)
+    assert (at.query_params["start_x"], at.query_params["start_y"]) == ("0.5", "1")
+
+
+def test_a_start_outside_the_map_clamps_and_nonsense_is_ignored(lab_session):
+    at = lab_session()
+    (_, x1), (y0, _) = optviz.SURFACES["rosenbrock"].bounds
+    send_from_race_chart(at, {"start": {"x": 99.0, "y": -99.0, "seq": 1, "final": True}})
+    assert race_chart_data(at)["race"]["start"] == [x1, y0]
+    send_from_race_chart(at, {"start": {"x": "left", "y": None, "seq": 2}})
+    assert not at.exception, at.exception
+    assert race_chart_data(at)["race"]["start"] == [x1, y0]
