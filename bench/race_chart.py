@@ -44,20 +44,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench._browser_probe import ARGS, CHROMIUM
 from bench._server import REPO, AppServer
 
-CHROMIUM = os.environ.get("OPTVIZ_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 VIEWPORT = {"width": 1280, "height": 720}
-READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
 DRAWN = """() => document.querySelector("[data-testid='stApp'][data-test-script-state='notRunning']")
                   && !document.querySelector("[data-testid='stSkeleton']")"""
 LOAD_MS, CHANGE_MS = 120_000, 60_000
@@ -69,21 +59,15 @@ BUDGET_UPDATE_KB = 100
 BUDGET_SERVER_CPU_MS = 15
 WARM_UP_CHANGES = 2
 
-# Before any page script: window.__race() finds the chart (through open shadow roots); the first
+# Before any page script: window.__race() finds the chart (in the page's DOM); the first
 # frame with data-revision >= 1 is noted; every websocket message sent and every pointer move is
 # timed (performance.now()).
 INIT_SCRIPT = """
 (() => {
-    const search = root => {
-        const hit = root.querySelector('[data-testid="race-chart"]');
-        if (hit) return hit;
-        for (const el of root.querySelectorAll('*')) {
-            if (el.shadowRoot) { const found = search(el.shadowRoot); if (found) return found; }
-        }
-        return null;
-    };
     window.__race = () => {
-        if (!window.__raceEl || !window.__raceEl.isConnected) window.__raceEl = search(document);
+        if (!window.__raceEl || !window.__raceEl.isConnected) {
+            window.__raceEl = document.querySelector('[data-testid="race-chart"]');
+        }
         return window.__raceEl;
     };
     window.__firstChartAt = null;

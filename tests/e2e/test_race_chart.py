@@ -8,8 +8,8 @@ open shadow root: Playwright's CSS selectors pierce those) keeps the test hooks 
 `data-step`, `data-playing` ("true"/"false"), `data-revision` (one more each time new run data is
 drawn) and `data-start-px` ("x,y": the start marker's centre in CSS px from the root's top-left);
 `data-signature` names the settings of the race drawn (a hash of them, the same in every session).
-In page context the root is found by `window.__race()` (installed by `open_race`), which walks open
-shadow roots. Latency and frame-rate figures are printed (`pytest -s`) and listed in the summary;
+In page context the root is found by `window.__race()` (installed by `open_race`; the chart is in
+the page's DOM). Latency and frame-rate figures are printed (`pytest -s`) and listed in the summary;
 `python -m bench.race_chart` judges them against the issue's budgets.
 """
 
@@ -36,19 +36,13 @@ ADAM_LR = "hp_adam_lr"  # the link name of Adam's learning rate
 # right reach 10 (index 42), then 36 left end at index 6, 1e-05. Every one of the 50 presses moves it.
 FIFTY_PRESSES = ["ArrowRight"] * 14 + ["ArrowLeft"] * 36
 
-# In page context: window.__race() returns the chart's root element (searching open shadow roots once,
-# then again only when the element it found has left the document).
+# In page context: window.__race() returns the chart's root element (found once, then again only when
+# the element it found has left the document).
 JS_INSTALL_FINDER = """() => {
-    const search = root => {
-        const hit = root.querySelector('[data-testid="race-chart"]');
-        if (hit) return hit;
-        for (const el of root.querySelectorAll('*')) {
-            if (el.shadowRoot) { const found = search(el.shadowRoot); if (found) return found; }
-        }
-        return null;
-    };
     window.__race = () => {
-        if (!window.__raceEl || !window.__raceEl.isConnected) window.__raceEl = search(document);
+        if (!window.__raceEl || !window.__raceEl.isConnected) {
+            window.__raceEl = document.querySelector('[data-testid="race-chart"]');
+        }
         return window.__raceEl;
     };
 }"""
