@@ -69,6 +69,17 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
+def launch(command: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen:
+    """`command` from the repository, in its own session (so its process group can be stopped
+    whole), with its output in `log`."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "wb") as out:
+        return subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+
+
 class AppServer:
     """`streamlit run app.py` on a free loopback port, started by `start()` and stopped by `stop()` (or use
     it as a context manager). `env` adds environment variables; `log` is the server's output."""
@@ -92,13 +103,8 @@ class AppServer:
             "--browser.gatherUsageStats", "false",
             *self.args,
         ]  # fmt: skip
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log, "wb") as log:
-            self.started_at = time.monotonic()
-            self.proc = subprocess.Popen(
-                command, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
-            )  # fmt: skip
+        self.started_at = time.monotonic()
+        self.proc = launch(command, self.log, self.env)
         return self
 
     def wait_healthy(self, timeout_s: float = 120.0) -> float:
@@ -194,13 +200,8 @@ class ServedApp:
             sys.executable, "-m", "optviz", "serve",
             "--workers", str(self.workers), "--port", str(self.port), "--host", HOST,
         ]  # fmt: skip
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log, "wb") as log:
-            self.started_at = time.monotonic()
-            self.proc = subprocess.Popen(
-                command, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
-            )  # fmt: skip
+        self.started_at = time.monotonic()
+        self.proc = launch(command, self.log, self.env)
         return self
 
     def wait_healthy(self, timeout_s: float = 300.0) -> float:

@@ -34,6 +34,15 @@ function tickLabel(value, step) {
   return (Math.abs(value) < step / 2 ? 0 : value).toFixed(digits);
 }
 
+// An X of half-width r centred on (x, y), as the context's path (a saddle; where a run left the map).
+function crossPath(context, x, y, r) {
+  context.beginPath();
+  context.moveTo(x - r, y - r);
+  context.lineTo(x + r, y + r);
+  context.moveTo(x + r, y - r);
+  context.lineTo(x - r, y + r);
+}
+
 class RaceChart {
   constructor(parent) {
     this.root = parent.querySelector(".optviz-race");
@@ -622,12 +631,7 @@ class RaceChart {
     }
     for (const [x, y] of this.surface.saddles) {
       const [px, py] = this.toPixels(panel, [x, y]);
-      const r = 6 * scale;
-      context.beginPath();
-      context.moveTo(px - r, py - r);
-      context.lineTo(px + r, py + r);
-      context.moveTo(px + r, py - r);
-      context.lineTo(px - r, py + r);
+      crossPath(context, px, py, 6 * scale);
       context.lineWidth = 2 * scale;
       context.strokeStyle = "#000";
       context.stroke();
@@ -716,12 +720,7 @@ class RaceChart {
 
   // A cross where a diverged run left the map.
   cross(context, [x, y], colour, scale) {
-    const r = 7 * scale;
-    context.beginPath();
-    context.moveTo(x - r, y - r);
-    context.lineTo(x + r, y + r);
-    context.moveTo(x + r, y - r);
-    context.lineTo(x - r, y + r);
+    crossPath(context, x, y, 7 * scale);
     context.lineWidth = 5 * scale;
     context.strokeStyle = "#fff";
     context.stroke();
