@@ -13,6 +13,14 @@ from optviz.ui.race_chart import NAME as RACE_CHART
 from optviz.ui.race_curves import NAME as RACE_CURVES
 
 
+def tuning(at, *optimizers: str):
+    """Open the lab's expanders of `optimizers`' hyperparameters and run: a closed expander's
+    sliders are not drawn (optviz/ui/lab.py). Returns `at`."""
+    for name in optimizers:
+        at.session_state[f"tune_{name}"] = True
+    return at.run()
+
+
 def race_charts(at) -> list:
     """The live race charts on the page (the lab has one; the share box is a component too)."""
     return [c for c in at.get("bidi_component") if c.proto.component_name == RACE_CHART]

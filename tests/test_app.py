@@ -6,7 +6,7 @@ import pytest
 import optviz
 from optviz import engine
 from optviz.lab.config import DEFAULT_OPTIMIZERS
-from tests.apptest import paths, race_chart_data, race_charts, race_curves, values
+from tests.apptest import paths, race_chart_data, race_charts, race_curves, tuning, values
 
 
 def test_the_lab_opens_with_the_default_race(lab_session):
@@ -40,7 +40,7 @@ def test_every_optimizer_runs_alone_with_its_rule_shown(optimizer, lab_session):
 
 
 def test_moving_a_learning_rate_slider_changes_that_path_only(lab_session):
-    at = lab_session()
+    at = tuning(lab_session(), "adam")
     before = paths(race_chart_data(at))
     at.select_slider(key="hp_adam_lr").set_value(0.1).run()
     after = paths(race_chart_data(at))
@@ -52,8 +52,20 @@ def test_moving_a_learning_rate_slider_changes_that_path_only(lab_session):
     assert changed == ["Adam"]
 
 
-def test_a_diverging_run_shows_a_message_not_an_error(lab_session):
+def test_a_closed_expanders_sliders_are_not_drawn_but_keep_their_values(lab_session):
     at = lab_session()
+    assert not [s for s in at.select_slider if s.key.startswith("hp_")]  # every expander starts closed
+    tuning(at, "adam").select_slider(key="hp_adam_lr").set_value(0.3).run()
+    race = race_chart_data(at)["race"]["signature"]
+    at.session_state["tune_adam"] = False
+    at.run().run()  # closed, and run again: the value is not cleaned up with its slider
+    assert not [s for s in at.select_slider if s.key.startswith("hp_")]
+    assert at.session_state["hp_adam_lr"] == 0.3 and at.query_params["hp_adam_lr"] == "0.3"
+    assert race_chart_data(at)["race"]["signature"] == race
+
+
+def test_a_diverging_run_shows_a_message_not_an_error(lab_session):
+    at = tuning(lab_session(), "gd")
     at.select_slider(key="hp_gd_lr").set_value(0.01).run()
     assert not at.exception
     messages = [w.value for w in at.warning]
@@ -64,7 +76,7 @@ def test_a_diverging_run_shows_a_message_not_an_error(lab_session):
 
 
 def test_changing_the_surface_brings_its_defaults(lab_session):
-    at = lab_session()
+    at = tuning(lab_session(), "adam", "momentum")
     at.select_slider(key="hp_adam_lr").set_value(0.3).run()
     at.selectbox(key="surface").set_value("quadratic").run()
     surface = optviz.SURFACES["quadratic"]
@@ -80,7 +92,7 @@ def test_changing_the_surface_brings_its_defaults(lab_session):
 
 
 def test_reset_button_restores_the_recommended_values(lab_session):
-    at = lab_session()
+    at = tuning(lab_session(), "gd")
     at.select_slider(key="hp_gd_lr").set_value(0.1).run()
     next(b for b in at.button if "Reset" in b.label).click().run()
     assert at.select_slider(key="hp_gd_lr").value == optviz.OPTIMIZERS["gd"].recommended["rosenbrock"]["lr"]
@@ -119,7 +131,7 @@ def test_the_update_rules_tab_shows_the_numbers_of_the_inspected_step(lab_sessio
 
 
 def test_hyperparameters_start_and_noise_never_recompile(lab_session):
-    at = lab_session()
+    at = tuning(lab_session(), "adam", "momentum")
     compiled = engine._run_compiled._cache_size()
     at.select_slider(key="hp_adam_lr").set_value(0.2).run()
     at.select_slider(key="hp_momentum_beta").set_value(0.5).run()

@@ -8,7 +8,7 @@ import pytest
 import optviz
 from optviz.lab import analysis
 from optviz.ui.lab_views import SWEEP_LRS
-from tests.apptest import paths, race_chart_data, race_charts, values
+from tests.apptest import paths, race_chart_data, race_charts, tuning, values
 
 
 def _charts(at):
@@ -39,7 +39,7 @@ def test_only_the_open_tab_computes(lab_session):
 
 
 def test_the_sweep_shows_the_current_learning_rates_on_the_curves(lab_session):
-    at = lab_session("Learning-rate sweep")
+    at = tuning(lab_session("Learning-rate sweep"), "adam")
     sweep = _charts(at)[0]
     rings = [t for t in sweep["data"] if t.get("marker", {}).get("symbol") == "circle-open"]
     adam_lr = at.select_slider(key="hp_adam_lr").value
@@ -50,7 +50,7 @@ def test_the_sweep_shows_the_current_learning_rates_on_the_curves(lab_session):
 def test_tuning_sets_each_learning_rate_to_the_sweeps_best_and_says_how(lab_session):
     at = lab_session()
     at.multiselect(key="optimizers").set_value(["gd", "momentum", "adam"]).run()
-    at.button(key="tune").click().run()
+    tuning(at.button(key="tune").click().run(), "gd", "momentum", "adam")
     assert not at.exception
     start, steps = optviz.SURFACES["rosenbrock"].default_start, at.slider(key="steps").value
     sweeps = analysis.lr_sweep("rosenbrock", ["gd", "momentum", "adam"], start, steps, lrs=SWEEP_LRS)

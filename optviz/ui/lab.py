@@ -323,8 +323,11 @@ def _controls(state: PageState):
     recommended = _recommended(surface)
     hyperparams = {}
     for name in selected:
-        with st.expander(f":material/tune: {OPTIMIZERS[name].label}"):
-            hyperparams[name] = hyperparameter_sliders(name, recommended[name], state)
+        # Lazy: a closed expander's sliders are not drawn (opening one reruns the page).
+        with st.expander(
+            f":material/tune: {OPTIMIZERS[name].label}", key=f"tune_{name}", on_change="rerun"
+        ) as box:
+            hyperparams[name] = hyperparameter_sliders(name, recommended[name], state, shown=box.open)
     st.button(
         "Reset to this surface's defaults", on_click=reset_hyperparameters, args=(recommended,), key="reset"
     )

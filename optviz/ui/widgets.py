@@ -29,12 +29,21 @@ def slider_stops(name: str, recommended: float) -> list[float]:
 
 
 def hyperparameter_sliders(
-    optimizer: str, recommended: dict[str, float], state: PageState, prefix: str = "hp"
+    optimizer: str,
+    recommended: dict[str, float],
+    state: PageState,
+    prefix: str = "hp",
+    *,
+    shown: bool = True,
 ) -> dict[str, float]:
     """One slider per hyperparameter of `optimizer` in `recommended`, starting there (or at a link's
     value); returns their values. `prefix` keeps each page's sliders apart (the lab's Adam learning
     rate is not the MLP's). A value set from outside the slider (a link, the tuner) that is not one
-    of its stops becomes one more stop, so it is kept exactly."""
+    of its stops becomes one more stop, so it is kept exactly.
+
+    shown=False: the values without the sliders (their expander is closed), each still read from a
+    link, kept in the session and written to the link. A slider costs the server and the browser
+    more than any other widget on each run, and most of them sit in closed expanders."""
     values = {}
     for name in (name for name in OPTIMIZERS[optimizer].hyperparams if name in recommended):
         info = HYPERPARAMETERS[name]
@@ -44,14 +53,18 @@ def hyperparameter_sliders(
             key, default, lambda text, k=key, d=default, i=info: read_number(k, text, d, i.low, i.high)
         )
         current = float(st.session_state[key])
-        stops = sorted({*slider_stops(name, default), min(max(current, info.low), info.high)})
+        # Set on every run, shown or not: a value assigned in a run outlives a slider not drawn.
         st.session_state[key] = min(max(current, info.low), info.high)
-        values[name] = st.select_slider(
-            f"${info.symbol}$  {info.description}",
-            options=stops,
-            key=key,
-            format_func=lambda v: f"{v:.4g}",
-        )
+        if shown:
+            stops = sorted({*slider_stops(name, default), st.session_state[key]})
+            values[name] = st.select_slider(
+                f"${info.symbol}$  {info.description}",
+                options=stops,
+                key=key,
+                format_func=lambda v: f"{v:.4g}",
+            )
+        else:
+            values[name] = st.session_state[key]
         state.record(key, values[name])
     return values
 
