@@ -1,17 +1,9 @@
-"""optviz: the Streamlit entry point. Pages live in optviz/ui; this file only wires navigation."""
+"""optviz's server: Streamlit's pages (script.py, which every session runs) and one HTTP route of its
+own beside them, the race from a dragged start (optviz/serve/race_route.py). `streamlit run app.py`
+finds `app` and serves both."""
 
 import streamlit as st
 
-from optviz.serving import prepare_process
-from optviz.ui import pages
+from optviz.serve.race_route import ROUTES
 
-prepare_process()  # once per server: the compilation cache, shared malloc arenas, a frozen GC
-# An emoji favicon: a Material icon here is fetched from a font CDN, which fails offline.
-# Inside an iframe (?embed=true, a slide) the controls start folded away: the chart gets the room.
-st.set_page_config(
-    page_title="optviz",
-    page_icon="📉",
-    layout="wide",
-    initial_sidebar_state="collapsed" if st.context.is_embedded else "auto",
-)
-st.navigation(pages()).run()
+app = st.App("script.py", routes=ROUTES)

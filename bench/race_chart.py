@@ -19,10 +19,11 @@ It starts `streamlit run app.py` on a loopback port (bench/_server.py), opens th
   divided by their number; budget <= 15 ms;
 - drag: the start marker dragged for 2 s with a mouse move every 16 ms. Redraws per second are the
   `data-revision` increments during the drag over its length (budget >= 15). Each redraw's lag is
-  its time minus the time of the mouse move whose position it answers: the chart keeps at most one
-  request in flight, so a redraw answers the last websocket message the page sent before it
-  (timed in the page by a wrapper around WebSocket.prototype.send), which carried the position of
-  the last pointer move before that message (budget: every lag <= 150 ms);
+  its time minus the time of the mouse move whose position it answers: the chart's `data-answer`
+  at the redraw is the seq of the request it answers; that request (a fetch of the race route, or
+  a websocket message to the page; timed in the page by wrappers around fetch and
+  WebSocket.prototype.send, which read its seq) carried the position of the last pointer move
+  before it (budget: every lag <= 150 ms);
 - playback: Play from step 0 at the page's default speed, for 3 s while `data-step` advances:
   the browser's requestAnimationFrame callbacks per second, and the chart's own redraws per second
   (it clears its foreground canvas once per frame it draws: clearRect calls on the busiest canvas);
@@ -60,9 +61,10 @@ BUDGET_SERVER_CPU_MS = 15
 WARM_UP_CHANGES = 2
 
 # Before any page script: window.__race() finds the chart (in the page's DOM); the first
-# frame with data-revision >= 1 is noted; every websocket message sent and every pointer move is
-# timed (performance.now()).
-INIT_SCRIPT = """
+# frame with data-revision >= 1 is noted; every start the chart asks for (its seq, in a websocket
+# message or a fetch), every websocket message's arrival and every pointer move are timed
+# (performance.now()).
+INIT_SCRIPT = r"""
 (() => {
     window.__race = () => {
         if (!window.__raceEl || !window.__raceEl.isConnected) {
@@ -78,11 +80,23 @@ INIT_SCRIPT = """
         requestAnimationFrame(poll);
     };
     requestAnimationFrame(poll);
-    window.__sent = []; window.__recv = []; window.__raceRecv = [];
+    window.__recv = []; window.__raceRecv = [];
     const send = WebSocket.prototype.send;
+    window.__sentSeq = new Map();  // a start the chart sent: its seq -> when
     WebSocket.prototype.send = function (data) {
-        window.__sent.push(performance.now());
+        const t = performance.now();
+        try {
+            const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+            const seq = /"seq":(\d+)/.exec(new TextDecoder().decode(bytes));
+            if (seq) window.__sentSeq.set(Number(seq[1]), t);
+        } catch (error) {}
         return send.call(this, data);
+    };
+    const nativeFetch = window.fetch;  // a start asked of the race route: its seq -> when
+    window.fetch = function (url, ...rest) {
+        const seq = /[?&]seq=(\d+)/.exec(String(url));
+        if (seq) window.__sentSeq.set(Number(seq[1]), performance.now());
+        return nativeFetch.call(this, url, ...rest);
     };
     const Native = WebSocket;  // every socket gets a first 'message' listener that times arrivals
     window.WebSocket = function (...args) {
@@ -119,7 +133,8 @@ JS_WATCH_REVISIONS = """() => {
     const r = window.__race();
     window.__revs = [];
     if (window.__raceWatch) window.__raceWatch.disconnect();
-    window.__raceWatch = new MutationObserver(() => window.__revs.push(performance.now()));
+    window.__raceWatch = new MutationObserver(
+        () => window.__revs.push([performance.now(), Number(r.dataset.answer)]));
     window.__raceWatch.observe(r, {attributes: true, attributeFilter: ['data-revision']});
 }"""
 JS_MAP_BOX = """() => {
@@ -304,26 +319,24 @@ def measure_drag(page, seconds: float = 2.0, interval_ms: float = 16.0) -> dict:
     page.mouse.up()
     page.wait_for_timeout(1000)
     page.wait_for_function(DRAWN, timeout=CHANGE_MS)
-    revs, sent, recv, moves, long_tasks = page.evaluate(
-        "() => [window.__revs, window.__sent, window.__recv, window.__moves, window.__longTasks]"
+    revs, sent_seq, moves, long_tasks = page.evaluate(
+        "() => [window.__revs, [...window.__sentSeq], window.__moves, window.__longTasks]"
     )
+    sent_at = dict(sent_seq)
     busy = [d for start, d in long_tasks if down_at <= start <= up_at]
-    during = [t for t in revs if down_at <= t <= up_at]
+    during = [(t, answer) for t, answer in revs if down_at <= t <= up_at]
     lags = []
-    for t in during:
-        answer = max((r for r in recv if down_at <= r < t), default=None)
-        request = None if answer is None else max((s for s in sent if down_at <= s < answer), default=None)
-        if request is None:
-            continue
-        move = max((m for m in moves if m <= request), default=None)
-        if move is not None:
+    for t, answer in during:  # the request this redraw answers, and the last move before it went out
+        request = sent_at.get(answer)
+        move = None if request is None else max((m for m in moves if m <= request), default=None)
+        if move is not None and move >= down_at:
             lags.append(t - move)
     return {
         "seconds": (up_at - down_at) / 1000,
         "moves": n,
         "redraws": len(during),
         "after": len(revs) - len(during),
-        "requests": sum(1 for s in sent if down_at <= s <= up_at),
+        "requests": sum(1 for s in sent_at.values() if down_at <= s <= up_at),
         "lags": lags,
         "long_tasks": busy,
         "url": page.url,

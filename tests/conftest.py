@@ -31,8 +31,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 
 # --- AppTest sessions --------------------------------------------------------------------------------
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-# How each page is run on its own: the lab through app.py, the others by their render function.
+APP = str(Path(__file__).resolve().parents[1] / "script.py")
+# How each page is run on its own: the lab through script.py, the others by their render function.
 PAGES = {
     "lab": None,
     "mlp": "from optviz.ui.mlp import render\nrender()",
@@ -59,7 +59,7 @@ def lab_session():
 @pytest.fixture
 def page_session():
     """`page_session(page, query=None)`: a fresh session of `page` (a key of PAGES: the lab through
-    app.py, the others on their own) opened with the link parameters `query`, run once without an
+    script.py, the others on their own) opened with the link parameters `query`, run once without an
     exception."""
 
     def open_page(page: str, query: dict | None = None) -> AppTest:

@@ -10,11 +10,11 @@ from streamlit.util import calc_hash
 from optviz import mlp
 from optviz.ui import mlp as page
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+APP = str(Path(__file__).resolve().parents[1] / "script.py")
 
 
 def _open():
-    """app.py, switched to the page served at /mlp.
+    """script.py, switched to the page served at /mlp.
 
     AppTest.switch_page only takes page *files*; this page is a function registered by st.navigation,
     whose script hash is the hash of its url_path (as streamlit's st.Page computes it).

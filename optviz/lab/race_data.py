@@ -107,12 +107,21 @@ def race_data(
 ) -> dict:
     """Everything the chart draws for one race: the map and the paths, with `settings`, the
     signature of the race's settings."""
+    return {
+        **race_paths(surface, trajectories, settings=settings),
+        "surface": surface_data(surface, grid, colour),
+    }
+
+
+def race_paths(surface: Surface, trajectories: Mapping[str, Trajectory], *, settings: str) -> dict:
+    """A race without its map ("surface": None): what the chart needs for a new start on the map it
+    has (optviz/lab/race_requests.py)."""
     steps = next(iter(trajectories.values())).steps if trajectories else 0
     first = next(iter(trajectories.values()), None)
     start = [float(v) for v in first.xy[0]] if first is not None else None
     return {
         "signature": settings,
-        "surface": surface_data(surface, grid, colour),
+        "surface": None,
         "steps": steps,
         "start": start,
         "paths": [path_data(surface, t) for t in trajectories.values()],

@@ -21,6 +21,7 @@ from optviz.lab.curves_data import curves_data
 from optviz.lab.figures import surface3d_figure
 from optviz.lab.race import landmarks, race, step_internals, summarize
 from optviz.lab.race_data import race_data, signature
+from optviz.lab.race_requests import REQUESTS as RACE_REQUESTS
 from optviz.params import hyperparameter_key, read_number
 from optviz.schedules import SCHEDULES, Schedule
 from optviz.text import literal
@@ -119,18 +120,18 @@ def _start_from_preset() -> None:
 
 
 def _start_from_chart() -> None:
-    """The race chart sent a start (a drag in progress, its release, or a click on the map): start
-    there, clamped to the window and rounded to 4 decimals (a link stays short; a pixel is ~1e-3 of
-    the window). The sequence number goes back with the race it asked for."""
+    """The race chart sent a start (a drag's release, a click on the map, or a drag in progress
+    where the chart cannot ask the server's race route): start there, clamped to the window
+    (`start_on_map`). The sequence number goes back with the race it asked for."""
     sent = sent_start(RACE_CHART_KEY)
     if not sent:
         return
-    (x0, x1), (y0, y1) = _current_surface().bounds
     try:
         x, y, seq = float(sent["x"]), float(sent["y"]), int(sent["seq"])
+        start = lab.start_on_map(_current_surface(), x, y)
     except (KeyError, TypeError, ValueError):
         return  # not what the chart sends: ignored
-    _set_start(round(min(max(x, x0), x1), 4), round(min(max(y, y0), y1), 4))
+    _set_start(*start)
     st.session_state.race_answer = seq
     st.session_state.race_released = bool(sent.get("final"))
 
@@ -246,6 +247,7 @@ def _race_panel(config: RaceConfig, speed: int, panels: bool, presenter: bool, h
     race_chart(
         data,
         key=RACE_CHART_KEY,
+        token=RACE_REQUESTS.register(config),
         answer=st.session_state.get("race_answer", 0),
         speed=speed,
         panels=panels,

@@ -26,6 +26,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
+from optviz.serve.race_route import RACE_ROUTE
 from surfaces import SURFACES
 from tests.e2e.browser import LOAD_TIMEOUT_MS, RERUN_TIMEOUT_MS, wait_until_drawn
 
@@ -421,6 +422,8 @@ def test_drag_moves_the_start_redraws_while_dragging_clamps_and_a_click_sets_it(
     open_race(page, app_url)
     (x_low, _), (y_low, y_high) = ROSENBROCK.bounds
     default_x, default_y = ROSENBROCK.default_start
+    asked = []  # the race route's answers during the drag (the release goes through the page)
+    page.on("response", lambda r: asked.append(r.status) if RACE_ROUTE in r.url else None)
 
     dragged = drag(page, by=(90, 60))
     page.wait_for_url(re.compile(r"[?&]start_x="), timeout=RERUN_TIMEOUT_MS)
@@ -428,9 +431,11 @@ def test_drag_moves_the_start_redraws_while_dragging_clamps_and_a_click_sets_it(
     revs = page.evaluate("() => window.__revs")
     measurement(
         f"drag of {dragged['seconds']:.2f} s: {dragged['during']} redraws before the release "
-        f"({dragged['during'] / dragged['seconds']:.1f}/s), {len(revs)} in all"
+        f"({dragged['during'] / dragged['seconds']:.1f}/s), {len(revs)} in all, "
+        f"{len(asked)} answers of the race route"
     )
     assert dragged["during"] >= 3, f"only {dragged['during']} redraws while dragging (several expected)"
+    assert len(asked) >= 3 and set(asked) == {200}, f"the drag asked the race route: {asked}"
     sx, sy = start_px(page)
     assert (sx, sy) == pytest.approx((dragged["from"][0] + 90, dragged["from"][1] + 60), abs=4), (
         f"the start marker is at {sx, sy} px after a drag by (90, 60) from {dragged['from']}"
@@ -494,6 +499,28 @@ def test_drag_moves_the_start_redraws_while_dragging_clamps_and_a_click_sets_it(
     assert x_low < x and y_low < y < y_high, f"a click in the middle of the map gave start ({x}, {y})"
     assert float(page.get_by_label("x₀", exact=True).input_value()) == pytest.approx(x, abs=1e-3)
     assert page.get_by_test_id("stException").count() == 0
+    browser_log.assert_clean()
+
+
+def test_a_drag_still_redraws_through_the_page_when_the_race_route_fails(
+    page, app_url, new_page, browser_log
+):
+    """A worker that cannot answer the route (here: every request to it fails on the way) costs
+    speed, not the drag: the chart sends the positions to the page instead."""
+    failed = []
+    page.route(f"**{RACE_ROUTE}*", lambda route: (failed.append(route.request.url), route.abort()))
+    open_race(page, app_url)
+    dragged = drag(page, by=(80, 50))
+    page.wait_for_url(re.compile(r"[?&]start_x="), timeout=RERUN_TIMEOUT_MS)
+    settle(page)
+    assert failed, "the chart never tried the race route"
+    assert dragged["during"] >= 2, f"only {dragged['during']} redraws while dragging through the page"
+    fresh = new_page(viewport=page.viewport_size)
+    open_race(fresh, app_url, "/?" + urlsplit(page.url).query)
+    assert hooks(page)["signature"] == hooks(fresh)["signature"], "the final start's race is not drawn"
+    fresh.context.close()
+    # The aborted requests themselves are logged by the browser; anything else is a failure.
+    browser_log.errors = [e for e in browser_log.errors if "net::ERR_FAILED" not in e]
     browser_log.assert_clean()
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from optviz.serve.race_route import RACE_ROUTE
 from optviz.ui.components import from_files
 
 NAME = "optviz.race_chart"
@@ -24,6 +25,7 @@ def race_chart(
     race: dict | None,
     *,
     key: str,
+    token: str,
     answer: int,
     speed: int,
     panels: bool,
@@ -35,13 +37,16 @@ def race_chart(
     """Mount (or update) the chart.
 
     race: `optviz.lab.race_data.race_data(...)` (None keeps the last race drawn, e.g. after a failed
-    computation, with `error` said under it); answer: the sequence number of the last start the
-    chart sent that this race was computed for; speed: steps per second; height: CSS px of the whole
-    chart, controls included. `on_start` runs when the chart sends a start ({x, y, seq, final} in
-    `st.session_state[key].start`).
+    computation, with `error` said under it); token: what the chart asks the server's race route
+    with while the start is dragged (`optviz.lab.race_requests`, `RACE_ROUTE`); answer: the
+    sequence number of the last start the chart sent that this race was computed for; speed: steps
+    per second; height: CSS px of the whole chart, controls included. `on_start` runs when the
+    chart sends a start ({x, y, seq, final} in `st.session_state[key].start`).
     """
     data = {
         "race": race,
+        "route": RACE_ROUTE,
+        "token": token,
         "answer": answer,
         "speed": speed,
         "panels": panels,

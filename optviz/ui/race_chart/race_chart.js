@@ -7,14 +7,21 @@
 // its band edges, axes, colour bar, landmarks); the foreground one is redrawn each animation frame
 // (trails, heads, start marker), at most once per display frame.
 //
-// Dragging the start sends its position to Python as component state ({x, y, seq, final}); the
-// page answers with a race whose data.answer is the seq it was computed for. At most one request
-// is in flight: the next position goes out when an answer with that seq (or a later one) arrives,
-// and an answer older than one already drawn is never drawn.
+// Dragging the start asks the server for the race from each new position. While the drag goes on,
+// the chart asks the server's race route over HTTP (data.route, with data.token naming the race's
+// settings; optviz/lab/race_requests.py says why): the answer is the race without its map. The
+// release, a click, and every position when the route cannot answer (an unknown token, a network
+// error) go to Python as component state ({x, y, seq, final}) instead, and the page answers with a
+// race whose data.answer is the seq it was computed for. Both kinds share one seq counter. At most
+// two requests are in flight, so the server is never idle during a drag and never more than one
+// answer behind (Streamlit, too, runs a fragment's queued reruns one after another, folding them
+// into the latest); a further position waits here until an answer comes. An answer older than one
+// already drawn is never drawn.
 
 const charts = new WeakMap(); // parent element -> its RaceChart
 const FRAME_CAP_MS = 1000; // a longer gap (a hidden tab) does not jump the race forward
 const IN_FLIGHT_TIMEOUT_MS = 3000; // an answer this late is given up on: the next position goes out
+const MAX_IN_FLIGHT = 2; // requests sent and not yet answered (see above)
 const DRAG_RADIUS_PX = { mouse: 14, pen: 16, touch: 26 };
 const CLICK_SLOP_PX = 6;
 const SPEED_CHOICES = [5, 10, 20, 50, 100, 200, 500];
@@ -72,8 +79,9 @@ class RaceChart {
     this.panelsMode = false;
     this.height = 520;
 
-    this.seq = 0; // the last drag/click request sent
-    this.inFlight = null; // {seq, at}
+    this.seq = 0; // the last drag/click request sent (to the route or the page)
+    this.route = null; // {path, token} of the server's race route, or null (unusable)
+    this.inFlight = []; // [{seq, at}] of the requests not yet answered
     this.pending = null; // the latest position not yet sent
     this.localStart = null; // the start while dragging (ahead of the server's answer)
     this.pointer = null; // {id, kind, dragging, downX, downY}
@@ -111,7 +119,10 @@ class RaceChart {
     this.setStateValue = setStateValue;
     if (!data) return;
     const answer = data.answer ?? 0;
-    if (this.inFlight && answer >= this.inFlight.seq) this.inFlight = null;
+    this.inFlight = this.inFlight.filter((request) => request.seq > answer);
+    if (data.token !== this.route?.token) {
+      this.route = data.route && data.token ? { path: data.route, token: data.token } : null;
+    }
     this.note.textContent = data.error ?? "";
     const look = Boolean(data.presenter) !== this.presenter || Boolean(data.panels) !== this.panelsMode
       || data.height !== this.height;
@@ -133,9 +144,10 @@ class RaceChart {
     this.requestFrame();
   }
 
+  // A race from the page (with its map) or from the race route (race.surface null: same map).
   takeRace(race) {
     if (race.signature === this.drawnSignature) return;
-    if (race.surface.id !== this.surfaceId) {
+    if (race.surface && race.surface.id !== this.surfaceId) {
       this.surfaceId = race.surface.id;
       this.surface = { ...race.surface, z: decodeUint16(race.surface.z) };
       this.layout = null;
@@ -153,7 +165,8 @@ class RaceChart {
     this.scrubber.max = String(race.steps);
     this.drawnSignature = race.signature;
     this.revision += 1;
-    this.root.dataset.revision = String(this.revision);
+    this.root.dataset.answer = String(this.drawnAnswer); // the request it answers (before revision:
+    this.root.dataset.revision = String(this.revision); // a watcher of revision reads it current)
     this.root.dataset.signature = race.signature;
     this.root.dataset.start = race.start.join(",");
     if (!this.pointer?.dragging) this.localStart = null;
@@ -302,12 +315,38 @@ class RaceChart {
   sendPending() {
     if (!this.pending || !this.setStateValue) return;
     const now = performance.now();
-    if (this.inFlight && now - this.inFlight.at < IN_FLIGHT_TIMEOUT_MS) return;
+    this.inFlight = this.inFlight.filter((request) => now - request.at < IN_FLIGHT_TIMEOUT_MS);
+    if (this.inFlight.length >= MAX_IN_FLIGHT) return;
     this.seq = Math.max(this.seq, this.drawnAnswer) + 1;
     const { x, y, final } = this.pending;
     this.pending = null;
-    this.inFlight = { seq: this.seq, at: now };
-    this.setStateValue("start", { x, y, seq: this.seq, final });
+    this.inFlight.push({ seq: this.seq, at: now });
+    if (!final && this.route) this.askRoute(this.route, x, y, this.seq);
+    else this.setStateValue("start", { x, y, seq: this.seq, final });
+  }
+
+  // A position of a drag in progress, asked of the race route; a failure sends it to the page
+  // instead, and so does every later position of this race's settings.
+  async askRoute(route, x, y, seq) {
+    const query = new URLSearchParams({ token: route.token, x: String(x), y: String(y), seq: String(seq) });
+    let race = null;
+    try {
+      const response = await fetch(`${route.path}?${query}`, { cache: "no-store" });
+      if (response.ok) race = await response.json();
+    } catch (error) {
+      race = null; // the network: the page answers instead
+    }
+    this.inFlight = this.inFlight.filter((request) => request.seq !== seq);
+    if (this.destroyed) return;
+    if (!race) {
+      if (this.route === route) this.route = null;
+      if (!this.pending) this.pending = { x, y, final: false };
+    } else if (seq > this.drawnAnswer && race.signature) {
+      this.drawnAnswer = seq;
+      this.takeRace(race);
+    }
+    this.sendPending();
+    this.requestFrame();
   }
 
   currentStart() {

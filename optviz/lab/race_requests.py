@@ -1,0 +1,61 @@
+"""Races for a dragged start, answered over plain HTTP instead of a page run.
+
+While the start marker is dragged, the live race chart asks for the race from each new position.
+Asked through Streamlit, every answer is a script run and its messages on the server and, in the
+browser, a render of the page by Streamlit's frontend: most of ~100 ms of the browser's time per
+answer here, which held a drag to about ten redraws a second. So the chart asks the server's own
+route instead (optviz/serve/race_route.py, `GET /optviz/race?token=...&x=...&y=...`): the race is
+computed and packed without its map (`race_data.race_paths`; the chart has the map) and the chart
+draws it. The release still goes through the page, so the link, the start boxes and the tabs follow.
+
+A request names its race's settings by a token: the page registers the configuration here when it
+draws the chart, and hands the chart the token. A token is the settings' signature (start left
+out), so the sessions racing the same settings share one entry; the registry keeps the last
+`MAX_CONFIGS` (a configuration is a few hundred bytes). A process that does not know a token (it
+restarted) answers None, and the chart asks through the page.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import replace
+
+from optviz.lab.config import RaceConfig, start_on_map
+from optviz.lab.race import race
+from optviz.lab.race_data import race_paths, signature
+
+MAX_CONFIGS = 256
+
+
+class RaceRequests:
+    """The configurations the charts of this process may ask a race for, by token."""
+
+    def __init__(self, max_configs: int = MAX_CONFIGS) -> None:
+        self._configs: OrderedDict[str, RaceConfig] = OrderedDict()
+        self._max = max_configs
+        self._lock = threading.Lock()
+
+    def register(self, config: RaceConfig) -> str:
+        """Remember `config` (its start aside); returns the token a chart asks with."""
+        token = signature(replace(config, start=(0.0, 0.0)).key)
+        with self._lock:
+            self._configs[token] = config
+            self._configs.move_to_end(token)
+            while len(self._configs) > self._max:
+                self._configs.popitem(last=False)
+        return token
+
+    def answer(self, token: str, x: float, y: float) -> dict | None:
+        """The race of the registered settings from (x, y), clamped to the window as the page does
+        (`config.start_on_map`), packed without its map; None for a token not registered here.
+        ValueError if x or y is not a finite number."""
+        with self._lock:
+            config = self._configs.get(token)
+        if config is None:
+            return None
+        config = replace(config, start=start_on_map(config.surface, x, y))
+        return race_paths(config.surface, race(config), settings=signature(config.key))
+
+
+REQUESTS = RaceRequests()  # this process's: the page registers, the route answers

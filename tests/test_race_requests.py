@@ -1,0 +1,110 @@
+"""Races for a dragged start over HTTP (optviz/lab/race_requests.py, optviz/serve/race_route.py):
+the answer is the race the page would draw from that start, bad input is a clear 4xx, never a
+traceback, and the registry stays bounded."""
+
+import json
+from dataclasses import replace
+from urllib.parse import urlencode
+
+import numpy as np
+import pytest
+from starlette.requests import Request
+
+from optviz.lab import config as lab
+from optviz.lab.race import race
+from optviz.lab.race_data import signature, unpack_path
+from optviz.lab.race_requests import RaceRequests
+from optviz.serve.race_route import RACE_ROUTE, ROUTES
+from surfaces import SURFACES
+
+SURFACE = SURFACES["rosenbrock"]
+
+
+def config(lr: float = 0.01, start=(-1.5, 2.0)):
+    return lab.RaceConfig.create(SURFACE, ["gd", "adam"], start, 60, {"adam": {"lr": lr}})
+
+
+def test_the_answer_is_the_race_from_that_start_without_the_map():
+    requests = RaceRequests()
+    token = requests.register(config())
+    answer = requests.answer(token, 0.25, -0.5)
+    expected = race(replace(config(), start=(0.25, -0.5)))
+    assert answer["surface"] is None and answer["start"] == [0.25, -0.5] and answer["steps"] == 60
+    assert answer["signature"] == signature(replace(config(), start=(0.25, -0.5)).key)
+    for packed, (name, t) in zip(answer["paths"], expected.items(), strict=True):
+        assert packed["name"] == name
+        np.testing.assert_array_equal(unpack_path(packed), np.asarray(t.xy, dtype=np.float32))
+
+
+def test_a_start_off_the_map_is_clamped_and_rounded_as_the_page_does():
+    requests = RaceRequests()
+    token = requests.register(config())
+    (x0, _), (_, y1) = SURFACE.bounds
+    assert requests.answer(token, -1e9, 1e9)["start"] == [x0, y1]
+    assert requests.answer(token, 0.123456789, 0.5)["start"] == [0.1235, 0.5]
+    assert lab.start_on_map(SURFACE, 0.123456789, 0.5) == (0.1235, 0.5)
+    for bad in (float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="finite"):
+            requests.answer(token, bad, 0.0)
+
+
+def test_tokens_name_the_settings_not_the_start_and_the_registry_is_bounded():
+    requests = RaceRequests(max_configs=2)
+    first = requests.register(config())
+    assert requests.register(config(start=(1.0, 1.0))) == first  # only the start differs
+    second, third = requests.register(config(lr=0.02)), requests.register(config(lr=0.03))
+    assert len({first, second, third}) == 3
+    assert requests.answer(first, 0.0, 0.0) is None  # the oldest went
+    assert requests.answer(second, 0.0, 0.0) is not None and requests.answer("nonsense", 0, 0) is None
+
+
+def get(params: dict[str, str]):
+    """The route's answer to GET RACE_ROUTE?params: (status, headers, JSON body)."""
+    (route,) = ROUTES
+    assert route.path == RACE_ROUTE and route.methods >= {"GET"}
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": RACE_ROUTE,
+        "headers": [],
+        "query_string": urlencode(params).encode(),
+    }
+    response = route.endpoint(Request(scope))
+    return response.status_code, response.headers, json.loads(response.body)
+
+
+@pytest.fixture
+def token(monkeypatch):
+    requests = RaceRequests()
+    monkeypatch.setattr("optviz.lab.race_requests.REQUESTS", requests)
+    return requests.register(config())
+
+
+def test_the_route_answers_json_never_cached(token):
+    status, headers, body = get({"token": token, "x": "0.5", "y": "0.5", "seq": "7"})
+    assert status == 200 and headers["cache-control"] == "no-store"
+    assert body["start"] == [0.5, 0.5] and len(body["paths"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "says"),
+    [
+        ({"x": "abc", "y": "1"}, 400, "finite numbers"),
+        ({"x": "1"}, 400, "finite numbers"),
+        ({"x": "nan", "y": "1"}, 400, "finite numbers"),
+        ({"x": "1", "y": "-inf"}, 400, "finite numbers"),
+        ({"x": "1", "y": "1", "token": "<script>"}, 404, "unknown settings"),
+    ],
+)
+def test_bad_requests_get_a_reason_not_a_traceback(token, params, status, says):
+    status_got, _, body = get({"token": token, **params})
+    assert status_got == status and says in body["error"]
+
+
+def test_a_race_that_fails_is_a_422_with_the_reason(token, monkeypatch):
+    def broken(*args):
+        raise FloatingPointError("the formula overflowed")
+
+    monkeypatch.setattr("optviz.lab.race_requests.REQUESTS.answer", broken)
+    status, _, body = get({"token": token, "x": "0", "y": "0"})
+    assert status == 422 and "overflowed" in body["error"]
