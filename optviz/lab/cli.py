@@ -331,15 +331,15 @@ def export_command(parser, args) -> int:
         height=args.height,
         scale=args.scale,
     )
-    fig = wanted.figure()
+    chart = wanted.chart_data()
     try:
-        data = wanted.render(fig)
+        data = wanted.render(chart)
     except ValueError as problem:
         parser.error(str(problem))
     except export.ExportError as problem:
         print(f"optviz export: {problem}", file=sys.stderr)
         return 1
-    detail = wanted.describe(fig)
+    detail = wanted.describe()
     try:
         path.write_bytes(data)
     except OSError as problem:

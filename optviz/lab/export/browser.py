@@ -37,6 +37,7 @@ import shutil
 import signal
 import tempfile
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
@@ -44,6 +45,7 @@ from typing import TypeVar
 T = TypeVar("T")
 COMMAND_TIMEOUT_S = 20.0  # one DevTools command; a page that never answers fails instead of hanging
 IDLE_CLOSE_S = 600.0  # the browser closes after this long unused
+WATCH_S = 0.1  # how often `Browser.run` calls its `watch`
 NO_BROWSER = (
     "no Chromium or Chrome found for drawing images: install one (Debian: apt-get install chromium) "
     "or set BROWSER_PATH to its executable"
@@ -144,17 +146,32 @@ class Browser:
 
     # --- from any thread ---------------------------------------------------------------------------
 
-    def run(self, work: Callable[[Page], Awaitable[T]], *, timeout: float) -> T:
+    def run(
+        self, work: Callable[[Page], Awaitable[T]], *, timeout: float, watch: Callable[[], None] | None = None
+    ) -> T:
         """`await work(page)` on a page of the browser (started if need be) and its result; ExportError
-        if the browser fails or the work takes longer than `timeout` seconds (it is then stopped)."""
+        if the browser fails or the work takes longer than `timeout` seconds (it is then stopped).
+        `watch` is called on this thread every `WATCH_S` while the work runs (to tell its progress);
+        what it raises stops the work and is raised here."""
         future = asyncio.run_coroutine_threadsafe(self._run(work), self._event_loop())
+        deadline = time.monotonic() + timeout
         try:
-            return future.result(timeout)
+            while True:
+                try:
+                    return future.result(max(0.0, min(WATCH_S, deadline - time.monotonic())))
+                except concurrent.futures.TimeoutError:
+                    if time.monotonic() >= deadline:
+                        raise
+                if watch is not None:
+                    watch()
         except concurrent.futures.TimeoutError:
             future.cancel()
             raise ExportError(f"the browser took longer than {timeout:g} s to draw the picture") from None
         except concurrent.futures.CancelledError:
             raise ExportError("the browser was closed while drawing the picture") from None
+        except BaseException:  # from `watch`: stop the work
+            future.cancel()
+            raise
 
     @property
     def pid(self) -> int | None:
