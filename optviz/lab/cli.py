@@ -81,8 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
         "export",
         help="write the race as a standalone HTML page, an animated GIF or a PNG",
         description="Race optimizers on a loss surface and write the animation as a standalone HTML "
-        "page (plays offline, plotly.js inlined), an animated GIF or a PNG of one step. Options are "
-        "named like the lab page's URL parameters; bad values exit with code 2.",
+        "page (plays offline, the live race chart inside), an animated GIF or a PNG of one step. Options "
+        "are named like the lab page's URL parameters; bad values exit with code 2.",
         epilog="Example: python -m optviz export --surface beale --optimizers gd,momentum,adam "
         "--steps 300 --out race.gif",
         formatter_class=_HelpFormatter,

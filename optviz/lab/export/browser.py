@@ -1,13 +1,13 @@
 """One headless Chromium per process, started on first use, kept running and shared by every export
 that draws a picture.
 
-Starting Chromium takes about a second and loading plotly.js into a page about another (measured by
-`python -m bench.export`), while drawing a figure on a page that has it takes a tenth of that; a
+Starting Chromium and loading its page takes a second or two (the first picture of
+`python -m bench.export`), while drawing a picture on a page loaded already takes a fraction of it; a
 browser per click, as exports had before, spent most of its time starting, and thirty clicks started
 thirty browsers. Here one browser runs on a thread of its own with its own event loop (choreographer,
 Kaleido's browser layer, is asyncio). Any thread hands it work with `Browser.run`, which lends the
-work a `Page`, a tab with the given HTML (plotly.js) loaded, for as long as the work takes; at most
-`pages` tabs exist, so at most that many drawings go on at once, and a tab is reused afterwards.
+work a `Page`, a tab with the given HTML (the chart's page) loaded, for as long as the work takes;
+at most `pages` tabs exist, so at most that many drawings go on at once, and a tab is reused afterwards.
 Each tab has a window of its own: in one window only the front tab draws, and a screenshot of
 another waits for a frame that never comes (measured: two renders at once, one screenshot stuck
 until its time limit).

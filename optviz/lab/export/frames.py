@@ -9,12 +9,14 @@ the picture's size, then:
    to the step, heads, start ring), and a canvas composites the static layer, the foreground canvas
    over it where the page shows it, and a "step N / T" caption at the right of the legend's line.
 
-A PNG is that canvas's PNG. A GIF's frames are mapped to its palette in the page (each colour's
-nearest palette colour, looked up once per colour: least squared RGB distance, ties to the lower
-index, as the old NumPy mapping did), deflated with the browser's own CompressionStream, and sent as
-base64, a chunk of frames per call; Python inflates them (zlib). So a frame never crosses DevTools
-as a screenshot: one screenshot per render, where a screenshot per frame costs ~50-100 ms each
-(`python -m bench.export` measures both).
+A PNG is that canvas's PNG. A GIF's frames are mapped to its palette in the page: each pixel takes
+its nearest palette colour (least squared RGB distance, ties to the lower index), found once per
+colour and then looked up. Only the boxes where a frame differs from the one before are sent (the
+trails grow, the heads and the caption change; the map stays), for a chunk of frames at a time,
+deflated together with the browser's own CompressionStream (one stream costs ~7 ms however little
+it holds) and as base64; Python inflates them (zlib) and patches each frame from the one before.
+So frames never cross DevTools as screenshots: one screenshot per render, where a screenshot per
+frame costs ~80 ms (`python -m bench.export` measures both).
 """
 
 from __future__ import annotations

@@ -34,12 +34,12 @@ RECORDING = (
 
 # What the page may load: nothing from anywhere (default-src 'none'), except what it carries: its inline
 # scripts, the chart's JS (a module made from the page's own text, so a blob: URL, as Streamlit loads a
-# component), its inline styles and, for pictures only, the static layer of a frame (a blob). So even a
-# label that slipped into the data cannot fetch anything, nor can a form or a <base> send the reader
-# elsewhere.
+# component) and its inline styles. So even a label that slipped into the data cannot fetch anything,
+# nor can a form or a <base> send the reader elsewhere. (The pictures' static layer, export.frames, is
+# decoded with createImageBitmap, which fetches nothing.)
 CSP = (
     "default-src 'none'; script-src 'unsafe-inline' blob:; style-src 'unsafe-inline'; "
-    "img-src blob:; base-uri 'none'; form-action 'none'"
+    "base-uri 'none'; form-action 'none'"
 )
 
 # The page's own look around the chart; for pictures (the class "picture" on <html>), the chart alone:
