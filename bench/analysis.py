@@ -3,16 +3,19 @@
 Run from the repository root:  python -m bench.analysis
 Budgets (issue 8), warm, on 2 cores: a 60-value lr sweep x 6 optimizers x 500 steps <= 0.2 s; a
 200 x 200 basin map x 500 steps for one optimizer <= 1 s; a custom formula compiles and draws
-(parse, grid, first race, race figure) in <= 2 s. The baseline is the same runs made one at a time
+(parse, grid, first race, the race chart's data) in <= 2 s. The baseline is the same runs made one at a time
 through `optviz.simulate`, measured in the same process (a sample of them, scaled up).
 """
+
+import json
 
 import numpy as np
 
 import optviz
 from bench._timing import median_seconds
-from optviz.lab import analysis, figures, race
+from optviz.lab import analysis, race
 from optviz.lab.config import RaceConfig
+from optviz.lab.race_data import race_data, signature
 from surfaces import from_formula
 
 SIX = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
@@ -60,23 +63,27 @@ def main():
 
     # A server that has drawn a built-in surface sees a new formula: everything about it is new.
     custom = [
-        median_seconds(lambda _, text=text: race_figure_json(from_formula(text)))
+        median_seconds(lambda _, text=text: race_chart_json(from_formula(text)))
         for text in ("sin(x)*cos(y) + 0.1*(x**2 + y**2)", "x^4 - 2*x^2 + y^2 + x*y")
     ]
     # The same steps, warm, on a built-in surface: what is left without parse and compile.
-    builtin = median_seconds(lambda _: race_figure_json(optviz.get_surface("himmelblau")), 3)
+    builtin = median_seconds(lambda _: race_chart_json(optviz.get_surface("himmelblau")), 3)
     print(
-        f"custom formula to race figure: {custom[0]:.2f} s and {custom[1]:.2f} s (budget 2 s); the same "
+        f"custom formula to the race chart's data: {custom[0]:.2f} s and {custom[1]:.2f} s (budget 2 s); "
+        "the same "
         f"steps warm on a built-in surface: {builtin * 1e3:.0f} ms"
     )
 
 
-def race_figure_json(surface) -> str:
+def race_chart_json(surface) -> str:
     """What the page does with a surface: its grid, the race (compiled first, for a new formula), and
-    the race figure as JSON."""
+    the race chart's data as JSON."""
     grid = race.surface_grid(surface)
-    trajectories = race.race(RaceConfig.create(surface, SIX, surface.default_start, surface.default_steps))
-    return figures.race_figure(surface, grid, race.colouring(surface, grid), trajectories).to_json()
+    config = RaceConfig.create(surface, SIX, surface.default_start, surface.default_steps)
+    trajectories = race.race(config)
+    return json.dumps(
+        race_data(surface, grid, race.colouring(surface, grid), trajectories, settings=signature(config.key))
+    )
 
 
 if __name__ == "__main__":

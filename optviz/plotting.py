@@ -1,27 +1,12 @@
-"""The shared Plotly kit that every lesson's figures use: plain specs without per-property
-validation, an animated figure whose frames stay plain data, subplot grids made once per shape,
-Play/Pause buttons, and the presenter style for the back of a lecture hall.
+"""The shared Plotly kit that the lessons' figures use: an animated figure whose frames stay plain
+data, Play/Pause buttons, and the presenter style for the back of a lecture hall.
 
 No Streamlit here, and nothing about any one lesson.
 """
 
 from __future__ import annotations
 
-import copy
-import functools
-
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
-
-
-def plain_figure(spec: dict, figure_class: type[go.Figure] = go.Figure) -> go.Figure:
-    """A Figure from `spec`, a plain {"data": [...], "layout": {...}} in Plotly's JSON schema.
-
-    plotly.py validates a figure property by property as it is built, which for a race figure costs
-    more than the race itself: these builders write the schema directly and skip that on every page
-    run; tests/test_figures.py validates each builder's output against the schema instead.
-    """
-    return figure_class(spec, _validate=False)
 
 
 class AnimatedFigure(go.Figure):
@@ -48,17 +33,6 @@ class AnimatedFigure(go.Figure):
         if self._plain_slider is not None:
             figure["layout"]["sliders"] = [self._plain_slider]
         return figure
-
-
-def subplot_layout(rows: int, cols: int, titles: tuple[str, ...], **options) -> dict:
-    """The layout of an empty `make_subplots` grid (axes, domains, titles): a copy of one made once
-    per shape (make_subplots builds and validates a whole figure; copying its layout costs far less)."""
-    return copy.deepcopy(_empty_subplots(rows, cols, titles, **options))
-
-
-@functools.lru_cache(maxsize=32)
-def _empty_subplots(rows: int, cols: int, titles: tuple[str, ...], **options) -> dict:
-    return make_subplots(rows=rows, cols=cols, subplot_titles=list(titles), **options).to_dict()["layout"]
 
 
 def play_pause(frame_ms: int, **placement) -> dict:

@@ -3,6 +3,7 @@
 The page is run on its own (its render function), so the lab's JAX compile does not slow every test.
 """
 
+import base64
 import json
 
 import numpy as np
@@ -192,12 +193,22 @@ def _subplots_frames_keep(spec) -> set[str]:
 
 
 def _pixels(source: str) -> np.ndarray:
-    import base64
     import io
 
     from PIL import Image
 
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(source.split(",", 1)[1]))).convert("RGB"))
+
+
+def _as_array(value) -> np.ndarray:
+    """A trace's array, also in plotly's typed-array form {"dtype", "bdata", "shape"}."""
+    if isinstance(value, dict) and "bdata" in value:
+        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        shape = value.get("shape")
+        if shape:
+            array = array.reshape([int(n) for n in str(shape).split(",")])
+        return array.astype(float)
+    return np.asarray(value, float)
 
 
 @pytest.mark.parametrize("view", [ONE, TEXT])
@@ -207,8 +218,6 @@ def test_what_the_frames_do_not_move_survives_play(view):
     heatmaps stay, transparent, for hovering."""
     import plotly.colors
 
-    from optviz.lab.pictures import as_array
-
     spec = _step_chart(_open(view)) if view == ONE else _charts(_open(view))[0]
     used = {trace.get("xaxis", "x") for trace in spec["data"] if trace["type"] != "heatmap"}
     assert used <= _subplots_frames_keep(spec)
@@ -217,7 +226,7 @@ def test_what_the_frames_do_not_move_survives_play(view):
     assert heatmaps and len(pictures) == len(heatmaps)
     for trace, picture in zip(heatmaps, pictures, strict=True):
         assert trace["opacity"] == 0 and picture["xref"] == trace.get("xaxis", "x")
-        z = as_array(trace["z"])
+        z = _as_array(trace["z"])
         pixels = _pixels(picture["source"])
         cell = pixels.shape[0] // z.shape[0]
         assert pixels.shape[:2] == (z.shape[0] * cell, z.shape[1] * cell)

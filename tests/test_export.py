@@ -1,16 +1,20 @@
 """Offline exports (optviz.lab.export) and the command line (python -m optviz export).
 
 Images are drawn by Debian's Chromium (apt-get install chromium), as in tests/e2e; never a download.
+That a picture is the live chart's own picture is checked against the app in tests/e2e
+(test_export_browser.py); here, what the files hold.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -19,31 +23,25 @@ from PIL import Image, ImageColor
 
 from optviz.lab import cli, export
 from optviz.lab.config import RaceConfig
-from optviz.lab.export import layers
+from optviz.lab.export import frames
 from optviz.lab.export.browser import Page
-from optviz.lab.export.figure import as_dict, still_figure
-from optviz.lab.figures import race_figure
-from optviz.lab.race import colouring, race, surface_grid
+from optviz.lab.export.view import RaceExport
 from optviz.optimizers import OPTIMIZERS
-from optviz.plotting import presenter_style
-from surfaces import get_surface
 
 REPO = Path(__file__).resolve().parents[1]
 SIX = ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
-HTML_BUDGET_BYTES = 6_000_000  # 6 optimizers x 300 steps, plotly.js included
+HTML_BUDGET_BYTES = 500_000  # 6 optimizers x 300 steps: the chart's files and the packed race
 GIF_BUDGET_BYTES = 5_000_000  # 100 frames
 
 
-def _figure(optimizers, steps, *, panels=False, frame_ms=66):
-    surface = get_surface("beale")
-    grid = surface_grid(surface)
-    runs = race(RaceConfig.create("beale", optimizers, surface.default_start, steps))
-    return race_figure(surface, grid, colouring(surface, grid), runs, panels=panels, frame_ms=frame_ms)
+def _data(optimizers, steps, **view) -> dict:
+    """The chart's data of a race on Beale (as the page's exports make it)."""
+    return RaceExport(RaceConfig.create("beale", optimizers, steps=steps), "html", **view).chart_data()
 
 
 @pytest.fixture(scope="module")
 def six_by_300():
-    return _figure(SIX, 300)
+    return _data(SIX, 300)
 
 
 @pytest.fixture(scope="module")
@@ -53,45 +51,98 @@ def html_file(six_by_300, tmp_path_factory):
     return path
 
 
+class _Scripts(HTMLParser):
+    """The page's <script> elements as a browser parses them: (attributes, text)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scripts: list[tuple[dict, str]] = []
+        self._open: dict | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "script":
+            self._open = dict(attrs)
+            self.scripts.append((self._open, ""))
+
+    def handle_data(self, data):
+        if self._open is not None:
+            attrs, text = self.scripts[-1]
+            self.scripts[-1] = (attrs, text + data)
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._open = None
+
+
+def _scripts(page: str) -> list[tuple[dict, str]]:
+    parser = _Scripts()
+    parser.feed(page)
+    return parser.scripts
+
+
+def _page_data(page: str) -> dict:
+    (text,) = [text for attrs, text in _scripts(page) if attrs.get("type") == "application/json"]
+    return json.loads(text)
+
+
 # --- HTML ------------------------------------------------------------------------------------------
 
 
 def test_html_is_self_contained_and_within_budget(html_file):
     page = html_file.read_text(encoding="utf-8")
     assert len(page.encode()) <= HTML_BUDGET_BYTES, f"{len(page.encode()) / 1e6:.2f} MB"
-    assert "plotly.js v" in page[:20_000] or re.search(r"plotly\.js v\d", page), "plotly.js is not inlined"
-    assert not re.search(r"<script[^>]+src=[\"']?(https?:)?//", page), "a script is loaded from the network"
+    assert not re.search(r"https?:|//[a-z0-9.-]+\.[a-z]{2,}/", page, re.I), "a URL the page could fetch"
+    assert not re.search(r"\s(src|href)=", page), "a resource loaded by address"
     assert "<title>Beale race</title>" in page
-    # The policy comes first in <head>, before any script it must govern.
+    # The policy comes first in <head>, before any script it must govern, and allows no network.
     assert page.index('http-equiv="Content-Security-Policy"') < page.index("<script")
-    assert f'content="{export.html.CSP}"' in page and "default-src 'none'" in export.html.CSP
-    # Autoplay at the Play button's speed (66 ms a frame), without redrawing (the paths stay).
-    assert re.search(r'Plotly\.animate\([^)]*"duration":\s*66', page), "no autoplay at the figure's speed"
+    csp = export.html.CSP
+    assert f'content="{csp}"' in page and "default-src 'none'" in csp and "connect-src" not in csp
+    assert all("http" not in source and "*" not in source for source in csp.split(";"))
 
 
-def test_html_keeps_play_button_slider_and_every_frame(six_by_300, html_file):
+def test_html_holds_the_live_charts_files_and_the_race(six_by_300, html_file):
     page = html_file.read_text(encoding="utf-8")
-    compact = page.replace(" ", "")
-    assert '"label":"\\u25b6Play"' in compact or '"label":"▶Play"' in compact, "no Play button"
-    assert '"sliders":[{' in compact and '"currentvalue":{"prefix":"step' in compact, "no step slider"
-    assert export.frame_steps(six_by_300) == list(range(301))
-    assert '"name":"300"' in compact, "the last step's frame is missing"
+    chart = REPO / "optviz" / "ui" / "race_chart"
+    for name in ("race_chart.js", "race_chart.css"):
+        assert (chart / name).read_text(encoding="utf-8") in page, f"{name} is not the live chart's"
+    assert (REPO / "optviz" / "ui" / "canvas_kit.js").read_text(encoding="utf-8") in page
+    data = _page_data(page)
+    assert data == json.loads(json.dumps(six_by_300)), "the race inlined is not the one asked for"
+    assert data["interactive"] is False and data["speed"] == 15 and data["race"]["steps"] == 300
+    assert len(data["race"]["paths"]) == 6
+    harness = [text for attrs, text in _scripts(page) if attrs.get("type") == "module"]
+    assert len(harness) == 1 and '.optviz-race__play").click()' in harness[0], "it does not play on opening"
+    assert "recording" in page.lower(), "no note that the page is a recording"
 
 
-# --- stills ---------------------------------------------------------------------------------------
+def test_no_label_can_close_the_pages_script(six_by_300):
+    hostile = "</script><script>alert(1)</script><!--"
+    data = json.loads(json.dumps(six_by_300))
+    data["race"]["paths"][0]["label"] = hostile
+    page = export.to_html(data, title=hostile).decode("utf-8")
+    assert _page_data(page)["race"]["paths"][0]["label"] == hostile
+    assert sum("alert(1)" in text for _, text in _scripts(page)) == 1, "the label left its JSON"
+    assert "<title>&lt;/script&gt;" in page
+
+
+# --- pictures -------------------------------------------------------------------------------------
+
+
+def _rgb(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), int)
 
 
 def test_steps_for_gifs_and_stills(six_by_300):
     steps = export.gif_steps(six_by_300, 100)
     assert len(steps) == 100 and steps[0] == 0 and steps[-1] == 300
     assert steps == sorted(set(steps))
-    assert export.nearest_step(six_by_300, None) == 300
+    assert export.gif_steps(six_by_300, 301) == list(range(301))
+    assert export.picture_step(six_by_300, None) == 300 and export.picture_step(six_by_300, 7) == 7
     with pytest.raises(ValueError, match="between 0 and 300"):
-        export.nearest_step(six_by_300, 301)
+        export.picture_step(six_by_300, 301)
     with pytest.raises(ValueError, match="2 to 301"):
         export.gif_steps(six_by_300, 302)
-    long_race = _figure(["gd"], 1000)
-    assert export.nearest_step(long_race, 3) in (2, 4)  # 501 frames for 1000 steps
 
 
 def test_png_has_the_size_asked_for_and_later_steps_differ(six_by_300):
@@ -100,9 +151,47 @@ def test_png_has_the_size_asked_for_and_later_steps_differ(six_by_300):
     ]
     assert all(image.format == "PNG" and image.size == (640, 360) for image in images)
     a, b = (np.asarray(image.convert("RGB"), int) for image in images)
-    assert (np.abs(a - b).sum(axis=-1) > 30).sum() > 100, "the heads did not move between step 0 and 150"
-    # The surface is there (grey bands, not the empty plot background #e5ecf6).
-    assert not np.all(a[200, 100:500] == a[200, 100]), "no contour bands across the plot"
+    assert (np.abs(a - b).sum(axis=-1) > 30).sum() > 100, "the trails did not grow between step 0 and 150"
+    # The surface is there: grey bands, several levels across the map's middle row.
+    assert len(np.unique(a[200, 100:500], axis=0)) > 3, "no contour bands across the map"
+    sharp = Image.open(io.BytesIO(export.to_png(six_by_300, 150, width=640, height=360, scale=2)))
+    assert sharp.size == (1280, 720)
+
+
+def _colourful(picture: np.ndarray, colour: str, tolerance: int = 40) -> np.ndarray:
+    """Where the picture is near `colour`, below the legend's line (the map)."""
+    near = np.abs(picture - ImageColor.getrgb(colour)).max(axis=-1) <= tolerance
+    near[:40] = False
+    return near
+
+
+def test_the_gif_grows_the_trails_and_keeps_every_optimizer_colour(six_by_300):
+    """Frame 0 shows each optimizer only at the start (its head); the last frame is the PNG of the last
+    step (every path whole), within the palette's error; the palette holds each colour exactly."""
+    gif = Image.open(io.BytesIO(export.to_gif(six_by_300, frames=11, fps=15, width=960, height=540)))
+    assert gif.n_frames == 11
+    palette = {tuple(c) for c in np.asarray(gif.getpalette()).reshape(-1, 3)}
+    colours = [OPTIMIZERS[name].colour for name in SIX]
+    for colour in colours:
+        assert ImageColor.getrgb(colour) in palette, colour
+    pictures = []
+    for i in (0, 5, 10):
+        gif.seek(i)
+        pictures.append(np.asarray(gif.convert("RGB"), int))
+    first, _, last = pictures
+    png = _rgb(export.to_png(six_by_300, 300, width=960, height=540))
+    colourful = png.max(axis=-1) - png.min(axis=-1) > 40
+    off = np.abs(last - png).max(axis=-1)
+    assert colourful.sum() > 1000 and off[colourful].mean() < 5, off[colourful].mean()
+    assert (off > 60).mean() < 0.001, "the last frame is not the last step's picture"
+    for colour in colours:
+        ys, xs = np.nonzero(_colourful(first, colour))
+        if len(xs):  # a head under another optimizer's shows nowhere
+            assert np.ptp(xs) <= 24 and np.ptp(ys) <= 24, f"{colour}: a trail at step 0"
+    grown = [sum(_colourful(p, c).sum() for c in colours) for p in pictures]
+    assert grown[0] < grown[1] < grown[2], f"the trails do not grow: {grown}"
+    exact = sum((np.abs(last - ImageColor.getrgb(c)).sum(axis=-1) == 0).sum() for c in colours)
+    assert exact > 500, "the paths are not drawn in their exact colours"
 
 
 def test_gif_has_the_frames_size_and_budget(six_by_300):
@@ -115,102 +204,43 @@ def test_gif_has_the_frames_size_and_budget(six_by_300):
     assert image.info["duration"] == 1500, "the last frame is held 1.5 s"
 
 
-def _chart_picture(fig, step: int, width: int, height: int, scale: float = 1) -> np.ndarray:
-    """The figure as Plotly itself draws it with the heads at `step` (the frame applied to the
-    traces, as the chart's slider does), without any caption: the reference for an export."""
-    figure = as_dict(fig)
-    frame = next(f for f in figure["frames"] if int(f["name"]) == step)
-    still = still_figure(figure, width, height)
-    data = list(still["data"])
-    for index, moved in zip(frame["traces"], frame["data"], strict=True):
-        data[index] = {**data[index], **moved}
-
-    async def draw(page):
-        await page.resize(width, height, scale)
-        await page.call("drawFigure", {**still, "data": data}, [])
-        shot = await page.screenshot()
-        await page.call("clearPage")
-        return shot
-
-    return _rgb(layers.BROWSER.run(draw, timeout=60))
-
-
-def _rgb(png: bytes) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), int)
-
-
-PICTURE_CASES = [  # optimizers, panels, presenter, width, height, scale
-    (["gd", "momentum", "adam"], False, False, 1280, 720, 1),
-    (["gd", "sgd", "momentum", "adam"], True, False, 960, 540, 1),
-    (SIX, False, True, 1280, 720, 1),
-    (["gd", "adam"], False, False, 640, 360, 2),
-]
-
-
-@pytest.mark.parametrize(
-    ("optimizers", "panels", "presenter", "width", "height", "scale"),
-    PICTURE_CASES,
-    ids=["overlay", "side-by-side", "presenter", "scale-2"],
-)
-def test_a_picture_is_the_chart_at_the_same_step(optimizers, panels, presenter, width, height, scale):
-    """Composited from stamps, the picture matches Plotly drawing the chart at that step: a marker
-    one pixel off moves 60-130 pixels by more than 48 levels (measured); these stay under 12."""
-    fig = _figure(optimizers, 300, panels=panels)
-    if presenter:
-        presenter_style(fig)
-    for step in (0, 37, 150):
-        chart = _chart_picture(fig, step, width, height, scale)
-        picture = _rgb(export.to_png(fig, step, width=width, height=height, scale=scale))
-        assert picture.shape == chart.shape == (height * scale, width * scale, 3)
-        off = np.abs(picture - chart).max(axis=-1)
-        caption = off[-int(40 * scale) :, -int(150 * scale) :].copy()
-        off[-int(40 * scale) :, -int(150 * scale) :] = 0  # the caption is the picture's own
-        assert (off > 48).sum() <= 30 and off.mean() < 0.05, f"step {step}: {(off > 48).sum()} pixels off"
-        assert (caption > 100).sum() > 50, "no 'step N' caption"
-
-
-def test_the_gif_keeps_every_optimizer_colour(six_by_300):
-    """A palette built from the figure: each head marker's colour exactly, and the paths within a
-    few levels of the PNG of the same step (3.4 on average; a palette fitted to the picture as a
-    whole puts them 9.4 levels off)."""
-    gif = Image.open(io.BytesIO(export.to_gif(six_by_300, frames=11, fps=15, width=960, height=540)))
-    palette = {tuple(c) for c in np.asarray(gif.getpalette()).reshape(-1, 3)}
-    for name in SIX:
-        assert ImageColor.getrgb(OPTIMIZERS[name].colour) in palette, name
-    gif.seek(5)  # step 150
-    frame = np.asarray(gif.convert("RGB"), int)
-    png = _rgb(export.to_png(six_by_300, 150, width=960, height=540))
-    colourful = png.max(axis=-1) - png.min(axis=-1) > 40
-    off = np.abs(frame - png).max(axis=-1)
-    assert colourful.sum() > 1000 and off[colourful].mean() < 5, off[colourful].mean()
-    exact = {}  # pixels of exactly an optimizer's colour (its head) in the PNG and the GIF
-    for name in SIX:
-        rgb = ImageColor.getrgb(OPTIMIZERS[name].colour)
-        exact[name] = [(np.abs(image - rgb).sum(axis=-1) == 0).sum() for image in (png, frame)]
-    assert all(in_gif >= in_png for in_png, in_gif in exact.values()), exact
-    assert sum(in_png >= 20 for in_png, _ in exact.values()) >= 3, exact  # heads overlap at times
-
-
 def test_a_browser_killed_while_drawing_says_so_and_the_next_export_works(monkeypatch):
-    fig = _figure(["gd", "adam"], 50)
-    export.to_png(fig, width=320, height=180)  # the browser runs
+    data = _data(["gd", "adam"], 50)
+    export.to_png(data, width=320, height=180)  # the browser runs
     call = Page.call
 
     async def kill_mid_drawing(page, function, *args):
-        if function == "drawSheet":  # after the background, before the stamps
-            os.killpg(layers.BROWSER.pid, signal.SIGKILL)
+        if function == "optvizExport.png":  # after the static layer, before the picture
+            os.killpg(frames.BROWSER.pid, signal.SIGKILL)
         return await call(page, function, *args)
 
     monkeypatch.setattr(Page, "call", kill_mid_drawing)
     with pytest.raises(export.ExportError, match="browser stopped while drawing"):
-        export.to_png(fig, width=320, height=180)
+        export.to_png(data, width=320, height=180)
     monkeypatch.setattr(Page, "call", call)
-    assert Image.open(io.BytesIO(export.to_png(fig, width=320, height=180))).size == (320, 180)
+    assert Image.open(io.BytesIO(export.to_png(data, width=320, height=180))).size == (320, 180)
+
+
+def test_progress_that_stops_a_gif_stops_it_and_the_next_export_works(six_by_300):
+    class Stop(Exception):
+        pass
+
+    told = []
+
+    def stop_halfway(share):
+        told.append(share)
+        if share > 0.3:
+            raise Stop
+
+    with pytest.raises(Stop):
+        export.to_gif(six_by_300, frames=100, width=960, height=540, progress=stop_halfway)
+    assert told and max(told) < 1
+    assert Image.open(io.BytesIO(export.to_gif(six_by_300, frames=3, width=320, height=180))).n_frames == 3
 
 
 def test_export_rejects_what_it_cannot_draw(six_by_300):
-    with pytest.raises(ValueError, match="no animation frames"):
-        export.to_html({"data": [], "layout": {}})
+    with pytest.raises(ValueError, match="its race"):
+        export.to_html({"race": None})
     with pytest.raises(ValueError, match=r"100\.\.4096"):
         export.to_png(six_by_300, width=50)
     with pytest.raises(ValueError, match="fps"):
@@ -242,8 +272,9 @@ def test_cli_help_and_a_good_export(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
-    assert (tmp_path / "race.html").stat().st_size > 4_000_000
-    assert re.fullmatch(r"wrote race\.html \(\d\.\d\d MB, HTML, 301 frames, .*\)\n", done.stdout)
+    assert _page_data((tmp_path / "race.html").read_text(encoding="utf-8"))["race"]["steps"] == 300
+    wrote = r"wrote race\.html \(\d\.\d\d MB, HTML, 300 steps, plays at 15 steps/s\)\n"
+    assert re.fullmatch(wrote, done.stdout)
 
 
 def test_cli_takes_every_page_control(tmp_path, capsys):
@@ -258,11 +289,13 @@ def test_cli_takes_every_page_control(tmp_path, capsys):
         ]
     )  # fmt: skip
     assert code == 0
-    page = out.read_text(encoding="utf-8")
-    assert '"meta":"presenter"' in page.replace(" ", ""), "presenter mode: the page's larger style"
-    assert '"duration":16' in page.replace(" ", ""), "very fast = 60 steps/s = 16 ms a frame"
-    assert page.replace(" ", "").count('"ncontours":24') == 2, "side by side: one map per optimizer"
-    assert "41 frames" in capsys.readouterr().out
+    data = _page_data(out.read_text(encoding="utf-8"))
+    assert data["presenter"] is True and data["panels"] is True, "presenter style, side by side"
+    assert data["speed"] == 60, "very fast = 60 steps/s"
+    race = data["race"]
+    assert race["steps"] == 40 and [p["name"] for p in race["paths"]] == ["adam", "gd"]
+    assert race["start"] == [1.5, 1.0] and race["surface"]["bounds"][0] == [-2.0, 2.0]
+    assert "40 steps, plays at 60 steps/s" in capsys.readouterr().out
 
 
 BAD_ARGUMENTS = [

@@ -18,7 +18,7 @@ def test_readme_python_examples_run():
     assert (namespace["sweep"]["gd"].diverged_at >= 0).any(), "the sweep reaches the divergence edge"
     assert namespace["analysis"].stability(namespace["warming"]).first_unstable_step() == 100
     assert namespace["fan"].paths.shape == (50, 101, 2)
-    assert namespace["export"].gif_steps(namespace["fig"], 20)[:3] == [0, 16, 32]
+    assert namespace["export"].gif_steps(namespace["data"], 20)[:3] == [0, 16, 32]
     assert (
         namespace["page"].startswith(b"<!DOCTYPE html>")
         or namespace["page"][:15].lower() == b"<!doctype html>"

@@ -81,8 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
         "export",
         help="write the race as a standalone HTML page, an animated GIF or a PNG",
         description="Race optimizers on a loss surface and write the animation as a standalone HTML "
-        "page (plays offline, plotly.js inlined), an animated GIF or a PNG of one step. Options are "
-        "named like the lab page's URL parameters; bad values exit with code 2.",
+        "page (plays offline, the live race chart inside), an animated GIF or a PNG of one step. Options "
+        "are named like the lab page's URL parameters; bad values exit with code 2.",
         epilog="Example: python -m optviz export --surface beale --optimizers gd,momentum,adam "
         "--steps 300 --out race.gif",
         formatter_class=_HelpFormatter,
@@ -331,15 +331,15 @@ def export_command(parser, args) -> int:
         height=args.height,
         scale=args.scale,
     )
-    fig = wanted.figure()
+    chart = wanted.chart_data()
     try:
-        data = wanted.render(fig)
+        data = wanted.render(chart)
     except ValueError as problem:
         parser.error(str(problem))
     except export.ExportError as problem:
         print(f"optviz export: {problem}", file=sys.stderr)
         return 1
-    detail = wanted.describe(fig)
+    detail = wanted.describe()
     try:
         path.write_bytes(data)
     except OSError as problem:

@@ -4,7 +4,7 @@ Pure: surfaces and trajectories in, plain values out; no Streamlit, no drawing. 
 the map and the paths itself (a canvas), so what crosses the wire is numbers, compactly:
 
 - the surface: its colour values c = colour(f) on the plot grid (the same transform, grey scale and
-  24 round contour bands as the Plotly maps, optviz/lab/figures.py and pictures.py), quantised to
+  about 24 round contour bands, `nice_step`, as the Plotly maps' contours), quantised to
   16 bits over [c_min, c_max]: q = round(65535 (c - c_min) / (c_max - c_min)), so c is recovered to
   (c_max - c_min) / 131070, far below one contour band (a 24th of the range);
 - each path: its (T + 1) x 2 points as float32, little-endian, base64: 6 optimizers x 501 points
@@ -24,7 +24,6 @@ from collections.abc import Mapping
 import numpy as np
 
 from optviz.lab.figures import SURFACE_COLOURSCALE
-from optviz.lab.pictures import nice_step
 from optviz.lab.race import Colouring, Grid
 from optviz.optimizers import OPTIMIZERS
 from optviz.simulate import Trajectory
@@ -33,6 +32,14 @@ from surfaces import Surface
 CONTOUR_BANDS = 24  # about this many bands, with a round spacing (as the Plotly contour's ncontours)
 QUANTUM = 65535  # the surface's colour values as uint16
 ESCAPE_WINDOWS = 10  # a diverged path is clipped to a box this many windows wide around the map
+
+
+def nice_step(span: float, count: int) -> float:
+    """A round contour spacing (1, 2 or 5 times a power of ten) giving at most about `count` bands,
+    chosen as plotly.js chooses automatic contours (its axis tick rule)."""
+    raw = span / max(count, 1)
+    power = 10.0 ** np.floor(np.log10(raw))
+    return float(power * min((m for m in (1, 2, 5, 10) if m * power >= raw), default=10))
 
 
 def signature(key: tuple) -> str:

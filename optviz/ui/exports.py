@@ -83,7 +83,7 @@ def _section(views: dict[str, RaceExport]) -> None:
         mime="text/html",
         on_click="ignore",
         key="download_html",
-        help="One file that plays offline (plotly.js inside): for any browser or an HTML slide deck.",
+        help="One file that plays offline (the live chart inside): for any browser or an HTML slide deck.",
     )
     missing = "GIF and PNG need Chromium on the server (apt-get install chromium)."
     note.caption("Offline copies for slides, made once for the whole class." if drawable else missing)

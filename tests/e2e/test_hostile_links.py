@@ -24,9 +24,9 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from optviz.lab import export, race
+from optviz.lab import export
 from optviz.lab.config import RaceConfig
-from optviz.lab.figures import race_figure
+from optviz.lab.export.view import RaceExport
 from optviz.text import WORD_JOINER
 from optviz.ui import conv, lab
 from surfaces import from_formula
@@ -175,16 +175,16 @@ def test_no_link_parameter_becomes_a_link_an_image_or_markup(page_name, page, ap
 
 
 def test_the_html_export_of_a_crafted_view_loads_nothing_from_elsewhere(browser, tmp_path):
-    """A formula surface exported with payloads where text enters (its title), and, as if a payload
-    had slipped into the figure, a foreign layout image: the page's Content-Security-Policy must stop
-    the request."""
+    """A formula surface exported with payloads where text enters (its title, the optimizers'
+    labels), and, as if a payload had slipped into the page as markup, a foreign image inserted
+    after it loads: the page's Content-Security-Policy must stop the request."""
     surface = from_formula("x^2 + 3*y^2")
-    grid = race.surface_grid(surface)
-    trajectories = race.race(RaceConfig.create(surface, ["gd", "adam"], surface.default_start, 30))
-    figure = race_figure(surface, grid, race.colouring(surface, grid), trajectories)
-    figure.add_layout_image(source="http://evil.example/p.png", x=0, y=0, sizex=1, sizey=1)
+    data = RaceExport(RaceConfig.create(surface, ["gd", "adam"], steps=30), "html").chart_data()
+    for path, payload in zip(data["race"]["paths"], PAYLOADS, strict=False):
+        path["label"] = payload
+    data["race"]["surface"]["label"] = PAYLOADS[-1]
     html_file = tmp_path / "race.html"
-    html_file.write_bytes(export.to_html(figure, title=" ".join(PAYLOADS)))
+    html_file.write_bytes(export.to_html(data, title=" ".join(PAYLOADS)))
 
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     try:
@@ -193,10 +193,12 @@ def test_the_html_export_of_a_crafted_view_loads_nothing_from_elsewhere(browser,
         errors = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto(html_file.as_uri())
-        page.wait_for_function("() => document.querySelector('.js-plotly-plot')?._fullLayout")
+        page.wait_for_function("() => document.querySelector('[data-testid=race-chart]')?.dataset.signature")
+        page.evaluate("""() => document.body.insertAdjacentHTML(
+            'beforeend', '<img src="http://evil.example/p.png">')""")
         page.wait_for_timeout(500)
         # The planted image is in the page (as if by a slip); loading it is what must not happen.
-        found = [p for p in problems(page, watch) if not p.lower().startswith("element image")]
+        found = [p for p in problems(page, watch) if p != "element IMG http://evil.example/p.png"]
         assert not found and not errors, (found, errors)
     finally:
         context.close()

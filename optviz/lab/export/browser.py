@@ -1,13 +1,13 @@
 """One headless Chromium per process, started on first use, kept running and shared by every export
 that draws a picture.
 
-Starting Chromium takes about a second and loading plotly.js into a page about another (measured by
-`python -m bench.export`), while drawing a figure on a page that has it takes a tenth of that; a
+Starting Chromium and loading its page takes a second or two (the first picture of
+`python -m bench.export`), while drawing a picture on a page loaded already takes a fraction of it; a
 browser per click, as exports had before, spent most of its time starting, and thirty clicks started
 thirty browsers. Here one browser runs on a thread of its own with its own event loop (choreographer,
 Kaleido's browser layer, is asyncio). Any thread hands it work with `Browser.run`, which lends the
-work a `Page`, a tab with the given HTML (plotly.js) loaded, for as long as the work takes; at most
-`pages` tabs exist, so at most that many drawings go on at once, and a tab is reused afterwards.
+work a `Page`, a tab with the given HTML (the chart's page) loaded, for as long as the work takes;
+at most `pages` tabs exist, so at most that many drawings go on at once, and a tab is reused afterwards.
 Each tab has a window of its own: in one window only the front tab draws, and a screenshot of
 another waits for a frame that never comes (measured: two renders at once, one screenshot stuck
 until its time limit).
@@ -37,6 +37,7 @@ import shutil
 import signal
 import tempfile
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
@@ -44,6 +45,7 @@ from typing import TypeVar
 T = TypeVar("T")
 COMMAND_TIMEOUT_S = 20.0  # one DevTools command; a page that never answers fails instead of hanging
 IDLE_CLOSE_S = 600.0  # the browser closes after this long unused
+WATCH_S = 0.1  # how often `Browser.run` calls its `watch`
 NO_BROWSER = (
     "no Chromium or Chrome found for drawing images: install one (Debian: apt-get install chromium) "
     "or set BROWSER_PATH to its executable"
@@ -144,17 +146,32 @@ class Browser:
 
     # --- from any thread ---------------------------------------------------------------------------
 
-    def run(self, work: Callable[[Page], Awaitable[T]], *, timeout: float) -> T:
+    def run(
+        self, work: Callable[[Page], Awaitable[T]], *, timeout: float, watch: Callable[[], None] | None = None
+    ) -> T:
         """`await work(page)` on a page of the browser (started if need be) and its result; ExportError
-        if the browser fails or the work takes longer than `timeout` seconds (it is then stopped)."""
+        if the browser fails or the work takes longer than `timeout` seconds (it is then stopped).
+        `watch` is called on this thread every `WATCH_S` while the work runs (to tell its progress);
+        what it raises stops the work and is raised here."""
         future = asyncio.run_coroutine_threadsafe(self._run(work), self._event_loop())
+        deadline = time.monotonic() + timeout
         try:
-            return future.result(timeout)
+            while True:
+                try:
+                    return future.result(max(0.0, min(WATCH_S, deadline - time.monotonic())))
+                except concurrent.futures.TimeoutError:
+                    if time.monotonic() >= deadline:
+                        raise
+                if watch is not None:
+                    watch()
         except concurrent.futures.TimeoutError:
             future.cancel()
             raise ExportError(f"the browser took longer than {timeout:g} s to draw the picture") from None
         except concurrent.futures.CancelledError:
             raise ExportError("the browser was closed while drawing the picture") from None
+        except BaseException:  # from `watch`: stop the work
+            future.cancel()
+            raise
 
     @property
     def pid(self) -> int | None:

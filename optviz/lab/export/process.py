@@ -1,12 +1,12 @@
 """The render process: the app's GIFs and PNGs drawn in a process of their own, on CPU the app leaves idle.
 
-A render's own work (compositing frames, encoding, reading the figure) is Python and NumPy under a
+A render's own work (the race, its packing, the GIF's palette and encoding) is Python and NumPy under a
 GIL. Done in the app's process, it shares that GIL (and the machine's cores) with every session's
 page runs, so while a class's GIFs were made everyone's charts waited: `python -m bench.load
 --exports 50` measures the control change -> chart time of 30 sessions while 50 more ask for GIFs.
 Here the app's process keeps the queue, the single flight and the cache (`export.jobs`); this
 process gets each render as a picklable function of its progress (`RaceExport.make_apart` sends the
-view's settings: the race, its figure and the picture are all made here), runs up to `workers` at a
+view's settings: the race, its packing and the picture are all made here), runs up to `workers` at a
 time on threads (drawing in its own shared browser, which it starts), and answers over a pipe:
 progress, then the file or why it failed.
 
@@ -41,8 +41,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from optviz.lab.export.browser import IDLE_CLOSE_S, ExportError
+from optviz.lab.export.frames import BROWSER
 from optviz.lab.export.images import Progress
-from optviz.lab.export.layers import BROWSER
 from optviz.lab.export.limits import LIMITS
 from optviz.warmup import enable_compilation_cache
 

@@ -13,27 +13,23 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import partial
 
-import plotly.io as pio
-
 from optviz.lab.config import RaceConfig
-from optviz.lab.export.figure import frame_steps
 from optviz.lab.export.images import (
     MIN_GIF_DELAY_MS,
     Progress,
     draw,
     gif_seconds,
-    nearest_step,
     no_progress,
 )
 from optviz.lab.export.limits import LIMITS
 from optviz.lab.export.process import RENDER_PROCESS
-from optviz.lab.figures import race_figure
 from optviz.lab.race import colouring, race, surface_grid
-from optviz.plotting import presenter_style
+from optviz.lab.race_data import race_data, signature
 from surfaces import get_surface
 
 GIF_SIZE, PNG_SIZE = (960, 540), (1280, 720)  # the pictures' default sizes
 GIF_FRAMES = 100  # a GIF's default frame count (fewer for a race of fewer steps)
+HTML_HEIGHT = 520  # the HTML page's chart, controls included (CSS px)
 
 
 @dataclass(frozen=True)
@@ -79,24 +75,23 @@ class RaceExport:
     def gif_frames(self) -> int:
         return self.frames if self.frames is not None else min(GIF_FRAMES, self.config.steps + 1)
 
-    def figure(self):
-        """The race figure the page draws for this view, in plotly.py's own style (its "plotly"
-        template, set here: importing Streamlit makes Streamlit's template every figure's default,
-        so the page's process and the command line would otherwise draw different files)."""
+    def chart_data(self) -> dict:
+        """What the live race chart is given for this view (optviz/ui/race_chart: the race packed by
+        `race_data`, as the lab's page packs it, and the view's look), for a recording: the start
+        cannot be dragged (`interactive`). Pictures set `height` to their own."""
         c = self.config
         grid = surface_grid(c.surface)
-        sized = {"height": self.height} if self.kind == "html" and self.height else {}  # else the page's
-        fig = race_figure(
-            c.surface,
-            grid,
-            colouring(c.surface, grid),
-            race(c),
-            panels=self.panels,
-            frame_ms=1000 // self.speed,
-            **sized,
-        )
-        fig.layout.template = pio.templates["plotly"]
-        return presenter_style(fig) if self.presenter else fig
+        packed = race_data(c.surface, grid, colouring(c.surface, grid), race(c), settings=signature(c.key))
+        return {
+            "race": packed,
+            "answer": 0,
+            "speed": self.speed,
+            "panels": self.panels,
+            "presenter": self.presenter,
+            "height": self.height or HTML_HEIGHT,
+            "error": None,
+            "interactive": False,
+        }
 
     def options(self) -> dict:
         """How the file is drawn: the keyword arguments of `to_html`, `to_gif` or `to_png`."""
@@ -111,28 +106,28 @@ class RaceExport:
     def make(self, progress: Progress = no_progress) -> bytes:
         """The file's bytes (`progress` is told the share done, and may raise to stop a picture).
         ValueError for an option out of range; ExportError if a picture cannot be drawn."""
-        fig = self.figure()
-        progress(0.05)  # the race and its figure: the picture is the rest
-        return self.render(fig, progress)
+        data = self.chart_data()
+        progress(0.05)  # the race and its packing: the picture is the rest
+        return self.render(data, progress)
 
-    def render(self, fig, progress: Progress = no_progress) -> bytes:
-        """`make`, from the view's figure made already."""
-        return draw(self.kind, fig, self.options(), progress)
+    def render(self, data: dict, progress: Progress = no_progress) -> bytes:
+        """`make`, from the view's chart data made already (`chart_data`)."""
+        return draw(self.kind, data, self.options(), progress)
 
     def make_apart(self, progress: Progress = no_progress) -> bytes:
         """`make` as the app makes its files: in the render process (`export.process`), so that the
-        race, its figure and the picture never hold up this process's page runs."""
+        race, its packing and the picture never hold up this process's page runs."""
         portable = replace(self, config=replace(self.config, surface=None))
         work = partial(_make_with_surface, self.config.surface.name, portable)
         return RENDER_PROCESS.render(work, progress, LIMITS.timeout_s)
 
-    def describe(self, fig) -> str:
-        """What the file of the view's figure `fig` holds, in a few words ("100 frames, 8.1 s a loop")."""
+    def describe(self) -> str:
+        """What the view's file holds, in a few words ("100 frames, 8.1 s a loop")."""
         if self.kind == "gif":
             return f"{self.gif_frames} frames, {gif_seconds(self.gif_frames, self.gif_fps):.1f} s a loop"
         if self.kind == "png":
-            return f"step {nearest_step(fig, self.step)}"
-        return f"{len(frame_steps(fig))} frames, plays at {self.speed} steps/s"
+            return f"step {self.config.steps if self.step is None else self.step}"
+        return f"{self.config.steps} steps, plays at {self.speed} steps/s"
 
 
 def _make_with_surface(surface: str, export: RaceExport, progress: Progress) -> bytes:

@@ -101,6 +101,13 @@ class RaceChart {
       const [px, py] = this.toPixels(this.layout.panels[0], [x, y]);
       return [px + this.layout.offset[0], py + this.layout.offset[1]];
     };
+    // For pictures of the race (optviz/lab/export): show `step` paused and draw it now, without
+    // waiting for a display frame.
+    this.root.drawStep = (step) => {
+      this.playing = false;
+      this.step = Math.max(0, Math.min(this.race?.steps ?? 0, step));
+      this.frame(performance.now());
+    };
     this.listen();
     // A new width (or legend and controls of a new height) lays the chart out again; the height the
     // chart sets itself does not.
@@ -118,6 +125,9 @@ class RaceChart {
   update(data, setStateValue) {
     this.setStateValue = setStateValue;
     if (!data) return;
+    // A recording (the exported page: no server to race a new start) does not take a start.
+    this.interactive = data.interactive !== false;
+    this.root.classList.toggle("optviz-race--recording", !this.interactive);
     const answer = data.answer ?? 0;
     this.inFlight = this.inFlight.filter((request) => request.seq > answer);
     if (data.token !== this.route?.token) {
@@ -265,7 +275,7 @@ class RaceChart {
   }
 
   onPointerDown(event) {
-    if (!this.layout || !this.race) return;
+    if (!this.layout || !this.race || !this.interactive) return;
     const [px, py] = this.canvasPoint(event);
     const panel = this.panelAt(px, py);
     if (!panel) return;
@@ -279,7 +289,7 @@ class RaceChart {
   }
 
   onPointerMove(event) {
-    if (!this.layout) return;
+    if (!this.layout || !this.interactive) return;
     const [px, py] = this.canvasPoint(event);
     if (!this.pointer || this.pointer.id !== event.pointerId) {
       const panel = this.panelAt(px, py);
