@@ -22,7 +22,7 @@ import pytest
 from PIL import Image, ImageColor
 
 from optviz.lab import cli, export
-from optviz.lab.config import RaceConfig
+from optviz.lab.config import CHART_SPEEDS, RaceConfig
 from optviz.lab.export import frames
 from optviz.lab.export.browser import Page
 from optviz.lab.export.view import RaceExport
@@ -109,7 +109,7 @@ def test_html_holds_the_live_charts_files_and_the_race(six_by_300, html_file):
     assert (REPO / "optviz" / "ui" / "canvas_kit.js").read_text(encoding="utf-8") in page
     data = _page_data(page)
     assert data == json.loads(json.dumps(six_by_300)), "the race inlined is not the one asked for"
-    assert data["interactive"] is False and data["speed"] == 15 and data["race"]["steps"] == 300
+    assert data["interactive"] is False and data["speed"] == CHART_SPEEDS["normal"] and data["race"]["steps"] == 300
     assert len(data["race"]["paths"]) == 6
     harness = [text for attrs, text in _scripts(page) if attrs.get("type") == "module"]
     assert len(harness) == 1 and '.optviz-race__play").click()' in harness[0], "it does not play on opening"
@@ -273,7 +273,7 @@ def test_cli_help_and_a_good_export(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     assert _page_data((tmp_path / "race.html").read_text(encoding="utf-8"))["race"]["steps"] == 300
-    wrote = r"wrote race\.html \(\d\.\d\d MB, HTML, 300 steps, plays at 15 steps/s\)\n"
+    wrote = r"wrote race\.html \(\d\.\d\d MB, HTML, 300 steps, plays at 50 steps/s\)\n"
     assert re.fullmatch(wrote, done.stdout)
 
 
@@ -291,11 +291,11 @@ def test_cli_takes_every_page_control(tmp_path, capsys):
     assert code == 0
     data = _page_data(out.read_text(encoding="utf-8"))
     assert data["presenter"] is True and data["panels"] is True, "presenter style, side by side"
-    assert data["speed"] == 60, "very fast = 60 steps/s"
+    assert data["speed"] == CHART_SPEEDS["very fast"], "very fast: the live chart's 250 steps/s"
     race = data["race"]
     assert race["steps"] == 40 and [p["name"] for p in race["paths"]] == ["adam", "gd"]
     assert race["start"] == [1.5, 1.0] and race["surface"]["bounds"][0] == [-2.0, 2.0]
-    assert "40 steps, plays at 60 steps/s" in capsys.readouterr().out
+    assert "40 steps, plays at 250 steps/s" in capsys.readouterr().out
 
 
 BAD_ARGUMENTS = [

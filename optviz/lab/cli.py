@@ -167,9 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--speed",
         default="normal",
         metavar="SPEED",
-        help=f"animation speed: {' | '.join(lab.SPEEDS)} "
-        f"({'/'.join(str(fps) for fps in lab.SPEEDS.values())} steps per second; "
-        "a GIF plays at most 50 frames per second)",
+        help=f"animation speed: {' | '.join(lab.SPEEDS)} (the HTML page plays "
+        f"{'/'.join(str(v) for v in lab.CHART_SPEEDS.values())} steps per second, as the live chart; "
+        f"a GIF shows {'/'.join(str(fps) for fps in lab.SPEEDS.values())} frames per second)",
     )
     hp = ex.add_argument_group(
         "hyperparameters", "--hp_OPTIMIZER_NAME VALUE; default: the surface's recommended value"
@@ -307,7 +307,7 @@ def export_command(parser, args) -> int:
     hyperparams = _hyperparameters(parser, args, selected)
     schedule = _schedule(parser, args, steps)
     panels = _choice(parser, "layout", args.layout, lab.LAYOUTS) == lab.LAYOUTS[1]
-    fps = lab.SPEEDS[_choice(parser, "speed", args.speed, list(lab.SPEEDS))]
+    speed = _choice(parser, "speed", args.speed, list(lab.SPEEDS))
     kind = _format(parser, args)
     _in_range(parser, "frames", args.frames, 2, steps + 1)
     _in_range(parser, "step", args.step, 0, steps)
@@ -323,7 +323,7 @@ def export_command(parser, args) -> int:
         config,
         kind,
         panels=panels,
-        speed=fps,
+        speed=speed,
         presenter=args.presenter,
         frames=args.frames,
         step=args.step,

@@ -24,7 +24,7 @@ DEFAULT_OPTIMIZERS = ("gd", "sgd", "momentum", "adagrad", "rmsprop", "adam")
 MIN_STEPS, MAX_STEPS, STEP_STEP = 10, STEP_BUCKETS[-1], 10  # the step slider
 MAX_SEED = 2**31 - 1
 NOISE_RANGE = (HYPERPARAMETERS["noise"].low, HYPERPARAMETERS["noise"].high)
-SPEEDS = {"slow": 6, "normal": 15, "fast": 30, "very fast": 60}  # the exports' frames (steps) per second
+SPEEDS = {"slow": 6, "normal": 15, "fast": 30, "very fast": 60}  # a GIF's frames per second
 # The live chart's steps per second: "normal" plays a 500-step race in 10 s; it paints at the
 # display's rate whatever the speed, moving the heads between steps.
 CHART_SPEEDS = {"slow": 20, "normal": 50, "fast": 100, "very fast": 250}

@@ -48,8 +48,9 @@ PICTURES = {
 
 
 @st.fragment(key=SECTION)
-def downloads(config: RaceConfig, panels: bool, speed: int, presenter: bool) -> None:
-    """The download buttons for the race `config` as the page shows it, and how far its pictures are."""
+def downloads(config: RaceConfig, panels: bool, speed: str, presenter: bool) -> None:
+    """The download buttons for the race `config` as the page shows it (`speed`: the animation
+    speed's name), and how far its pictures are."""
     views = {kind: RaceExport(config, kind, panels, speed, presenter) for kind in ("html", *PICTURES)}
     st.session_state.pop("export_settle_at", None)
     (_live if any(_waits(job) for job in _jobs(views).values()) else _section)(views)

@@ -189,7 +189,7 @@ def render() -> None:
     if not embedded:
         _tune_button(config)
         # The files are made from the settings when asked for, in the style the page shows.
-        exports.downloads(config, panels, lab.SPEEDS[speed], presenter)
+        exports.downloads(config, panels, speed, presenter)
     tabs = dict(zip(VIEWS, state.tabs(VIEWS, key="view"), strict=True))
     # Only the open tab computes (sweeps and basin maps are hundreds of runs).
     if tabs["Loss and distance"].open:

@@ -35,7 +35,7 @@ def _only_local(blocked: list[str]):
 
 
 def test_html_plays_to_the_last_step_with_no_network_and_takes_no_start(browser, tmp_path):
-    wanted = RaceExport(RaceConfig.create("beale", SIX, steps=120), "html", speed=60)
+    wanted = RaceExport(RaceConfig.create("beale", SIX, steps=120), "html", speed="very fast")
     html_file = tmp_path / "race.html"
     html_file.write_bytes(wanted.make())
     blocked, errors = [], []
@@ -49,7 +49,7 @@ def test_html_plays_to_the_last_step_with_no_network_and_takes_no_start(browser,
         page.goto(html_file.as_uri())
         chart = page.locator(CHART)
         expect(chart).to_have_attribute("data-playing", "true", timeout=10_000)
-        # 120 steps at 60 steps/s: the last step within a few seconds, and it stops there.
+        # 120 steps at 250 steps/s ("very fast"): the last step within a few seconds, and it stops there.
         expect(chart).to_have_attribute("data-step", "120", timeout=15_000)
         expect(chart).to_have_attribute("data-playing", "false")
         assert page.locator(".optviz-race__step").inner_text() == "step 120 / 120"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import partial
 
-from optviz.lab.config import RaceConfig
+from optviz.lab.config import CHART_SPEEDS, SPEEDS, RaceConfig
 from optviz.lab.export.images import (
     MIN_GIF_DELAY_MS,
     Progress,
@@ -35,14 +35,16 @@ HTML_HEIGHT = 520  # the HTML page's chart, controls included (CSS px)
 @dataclass(frozen=True)
 class RaceExport:
     """The lab's race `config` as an HTML page, a GIF or a PNG (`kind`), as the page shows it: one
-    map or a panel per optimizer, at `speed` steps per second, in presenter style or not. Options
+    map or a panel per optimizer, at the animation `speed` the page names ("normal": the HTML page
+    plays at the live chart's steps per second, `lab.CHART_SPEEDS`; a GIF shows `lab.SPEEDS` frames
+    a second), in presenter style or not. Options
     left None take their defaults: `frames` min(100, steps + 1), `step` the last, `width` x `height`
     960 x 540 for a GIF and 1280 x 720 for a PNG (for HTML, `height` is the chart's, 520)."""
 
     config: RaceConfig
     kind: str
     panels: bool = False
-    speed: int = 15
+    speed: str = "normal"
     presenter: bool = False
     frames: int | None = None
     step: int | None = None
@@ -68,8 +70,13 @@ class RaceExport:
 
     @property
     def gif_fps(self) -> int:
-        """The GIF's frames per second: the page's speed, at most 50 (GIF delays are centiseconds)."""
-        return min(self.speed, 1000 // MIN_GIF_DELAY_MS)
+        """The GIF's frames per second: the speed's, at most 50 (GIF delays are centiseconds)."""
+        return min(SPEEDS[self.speed], 1000 // MIN_GIF_DELAY_MS)
+
+    @property
+    def chart_speed(self) -> int:
+        """The HTML page's steps per second: the live chart's at this speed."""
+        return CHART_SPEEDS[self.speed]
 
     @property
     def gif_frames(self) -> int:
@@ -85,7 +92,7 @@ class RaceExport:
         return {
             "race": packed,
             "answer": 0,
-            "speed": self.speed,
+            "speed": self.chart_speed,
             "panels": self.panels,
             "presenter": self.presenter,
             "height": self.height or HTML_HEIGHT,
@@ -127,7 +134,7 @@ class RaceExport:
             return f"{self.gif_frames} frames, {gif_seconds(self.gif_frames, self.gif_fps):.1f} s a loop"
         if self.kind == "png":
             return f"step {self.config.steps if self.step is None else self.step}"
-        return f"{self.config.steps} steps, plays at {self.speed} steps/s"
+        return f"{self.config.steps} steps, plays at {self.chart_speed} steps/s"
 
 
 def _make_with_surface(surface: str, export: RaceExport, progress: Progress) -> bytes:
