@@ -553,6 +553,8 @@ class LabClient:
                 key = self._read_element(msg.delta.new_element, received_at, result)
                 if key is not None:
                     self.fragments[key] = msg.delta.fragment_id
+            elif kind == "delta" and msg.delta.WhichOneof("type") == "add_block":
+                self._read_block(msg.delta.add_block)
         if result.status not in (None, FINISHED_SUCCESSFULLY, FRAGMENT_FINISHED):
             result.problems.append(f"script finished with status {result.status}")
         return sent_at, result
@@ -562,6 +564,15 @@ class LabClient:
         url = self.widgets[key].url
         address = url if url.startswith("http") else self.url + url
         return await asyncio.to_thread(lambda: urllib.request.urlopen(address, timeout=30).read())
+
+    def _read_block(self, block) -> None:
+        """Note an expander that is a widget (its open state is in the session, like a slider's)."""
+        if block.WhichOneof("type") == "expandable" and block.expandable.id.startswith("$$ID-"):
+            self.widgets[block.expandable.id.split("-", 2)[2]] = block.expandable
+
+    def set_bool(self, key: str, value: bool) -> None:
+        """A toggle's state, or whether an expander is open."""
+        self._state(key).bool_value = value
 
     def _read_element(self, element, received_at: float, result: RunResult) -> str | None:
         """Note what a page element says; the widget's key if it is one of ours."""
@@ -612,6 +623,9 @@ class Student(ABC):
     def next(self) -> tuple[Settings | Formula, str]:
         """Set one new thing; returns the session's settings with it and what it was."""
 
+    async def prepare(self) -> None:  # noqa: B027 (a hook: most students open nothing first)
+        """Whatever the session opens before its first change (nothing, unless the subclass says)."""
+
     def warm_up(self) -> Iterator[tuple[Settings | Formula, str]]:
         """Changes that compile, once per process, what the class will use (made by the first
         session, alone): each is set when the iterator yields it."""
@@ -636,6 +650,7 @@ class Student(ABC):
         _, opened = await self.client.rerun()
         for problem in opened.problems:
             self.report.errors.append(f"session {self.index}, opening the lab: {problem}")
+        await self.prepare()
         await self._measure(*self.first(), opening=True)
         for settings, what in self.warm_up() if warm_up else ():
             await self._measure(settings, what)
@@ -716,6 +731,15 @@ class ControlStudent(Student):
     the default's compile bucket) at a time. Every setting is new, so no run is served from the cache."""
 
     STEPS = range(310, 501, 10)  # the default's compile bucket (300, 500]
+
+    async def prepare(self) -> None:
+        """Open Adam's and GD's expanders, as a student does to reach their sliders (a closed
+        expander draws none)."""
+        for optimizer in ("adam", "gd"):
+            self.client.set_bool(f"tune_{optimizer}", True)
+        _, opened = await self.client.rerun()
+        for problem in opened.problems:
+            self.report.errors.append(f"session {self.index}, opening the expanders: {problem}")
 
     def first(self) -> tuple[Settings, str]:
         client, rng = self.client, self.rng

@@ -53,10 +53,14 @@ def hyperparameter_sliders(
             key, default, lambda text, k=key, d=default, i=info: read_number(k, text, d, i.low, i.high)
         )
         current = float(st.session_state[key])
-        # Set on every run, shown or not: a value assigned in a run outlives a slider not drawn.
-        st.session_state[key] = min(max(current, info.low), info.high)
+        value = min(max(current, info.low), info.high)
+        # A hidden slider's value is assigned on every run: a value assigned in a run outlives a
+        # widget not drawn. A drawn one's only when it is out of range: an assignment would override
+        # the value the browser just sent (e.g. the expander opened in the same run as the move).
+        if not shown or value != current:
+            st.session_state[key] = value
         if shown:
-            stops = sorted({*slider_stops(name, default), st.session_state[key]})
+            stops = sorted({*slider_stops(name, default), value})
             values[name] = st.select_slider(
                 f"${info.symbol}$  {info.description}",
                 options=stops,
