@@ -81,6 +81,7 @@ class RaceChart {
 
     this.seq = 0; // the last drag/click request sent (to the route or the page)
     this.route = null; // {path, token} of the server's race route, or null (unusable)
+    this.routeFailed = null; // the token the route failed for: not asked again for those settings
     this.inFlight = []; // [{seq, at}] of the requests not yet answered
     this.pending = null; // the latest position not yet sent
     this.localStart = null; // the start while dragging (ahead of the server's answer)
@@ -130,7 +131,7 @@ class RaceChart {
     this.root.classList.toggle("optviz-race--recording", !this.interactive);
     const answer = data.answer ?? 0;
     this.inFlight = this.inFlight.filter((request) => request.seq > answer);
-    if (data.token !== this.route?.token) {
+    if (data.token !== this.route?.token && data.token !== this.routeFailed) {
       this.route = data.route && data.token ? { path: data.route, token: data.token } : null;
     }
     this.note.textContent = data.error ?? "";
@@ -349,6 +350,7 @@ class RaceChart {
     this.inFlight = this.inFlight.filter((request) => request.seq !== seq);
     if (this.destroyed) return;
     if (!race) {
+      this.routeFailed = route.token;
       if (this.route === route) this.route = null;
       if (!this.pending) this.pending = { x, y, final: false };
     } else if (seq > this.drawnAnswer && race.signature) {
