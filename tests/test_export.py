@@ -109,7 +109,8 @@ def test_html_holds_the_live_charts_files_and_the_race(six_by_300, html_file):
     assert (REPO / "optviz" / "ui" / "canvas_kit.js").read_text(encoding="utf-8") in page
     data = _page_data(page)
     assert data == json.loads(json.dumps(six_by_300)), "the race inlined is not the one asked for"
-    assert data["interactive"] is False and data["speed"] == CHART_SPEEDS["normal"] and data["race"]["steps"] == 300
+    assert data["interactive"] is False and data["speed"] == CHART_SPEEDS["normal"]
+    assert data["race"]["steps"] == 300
     assert len(data["race"]["paths"]) == 6
     harness = [text for attrs, text in _scripts(page) if attrs.get("type") == "module"]
     assert len(harness) == 1 and '.optviz-race__play").click()' in harness[0], "it does not play on opening"
