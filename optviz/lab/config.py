@@ -10,10 +10,9 @@ every hyperparameter of every optimizer is filled in.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-
-import numpy as np
 
 from optviz.engine import STEP_BUCKETS, resolve_hyperparams
 from optviz.optimizers import HYPERPARAMETERS, OPTIMIZERS
@@ -46,7 +45,7 @@ START_DECIMALS = 4  # a start set on the map: a link stays short; a pixel is ~1e
 def start_on_map(surface: Surface, x: float, y: float) -> tuple[float, float]:
     """A start picked on the chart (a drag, a click): clamped to the surface's window and rounded to
     START_DECIMALS. ValueError if x or y is not a finite number."""
-    if not (np.isfinite(x) and np.isfinite(y)):
+    if not (math.isfinite(x) and math.isfinite(y)):
         raise ValueError(f"a start must be two finite numbers, got ({x}, {y})")
     (x0, x1), (y0, y1) = surface.bounds
     return round(min(max(x, x0), x1), START_DECIMALS), round(min(max(y, y0), y1), START_DECIMALS)

@@ -59,16 +59,14 @@ def hyperparameter_sliders(
         # the value the browser just sent (e.g. the expander opened in the same run as the move).
         if not shown or value != current:
             st.session_state[key] = value
+        values[name] = value
         if shown:
-            stops = sorted({*slider_stops(name, default), value})
             values[name] = st.select_slider(
                 f"${info.symbol}$  {info.description}",
-                options=stops,
+                options=sorted({*slider_stops(name, default), value}),
                 key=key,
                 format_func=lambda v: f"{v:.4g}",
             )
-        else:
-            values[name] = st.session_state[key]
         state.record(key, values[name])
     return values
 
