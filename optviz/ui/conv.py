@@ -87,13 +87,27 @@ def _kernel_grid(preset: str, k: int, state: PageState) -> tuple[np.ndarray, lis
     return kernel, problems
 
 
+def _one_channel_slots(embedded: bool):
+    """Where the one-channel view's parts go: (controls, notes, figure, kernel editor). On the page,
+    top to bottom in that order; in a slide (`?embed=true`), the notes and the figure first and the
+    controls folded under them, so the animation is whole in the slide."""
+    if embedded:
+        notes, figure = st.container(), st.container()
+        settings = st.expander("Input, kernel, stride, padding, dilation", icon=":material/tune:")
+        return settings, notes, figure, settings
+    return st.container(), st.container(), st.container(), st.container()
+
+
 def _one_channel(state: PageState) -> None:
-    st.markdown(
-        "A **filter** (kernel) is a small grid of weights. It slides over the image; at each position the "
-        "pixels under it are multiplied by the weights, element by element, and summed: that sum is one "
-        "pixel of the output, the **feature map**. ▶ Play, or drag the slider."
-    )
-    cols = st.columns([1.3, 0.9, 1.2, 1.0, 0.8, 0.8, 0.8, 1.0])
+    embedded = st.context.is_embedded
+    if not embedded:
+        st.markdown(
+            "A **filter** (kernel) is a small grid of weights. It slides over the image; at each position "
+            "the pixels under it are multiplied by the weights, element by element, and summed: that sum "
+            "is one pixel of the output, the **feature map**. ▶ Play, or drag the slider."
+        )
+    controls, notes, animation, editor = _one_channel_slots(embedded)
+    cols = controls.columns([1.3, 0.9, 1.2, 1.0, 0.8, 0.8, 0.8, 1.0])
     source = state.selectbox(cols[0], "Input", ["MNIST digit", *conv.PATTERNS], key="c2_source")
     digit = 0
     if source == "MNIST digit":
@@ -106,11 +120,8 @@ def _one_channel(state: PageState) -> None:
     dilation = int(state.number_input(cols[6], "Dilation d", 1, MAX_DILATION, default=1, key="c2_dilation"))
     speed = state.select_slider(cols[7], "Speed", list(SPEEDS), default="normal", key="c2_speed")
 
-    notes, animation = (
-        st.container(),
-        st.container(),
-    )  # the figure goes above the kernel editor, which decides the kernel
-    edit, flip_column = st.columns([1, 3], vertical_alignment="center")
+    # The figure goes above the kernel editor, which decides the kernel.
+    edit, flip_column = editor.columns([1, 3], vertical_alignment="center")
     with edit.popover(f"Edit the {k}x{k} kernel", icon=":material/edit:"):
         st.caption("Numbers or fractions such as 1/16; a new preset starts a fresh grid.")
         kernel, problems = _kernel_grid(preset, k, state)
@@ -144,6 +155,8 @@ def _one_channel(state: PageState) -> None:
         source, digit, tuple(map(tuple, kernel.tolist())), stride, padding, dilation, SPEEDS[speed]
     )
     chart(animation, figure, key="c2_steps")
+    if embedded:  # a slide shows the animation; the lecturer says the rest
+        return
     _size_formula(n, k, stride, geometry.pads[0], dilation, geometry.out_shape[0])
     st.markdown(
         "**Convolution or cross-correlation?** What deep learning calls convolution is *cross-correlation*: "
@@ -193,12 +206,13 @@ def _window_at(image, filters, biases, stride, padding, o: int, index: tuple[int
 
 
 def _many_channels(state: PageState) -> None:
-    st.markdown(
-        "A colour image has **C_in = 3 channels**. Each filter has one k x k slice per channel: it "
-        "multiplies every channel's patch by its own slice, and adds the **partial sums** of all channels "
-        "and a bias into **one** output value. C_out filters give C_out output maps, stacked as the "
-        "next layer's channels."
-    )
+    if not st.context.is_embedded:
+        st.markdown(
+            "A colour image has **C_in = 3 channels**. Each filter has one k x k slice per channel: it "
+            "multiplies every channel's patch by its own slice, and adds the **partial sums** of all "
+            "channels and a bias into **one** output value. C_out filters give C_out output maps, "
+            "stacked as the next layer's channels."
+        )
     cols = st.columns([1.4, 1, 0.8, 0.8, 0.8, 1, 0.8])
     preset = state.selectbox(cols[0], "Filters", list(conv.COLOUR_FILTER_PRESETS), key="cm_preset")
     c_out = int(state.number_input(cols[1], "Filters C_out", 1, 8, default=4, key="cm_cout"))
@@ -295,13 +309,14 @@ def _tokens(text: str, encoding: str) -> conv.Tokens | None:
 
 
 def _text(state: PageState) -> None:
-    st.markdown(
-        "Text becomes a matrix: one column per position, one row per **channel** (a letter of the "
-        "alphabet, one-hot; or a coordinate of a word's embedding). A 1D filter of width k covers k "
-        "positions and **all** rows; it slides along the text only. A filter equal to the encoding of an "
-        "n-gram responds most (k) exactly where that n-gram occurs: that is what it *looks for*. "
-        "**Max-over-time pooling** keeps each filter's largest response: whether, not where."
-    )
+    if not st.context.is_embedded:
+        st.markdown(
+            "Text becomes a matrix: one column per position, one row per **channel** (a letter of the "
+            "alphabet, one-hot; or a coordinate of a word's embedding). A 1D filter of width k covers k "
+            "positions and **all** rows; it slides along the text only. A filter equal to the encoding of "
+            "an n-gram responds most (k) exactly where that n-gram occurs: that is what it *looks for*. "
+            "**Max-over-time pooling** keeps each filter's largest response: whether, not where."
+        )
     cols = st.columns([2.6, 1.3, 1.6, 1.0, 1.1])
     text = state.text_input(cols[0], "Sentence", default=DEFAULT_SENTENCE, key="t_text", max_length=20_000)
     encoding = ENCODINGS[state.radio(cols[1], "Encoding", list(ENCODINGS), key="t_encoding")]
@@ -352,16 +367,15 @@ def render() -> None:
     state = PageState("conv", known=(r"c2_\w+", r"cm_\w+", r"t_\S+", "conv_view", "presenter"))
     page_setup(state)
     share = st.sidebar.container()
-    st.title("Convolutions")
-    state.show_notes()
-    one, many, text = state.tabs(VIEWS, key="conv_view")
-    if one.open:  # only the open tab computes
-        with one:
-            _one_channel(state)
-    if many.open:
-        with many:
-            _many_channels(state)
-    if text.open:
-        with text:
-            _text(state)
+    views = dict(zip(VIEWS, (_one_channel, _many_channels, _text), strict=True))
+    if st.context.is_embedded:  # a slide shows the linked view alone
+        state.show_notes()
+        views[state.choice(VIEWS, key="conv_view")](state)
+    else:
+        st.title("Convolutions")
+        state.show_notes()
+        for tab, view in zip(state.tabs(VIEWS, key="conv_view"), views.values(), strict=True):
+            if tab.open:  # only the open tab computes
+                with tab:
+                    view(state)
     share_box(share, state.publish())

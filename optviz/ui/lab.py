@@ -51,7 +51,7 @@ CHART_HEIGHT, EMBED_CHART_HEIGHT, PRESENTER_CHART_HEIGHT = 560, 440, 640
 LINK_PARAMETERS = (
     r"surface|formula|formula_[xy][01]|start_[xy]|optimizers|steps|noise|seed|schedule\w*|layout|speed",
     lab.HYPERPARAMETER_KEYS,
-    r"presenter|show_3d|view|tolerance|inspect_step|grid_sweep_optimizer|basin_resolution|fan_\w+|internals_\w+",
+    r"presenter|autoplay|show_3d|view|tolerance|inspect_step|grid_sweep_optimizer|basin_resolution|fan_\w+|internals_\w+",
 )
 FORMULA_HELP = (
     "Use x, y, numbers, pi, e, + - * / ** (or ^), parentheses and sin, cos, tan, exp, log, sqrt, abs, "
@@ -175,7 +175,7 @@ def render() -> None:
     trajectories = _race(config)
     height = EMBED_CHART_HEIGHT if embedded else PRESENTER_CHART_HEIGHT if presenter else CHART_HEIGHT
     st.session_state.race_page_run = True  # read by the fragment: this run is the whole page's
-    _race_panel(config, lab.CHART_SPEEDS[speed], panels, presenter, height)
+    _race_panel(config, lab.CHART_SPEEDS[speed], panels, presenter, height, state.flag("autoplay"))
     if not embedded:
         st.caption(
             "▶ Play runs every optimizer together (Space on the chart; arrow keys step, Shift for ten). "
@@ -228,7 +228,9 @@ def render() -> None:
 
 
 @st.fragment
-def _race_panel(config: RaceConfig, speed: int, panels: bool, presenter: bool, height: int) -> None:
+def _race_panel(
+    config: RaceConfig, speed: int, panels: bool, presenter: bool, height: int, autoplay: bool
+) -> None:
     """The live race chart, in a fragment of its own: while the start is dragged, each position the
     chart sends reruns only this (a race and its packing, a few ms), not the page. The start comes
     from the session (the chart's callback moved it; the arguments are the last page run's).
@@ -253,6 +255,7 @@ def _race_panel(config: RaceConfig, speed: int, panels: bool, presenter: bool, h
         panels=panels,
         presenter=presenter,
         height=height,
+        autoplay=autoplay,
         error=error,
         on_start=_start_from_chart,
     )

@@ -190,6 +190,11 @@ class PageState:
             key, where.number_input(label, min_value=low, max_value=high, step=step, key=key, **kwargs)
         )
 
+    def flag(self, key: str, default: bool = False) -> bool:
+        """A true/false setting that only a link sets, with no widget (e.g. `autoplay=true`)."""
+        self.start(key, default, lambda text: read_flag(key, text, default))
+        return self._made(key, bool(st.session_state[key]))
+
     def toggle(self, where, label, *, key, default=False, **kwargs):
         self.start(key, default, lambda text: read_flag(key, text, default))
         return self._made(key, where.toggle(label, key=key, **kwargs))
@@ -197,6 +202,13 @@ class PageState:
     def text_input(self, where, label, *, key, default, max_length=1000, **kwargs):
         self.start(key, default, lambda text: read_text(key, text, default, max_length))
         return self._made(key, where.text_input(label, key=key, **kwargs))
+
+    def choice(self, labels, *, key) -> str:
+        """The one of `labels` that the link (or the session) chose, with no widget: an embedded
+        view shows the linked tab's content alone."""
+        labels = list(labels)
+        self.start(key, labels[0], lambda text: read_choice(key, text, labels[0], labels))
+        return self._made(key, st.session_state[key])
 
     def tabs(self, labels, *, key, rerun: bool = True):
         """Tabs whose open tab is in the link. rerun=False: switching tabs does not rerun the page

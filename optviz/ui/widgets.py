@@ -11,6 +11,7 @@ import streamlit as st
 from optviz.optimizers import HYPERPARAMETERS, OPTIMIZERS
 from optviz.params import hyperparameter_key, read_number
 from optviz.plotting import presenter_style
+from optviz.ui.deck_bridge import deck_bridge
 from optviz.ui.url_state import PageState
 
 
@@ -89,12 +90,14 @@ def page_setup(state: PageState) -> bool:
         key="presenter",
         help="Larger text, thicker lines, higher contrast: readable from the back of a lecture hall.",
     )
-    top = "0.5rem" if st.context.is_embedded else "2.5rem"
+    embedded = st.context.is_embedded
+    top = "0.5rem" if embedded else "2.5rem"
     css = [f"[data-testid='stMainBlockContainer'] {{padding-top: {top}; padding-bottom: 2rem}}"]
-    if (
-        st.context.is_embedded
-    ):  # in a slide: the header (only the sidebar's » is left) must not hide the title
-        css.append("[data-testid='stHeader'] {background: transparent}")
+    if embedded:
+        # In a slide: nothing of Streamlit's frame (its header would hold only the sidebar's »), and
+        # a clicker's keys reach the deck around the view.
+        css.append("[data-testid='stHeader'], [data-testid='stSidebar'] {display: none}")
+        deck_bridge()
     if presenter:
         css += [
             "html {font-size: 20px}",

@@ -31,6 +31,7 @@ def race_chart(
     panels: bool,
     presenter: bool,
     height: int,
+    autoplay: bool = False,
     error: str | None = None,
     on_start: Callable[[], None],
 ):
@@ -40,7 +41,8 @@ def race_chart(
     computation, with `error` said under it); token: what the chart asks the server's race route
     with while the start is dragged (`optviz.lab.race_requests`, `RACE_ROUTE`); answer: the
     sequence number of the last start the chart sent that this race was computed for; speed: steps
-    per second; height: CSS px of the whole chart, controls included. `on_start` runs when the
+    per second; height: CSS px of the whole chart, controls included; autoplay: play as soon as the
+    race is drawn and shown (in a slide: each time its slide comes up). `on_start` runs when the
     chart sends a start ({x, y, seq, final} in `st.session_state[key].start`).
     """
     data = {
@@ -52,6 +54,7 @@ def race_chart(
         "panels": panels,
         "presenter": presenter,
         "height": height,
+        "autoplay": autoplay,
         "error": error,
     }
     return _mount(key=key, data=data, on_start_change=on_start)

@@ -90,6 +90,9 @@ class RaceChart {
     this.frameRequest = null;
     this.dirty = true;
     this.destroyed = false;
+    this.autoplay = false; // the link asks it to play as soon as it is drawn and shown
+    this.autoplayed = false;
+    this.shown = true; // false while the slide it is in is hidden (watchSlide)
 
     // For tests and tools: the points of the path drawn for an optimizer (its label), or null; and
     // where a point (x, y) of the map is, in CSS px from this element's top-left (first panel).
@@ -110,6 +113,7 @@ class RaceChart {
       this.frame(performance.now());
     };
     this.listen();
+    this.watchSlide();
     // A new width (or legend and controls of a new height) lays the chart out again; the height the
     // chart sets itself does not.
     this.resizeObserver = new ResizeObserver(() => {
@@ -137,6 +141,7 @@ class RaceChart {
     this.note.textContent = data.error ?? "";
     const look = Boolean(data.presenter) !== this.presenter || Boolean(data.panels) !== this.panelsMode
       || data.height !== this.height;
+    this.autoplay = Boolean(data.autoplay);
     this.presenter = Boolean(data.presenter);
     this.panelsMode = Boolean(data.panels);
     this.height = data.height ?? 520;
@@ -150,6 +155,10 @@ class RaceChart {
     if (data.race && answer >= this.drawnAnswer) {
       this.drawnAnswer = answer;
       this.takeRace(data.race);
+    }
+    if (this.autoplay && this.race && this.shown && !this.autoplayed) {
+      this.autoplayed = true;
+      this.setPlaying(true);
     }
     this.sendPending();
     this.requestFrame();
@@ -241,6 +250,48 @@ class RaceChart {
     event.preventDefault();
     event.stopPropagation();
     action();
+  }
+
+  // --- in a slide ------------------------------------------------------------------------------
+
+  // In a slide (the page is in an iframe, `?embed=true`): pause while the slide is hidden and show
+  // the start again when it comes back, playing from there if the link says autoplay. Hidden:
+  // reveal.js posts "slide:stop" into the iframe of a slide that is left ("slide:start" when it is
+  // shown); for other decks, the chart out of the deck's view (a slide moved off-screen); or the
+  // browser tab hidden. A page of its own keeps playing when scrolled: its curves follow the race.
+  watchSlide() {
+    if (window.parent === window) return;
+    const seen = { deck: true, inView: true, tab: !document.hidden };
+    const changed = () => this.setShown(seen.deck && seen.inView && seen.tab);
+    this.onSlideMessage = (event) => {
+      if (event.source !== window.parent || !["slide:start", "slide:stop"].includes(event.data)) return;
+      seen.deck = event.data === "slide:start";
+      changed();
+    };
+    this.onTabVisibility = () => {
+      seen.tab = !document.hidden;
+      changed();
+    };
+    window.addEventListener("message", this.onSlideMessage);
+    document.addEventListener("visibilitychange", this.onTabVisibility);
+    this.intersectionObserver = new IntersectionObserver(([entry]) => {
+      seen.inView = entry.isIntersecting;
+      changed();
+    });
+    this.intersectionObserver.observe(this.root);
+  }
+
+  setShown(shown) {
+    if (shown === this.shown) return;
+    this.shown = shown;
+    this.root.dataset.shown = String(shown);
+    if (!shown) {
+      this.setPlaying(false);
+      this.goTo(0);
+    } else if (this.autoplay && this.race) {
+      this.autoplayed = true;
+      this.setPlaying(true);
+    }
   }
 
   // --- input -----------------------------------------------------------------------------------
@@ -783,7 +834,10 @@ class RaceChart {
   destroy() {
     this.destroyed = true;
     this.resizeObserver.disconnect();
+    this.intersectionObserver?.disconnect();
     window.removeEventListener("optviz-race-goto", this.onGoTo);
+    window.removeEventListener("message", this.onSlideMessage);
+    document.removeEventListener("visibilitychange", this.onTabVisibility);
     if (this.frameRequest !== null) cancelAnimationFrame(this.frameRequest);
   }
 }
