@@ -1,15 +1,15 @@
-"""Convolutions-page benchmark: server time of a control change, the step-by-step figure's size, and
-the lax convolution against the explicit loop.
+"""Convolutions-page benchmark: server time of a control change, the step-by-step chart's data size,
+and the lax convolution against the explicit loop.
 
 Run from the repository root:  python -m bench.conv
-Budgets (issue 6): a control change re-renders in <= 200 ms warm (library call + figure build +
-serialization, as Streamlit does it); the step-by-step figure for a 28 x 28 digit and a 3 x 3 kernel
-(676 positions) stays under 1 MB.
+Budgets (issue 6): a control change re-renders in <= 200 ms warm (library call + the chart's data,
+serialized as Streamlit does it); the step-by-step chart's data for a 28 x 28 digit and a 3 x 3
+kernel (676 positions) stays under 1 MB.
 """
 
+import json
+
 import numpy as np
-import plotly.io as pio
-import plotly.tools
 
 from bench._timing import median_seconds
 from optviz import conv
@@ -21,21 +21,16 @@ KERNELS = [conv.kernel_preset(name) for name in conv.KERNEL_PRESETS]
 REPEAT = 11  # control changes timed
 
 
-def serialize(fig) -> str:
-    return pio.to_json(
-        plotly.tools.return_figure_from_figure_or_data(fig, validate_figure=True), validate=False
-    )
-
-
 def control_change(i: int) -> str:
-    """What a rerun does after a control moves (a new digit or kernel): convolve, walk the windows,
-    build the step-by-step figure and serialize it."""
+    """What a rerun does after a control moves (a new digit or kernel): convolve, pack the
+    step-by-step chart's data and serialize it (the browser works the windows out itself)."""
     x, w = DIGITS[i % len(DIGITS)][None], KERNELS[i % len(KERNELS)][None, None]
     g = conv.geometry(x.shape[1:], w.shape[2:])
     output = conv.conv2d(x, w)[0]
-    windows = list(conv.windows(x, w))
-    fig = conv_figures.step_figure(conv.pad_input(x, g.pads)[0], g.pads, w[0, 0], output, windows)
-    return serialize(fig)
+    data = conv_figures.step_data(
+        conv.pad_input(x, g.pads)[0], g.pads, w[0, 0], output, stride=1, dilation=1, frame_ms=150
+    )
+    return json.dumps(data)
 
 
 def main():
@@ -43,8 +38,8 @@ def main():
     ms = 1e3 * median_seconds(control_change, REPEAT)
     size = len(control_change(1)) / 1e6
     print("28 x 28 digit, 3 x 3 kernel, 676 window positions:")
-    print(f"  control change to figure handed to Streamlit  {ms:6.1f} ms (budget 200 ms, median of {REPEAT})")
-    print(f"  step-by-step figure payload                   {size:6.2f} MB (budget 1 MB)")
+    print(f"  control change to data handed to Streamlit    {ms:6.1f} ms (budget 200 ms, median of {REPEAT})")
+    print(f"  step-by-step chart's data                     {size:6.2f} MB (budget 1 MB)")
 
     rng = np.random.default_rng(0)
     x, w = rng.normal(size=(3, 28, 28)), rng.normal(size=(8, 3, 3, 3))

@@ -12,7 +12,7 @@ a lecture. Each visit goes to the slide before the view's, presses PageDown and 
     html      its page has arrived
     scripts   the last script file the page loaded has arrived
     run       the first script run starts in the server (the app's state says "running")
-    drawn     the first chart is drawn (the race chart's first race, or the first Plotly chart)
+    drawn     the first chart is drawn (the race chart's first race, the convolution's first step)
 
 Both views' slides use <iframe data-src> without data-preload: loaded when shown, unloaded when left,
 so every visit starts afresh (the budget's case). Then the same links in a new tab (cached scripts).
@@ -30,7 +30,6 @@ import statistics
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 from bench._browser_probe import ARGS, CHROMIUM
@@ -51,11 +50,9 @@ MARKS = """(() => {
     const app = document.querySelector("[data-testid=stApp]");
     const state = app && app.getAttribute("data-test-script-state");
     if (state && state !== last) { last = state; marks.states.push([state, now()]); }
-    if (marks.drawn === null) {
-      const chart = document.querySelector("[data-testid=race-chart]");
-      if ((chart && Number(chart.dataset.revision) > 0) || document.querySelector(".js-plotly-plot .main-svg"))
-        requestAnimationFrame(() => { marks.drawn = now(); });
-    }
+    const chart = document.querySelector("[data-testid=race-chart], [data-testid=conv-steps]");
+    if (marks.drawn === null && Number(chart?.dataset.revision) > 0)
+      requestAnimationFrame(() => { marks.drawn = now(); });
   };
   new MutationObserver(watch).observe(document, { subtree: true, childList: true, attributes: true });
 })();"""

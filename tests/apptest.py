@@ -9,6 +9,7 @@ import numpy as np
 
 from optviz.lab.race_data import unpack_path
 from optviz.text import WORD_JOINER
+from optviz.ui.conv_steps import NAME as CONV_STEPS
 from optviz.ui.race_chart import NAME as RACE_CHART
 from optviz.ui.race_curves import NAME as RACE_CURVES
 
@@ -29,6 +30,12 @@ def race_charts(at) -> list:
 def race_curves(at) -> list:
     """The loss and distance curves on the page (the lab's "Loss and distance" tab, when open)."""
     return [c for c in at.get("bidi_component") if c.proto.component_name == RACE_CURVES]
+
+
+def conv_steps_data(at):
+    """What the convolution's step-by-step chart receives: its `data` (None when not on the page)."""
+    charts = [c for c in at.get("bidi_component") if c.proto.component_name == CONV_STEPS]
+    return json.loads(charts[0].proto.json) if charts else None
 
 
 def race_chart_data(at):

@@ -11,7 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from optviz import conv
-from tests.apptest import shown
+from optviz.lab.race_data import decode
+from tests.apptest import conv_steps_data, shown
 
 PAGE = "from optviz.ui.conv import render\nrender()"
 
@@ -32,8 +33,24 @@ def _charts(at):
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
 
-def _step_chart(at):
-    return _charts(at)[0]
+def _steps(at) -> dict:
+    """The step-by-step chart's data, its arrays decoded: input and output values and colours as
+    (rows, cols) and (rows, cols, 3) arrays, the kernel as k x k."""
+    data = conv_steps_data(at)
+    for name in ("input", "output"):
+        image = data[name]
+        shape = (image["rows"], image["cols"])
+        image["values"] = decode(image["values"], "<f4").reshape(shape)
+        image["rgb"] = decode(image["rgb"], "u1").reshape(*shape, 3)
+    k = data["kernel"]["k"]
+    data["kernel"]["values"] = np.array(data["kernel"]["values"]).reshape(k, k)
+    return data
+
+
+def _positions(at) -> int:
+    """How many window positions the step-by-step chart steps through (one per output cell)."""
+    output = conv_steps_data(at)["output"]
+    return output["rows"] * output["cols"]
 
 
 def _messages(at):
@@ -44,8 +61,8 @@ def test_the_page_renders_all_three_sections():
     at = _open()
     assert at.title[0].value == "Convolutions"
     assert [t.label for t in at.tabs] == [ONE, MANY, TEXT]
-    (steps,) = _charts(at)
-    assert len(steps["frames"]) == 26 * 26  # a 28 x 28 digit, a 3 x 3 kernel, no padding
+    assert _charts(at) == []  # the first view draws without Plotly (its bundle is 1 MB on the wire)
+    assert _positions(at) == 26 * 26  # a 28 x 28 digit, a 3 x 3 kernel, no padding
     assert any("= 26" in element.value for element in at.latex)  # the output-size formula, worked
     at = _open(MANY)
     _, maps = _charts(at)
@@ -61,35 +78,59 @@ def test_stride_padding_and_dilation_change_the_output_and_its_formula():
     at.number_input(key="c2_stride").set_value(2).run()
     at.selectbox(key="c2_padding").set_value("same").run()
     assert not at.exception
-    assert len(_step_chart(at)["frames"]) == 14 * 14
+    assert _positions(at) == 14 * 14
     assert any("= 14" in element.value for element in at.latex)
     at.number_input(key="c2_dilation").set_value(3).run()
-    assert len(_step_chart(at)["frames"]) == 14 * 14  # "same" grows with the dilation
+    assert _positions(at) == 14 * 14  # "same" grows with the dilation
+    assert conv_steps_data(at)["stride"] == 2 and conv_steps_data(at)["dilation"] == 3
 
 
-def test_the_frames_hold_the_windows_sums():
+@pytest.mark.parametrize(("stride", "padding", "dilation"), [(1, "0", 1), (2, "1", 2), (3, "same", 1)])
+def test_the_chart_can_work_out_every_window_as_the_loops_do(stride, padding, dilation):
+    """The browser works each window out from the padded input, the kernel, the stride and the
+    dilation (optviz/ui/conv_steps); from what it is sent, every window of the explicit loops
+    (`conv.windows`) follows: taps, patch, products, and the sum shown, the layer's output."""
     at = _open()
     at.selectbox(key="c2_source").set_value("square").run()
-    spec = _step_chart(at)
+    at.number_input(key="c2_stride").set_value(stride).run()
+    at.selectbox(key="c2_padding").set_value(padding).run()
+    at.number_input(key="c2_dilation").set_value(dilation).run()
+    data = _steps(at)
     image = conv.pattern("square")[None]
     kernel = conv.kernel_preset("Sobel x")[None, None]
-    windows = list(conv.windows(image, kernel))
-    sums = [frame["data"][4]["text"][0] for frame in spec["frames"]]
-    assert sums == [f"sum = {w.value:.3g}" for w in windows]
-    assert len(set(sums)) > 2  # edges: positive, negative and zero responses
+    s, d = data["stride"], data["dilation"]
+    pad = "same" if padding == "same" else int(padding)
+    windows = list(conv.windows(image, kernel, stride=stride, padding=pad, dilation=dilation))
+    assert len(windows) == data["output"]["values"].size
+    top, left, rows, cols = data["inner"]
+    assert np.allclose(data["input"]["values"][top : top + rows, left : left + cols], image[0])
+    u, v = np.indices(data["kernel"]["values"].shape)
+    for w in windows:
+        i, j = w.index
+        patch = data["input"]["values"][i * s + u * d, j * s + v * d]
+        assert np.allclose(patch, w.patch[0])
+        assert np.allclose(patch * data["kernel"]["values"], w.products[0])
+        assert np.isclose(data["output"]["values"][i, j], w.value, atol=1e-5)
+    assert len({round(w.value, 3) for w in windows}) > 2  # edges: positive, negative and zero responses
+
+
+def test_the_chart_colours_each_cell_as_a_heatmap_would():
+    import plotly.colors
+
+    data = _steps(_open())
+    for name, scale in (("input", "Greys_r"), ("output", "RdBu")):
+        z, rgb = data[name]["values"], data[name]["rgb"]
+        r, c = np.unravel_index(np.argmax(z), z.shape)
+        low, high = (min(z.min(), 0), max(z.max(), 1)) if name == "input" else (-abs(z).max(), abs(z).max())
+        colour = plotly.colors.sample_colorscale(scale, [(z[r, c] - low) / (high - low)])[0]
+        assert np.allclose(rgb[r, c], plotly.colors.unlabel_rgb(colour), atol=1)
 
 
 def test_the_flip_toggle_flips_the_kernel_shown():
     at = _open()
-    kernel_text = next(
-        t for t in _step_chart(at)["data"] if t.get("mode") == "text" and t.get("xaxis") == "x3"
-    )
-    assert kernel_text["text"][:3] == ["-1", "0", "1"]
+    assert _steps(at)["kernel"]["values"][0].tolist() == [-1, 0, 1]
     at.toggle(key="c2_flip").set_value(True).run()
-    kernel_text = next(
-        t for t in _step_chart(at)["data"] if t.get("mode") == "text" and t.get("xaxis") == "x3"
-    )
-    assert kernel_text["text"][:3] == ["1", "0", "-1"]
+    assert _steps(at)["kernel"]["values"][0].tolist() == [1, 0, -1]
 
 
 def test_a_kernel_cell_that_is_not_a_number_is_named_and_replaced_by_the_preset():
@@ -102,7 +143,7 @@ def test_a_kernel_cell_that_is_not_a_number_is_named_and_replaced_by_the_preset(
     at.run()
     assert not at.exception
     assert any('row 2, column 2: "two" is not a number' in m for m in _messages(at))
-    assert len(_step_chart(at)["frames"]) == 676
+    assert _positions(at) == 676
 
 
 def test_a_dilated_kernel_larger_than_the_input_falls_back_to_dilation_one():
@@ -111,7 +152,7 @@ def test_a_dilated_kernel_larger_than_the_input_falls_back_to_dilation_one():
     at.number_input(key="c2_dilation").set_value(8).run()  # spans 33 cells; the digit has 28
     assert not at.exception
     assert any("fits nowhere" in m and "dilation 1" in m for m in _messages(at))
-    assert len(_step_chart(at)["frames"]) == 24 * 24
+    assert _positions(at) == 24 * 24
 
 
 def test_a_stride_larger_than_the_input_gives_one_window_and_says_so():
@@ -119,7 +160,7 @@ def test_a_stride_larger_than_the_input_gives_one_window_and_says_so():
     at.number_input(key="c2_stride").set_value(30).run()
     assert not at.exception
     assert any("larger than the input" in m for m in _messages(at))
-    assert len(_step_chart(at)["frames"]) == 1
+    assert _positions(at) == 1
 
 
 def test_many_channels_section_follows_its_controls():
@@ -211,14 +252,13 @@ def _as_array(value) -> np.ndarray:
     return np.asarray(value, float)
 
 
-@pytest.mark.parametrize("view", [ONE, TEXT])
-def test_what_the_frames_do_not_move_survives_play(view):
+def test_what_the_frames_do_not_move_survives_play():
     """Every subplot of an animated figure has a trace the frames redraw, and its images are
     pictures in the layout (frames never touch the layout), each cell in its heatmap colour; the
     heatmaps stay, transparent, for hovering."""
     import plotly.colors
 
-    spec = _step_chart(_open(view)) if view == ONE else _charts(_open(view))[0]
+    spec = _charts(_open(TEXT))[0]
     used = {trace.get("xaxis", "x") for trace in spec["data"] if trace["type"] != "heatmap"}
     assert used <= _subplots_frames_keep(spec)
     heatmaps = [trace for trace in spec["data"] if trace["type"] == "heatmap"]

@@ -25,6 +25,7 @@ from PIL import Image
 from plotly.subplots import make_subplots
 
 from optviz.conv.model import Window
+from optviz.lab.race_data import encode
 from optviz.plotting import AnimatedFigure, play_pause
 
 GREY = "Greys_r"  # pixel intensities: black 0, white 1
@@ -39,14 +40,10 @@ CELL_PX = 12  # picture pixels per image cell: sharp cells at the sizes the page
 def _picture(z: np.ndarray, colorscale: str, zmin: float, zmax: float, xref: str, yref: str) -> dict:
     """The heatmap of `z` (cell (r, c) centred on (c, r), row 0 on top) as a layout image under the
     traces, in the colours the heatmap would have (see the module's docstring for why)."""
-    t = np.clip((np.asarray(z, float) - zmin) / ((zmax - zmin) or 1.0), 0.0, 1.0)
-    scale = plotly.colors.get_colorscale(colorscale)
-    colours = plotly.colors.sample_colorscale(scale, t.ravel().tolist())
-    rgb = np.array([plotly.colors.unlabel_rgb(c) for c in colours]).round().astype(np.uint8)
-    cells = rgb.reshape(*t.shape, 3).repeat(CELL_PX, axis=0).repeat(CELL_PX, axis=1)
+    cells = _colours(z, colorscale, zmin, zmax).repeat(CELL_PX, axis=0).repeat(CELL_PX, axis=1)
     png = io.BytesIO()
     Image.fromarray(cells).save(png, format="PNG", optimize=True)
-    rows, cols = t.shape
+    rows, cols = np.shape(z)
     return {
         "source": "data:image/png;base64," + base64.b64encode(png.getvalue()).decode("ascii"),
         "xref": xref,
@@ -62,6 +59,15 @@ def _picture(z: np.ndarray, colorscale: str, zmin: float, zmax: float, xref: str
     }
 
 
+def _colours(z: np.ndarray, colorscale: str, zmin: float, zmax: float) -> np.ndarray:
+    """Each cell of `z` in the colour a Plotly heatmap would give it: RGB bytes, shape (*z.shape, 3)."""
+    t = np.clip((np.asarray(z, float) - zmin) / ((zmax - zmin) or 1.0), 0.0, 1.0)
+    scale = plotly.colors.get_colorscale(colorscale)
+    colours = plotly.colors.sample_colorscale(scale, t.ravel().tolist())
+    rgb = np.array([plotly.colors.unlabel_rgb(c) for c in colours]).round().astype(np.uint8)
+    return rgb.reshape(*t.shape, 3)
+
+
 def _cells(values: np.ndarray, digits: int = 2) -> list[str]:
     """Grid values as short labels, row by row ('-0' shown as '0')."""
     return [f"{v:.{digits}g}" if abs(v) >= 10**-digits else "0" for v in np.ravel(values)]
@@ -72,14 +78,6 @@ def _outline(r0: float, r1: float, c0: float, c1: float) -> dict:
     return {
         "x": [c0 - 0.5, c1 + 0.5, c1 + 0.5, c0 - 0.5, c0 - 0.5],
         "y": [r0 - 0.5, r0 - 0.5, r1 + 0.5, r1 + 0.5, r0 - 0.5],
-    }
-
-
-def _not_yet(i: int, j: int, rows: int, cols: int) -> dict:
-    """The output cells after (i, j) in reading order, as one polygon: the rest of row i and all below."""
-    return {
-        "x": [j + 0.5, cols - 0.5, cols - 0.5, -0.5, -0.5, j + 0.5, j + 0.5],
-        "y": [i - 0.5, i - 0.5, rows - 0.5, rows - 0.5, i + 0.5, i + 0.5, i - 0.5],
     }
 
 
@@ -106,31 +104,6 @@ def _scrubber(names: Sequence[str], labels: Sequence[str], prefix: str) -> dict:
     }
 
 
-def _square_axes(fig, index: int, domain: tuple[float, float], rows: int, cols: int, title: str) -> None:
-    """Axes pair `index` as an image: square cells, row 0 on top, no ticks, a title above."""
-    suffix = "" if index == 1 else str(index)
-    fig.update_layout(
-        {
-            f"xaxis{suffix}": {
-                "domain": list(domain),
-                "range": [-0.5, cols - 0.5],
-                "visible": False,
-                "constrain": "domain",
-            },
-            f"yaxis{suffix}": {
-                "range": [rows - 0.5, -0.5],
-                "visible": False,
-                "scaleanchor": f"x{suffix}",
-                "constrain": "domain",
-                "domain": [0.02, 0.93],
-            },
-        }
-    )
-    fig.add_annotation(
-        text=title, x=sum(domain) / 2, y=1.0, xref="paper", yref="paper", showarrow=False, font=FONT
-    )
-
-
 def _grid_text(k: int, values, axes: str, size: int = 14) -> go.Scatter:
     """A k x k grid of numbers as text (the patch, the kernel or the products)."""
     r, c = np.indices((k, k))
@@ -147,155 +120,48 @@ def _grid_text(k: int, values, axes: str, size: int = 14) -> go.Scatter:
     )
 
 
-def _grid_lines(k: int, axes: str) -> go.Scatter:
-    """Thin lines between the cells of a k x k grid."""
-    xs, ys = [], []
-    for t in np.arange(k + 1) - 0.5:
-        xs += [-0.5, k - 0.5, None, t, t, None]
-        ys += [t, t, None, -0.5, k - 0.5, None]
-    return go.Scatter(
-        x=xs,
-        y=ys,
-        mode="lines",
-        line={"color": "#999", "width": 1},
-        hoverinfo="skip",
-        showlegend=False,
-        xaxis=f"x{axes}",
-        yaxis=f"y{axes}",
-    )
-
-
-def step_figure(
+def step_data(
     padded: np.ndarray,
     pads: tuple[tuple[int, int], tuple[int, int]],
     kernel: np.ndarray,
     output: np.ndarray,
-    windows: Sequence[Window],
     *,
-    frame_ms: int = 120,
-    height: int = 430,
-) -> go.Figure:
-    """The window sliding over the input, step by step, for one channel and one filter.
+    stride: int,
+    dilation: int,
+    frame_ms: int,
+) -> dict:
+    """What the step-by-step chart (optviz/ui/conv_steps) draws, for one channel and one filter: the
+    zero-padded input and the output map, each as its cells' values and colours (packed arrays), the
+    kernel, and where it goes.
 
-    Left: the zero-padded input (padding outside the dashed frame) with the current window; middle: the
-    patch under the window, the kernel, and their element-wise products; right: the output map, filled
-    in reading order up to the current cell. A frame per output position; Play and a scrubber move it.
+    The chart works each step's window out in the browser by the definition the page teaches:
+    kernel cell (u, v) of output cell (i, j) lands on padded-input cell (i s + u d, j s + v d), so
+    the patch is padded[i s + u d, j s + v d] and the products are patch * kernel; the sum it shows is
+    `output[i, j]`, the layer's own answer (`conv.conv2d`). Nothing per step crosses the wire.
     """
-    rows, cols = padded.shape
-    k = kernel.shape[0]
-    out_rows, out_cols = output.shape
-    (top, _), (left, _) = pads
-    fig = AnimatedFigure()
-    domains = [(0.0, 0.27), (0.31, 0.42), (0.46, 0.57), (0.6, 0.71), (0.77, 1.0)]
-    titles = ["input (padded)", "patch", "kernel", "patch ⊙ kernel", "output"]
-    sizes = [(rows, cols), (k, k), (k, k), (k, k), (out_rows, out_cols)]
-    for n, (domain, title, (h, w)) in enumerate(zip(domains, titles, sizes, strict=True), start=1):
-        _square_axes(fig, n, domain, h, w, title)
-    for x, text in ((0.44, "⊙"), (0.59, "="), (0.75, "Σ →")):
-        fig.add_annotation(x=x, y=0.5, xref="paper", yref="paper", text=text, showarrow=False, font=FONT)
-
+    (top, bottom), (left, right) = pads
     lo, hi = min(padded.min(), 0.0), max(padded.max(), 1.0)
-    pictures = [_picture(padded, GREY, lo, hi, "x", "y")]
-    fig.add_trace(
-        go.Heatmap(
-            z=padded, colorscale=GREY, zmin=lo, zmax=hi, showscale=False, opacity=0, hovertemplate="%{z:.3g}"
-        )
-    )
-    inner_rows, inner_cols = rows - sum(pads[0]), cols - sum(pads[1])
-    if any(pads[0]) or any(pads[1]):  # where the real image ends and the zero padding begins
-        frame = _outline(top, top + inner_rows - 1, left, left + inner_cols - 1)
-        fig.add_trace(
-            go.Scatter(**frame, mode="lines", line={"color": "#56B4E9", "dash": "dash", "width": 2})
-        )
-    fig.add_trace(_grid_lines(k, "2"))
-    fig.add_trace(_grid_lines(k, "4"))
     limit = float(np.abs(output).max()) or 1.0
-    pictures.append(_picture(output, DIVERGING, -limit, limit, "x5", "y5"))
-    fig.add_trace(
-        go.Heatmap(
-            z=output,
-            colorscale=DIVERGING,
-            zmin=-limit,
-            zmax=limit,
-            showscale=False,
-            opacity=0,
-            xaxis="x5",
-            yaxis="y5",
-            hovertemplate="output[%{y}, %{x}] = %{z:.3g}<extra></extra>",
-        )
-    )
+    return {
+        "input": _image_data(padded, GREY, lo, hi),
+        "inner": [top, left, padded.shape[0] - top - bottom, padded.shape[1] - left - right],
+        "kernel": {"k": int(kernel.shape[0]), "values": np.asarray(kernel, float).ravel().tolist()},
+        "output": _image_data(output, DIVERGING, -limit, limit),
+        "stride": int(stride),
+        "dilation": int(dilation),
+        "frameMs": int(frame_ms),
+        "highlight": HIGHLIGHT,
+    }
 
-    fig.add_trace(  # the output's full extent, also where it is not computed yet
-        go.Scatter(
-            **_outline(0, out_rows - 1, 0, out_cols - 1),
-            mode="lines",
-            line={"color": "#999", "width": 1},
-            xaxis="x5",
-            yaxis="y5",
-            hoverinfo="skip",
-        )
-    )
 
-    kernel_lines, kernel_text = _grid_lines(k, "3"), _grid_text(k, kernel, "3")
-    still = [{"x": list(kernel_lines.x), "y": list(kernel_lines.y)}, {"text": list(kernel_text.text)}]
-
-    def moving(w: Window) -> list[dict]:
-        (i, j), taps = w.index, w.taps
-        return [
-            _outline(taps[0, 0, 0], taps[-1, -1, 0], taps[0, 0, 1], taps[-1, -1, 1]),
-            {"x": taps[..., 1].ravel().tolist(), "y": taps[..., 0].ravel().tolist()},
-            {"text": _cells(w.patch[0])},
-            {"text": _cells(w.products[0])},
-            {"text": [f"sum = {w.value:.3g}"]},
-            _outline(i, i, j, j),
-            _not_yet(i, j, out_rows, out_cols),
-            *still,  # the kernel: unchanged, in every frame so that frames keep it drawn
-        ]
-
-    first = moving(windows[0])
-    line = {"color": HIGHLIGHT, "width": 3}
-    text_trace = {"mode": "text", "textfont": {"size": 14}, "hoverinfo": "skip"}
-    moving_traces = [
-        go.Scatter(**first[0], mode="lines", line=line, hoverinfo="skip"),
-        go.Scatter(
-            **first[1],
-            mode="markers",
-            marker={"color": HIGHLIGHT, "size": 5, "symbol": "circle"},
-            hoverinfo="skip",
-        ),
-        _grid_text(k, windows[0].patch[0], "2"),
-        _grid_text(k, windows[0].products[0], "4"),
-        go.Scatter(x=[(k - 1) / 2], y=[k + 0.1], **first[4], **text_trace, xaxis="x4", yaxis="y4"),
-        go.Scatter(**first[5], mode="lines", line=line, xaxis="x5", yaxis="y5", hoverinfo="skip"),
-        go.Scatter(
-            **first[6],
-            mode="lines",
-            fill="toself",
-            fillcolor="#eeeeee",  # not computed yet
-            line={"width": 0},
-            xaxis="x5",
-            yaxis="y5",
-            hoverinfo="skip",
-        ),
-        kernel_lines,
-        kernel_text,
-    ]
-    fig.add_traces(moving_traces)
-    moving_indices = list(range(len(fig.data) - len(moving_traces), len(fig.data)))
-    fig.layout.yaxis4.range = [k + 0.6, -0.5]  # room for the sum below the grid
-    frames = [{"name": str(n), "traces": moving_indices, "data": moving(w)} for n, w in enumerate(windows)]
-    names = [str(n) for n in range(len(windows))]
-    labels = [f"({w.index[0]}, {w.index[1]})" for w in windows]
-    fig.update_layout(
-        height=height,
-        margin={"l": 10, "r": 10, "t": 10, "b": 70},
-        showlegend=False,
-        plot_bgcolor="white",
-        images=pictures,
-        updatemenus=[play_pause(frame_ms, **PLAY_PLACEMENT)],
-    )
-    fig.set_animation(frames, _scrubber(names, labels, "output cell "))
-    return fig
+def _image_data(z: np.ndarray, colorscale: str, zmin: float, zmax: float) -> dict:
+    """An image's cells for the browser: shape, values (float32) and colours (RGB bytes, row by row)."""
+    return {
+        "rows": int(z.shape[0]),
+        "cols": int(z.shape[1]),
+        "values": encode(z, "<f4"),
+        "rgb": encode(_colours(z, colorscale, zmin, zmax), "u1"),
+    }
 
 
 CHANNELS = ("red", "green", "blue")

@@ -1,9 +1,13 @@
 // Shared by optviz's canvas components (optviz/ui/components.py puts this before their own JS).
 
-// A float32 array packed by optviz/lab/race_data.py (little-endian bytes, base64).
+// Bytes packed by optviz/lab/race_data.py's `encode` (base64).
+function decodeBytes(text) {
+  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+}
+
+// A float32 array packed the same way (little-endian).
 function decodeFloat32(text) {
-  const bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-  return new Float32Array(bytes.buffer);
+  return new Float32Array(decodeBytes(text).buffer);
 }
 
 // A round tick spacing (1, 2 or 5 times a power of ten) giving about `count` ticks over `span`.

@@ -13,6 +13,7 @@ from optviz import conv
 from optviz.conv import figures as conv_figures
 from optviz.data import load as load_digits
 from optviz.text import literal, quote
+from optviz.ui.conv_steps import conv_steps
 from optviz.ui.share_box import share_box
 from optviz.ui.url_state import PageState
 from optviz.ui.widgets import chart, page_setup
@@ -45,17 +46,22 @@ def _image(source: str, digit: int) -> np.ndarray:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def _step_figure(source, digit, kernel, stride, padding, dilation, frame_ms):
-    """The step-by-step figure (kernel: a tuple of row tuples). Kept as the object, so a rerun that
-    changes nothing elsewhere hands Streamlit the same figure."""
+def _step_data(source, digit, kernel, stride, padding, dilation, frame_ms) -> dict:
+    """What the step-by-step chart draws (kernel: a tuple of row tuples); its output is the layer's
+    own answer (`conv.conv2d`, lax)."""
     x = _image(source, digit)[None]
     w = np.array(kernel)[None, None]
     args = {"stride": stride, "padding": padding, "dilation": dilation}
     g = conv.geometry(x.shape[1:], w.shape[2:], **args)
-    output = conv.conv2d(x, w, **args)[0]  # the layer's answer (lax); the windows show the same numbers
-    windows = list(conv.windows(x, w, **args))
-    return conv_figures.step_figure(
-        conv.pad_input(x, g.pads)[0], g.pads, w[0, 0], output, windows, frame_ms=frame_ms
+    output = conv.conv2d(x, w, **args)[0]
+    return conv_figures.step_data(
+        conv.pad_input(x, g.pads)[0],
+        g.pads,
+        w[0, 0],
+        output,
+        stride=stride,
+        dilation=dilation,
+        frame_ms=frame_ms,
     )
 
 
@@ -151,10 +157,10 @@ def _one_channel(state: PageState) -> None:
     if stride > n:
         notes.info(f"The stride ({stride}) is larger than the input ({n} pixels): the window fits only once.")
 
-    figure = _step_figure(
+    data = _step_data(
         source, digit, tuple(map(tuple, kernel.tolist())), stride, padding, dilation, SPEEDS[speed]
     )
-    chart(animation, figure, key="c2_steps")
+    conv_steps(animation, data, key="c2_steps")
     if embedded:  # a slide shows the animation; the lecturer says the rest
         return
     _size_formula(n, k, stride, geometry.pads[0], dilation, geometry.out_shape[0])

@@ -1,6 +1,7 @@
-"""The convolutions page in a real browser: it loads cleanly, moving the step-by-step scrubber moves
-the highlighted window and output cell (read from the Plotly graph div), and playing keeps the
-pictures the frames do not move (the digit, the kernel, the output so far; the 1D tab's text)."""
+"""The convolutions page in a real browser: the step-by-step chart (optviz/ui/conv_steps) works every
+window out as the explicit loops do, the scrubber, the keys and a pointer on an output cell move the
+window, playing keeps the pictures (the digit, the kernel, the output so far; the 1D tab's text),
+and the chart fits a 390 px phone."""
 
 from __future__ import annotations
 
@@ -9,42 +10,57 @@ import io
 import numpy as np
 from PIL import Image
 
+from optviz import conv
+from optviz.data import load as load_digits
 from tests.e2e.browser import LOAD_TIMEOUT_MS, arm_rerun_watch, wait_for_rerun
 
-# The step-by-step chart is the first Plotly graph on the page. Its moving traces (see
-# optviz.conv.figures.step_figure) are the frames' `traces`; the sixth outlines the output cell.
-JS_STATE = """gd => {
-    const frame = gd._transitionData._frames[0];
-    const cell = gd._fullData[frame.traces[5]];
-    const sum = gd._fullData[frame.traces[4]];
-    return {active: gd.layout.sliders[0].active, cellX: Array.from(cell.x), cellY: Array.from(cell.y),
-            sum: sum.text[0], frames: gd._transitionData._frames.length};
-}"""
+STEPS = "[data-testid=conv-steps]"
+JS_DRAWN = f"() => Number(document.querySelector('{STEPS}')?.dataset.revision) > 0"
 
 
-def test_scrubbing_moves_the_highlighted_output_cell(page, open_page, browser_log, screenshot):
-    open_page("/conv")
-    chart = page.locator(".js-plotly-plot").first
-    page.wait_for_function(
-        """() => { const gd = document.querySelector('.js-plotly-plot');
-                   return gd && gd._transitionData && gd._transitionData._frames.length > 0; }""",
-        timeout=LOAD_TIMEOUT_MS,
-    )
-    before = chart.evaluate(JS_STATE)
-    assert before["frames"] == 676 and before["active"] == 0
-    assert min(before["cellX"]) == -0.5 and min(before["cellY"]) == -0.5  # output cell (0, 0)
+def _open_steps(page, open_page, path: str = "/conv"):
+    open_page(path)
+    page.wait_for_function(JS_DRAWN, timeout=LOAD_TIMEOUT_MS)
+    chart = page.locator(STEPS)
+    chart.scroll_into_view_if_needed()
+    return chart
 
-    # Jump the way the slider does when dragged: animate to a frame by name (row 10, column 13).
-    chart.evaluate(
-        """gd => Plotly.animate(gd, ['273'], {mode: 'immediate', frame: {duration: 0, redraw: false},
-                                              transition: {duration: 0}})"""
-    )
-    page.wait_for_timeout(300)
-    after = chart.evaluate(JS_STATE)
-    assert min(after["cellX"]) == 13 - 0.5 and min(after["cellY"]) == 10 - 0.5
-    assert after["sum"] != before["sum"]  # the digit's stroke, not the empty corner
 
-    assert after["active"] == 273  # the scrubber follows
+def test_the_chart_works_every_window_out_as_the_loops_do(page, open_page, browser_log):
+    """The browser's windows (taps, patch, products) and the sum it shows equal `conv.windows` (the
+    definition as loops, in NumPy) for the page's default: test digit 0 and the Sobel x kernel."""
+    chart = _open_steps(page, open_page)
+    image = load_digits().test_images[0][None] / 255.0
+    kernel = conv.kernel_preset("Sobel x")[None, None]
+    windows = list(conv.windows(image, kernel))
+    for n in (0, 1, 27, 273, 400, len(windows) - 1):
+        shown = chart.evaluate("(root, n) => root.windowAt(n)", n)
+        w = windows[n]
+        assert shown["index"] == list(w.index)
+        assert shown["taps"] == w.taps.reshape(-1, 2).tolist()
+        assert np.allclose(shown["patch"], w.patch.ravel(), atol=1e-6)
+        assert np.allclose(shown["products"], w.products.ravel(), atol=1e-6)
+        assert np.isclose(shown["sum"], w.value, atol=1e-5)
+    browser_log.assert_clean()
+
+
+def test_the_scrubber_keys_and_pointer_move_the_window(page, open_page, browser_log, screenshot):
+    chart = _open_steps(page, open_page)
+    assert chart.get_attribute("data-step") == "0"
+    chart.locator(".optviz-conv__scrubber").fill("273")  # row 10, column 13
+    assert chart.get_attribute("data-step") == "273"
+    assert "output cell (10, 13)" in chart.inner_text()
+    chart.focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Shift+ArrowRight")
+    assert chart.get_attribute("data-step") == "284"
+    # Pointing at an output cell (paused) shows the window that made it: the cell (20, 5).
+    panels = chart.evaluate("root => root.panels()")
+    canvas = chart.locator("canvas").bounding_box()
+    out = panels["output"]
+    cell = out["size"] / 26
+    page.mouse.move(canvas["x"] + out["x"] + 5.5 * cell, canvas["y"] + out["y"] + 20.5 * cell)
+    page.wait_for_function(f"() => document.querySelector('{STEPS}').dataset.step === '{20 * 26 + 5}'")
     screenshot(page)
     assert page.get_by_test_id("stException").count() == 0
     browser_log.assert_clean()
@@ -62,20 +78,12 @@ def test_every_section_shows_without_errors(page, open_page, browser_log, screen
     browser_log.assert_clean()
 
 
-# CSS pixel boxes [left, top, width, height] of subplots, from Plotly's axes (relative to the graph div).
-JS_BOXES = """(gd, names) => names.map(n => {
-    const x = gd._fullLayout['xaxis' + n], y = gd._fullLayout['yaxis' + n];
-    return [x._offset, y._offset, x._length, y._length];
-})"""
-PLAY = """gd => Plotly.animate(gd, null, {mode: 'immediate', frame: {duration: 40, redraw: false},
-                                        transition: {duration: 0}})"""
-
-
-def _contrast(chart, boxes) -> list[float]:
-    """The standard deviation of each box's pixels in a screenshot of `chart` (a picture, or numbers
-    on a grid, shows as contrast; an erased subplot is flat white)."""
-    shot = np.asarray(Image.open(io.BytesIO(chart.screenshot())).convert("L"), float)
-    scale = shot.shape[1] / chart.bounding_box()["width"]
+def _contrast(element, boxes) -> list[float]:
+    """The standard deviation of each box's pixels in a screenshot of `element` (a picture, or numbers
+    on a grid, shows as contrast; an empty panel is flat). Boxes: [left, top, width, height] in CSS
+    px from the element's top-left."""
+    shot = np.asarray(Image.open(io.BytesIO(element.screenshot())).convert("L"), float)
+    scale = shot.shape[1] / element.bounding_box()["width"]
     return [
         float(
             shot[
@@ -86,26 +94,77 @@ def _contrast(chart, boxes) -> list[float]:
     ]
 
 
-def test_playing_keeps_the_digit_the_kernel_and_the_text(page, open_page, browser_log, screenshot):
-    """Mid-play, the input (digit or encoded text) and the kernel keep their contrast, and the output
-    map, hidden before its cells are computed, shows the cells computed so far."""
-    for path, kept, built in (("/conv", ["", "3"], ["5"]), ("/conv?conv_view=1D+over+text", [""], [])):
-        open_page(path)
-        page.wait_for_function(
-            """() => { const gd = document.querySelector('.js-plotly-plot');
-                       return gd && gd._transitionData && gd._transitionData._frames.length > 0; }""",
-            timeout=LOAD_TIMEOUT_MS,
-        )
-        chart = page.locator(".js-plotly-plot").first
+def test_playing_keeps_the_digit_the_kernel_and_the_output_so_far(page, open_page, browser_log, screenshot):
+    """Mid-play the input and the kernel keep their contrast; the output shows the cells computed so
+    far (none at the start, the whole map at the end)."""
+    chart = _open_steps(page, open_page, "/conv?c2_speed=fast")
+    canvas = chart.locator("canvas")
+    panels = chart.evaluate("root => root.panels()")
+    boxes = [
+        [p["x"], p["y"], p["size"], p["size"]] for p in (panels["input"], panels["kernel"], panels["output"])
+    ]
+    before = _contrast(canvas, boxes)
+    chart.locator(".optviz-conv__play").click()
+    page.wait_for_function(f"() => Number(document.querySelector('{STEPS}').dataset.step) > 20")
+    playing = _contrast(canvas, boxes)
+    assert chart.get_attribute("data-playing") == "true"
+    screenshot(page, "playing")
+    for name, was, now in zip(("input", "kernel"), before, playing, strict=False):
+        assert was > 10 and now > 0.5 * was, f"the {name} lost its picture while playing"
+    chart.focus()
+    page.keyboard.press("End")  # paused on the last cell: the whole output map
+    assert chart.get_attribute("data-playing") == "false"
+    built = _contrast(canvas, boxes)[2]
+    assert built > before[2] + 5, "the output map shows no computed cells"
+    browser_log.assert_clean()
+
+
+def test_the_1d_view_keeps_its_text_while_playing(page, open_page, browser_log, screenshot):
+    """The 1D tab is a Plotly animation: mid-play its encoded text keeps its contrast."""
+    open_page("/conv?conv_view=1D+over+text")
+    page.wait_for_function(
+        """() => { const gd = document.querySelector('.js-plotly-plot');
+                   return gd && gd._transitionData && gd._transitionData._frames.length > 0; }""",
+        timeout=LOAD_TIMEOUT_MS,
+    )
+    chart = page.locator(".js-plotly-plot").first
+    chart.scroll_into_view_if_needed()
+    box = chart.evaluate(
+        "gd => { const x = gd._fullLayout.xaxis, y = gd._fullLayout.yaxis;"
+        " return [x._offset, y._offset, x._length, y._length]; }"
+    )
+    (before,) = _contrast(chart, [box])
+    chart.evaluate(
+        """gd => Plotly.animate(gd, null, {mode: 'immediate', frame: {duration: 40, redraw: false},
+                                          transition: {duration: 0}})"""
+    )
+    page.wait_for_timeout(1500)
+    (playing,) = _contrast(chart, [box])
+    screenshot(page, "playing-1d")
+    assert before > 10 and playing > 0.5 * before, "the encoded text lost its picture while playing"
+    browser_log.assert_clean()
+
+
+def test_the_chart_fits_a_phone(browser, app_url, browser_log, screenshot):
+    """On a 390 px phone the chart stacks (input and output side by side, the grids under them),
+    nothing is wider than the screen, and Play is a thumb-sized target."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    try:
+        page = context.new_page()
+        page.on("pageerror", browser_log.on_page_error)
+        page.goto(app_url + "/conv", timeout=LOAD_TIMEOUT_MS)
+        page.wait_for_function(JS_DRAWN, timeout=LOAD_TIMEOUT_MS)
+        chart = page.locator(STEPS)
         chart.scroll_into_view_if_needed()
-        boxes = chart.evaluate(JS_BOXES, kept + built)
-        before = _contrast(chart, boxes)
-        chart.evaluate(PLAY)
-        page.wait_for_timeout(1500)  # mid-play (676 frames of 40 ms)
-        playing = _contrast(chart, boxes)
-        screenshot(page, "playing" if path == "/conv" else "playing-1d")
-        for name, was, now in zip(kept, before, playing, strict=False):
-            assert was > 10 and now > 0.5 * was, f"{path}: subplot x{name} lost its picture while playing"
-        for name, was, now in zip(built, before[len(kept) :], playing[len(kept) :], strict=True):
-            assert now > was + 5, f"{path}: subplot x{name} shows no output cells while playing"
+        box = chart.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+        panels = chart.evaluate("root => root.panels()")
+        assert panels["output"]["y"] == panels["input"]["y"] and panels["patch"]["y"] > panels["input"]["y"]
+        play = chart.locator(".optviz-conv__play").bounding_box()
+        assert play["height"] >= 32 and play["width"] >= 44
+        chart.locator(".optviz-conv__play").tap()
+        page.wait_for_function(f"() => document.querySelector('{STEPS}').dataset.playing === 'true'")
+        screenshot(page, "phone")
+    finally:
+        context.close()
     browser_log.assert_clean()

@@ -1,0 +1,378 @@
+// The convolution step by step, on one canvas: the zero-padded input with the window on it, the
+// patch under the window, the kernel, their element-wise products with the sum, and the output map
+// filled in reading order up to the current cell. Play, the scrubber, Space and the arrow keys move
+// the window; pointing at an output cell shows the window that made it.
+//
+// Each step is worked out here from the data (optviz/conv/figures.py, step_data) by the definition
+// the page teaches: kernel cell (u, v) of output cell (i, j) lands on padded-input cell
+// (i s + u d, j s + v d). The sum shown is the server's output value (the layer's own answer).
+//
+// Wide: the five panels in a row. Narrow (a phone): the input and the output side by side, the
+// patch, kernel and products under them, so that the numbers stay readable.
+
+const charts = new WeakMap(); // parent element -> ConvSteps (the component's function runs per update)
+const GREY_TEXT = "#555";
+const NOT_YET = "#eeeeee";
+const NARROW_PX = 600;
+
+// Grid values as short labels, as the page's Python figures write them: two significant digits,
+// and anything smaller than 0.01 in size as 0.
+function cellLabel(value) {
+  return Math.abs(value) >= 0.01 ? String(Number(value.toPrecision(2))) : "0";
+}
+
+function sumLabel(value) {
+  return String(Number(value.toPrecision(3)));
+}
+
+function imageCanvas(image) {
+  const canvas = document.createElement("canvas");
+  canvas.width = image.cols;
+  canvas.height = image.rows;
+  const rgb = decodeBytes(image.rgb);
+  const pixels = new ImageData(image.cols, image.rows);
+  for (let n = 0; n < image.rows * image.cols; n++) {
+    pixels.data.set(rgb.subarray(3 * n, 3 * n + 3), 4 * n);
+    pixels.data[4 * n + 3] = 255;
+  }
+  canvas.getContext("2d").putImageData(pixels, 0, 0);
+  return canvas;
+}
+
+class ConvSteps {
+  constructor(parent) {
+    this.root = parent.querySelector(".optviz-conv");
+    this.canvas = this.root.querySelector(".optviz-conv__canvas");
+    this.playButton = this.root.querySelector(".optviz-conv__play");
+    this.scrubber = this.root.querySelector(".optviz-conv__scrubber");
+    this.cellLabel = this.root.querySelector(".optviz-conv__cell");
+    this.step = 0;
+    this.playing = false;
+    this.revision = 0;
+    this.data = null;
+    this.frameRequest = null;
+    this.lastTime = null;
+    this.elapsed = 0;
+    // For tests: step n's window as the chart works it out ({index, taps, patch, products, sum}),
+    // and where each panel is drawn ({input, patch, kernel, products, output}: {x, y, size} in CSS
+    // px from the canvas's top-left).
+    this.root.windowAt = (n) => this.windowAt(n);
+    this.root.panels = () => this.layout;
+    this.listen();
+    this.watchSlide();
+    this.resizeObserver = new ResizeObserver(() => this.draw());
+    this.resizeObserver.observe(this.root);
+  }
+
+  update(data) {
+    if (!data) return;
+    const input = { ...data.input, values: decodeFloat32(data.input.values), picture: imageCanvas(data.input) };
+    const output = { ...data.output, values: decodeFloat32(data.output.values), picture: imageCanvas(data.output) };
+    this.data = { ...data, input, output };
+    this.steps = output.rows * output.cols;
+    this.step = Math.min(this.step, this.steps - 1); // a change keeps the step where it can
+    this.scrubber.max = String(this.steps - 1);
+    this.revision += 1;
+    this.root.dataset.revision = String(this.revision);
+    this.draw();
+  }
+
+  // --- the steps -------------------------------------------------------------------------------
+
+  windowAt(n) {
+    const { input, output, kernel, stride, dilation } = this.data;
+    const i = Math.floor(n / output.cols);
+    const j = n % output.cols;
+    const taps = [];
+    const patch = [];
+    const products = [];
+    for (let u = 0; u < kernel.k; u++) {
+      for (let v = 0; v < kernel.k; v++) {
+        const r = i * stride + u * dilation;
+        const c = j * stride + v * dilation;
+        const value = input.values[r * input.cols + c];
+        taps.push([r, c]);
+        patch.push(value);
+        products.push(value * kernel.values[u * kernel.k + v]);
+      }
+    }
+    return { index: [i, j], taps, patch, products, sum: output.values[n] };
+  }
+
+  setPlaying(playing) {
+    if (!this.data) return;
+    if (playing && this.step >= this.steps - 1) this.step = 0; // Play at the end starts again
+    this.playing = playing;
+    this.lastTime = null;
+    this.elapsed = 0;
+    this.draw();
+    if (playing) this.requestTick();
+  }
+
+  goTo(step) {
+    if (!this.data) return;
+    this.step = Math.max(0, Math.min(this.steps - 1, step));
+    this.draw();
+  }
+
+  requestTick() {
+    if (this.frameRequest === null) this.frameRequest = requestAnimationFrame((t) => this.tick(t));
+  }
+
+  tick(time) {
+    this.frameRequest = null;
+    if (!this.playing || !this.data) return;
+    if (this.lastTime !== null) this.elapsed += time - this.lastTime;
+    this.lastTime = time;
+    const advance = Math.floor(this.elapsed / this.data.frameMs);
+    if (advance > 0) {
+      this.elapsed -= advance * this.data.frameMs;
+      this.step = Math.min(this.steps - 1, this.step + advance);
+      if (this.step >= this.steps - 1) this.playing = false;
+      this.draw();
+    }
+    if (this.playing) this.requestTick();
+  }
+
+  // --- input -----------------------------------------------------------------------------------
+
+  listen() {
+    this.playButton.addEventListener("click", () => this.setPlaying(!this.playing));
+    this.scrubber.addEventListener("input", () => {
+      this.playing = false;
+      this.goTo(Number(this.scrubber.value));
+    });
+    this.root.addEventListener("pointerdown", () => this.root.focus({ preventScroll: true }));
+    this.root.addEventListener("keydown", (event) => {
+      const jump = event.shiftKey ? 10 : 1;
+      const actions = {
+        " ": () => this.setPlaying(!this.playing),
+        ArrowLeft: () => { this.playing = false; this.goTo(this.step - jump); },
+        ArrowRight: () => { this.playing = false; this.goTo(this.step + jump); },
+        Home: () => this.goTo(0),
+        End: () => { this.playing = false; this.goTo(this.steps - 1); },
+      };
+      const action = actions[event.key];
+      if (!action) return;
+      event.preventDefault();
+      event.stopPropagation();
+      action();
+    });
+    // Pointing at (or tapping) an output cell shows the window that made it, and pauses.
+    const showCell = (event) => {
+      const cell = this.outputCellAt(event);
+      if (cell === null || (event.type === "pointermove" && this.playing)) return;
+      this.playing = false;
+      this.goTo(cell);
+    };
+    this.canvas.addEventListener("pointermove", showCell);
+    this.canvas.addEventListener("pointerdown", showCell);
+  }
+
+  outputCellAt(event) {
+    const box = this.layout?.output;
+    if (!box) return null;
+    const rect = this.canvas.getBoundingClientRect();
+    const x = event.clientX - rect.left - box.x;
+    const y = event.clientY - rect.top - box.y;
+    const { rows, cols } = this.data.output;
+    const c = Math.floor((x / box.size) * cols);
+    const r = Math.floor((y / box.size) * rows);
+    return r >= 0 && r < rows && c >= 0 && c < cols ? r * cols + c : null;
+  }
+
+  // In a slide (the page is in an iframe): pause and show the first step when reveal.js says the
+  // slide was left ("slide:stop"), or the browser tab is hidden.
+  watchSlide() {
+    if (window.parent === window) return;
+    this.onSlideMessage = (event) => {
+      if (event.source === window.parent && event.data === "slide:stop") this.rewind();
+    };
+    this.onTabVisibility = () => { if (document.hidden) this.rewind(); };
+    window.addEventListener("message", this.onSlideMessage);
+    document.addEventListener("visibilitychange", this.onTabVisibility);
+  }
+
+  rewind() {
+    this.playing = false;
+    this.goTo(0);
+  }
+
+  // --- drawing ---------------------------------------------------------------------------------
+
+  // Square panels: {x, y, size} in CSS px, and where the titles and signs go.
+  computeLayout(width) {
+    const height = this.data.height;
+    const title = 22;
+    if (width < NARROW_PX) {
+      const big = Math.min((width - 16) / 2, height * 0.55);
+      const small = Math.min((width - 60) / 3, 140);
+      const rowTwo = title + big + 16 + title;
+      const y = [title, rowTwo];
+      const gap = (width - 3 * small) / 3;
+      return {
+        height: rowTwo + small + 26,
+        input: { x: 0, y: y[0], size: big },
+        output: { x: width - big - 2, y: y[0], size: big },
+        patch: { x: gap / 2, y: y[1], size: small },
+        kernel: { x: gap * 1.5 + small, y: y[1], size: small },
+        products: { x: gap * 2.5 + 2 * small, y: y[1], size: small },
+        signs: [[gap + small, y[1] + small / 2, "⊙"], [gap * 2 + 2 * small, y[1] + small / 2, "="]],
+      };
+    }
+    const big = Math.min(width * 0.27, height - title - 4);
+    const small = Math.min(width * 0.11, big * 0.6);
+    const middle = title + big / 2;
+    const grid = (fraction) => ({ x: width * fraction + (width * 0.11 - small) / 2, y: middle - small / 2, size: small });
+    const output = Math.min(width * 0.23, big);
+    return {
+      height: title + big + 4,
+      input: { x: 0, y: title, size: big },
+      patch: grid(0.31),
+      kernel: grid(0.46),
+      products: grid(0.6),
+      output: { x: width - output - 2, y: title + (big - output) / 2, size: output },
+      signs: [[width * 0.44, middle, "⊙"], [width * 0.585, middle, "="], [width * 0.74, middle, "Σ →"]],
+    };
+  }
+
+  draw() {
+    if (!this.data) return;
+    const width = this.root.clientWidth;
+    if (!width) return;
+    const layout = this.computeLayout(width);
+    this.layout = layout;
+    const scale = window.devicePixelRatio || 1;
+    if (this.canvas.width !== Math.round(width * scale) || this.canvas.height !== Math.round(layout.height * scale)) {
+      this.canvas.width = Math.round(width * scale);
+      this.canvas.height = Math.round(layout.height * scale);
+      this.canvas.style.height = `${layout.height}px`;
+    }
+    const context = this.canvas.getContext("2d");
+    context.setTransform(scale, 0, 0, scale, 0, 0);
+    context.clearRect(0, 0, width, layout.height);
+    const window_ = this.windowAt(this.step);
+    this.drawInput(context, layout.input, window_);
+    this.drawGrid(context, layout.patch, "patch", window_.patch);
+    this.drawGrid(context, layout.kernel, "kernel", this.data.kernel.values);
+    this.drawGrid(context, layout.products, "patch ⊙ kernel", window_.products);
+    context.fillStyle = GREY_TEXT;
+    context.font = "14px 'Source Sans Pro', sans-serif";
+    context.textAlign = "center";
+    context.textBaseline = "top";
+    context.fillText(`sum = ${sumLabel(window_.sum)}`, layout.products.x + layout.products.size / 2,
+      layout.products.y + layout.products.size + 8);
+    context.textBaseline = "middle";
+    context.font = "16px 'Source Sans Pro', sans-serif";
+    for (const [x, y, sign] of layout.signs) context.fillText(sign, x, y);
+    this.drawOutput(context, layout.output, window_);
+    this.showState(window_);
+  }
+
+  title(context, box, text) {
+    context.fillStyle = GREY_TEXT;
+    context.font = "14px 'Source Sans Pro', sans-serif";
+    context.textAlign = "center";
+    context.textBaseline = "bottom";
+    context.fillText(text, box.x + box.size / 2, box.y - 6);
+  }
+
+  drawInput(context, box, window_) {
+    const { input, inner, kernel, dilation, highlight } = this.data;
+    const cell = box.size / Math.max(input.rows, input.cols);
+    this.title(context, box, "input (padded)");
+    context.imageSmoothingEnabled = false;
+    context.drawImage(input.picture, box.x, box.y, cell * input.cols, cell * input.rows);
+    const [top, left, rows, cols] = inner;
+    if (rows !== input.rows || cols !== input.cols) { // where the image ends and the zero padding begins
+      context.save();
+      context.setLineDash([6, 4]);
+      context.strokeStyle = "#56B4E9";
+      context.lineWidth = 2;
+      context.strokeRect(box.x + left * cell, box.y + top * cell, cols * cell, rows * cell);
+      context.restore();
+    }
+    const [r0, c0] = window_.taps[0];
+    const span = (kernel.k - 1) * dilation + 1;
+    context.strokeStyle = highlight;
+    context.lineWidth = 3;
+    context.strokeRect(box.x + c0 * cell, box.y + r0 * cell, span * cell, span * cell);
+    context.fillStyle = highlight;
+    for (const [r, c] of window_.taps) {
+      context.beginPath();
+      context.arc(box.x + (c + 0.5) * cell, box.y + (r + 0.5) * cell, Math.max(1.5, Math.min(3, cell / 4)), 0, 2 * Math.PI);
+      context.fill();
+    }
+  }
+
+  drawGrid(context, box, title, values) {
+    const k = this.data.kernel.k;
+    const cell = box.size / k;
+    this.title(context, box, title);
+    context.strokeStyle = "#999";
+    context.lineWidth = 1;
+    context.fillStyle = "#262730";
+    context.font = `${Math.max(10, Math.min(15, cell * 0.36))}px 'Source Sans Pro', sans-serif`;
+    context.textAlign = "center";
+    context.textBaseline = "middle";
+    for (let u = 0; u < k; u++) {
+      for (let v = 0; v < k; v++) {
+        context.strokeRect(box.x + v * cell + 0.5, box.y + u * cell + 0.5, cell, cell);
+        context.fillText(cellLabel(values[u * k + v]), box.x + (v + 0.5) * cell, box.y + (u + 0.5) * cell);
+      }
+    }
+  }
+
+  drawOutput(context, box, window_) {
+    const { output, highlight } = this.data;
+    const cell = box.size / Math.max(output.rows, output.cols);
+    const [i, j] = window_.index;
+    this.title(context, box, "output");
+    context.fillStyle = NOT_YET;
+    context.fillRect(box.x, box.y, cell * output.cols, cell * output.rows);
+    context.save(); // the cells computed so far: the rows above, and row i up to column j
+    context.beginPath();
+    context.rect(box.x, box.y, cell * output.cols, cell * i);
+    context.rect(box.x, box.y + cell * i, cell * (j + 1), cell);
+    context.clip();
+    context.imageSmoothingEnabled = false;
+    context.drawImage(output.picture, box.x, box.y, cell * output.cols, cell * output.rows);
+    context.restore();
+    context.strokeStyle = "#999";
+    context.lineWidth = 1;
+    context.strokeRect(box.x + 0.5, box.y + 0.5, cell * output.cols, cell * output.rows);
+    context.strokeStyle = highlight;
+    context.lineWidth = 3;
+    context.strokeRect(box.x + j * cell, box.y + i * cell, cell, cell);
+  }
+
+  showState(window_) {
+    const [i, j] = window_.index;
+    this.root.dataset.step = String(this.step);
+    this.root.dataset.playing = String(this.playing);
+    this.playButton.textContent = this.playing ? "❚❚ Pause" : "▶ Play";
+    this.scrubber.value = String(this.step);
+    this.cellLabel.textContent = `output cell (${i}, ${j})`;
+  }
+
+  destroy() {
+    this.resizeObserver.disconnect();
+    if (this.frameRequest !== null) cancelAnimationFrame(this.frameRequest);
+    window.removeEventListener("message", this.onSlideMessage);
+    document.removeEventListener("visibilitychange", this.onTabVisibility);
+  }
+}
+
+export default function (component) {
+  const { data, parentElement } = component;
+  let chart = charts.get(parentElement);
+  if (!chart) {
+    chart = new ConvSteps(parentElement);
+    charts.set(parentElement, chart);
+  }
+  chart.update(data);
+  return () => {
+    chart.destroy();
+    charts.delete(parentElement);
+  };
+}
