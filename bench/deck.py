@@ -77,7 +77,8 @@ STAGES = ("frame", "html", "scripts", "run", "drawn")
 
 
 def serve_examples() -> tuple[http.server.ThreadingHTTPServer, str]:
-    """examples/ over HTTP on a loopback port (a deck opened from a web server, as a lecturer's is)."""
+    """examples/ over HTTP on a loopback port (a deck opened from a web server, as a lecturer's is);
+    returns the server (call .shutdown()) and its URL."""
     handler = functools.partial(QuietHandler, directory=str(DECK.parent))
     server = http.server.ThreadingHTTPServer((HOST, free_port()), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -85,18 +86,28 @@ def serve_examples() -> tuple[http.server.ThreadingHTTPServer, str]:
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Files, without a log line per request; the browser's favicon request gets an empty answer
+    (the decks have none), not a 404 that a console check would report."""
+
     def log_message(self, *args) -> None:
         pass
 
+    def do_GET(self) -> None:
+        if self.path.split("?")[0] == "/favicon.ico":
+            self.send_response(204)
+            self.end_headers()
+            return
+        super().do_GET()
 
-def view_frame(page, part: str):
+
+def view_frame(page, part: str, timeout_ms: float = LOAD_MS):
     """The deck's iframe whose URL holds `part`, once it has one."""
-    for _ in range(LOAD_MS // 20):
+    for _ in range(int(timeout_ms // 20)):
         for frame in page.frames:
             if part in frame.url:
                 return frame
         page.wait_for_timeout(20)
-    raise TimeoutError(f"no frame for {part}")
+    raise AssertionError(f"no frame whose URL holds {part!r}; frames: {[f.url for f in page.frames]}")
 
 
 def slide_of(page, part: str) -> int:

@@ -12,24 +12,20 @@ the focus back, and the conv animation whole in its slide.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import statistics
-import threading
-import time
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from bench import deck as deck_bench
+from bench.deck import serve_examples
 from surfaces import SURFACES
 from tests.e2e.browser import LOAD_TIMEOUT_MS, wait_until_drawn
 from tests.e2e.conftest import _REPORT_KEY, VIEWPORT, screenshot_path
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-DECK = "reveal-deck.html"
+DECK = deck_bench.DECK.name
 RACE = "[data-testid=race-chart]"
-CONV_CHART = "[data-testid=conv-steps], .js-plotly-plot"  # the canvas component, or the Plotly chart
+CONV_CHART = "[data-testid=conv-steps]"
 BUDGET_DRAWN_S = 1.5  # issue 21: a view's first chart at most 1.5 s after its slide comes up
 VISITS = 3
 FRAME_TIMEOUT_MS = 30_000
@@ -55,26 +51,11 @@ JS_DRAWN = """() => { const c = document.querySelector("[data-testid=race-chart]
                       return !!c && Number(c.dataset.revision) > 0 && !!c.dataset.startPx; }"""
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        if self.path.split("?")[0] == "/favicon.ico":  # the browser asks; the deck has none
-            self.send_response(204)
-            self.end_headers()
-            return
-        super().do_GET()
-
-
 @pytest.fixture(scope="module")
 def examples_url():
     """examples/ over HTTP on a free loopback port (a deck opened from a web server)."""
-    handler = functools.partial(_QuietHandler, directory=str(EXAMPLES))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server, url = serve_examples()
+    yield url
     server.shutdown()
     server.server_close()
 
@@ -116,14 +97,7 @@ def deck(browser, browser_log, app_url, examples_url, request, screenshot):
 
 
 def view_frame(page, part: str):
-    """The deck's iframe whose URL holds `part`, once it has one."""
-    deadline = time.monotonic() + FRAME_TIMEOUT_MS / 1000
-    while time.monotonic() < deadline:
-        for frame in page.frames:
-            if part in frame.url:
-                return frame
-        page.wait_for_timeout(20)
-    raise AssertionError(f"no frame whose URL holds {part!r}; frames: {[f.url for f in page.frames]}")
+    return deck_bench.view_frame(page, part, FRAME_TIMEOUT_MS)
 
 
 def slide_index(page) -> int:
@@ -161,14 +135,6 @@ def test_pagedown_to_the_race_draws_it_within_the_budget(deck, browser_log, meas
     browser_log.assert_clean()
 
 
-@pytest.mark.xfail(
-    reason="product bug (8 of 13 runs here): PageDown from inside a lazy view leaves the deck's "
-    "keyboard focus on that view's iframe, which reveal.js has just unloaded (about:blank; "
-    "document.activeElement is still the iframe), so the next key (PageUp) reaches nobody until the "
-    "presenter clicks the deck. A fix: the deck bridge hands the focus back on reveal.js's 'slide:stop' "
-    "(optviz/ui/deck_bridge), or the deck blurs an iframe outside the current slide on 'slidechanged'.",
-    strict=False,
-)
 def test_the_clickers_keys_reach_the_deck_after_play_in_a_view(deck, browser_log):
     page = deck
     page.evaluate("() => Reveal.slide(1)")
@@ -295,7 +261,7 @@ def test_the_conv_slide_shows_its_animation_whole(deck, browser_log, screenshot)
     frame.wait_for_selector(CONV_CHART, timeout=LOAD_TIMEOUT_MS)
     wait_until_drawn(frame, LOAD_TIMEOUT_MS)
     chart = frame.locator(CONV_CHART).first
-    play = chart.locator("button:has-text('Play'), .updatemenu-button:has-text('Play')").first
+    play = chart.locator(".optviz-conv__play")
     expect(play).to_be_visible()
     page.wait_for_timeout(500)  # reveal.js's slide transition is over
     width, height = frame.evaluate("() => [innerWidth, innerHeight]")

@@ -3,9 +3,12 @@
 // 1. The keys a presenter's clicker sends reach the deck, even after a click inside the view
 //    (a click moves the keyboard focus into the iframe, where the deck never sees a key):
 //    - PageDown and PageUp always go to the deck (caught before the view's own handlers);
-//    - Escape goes to the deck unless the view used it (closing a menu), and hands the focus back;
+//    - Escape goes to the deck unless the view used it (closing a menu);
 //    - → ← and Space go to the deck when nothing in the view has the focus; while the race chart
 //      (or a slider) has it, they stay with the view.
+//    A key sent to the deck also hands the keyboard focus back to it, and so does leaving the
+//    slide: reveal.js unloads a lazy view whose slide is left, and a focus left in its emptied
+//    iframe would swallow the clicker's next key.
 //    Each key is posted to the page around twice: as reveal.js's postMessage API asks (the JSON
 //    string {"method":"next"}; reveal.js listens by default) and as one generic message for any
 //    other deck tool, {type: "optviz:key", key: "PageDown"}.
@@ -28,9 +31,11 @@ const WHEN_UNFOCUSED = new Set(["ArrowRight", "ArrowLeft", " "]);
 function forward(key) {
   window.parent.postMessage(JSON.stringify({ method: REVEAL_METHODS[key] }), "*");
   window.parent.postMessage({ type: "optviz:key", key }, "*");
+  handOverFocus();
 }
 
 function handOverFocus() {
+  if (!document.hasFocus()) return;
   document.activeElement?.blur?.();
   window.parent.focus(); // allowed across origins: the deck's own key handling takes over
 }
@@ -51,7 +56,6 @@ function onKeyUnhandled(event) {
   if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
   if (event.key === "Escape") {
     forward(event.key);
-    handOverFocus();
   } else if (WHEN_UNFOCUSED.has(event.key) && nothingFocused(event)) {
     event.preventDefault();
     forward(event.key);
@@ -67,7 +71,9 @@ function pausePlotlyAnimations() {
 }
 
 function onMessage(event) {
-  if (event.source === window.parent && event.data === "slide:stop") pausePlotlyAnimations();
+  if (event.source !== window.parent || event.data !== "slide:stop") return;
+  pausePlotlyAnimations();
+  handOverFocus();
 }
 
 export default function () {
