@@ -1,15 +1,15 @@
-"""Plotly builders for the convolution page: data in, figure out. No Streamlit, no convolution math.
+"""What the convolution page draws: data in, figure out. No Streamlit, no convolution math.
 
-The step-by-step figures animate in the browser (Play and a scrubber, no server round trip). Each
-frame carries only a few numbers: the window's outline, the taps, the patch and product values as
-text, the sum, and a polygon that hides the output cells not computed yet.
+`step_data` packs the one-channel step-by-step view for its canvas component (optviz/ui/conv_steps),
+which works each window out in the browser; the rest are Plotly figures (many channels, 1D text).
 
-What the frames do not move must survive them. plotly.js, animating without a full redraw
-(plotly.js#4491, checked in Chromium with Streamlit 1.67's plotly.js), erases every heatmap at the
-first frame, and every trace of a subplot that no frame touches (the kernel's numbers). So the
-images (the input, the output) are drawn as pictures (layout images, which frames never touch), each
-cell a block of pixels so that cells stay crisp, over a transparent heatmap kept for hovering when
-paused; and the kernel's numbers and grid are in every frame, unchanged.
+The 1D text figure animates in the browser (Play and a scrubber, no server round trip): each frame
+carries only a few numbers (the window's outline and the values it covers). What the frames do not
+move must survive them. plotly.js, animating without a full redraw (plotly.js#4491, checked in
+Chromium with Streamlit 1.67's plotly.js), erases every heatmap at the first frame, and every trace
+of a subplot that no frame touches. So the encoded text is drawn as a picture (a layout image, which
+frames never touch), each cell a block of pixels so that cells stay crisp, over a transparent
+heatmap kept for hovering when paused.
 """
 
 from __future__ import annotations
