@@ -165,9 +165,10 @@ def _one_channel(state: PageState) -> None:
         return
     _size_formula(n, k, stride, geometry.pads[0], dilation, geometry.out_shape[0])
     st.markdown(
-        "**Convolution or cross-correlation?** What deep learning calls convolution is *cross-correlation*: "
-        "the kernel is not flipped. The textbook convolution flips it in both directions first "
-        "(the toggle above). A network learns its kernels, so both compute the same family of layers."
+        "**Convolution or cross-correlation?** What deep learning calls convolution is "
+        "**cross-correlation**: the kernel is not flipped. The textbook convolution flips it in both "
+        "directions first (the toggle above). A network learns its kernels, so both compute the same "
+        "family of layers."
     )
     window = r"x_{is + ud,\; js + vd}"
     st.latex(

@@ -26,6 +26,18 @@ def _open_steps(page, open_page, path: str = "/conv"):
     return chart
 
 
+def test_the_first_view_loads_no_plotly(page, open_page, browser_log):
+    """The step-by-step view is a canvas: Plotly's chunk (about 1 MB compressed) is not downloaded
+    until a tab that draws with Plotly is opened."""
+    responses = []
+    page.on("response", lambda response: responses.append(response.url))
+    _open_steps(page, open_page)
+    page.wait_for_timeout(1500)  # late chunks would arrive by now
+    assert [url for url in responses if url.endswith(".js")], "no script was loaded: the watch saw nothing"
+    assert not [url for url in responses if "PlotlyChart" in url]
+    browser_log.assert_clean()
+
+
 def test_the_chart_works_every_window_out_as_the_loops_do(page, open_page, browser_log):
     """The browser's windows (taps, patch, products) and the sum it shows equal `conv.windows` (the
     definition as loops, in NumPy) for the page's default: test digit 0 and the Sobel x kernel."""

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from bench.first_visit import JS_CHART_DRAWN
 from optviz.serve import static
 from tests.e2e.browser import LOAD_TIMEOUT_MS, arm_rerun_watch, wait_for_rerun, wait_until_drawn
 from tests.e2e.conftest import REPO, VIEWPORT, _free_port, _log_tail
@@ -32,11 +33,6 @@ LINK = "/?surface=himmelblau&optimizers=gd,adam&start_x=1.25&steps=120"
 CSP_WATCH = """window.__csp = [];
 document.addEventListener('securitypolicyviolation',
     e => window.__csp.push(e.violatedDirective + ' blocked ' + e.blockedURI));"""
-# The lab (at /) has drawn its race chart (a component: its revision counts the races drawn); the
-# other pages a Plotly chart.
-JS_CHART_DRAWN = """() => location.pathname.replace(/\\/$/, '') === ''
-    ? Number(document.querySelector('[data-testid=race-chart]')?.dataset.revision) > 0
-    : document.querySelector('.js-plotly-plot .main-svg') !== null"""
 
 
 @dataclass
