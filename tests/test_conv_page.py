@@ -275,3 +275,10 @@ def test_what_the_frames_do_not_move_survives_play():
         colour = plotly.colors.sample_colorscale(trace["colorscale"], [(z[r, c] - low) / ((high - low) or 1)])
         expected = plotly.colors.unlabel_rgb(colour[0])
         assert np.allclose(pixels[r * cell + cell // 2, c * cell + cell // 2], expected, atol=1)
+
+
+def test_presenter_mode_reaches_the_step_by_step_chart():
+    at = _open()
+    assert conv_steps_data(at)["presenter"] is False
+    at.toggle(key="presenter").set_value(True).run()
+    assert conv_steps_data(at)["presenter"] is True

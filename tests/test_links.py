@@ -150,6 +150,18 @@ def test_the_warning_can_be_dismissed(page_session):
     assert not link_notes(at)
 
 
+def test_autoplay_is_a_link_flag_the_race_chart_gets(page_session):
+    """`autoplay=true` (a slide's view plays when shown) reaches the race chart and stays in the
+    link; a value that is not true or false is named and read as false."""
+    at = page_session("lab", {"autoplay": "true"})
+    assert race_chart_data(at)["autoplay"] is True and not link_notes(at)
+    assert at.query_params["autoplay"] == "true"
+    at = page_session("lab", {"autoplay": "[x](http://evil.example)"})
+    assert race_chart_data(at)["autoplay"] is False
+    assert "autoplay: \"[x](http://evil.example)\" is not true or false" in link_notes(at)
+    assert race_chart_data(page_session("lab"))["autoplay"] is False
+
+
 # Hypothesis: random query dictionaries thrown at each page never raise and leave safe values.
 KEYS = {
     "lab": [
@@ -167,6 +179,7 @@ KEYS = {
         "speed",
         "view",
         "presenter",
+        "autoplay",
         "formula",
         "formula_x0",
         "nonsense",

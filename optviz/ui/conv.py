@@ -160,7 +160,7 @@ def _one_channel(state: PageState) -> None:
     data = _step_data(
         source, digit, tuple(map(tuple, kernel.tolist())), stride, padding, dilation, SPEEDS[speed]
     )
-    conv_steps(animation, data, key="c2_steps")
+    conv_steps(animation, data, key="c2_steps", presenter=bool(st.session_state.get("presenter")))
     if embedded:  # a slide shows the animation; the lecturer says the rest
         return
     _size_formula(n, k, stride, geometry.pads[0], dilation, geometry.out_shape[0])

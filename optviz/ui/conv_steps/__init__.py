@@ -18,8 +18,9 @@ NAME = "optviz.conv_steps"
 _mount = from_files(NAME, Path(__file__).parent, canvas_kit=True)
 
 
-def conv_steps(where, data: dict, *, key: str, height: int = 340) -> None:
-    """Mount (or update) the chart in `where`. data: `optviz.conv.figures.step_data(...)`; height:
-    CSS px of the drawing (the controls are under it)."""
+def conv_steps(where, data: dict, *, key: str, presenter: bool = False, height: int = 340) -> None:
+    """Mount (or update) the chart in `where`. data: `optviz.conv.figures.step_data(...)`; presenter:
+    larger numbers and thicker lines (presenter mode); height: CSS px of the drawing at most (the
+    controls are under it)."""
     with where:
-        _mount(key=key, data={**data, "height": height})
+        _mount(key=key, data={**data, "presenter": presenter, "height": height})

@@ -8,7 +8,8 @@
 // (i s + u d, j s + v d). The sum shown is the server's output value (the layer's own answer).
 //
 // Wide: the five panels in a row. Narrow (a phone): the input and the output side by side, the
-// patch, kernel and products under them, so that the numbers stay readable.
+// patch, kernel and products under them, so that the numbers stay readable. Presenter mode: text a
+// quarter larger, lines thicker.
 
 const charts = new WeakMap(); // parent element -> ConvSteps (the component's function runs per update)
 const GREY_TEXT = "#555";
@@ -69,6 +70,8 @@ class ConvSteps {
     const input = { ...data.input, values: decodeFloat32(data.input.values), picture: imageCanvas(data.input) };
     const output = { ...data.output, values: decodeFloat32(data.output.values), picture: imageCanvas(data.output) };
     this.data = { ...data, input, output };
+    this.textScale = data.presenter ? 1.25 : 1;
+    this.root.classList.toggle("optviz-conv--presenter", Boolean(data.presenter));
     this.steps = output.rows * output.cols;
     this.step = Math.min(this.step, this.steps - 1); // a change keeps the step where it can
     this.scrubber.max = String(this.steps - 1);
@@ -203,7 +206,7 @@ class ConvSteps {
   // Square panels: {x, y, size} in CSS px, and where the titles and signs go.
   computeLayout(width) {
     const height = this.data.height;
-    const title = 22;
+    const title = Math.round(22 * this.textScale);
     if (width < NARROW_PX) {
       const big = Math.min((width - 16) / 2, height * 0.55);
       const small = Math.min((width - 60) / 3, 140);
@@ -257,21 +260,25 @@ class ConvSteps {
     this.drawGrid(context, layout.kernel, "kernel", this.data.kernel.values);
     this.drawGrid(context, layout.products, "patch ⊙ kernel", window_.products);
     context.fillStyle = GREY_TEXT;
-    context.font = "14px 'Source Sans Pro', sans-serif";
+    context.font = this.font(14);
     context.textAlign = "center";
     context.textBaseline = "top";
     context.fillText(`sum = ${sumLabel(window_.sum)}`, layout.products.x + layout.products.size / 2,
       layout.products.y + layout.products.size + 8);
     context.textBaseline = "middle";
-    context.font = "16px 'Source Sans Pro', sans-serif";
+    context.font = this.font(16);
     for (const [x, y, sign] of layout.signs) context.fillText(sign, x, y);
     this.drawOutput(context, layout.output, window_);
     this.showState(window_);
   }
 
+  font(px) {
+    return `${Math.round(px * this.textScale)}px 'Source Sans Pro', sans-serif`;
+  }
+
   title(context, box, text) {
     context.fillStyle = GREY_TEXT;
-    context.font = "14px 'Source Sans Pro', sans-serif";
+    context.font = this.font(14);
     context.textAlign = "center";
     context.textBaseline = "bottom";
     context.fillText(text, box.x + box.size / 2, box.y - 6);
@@ -295,7 +302,7 @@ class ConvSteps {
     const [r0, c0] = window_.taps[0];
     const span = (kernel.k - 1) * dilation + 1;
     context.strokeStyle = highlight;
-    context.lineWidth = 3;
+    context.lineWidth = 3 * this.textScale;
     context.strokeRect(box.x + c0 * cell, box.y + r0 * cell, span * cell, span * cell);
     context.fillStyle = highlight;
     for (const [r, c] of window_.taps) {
@@ -312,7 +319,7 @@ class ConvSteps {
     context.strokeStyle = "#999";
     context.lineWidth = 1;
     context.fillStyle = "#262730";
-    context.font = `${Math.max(10, Math.min(15, cell * 0.36))}px 'Source Sans Pro', sans-serif`;
+    context.font = this.font(Math.max(11, Math.min(16, cell * 0.42)));
     context.textAlign = "center";
     context.textBaseline = "middle";
     for (let u = 0; u < k; u++) {
@@ -342,7 +349,7 @@ class ConvSteps {
     context.lineWidth = 1;
     context.strokeRect(box.x + 0.5, box.y + 0.5, cell * output.cols, cell * output.rows);
     context.strokeStyle = highlight;
-    context.lineWidth = 3;
+    context.lineWidth = 3 * this.textScale;
     context.strokeRect(box.x + j * cell, box.y + i * cell, cell, cell);
   }
 
