@@ -12,10 +12,12 @@ a lecture. Each visit goes to the slide before the view's, presses PageDown and 
     html      its page has arrived
     scripts   the last script file the page loaded has arrived
     run       the first script run starts in the server (the app's state says "running")
-    drawn     the first chart is drawn (the race chart's first race, the convolution's first step)
+    drawn     the first chart is drawn (the race chart's first race, the convolution's first step;
+              on the MLP page, its first Plotly chart)
 
 Both views' slides use <iframe data-src> without data-preload: loaded when shown, unloaded when left,
-so every visit starts afresh (the budget's case). Then the same links in a new tab (cached scripts).
+so every visit starts afresh (the budget's case). Then the same links in a new tab (cached scripts),
+and the MLP page's embed link.
 
 Budget: the first chart <= 1.5 s after the slide is shown, and after a new tab opens the link.
 Prints the medians, then `RESULT: OK` or `RESULT: BROKEN: ...` (exit 1 when broken).
@@ -38,6 +40,7 @@ from bench._server import HOST, REPO, AppServer, free_port
 BUDGET_READY_S = 1.5
 DECK = REPO / "examples" / "reveal-deck.html"
 VIEWS = {"race": "surface=beale", "conv": "/conv?"}  # each live slide's view, by a part of its link
+OTHER_PAGES = {"mlp": "/mlp?embed=true"}  # pages the deck does not show, timed in a new tab too
 LOAD_MS = 120_000
 
 # In every frame, from its first script: when the app's script state changes and when its first
@@ -51,8 +54,8 @@ MARKS = """(() => {
     const state = app && app.getAttribute("data-test-script-state");
     if (state && state !== last) { last = state; marks.states.push([state, now()]); }
     const chart = document.querySelector("[data-testid=race-chart], [data-testid=conv-steps]");
-    if (marks.drawn === null && Number(chart?.dataset.revision) > 0)
-      requestAnimationFrame(() => { marks.drawn = now(); });
+    const drawn = Number(chart?.dataset.revision) > 0 || document.querySelector(".js-plotly-plot .main-svg");
+    if (marks.drawn === null && drawn) requestAnimationFrame(() => { marks.drawn = now(); });
   };
   new MutationObserver(watch).observe(document, { subtree: true, childList: true, attributes: true });
 })();"""
@@ -167,6 +170,7 @@ def main() -> int:
                 )
                 for name, part in VIEWS.items()
             }
+            links |= {name: app.url + path for name, path in OTHER_PAGES.items()}
             for url in links.values():  # a warm server and a warm cache
                 visit_tab(context, url)
             print(f"reveal.js deck at 1280 x 720, {args.visits} visits per slide; seconds from PageDown:")

@@ -158,7 +158,7 @@ def test_autoplay_is_a_link_flag_the_race_chart_gets(page_session):
     assert at.query_params["autoplay"] == "true"
     at = page_session("lab", {"autoplay": "[x](http://evil.example)"})
     assert race_chart_data(at)["autoplay"] is False
-    assert "autoplay: \"[x](http://evil.example)\" is not true or false" in link_notes(at)
+    assert 'autoplay: "[x](http://evil.example)" is not true or false' in link_notes(at)
     assert race_chart_data(page_session("lab"))["autoplay"] is False
 
 

@@ -100,6 +100,14 @@ def view_frame(page, part: str):
     return deck_bench.view_frame(page, part, FRAME_TIMEOUT_MS)
 
 
+def show_race_slide(page):
+    """Show slide 1 (the race on Beale) and wait until its view has drawn its race; its frame."""
+    page.evaluate("() => Reveal.slide(1)")
+    frame = view_frame(page, BEALE)
+    frame.wait_for_function(JS_DRAWN, timeout=LOAD_TIMEOUT_MS)
+    return frame
+
+
 def slide_index(page) -> int:
     return page.evaluate("() => Reveal.getIndices().h")
 
@@ -137,9 +145,7 @@ def test_pagedown_to_the_race_draws_it_within_the_budget(deck, browser_log, meas
 
 def test_the_clickers_keys_reach_the_deck_after_play_in_a_view(deck, browser_log):
     page = deck
-    page.evaluate("() => Reveal.slide(1)")
-    frame = view_frame(page, BEALE)
-    frame.wait_for_function(JS_DRAWN, timeout=LOAD_TIMEOUT_MS)
+    frame = show_race_slide(page)
     frame.locator(".optviz-race__play").click()  # the keyboard focus is now inside the view
     frame.wait_for_function(
         "() => document.querySelector('[data-testid=race-chart]').dataset.playing === 'true'"
@@ -153,9 +159,7 @@ def test_the_clickers_keys_reach_the_deck_after_play_in_a_view(deck, browser_log
 
 def test_a_click_on_the_scaled_slide_lands_under_the_pointer(deck, browser_log):
     page = deck
-    page.evaluate("() => Reveal.slide(1)")
-    frame = view_frame(page, BEALE)
-    frame.wait_for_function(JS_DRAWN, timeout=LOAD_TIMEOUT_MS)
+    frame = show_race_slide(page)
     wait_until_drawn(frame, LOAD_TIMEOUT_MS)
     box = frame.frame_element().bounding_box()
     scale = box["width"] / frame.frame_element().evaluate("f => f.clientWidth")
@@ -234,9 +238,7 @@ def test_escape_in_a_view_hands_the_focus_to_the_deck_and_keys_are_posted_for_ot
                      if (e.data && e.data.type === 'optviz:key') window.__optvizKeys.push(e.data.key);
                    }); }"""
     )
-    page.evaluate("() => Reveal.slide(1)")
-    frame = view_frame(page, BEALE)
-    frame.wait_for_function(JS_DRAWN, timeout=LOAD_TIMEOUT_MS)
+    frame = show_race_slide(page)
     chart = frame.locator(RACE)
     chart.click()  # the view has the keyboard focus
     assert frame.evaluate("() => document.hasFocus()")

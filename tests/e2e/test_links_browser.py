@@ -104,7 +104,15 @@ def test_other_pages_keep_their_link(page, browser, open_page, browser_log, path
     browser_log.assert_clean()
 
 
-@pytest.mark.parametrize("path", ["/", "/mlp", "/conv"])
+# Each page's first chart, and for those drawn by a component, the controls that must be in the slide.
+EMBEDDED_CHARTS = {
+    "/": ("[data-testid=race-chart]", ("button", "input[type=range]")),
+    "/conv": ("[data-testid=conv-steps]", ("button", "input[type=range]")),
+    "/mlp": (".js-plotly-plot", ()),
+}
+
+
+@pytest.mark.parametrize("path", list(EMBEDDED_CHARTS))
 def test_every_page_renders_embedded_in_a_slide(browser, app_url, screenshot, path):
     context = browser.new_context(viewport={"width": 960, "height": 540})
     page = context.new_page()
@@ -112,22 +120,25 @@ def test_every_page_renders_embedded_in_a_slide(browser, app_url, screenshot, pa
         separator = "&" if "?" in path else "?"
         page.goto(f"{app_url}{path}{separator}embed=true", timeout=LOAD_TIMEOUT_MS)
         wait_until_drawn(page, LOAD_TIMEOUT_MS)  # the chart's place depends on what is drawn above it
-        lab = path == "/"
+        selector, controls = EMBEDDED_CHARTS[path]
         page.wait_for_function(
-            RACE_DRAWN if lab else "() => document.querySelectorAll('.js-plotly-plot').length > 0",
+            RACE_DRAWN if path == "/" else f"() => document.querySelectorAll('{selector}').length > 0",
             timeout=LOAD_TIMEOUT_MS,
         )
         page.wait_for_timeout(500)
         screenshot(page, path.strip("/") or "lab")
         _no_exception(page)
-        # The controls are folded away: the content starts at the slide's left edge, not beside a sidebar.
-        chart = page.locator("[data-testid=race-chart]" if lab else ".js-plotly-plot").first.bounding_box()
-        assert chart["x"] < 150
-        if lab:  # the race chart fits the slide, its Play button and step scrubber too
-            assert chart["y"] + chart["height"] <= 540
-            for control in ("button", "input[type=range]"):
-                box = page.get_by_test_id("race-chart").locator(control).first.bounding_box()
-                assert box["y"] + box["height"] <= 540, control
+        # Nothing of Streamlit's frame: the content starts at the slide's left edge, no sidebar.
+        expect(page.get_by_test_id("stSidebar")).to_be_hidden()
+        expect(page.get_by_test_id("stHeader")).to_be_hidden()
+        chart = page.locator(selector).first
+        box = chart.bounding_box()
+        assert box["x"] < 150
+        if controls:  # the chart fits the slide, its Play button and scrubber too
+            assert box["y"] + box["height"] <= 540
+            for control in controls:
+                control_box = chart.locator(control).first.bounding_box()
+                assert control_box["y"] + control_box["height"] <= 540, control
     finally:
         context.close()
 
