@@ -279,3 +279,24 @@ def test_the_conv_slide_shows_its_animation_whole(deck, browser_log, screenshot)
         expect(frame.locator(chrome)).to_be_hidden()
     screenshot(page)
     browser_log.assert_clean()
+
+
+def test_the_plain_deck_takes_the_keys_a_view_passes_on(browser, browser_log, app_url, examples_url):
+    """examples/deck.html (no framework) listens for optviz's generic key message: after a click in
+    its race view, PageDown still moves the deck to the next slide."""
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        page = context.new_page()
+        page.on("console", browser_log.on_console)
+        page.on("pageerror", browser_log.on_page_error)
+        page.goto(f"{examples_url}/deck.html?app={app_url}", timeout=LOAD_TIMEOUT_MS)
+        page.keyboard.press("PageDown")  # to the race slide
+        page.wait_for_function("() => document.querySelector('.deck').scrollTop >= innerHeight - 2")
+        frame = view_frame(page, BEALE)
+        frame.wait_for_function(JS_DRAWN, timeout=LOAD_TIMEOUT_MS)
+        frame.locator(RACE).click()  # the keyboard focus is in the view
+        page.keyboard.press("PageDown")
+        page.wait_for_function("() => document.querySelector('.deck').scrollTop >= 2 * innerHeight - 2")
+    finally:
+        context.close()
+    browser_log.assert_clean()
