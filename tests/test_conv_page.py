@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from optviz import conv
-from optviz.lab.race_data import decode
+from optviz.packing import decode
 from tests.apptest import conv_steps_data, shown
 
 PAGE = "from optviz.ui.conv import render\nrender()"

@@ -25,7 +25,7 @@ from PIL import Image
 from plotly.subplots import make_subplots
 
 from optviz.conv.model import Window
-from optviz.lab.race_data import encode
+from optviz.packing import encode
 from optviz.plotting import AnimatedFigure, play_pause
 
 GREY = "Greys_r"  # pixel intensities: black 0, white 1

@@ -9,7 +9,7 @@ against the step t = 0 .. T, one curve per optimizer in its colour:
   shows f(θ_t) itself, on a linear axis;
 - the distance from θ_t to the nearest minimum (or saddle, on a surface without minima), on a log axis.
 
-Each curve's values go as float32, base64 (race_data.encode). On a log axis the value sent is
+Each curve's values go as float32, base64 (optviz.packing.encode). On a log axis the value sent is
 log10(v): float32 cannot hold 2.2e-308 (it flushes to 0, which has no logarithm) but holds its
 logarithm, −307.65, to 7 digits, so v comes back to a relative 4e-5 over the whole double range. A
 distance of 0 (log10 = −inf) or a NaN (a surface without landmarks) is a gap in the curve, as on
@@ -24,8 +24,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from optviz.lab.race import distance_to_landmarks, landmarks, optimum_value
-from optviz.lab.race_data import decode, encode
 from optviz.optimizers import OPTIMIZERS
+from optviz.packing import decode, encode
 from optviz.simulate import Trajectory
 from surfaces import Surface
 

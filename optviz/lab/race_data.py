@@ -17,7 +17,6 @@ and the benchmark check that the paths drawn are the ones asked for.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from collections.abc import Mapping
 
@@ -26,6 +25,7 @@ import numpy as np
 from optviz.lab.figures import SURFACE_COLOURSCALE
 from optviz.lab.race import Colouring, Grid
 from optviz.optimizers import OPTIMIZERS
+from optviz.packing import decode, encode
 from optviz.simulate import Trajectory
 from surfaces import Surface
 
@@ -45,17 +45,6 @@ def nice_step(span: float, count: int) -> float:
 def signature(key: tuple) -> str:
     """A short name for a race's settings (`RaceConfig.key`): 12 hex digits of their SHA-1."""
     return hashlib.sha1(repr(key).encode()).hexdigest()[:12]
-
-
-def encode(array: np.ndarray, dtype: str) -> str:
-    """`array` as base64 text of its `dtype` values (e.g. "<f4": float32, little-endian), in C order:
-    what the browser reads back with one typed array (race_chart.js, race_curves.js)."""
-    return base64.b64encode(np.ascontiguousarray(array, dtype=dtype).tobytes()).decode("ascii")
-
-
-def decode(text: str, dtype: str) -> np.ndarray:
-    """The values `encode` packed, as a flat array (what the browser decodes)."""
-    return np.frombuffer(base64.b64decode(text), dtype=dtype)
 
 
 def surface_data(surface: Surface, grid: Grid, colour: Colouring) -> dict:

@@ -1,6 +1,6 @@
 // Shared by optviz's canvas components (optviz/ui/components.py puts this before their own JS).
 
-// Bytes packed by optviz/lab/race_data.py's `encode` (base64).
+// Bytes packed by optviz/packing.py's `encode` (base64).
 function decodeBytes(text) {
   return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }
