@@ -54,20 +54,6 @@ def test_the_page_opens_with_the_graph_the_network_and_a_prompt_to_train(at):
     assert any("Press **Train**" in info.value for info in at.info)
     assert _curves(at) is None
     assert len(at.get("plotly_chart")) == 5  # graph, tangent, weights, confusion matrix, digits
-    assert "# tensor(4.)" in at.code[0].value and "square_grad(2.0)  # (4)" in at.code[1].value
-
-
-def test_the_graph_controls_change_the_numbers(at):
-    at.slider(key="graph_x").set_value(3.0).run()
-    assert "# tensor(6.)" in at.code[0].value
-    assert r"\frac{\partial y}{\partial x} &= 2x = 6" in "".join(_latex(at))
-    at.radio(key="graph_expression").set_value("neuron").run()
-    assert r"y = \mathrm{ReLU}(w\,x + b)\qquad (w = 0.8, b = -0.5)" in _latex(at)
-    assert "# tensor(0.8000) tensor(3.) tensor(1.)" in at.code[0].value  # dy/dx = w, dy/dw = x, dy/db = 1
-    at.toggle(key="graph_backward").set_value(False).run()
-    assert not any("partial" in value for value in _latex(at))
-    graph = _charts(at)[0]
-    assert not any("∂" in a["text"] for a in graph["layout"]["annotations"])
 
 
 def test_network_controls_change_the_parameter_count_and_cap_tiny_batches(at):
