@@ -2,13 +2,18 @@
 MNIST digits with the lab's optimizers, what it learned, and the training loop's numbers.
 
 Data flows one way: widgets -> a hashable run configuration -> library calls (cached) -> figure builders.
-Training runs one compiled epoch at a time so the progress bar and curves update after each epoch;
-finished runs are kept per configuration for every session, stopped runs for this session.
+Only the open tab is computed and sent. Train hands the runs to the process's background trainer
+(optviz.mlp.training_jobs), which trains one compiled epoch at a time and publishes each; the
+training tab looks again every POLL_S while this session's runs train, so the curves grow, and a
+tab switched or a control moved meanwhile does not stop them. Finished runs are kept per
+configuration for every session; a session sees another's runs only once finished, and keeps the
+epochs of the runs its Stop ended.
 """
 
 from __future__ import annotations
 
 import inspect
+import uuid
 from typing import NamedTuple
 
 import numpy as np
@@ -22,7 +27,9 @@ from optviz.mlp.figures import (
     digits_figure,
     weights_figure,
 )
+from optviz.mlp.training_jobs import DONE, FAILED, RUNNING, TRAINER, Job
 from optviz.optimizers import OPTIMIZERS
+from optviz.text import literal
 from optviz.ui.mlp_graph import computation_graph
 from optviz.ui.share_box import share_box
 from optviz.ui.url_state import PageState
@@ -35,9 +42,7 @@ LINK_PARAMETERS = (r"mlp_\w+", r"graph_\w+", "presenter")
 HIDDEN_SIZES = [8, 16, 32, 64, 128, 256, 512]
 BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000, 2000, 4000, TRAIN_SIZE]
 MAX_EPOCHS = 20
-# Finished runs kept for all sessions. Each holds its weights, (784 + 1) x hidden + (hidden + 1) x 10
-# float32s, and a loss per mini-batch step; the oldest go first.
-MAX_FINISHED_RUNS = 64
+POLL_S = 0.5  # how often a page whose runs train looks at them again
 PYTORCH_LOOP = """\
 for x, y in loader:        # a mini-batch
     optimizer.zero_grad()  # clear old grads
@@ -73,12 +78,6 @@ class Run(NamedTuple):
 
 
 @st.cache_resource(show_spinner=False)
-def _finished_runs() -> dict[Run, mlp.History]:
-    """Completed runs, for every session: revisiting the page or another control never retrains."""
-    return {}
-
-
-@st.cache_resource(show_spinner=False)
 def _test_digits() -> tuple[np.ndarray, np.ndarray]:
     digits = data.load()
     return digits.test_images, digits.test_labels
@@ -96,16 +95,35 @@ def _probabilities(params: mlp.Params, activation: str) -> np.ndarray:
     return np.asarray(mlp.predict(params, x, activation))
 
 
-def _remember(run: Run, history: mlp.History) -> None:
-    finished = _finished_runs()
-    finished[run] = history
-    while len(finished) > MAX_FINISHED_RUNS:
-        finished.pop(next(iter(finished)))  # the oldest
-
-
 def _stopped_runs() -> dict[Run, mlp.History]:
-    """This session's runs that a Stop (or any other click) interrupted: their finished epochs."""
+    """This session's runs that its Stop interrupted: their finished epochs."""
     return st.session_state.setdefault("mlp_stopped", {})
+
+
+def _session() -> str:
+    """This session, as the owner of the training runs it asks for."""
+    return st.session_state.setdefault("mlp_session", uuid.uuid4().hex)
+
+
+def _job(run: Run) -> Job | None:
+    """`run`'s training job as this session may see it: finished (for everyone), or asked for by
+    this session; None otherwise (another session's run in progress is its own)."""
+    job = TRAINER.job(run)
+    if job is None or job.state == DONE or _session() in job.owners:
+        return job
+    return None
+
+
+def _histories(runs: list[Run]) -> dict[str, mlp.History]:
+    """What there is to show of each run: finished, training for this session, or stopped by it."""
+    histories = {}
+    for run in runs:
+        job = _job(run)
+        history = job.history if job is not None and job.state != FAILED else None
+        history = history or _stopped_runs().get(run)
+        if history is not None:
+            histories[run.optimizer] = history
+    return histories
 
 
 # --- the page ----------------------------------------------------------------------------------
@@ -119,18 +137,24 @@ def render() -> None:
     page_setup(state)
     share = st.sidebar.container()
     state.show_notes()
-    # Switching tabs must not rerun the page: that would interrupt a training run.
-    graph, network, training, learned, loop = state.tabs(VIEWS, key="mlp_view", rerun=False)
-    with graph:
-        computation_graph(state)
-    with network:
-        _the_network(runs[0])
-    with training:
-        histories = _training(runs)
-    with learned:
-        _what_it_learned(runs[0], histories, state)
-    with loop:
-        _training_loop(next((run for run in runs if run.optimizer == "adam"), runs[0]))
+    # Only the open tab computes and is sent. Training goes on in the background (TRAINER), so
+    # switching tabs or moving a control does not stop it.
+    graph, network, training, learned, loop = state.tabs(VIEWS, key="mlp_view")
+    if graph.open:
+        with graph:
+            computation_graph(state)
+    if network.open:
+        with network:
+            _the_network(runs[0])
+    if training.open:
+        with training:
+            _training(runs)
+    if learned.open:
+        with learned:
+            _what_it_learned(runs[0], _histories(runs), state)
+    if loop.open:
+        with loop:
+            _training_loop(next((run for run in runs if run.optimizer == "adam"), runs[0]))
     share_box(share, state.publish())
 
 
@@ -233,56 +257,79 @@ def _latex_int(n: int) -> str:
     return f"{n:,}".replace(",", "{,}")
 
 
-def _training(runs: list[Run]) -> dict[str, mlp.History]:
-    finished, stopped = _finished_runs(), _stopped_runs()
-    buttons, status = st.columns([1, 3], vertical_alignment="center")
-    with buttons:
-        left, right = st.columns(2)
-        train = left.button("Train", type="primary", key="mlp_train", icon=":material/play_arrow:")
-        # Any click makes Streamlit rerun the script, which interrupts a running loop; this run then
-        # shows the epochs finished so far (kept in session_state).
-        right.button("Stop", key="mlp_stop", icon=":material/stop:")
-    progress = status.empty()
-    curves = st.empty()
-    epochs, batches = runs[0].epochs, mlp.batches_per_epoch(TRAIN_SIZE, runs[0].batch_size)
-    if train:
-        _train_live(runs, progress, curves, batches)
-        st.rerun()  # draw the finished runs once, with everything below them
-    histories = {}
+def _training(runs: list[Run]) -> None:
+    """Train and Stop, then the runs' progress, curves and results: looked at again every `POLL_S`
+    while any of them trains."""
+    left, right, _ = st.columns([1, 1, 6], vertical_alignment="center")
+    if left.button("Train", type="primary", key="mlp_train", icon=":material/play_arrow:"):
+        _train(runs)
+    if right.button("Stop", key="mlp_stop", icon=":material/stop:"):
+        _stop(runs)
+    if any(job is not None and job.active for job in map(_job, runs)):
+        _live_progress(runs)
+    else:
+        _progress(runs)
+
+
+def _train(runs: list[Run]) -> None:
+    """Ask the trainer for every run not finished (each from the start: a stopped run's epochs are
+    not resumed, so that a run is the same whether or not it was stopped)."""
     for run in runs:
-        history = finished.get(run) or stopped.get(run)
-        if history is not None:
-            histories[run.optimizer] = history
-    if not histories:
-        progress.info(
+        _stopped_runs().pop(run, None)
+        TRAINER.request(run, _session(), lambda run=run: mlp.train_epochs(epochs=run.epochs, **run.kwargs()))
+
+
+def _stop(runs: list[Run]) -> None:
+    """This session no longer waits for its unfinished runs; it keeps the epochs they finished."""
+    for run in runs:
+        job = _job(run)
+        if job is not None and job.active:
+            TRAINER.release(job, _session())
+            if job.history is not None:
+                _stopped_runs()[run] = job.history
+
+
+@st.fragment(run_every=POLL_S)
+def _live_progress(runs: list[Run]) -> None:
+    """`_progress` while runs train; once none does, the page reruns (which stops the timer)."""
+    _progress(runs)
+    if not any(job is not None and job.active for job in map(_job, runs)):
+        st.rerun()
+
+
+def _progress(runs: list[Run]) -> None:
+    """Where each run stands (waiting, training, stopped, failed), the curves and the results."""
+    epochs, batches = runs[0].epochs, mlp.batches_per_epoch(TRAIN_SIZE, runs[0].batch_size)
+    jobs = {run: _job(run) for run in runs}
+    active = [run for run, job in jobs.items() if job is not None and job.active]
+    histories = _histories(runs)
+    for run, job in jobs.items():
+        if job is not None and job.state == FAILED:
+            st.error(f"{OPTIMIZERS[run.optimizer].label} could not be trained: {literal(job.error)}")
+    if active:
+        done = sum(h.epochs for h in histories.values())
+        training = next((run for run in active if jobs[run].state == RUNNING), None)
+        if training is None:
+            ahead = TRAINER.ahead(jobs[active[0]])
+            text = f"Waiting for the trainer: {ahead} other run(s) ahead of yours"
+        else:
+            h = jobs[training].history
+            text = f"{OPTIMIZERS[training.optimizer].label}: epoch {0 if h is None else h.epochs} of {epochs}"
+        st.progress(done / (len(runs) * epochs), text=text)
+    elif not histories:
+        st.info(
             "Press **Train** to train the chosen optimizers from the same initial weights "
             f"({len(runs)} × {epochs} epoch(s)). Tab ④ shows the untrained network meanwhile."
         )
-        return {}
-    if any(run not in finished for run in runs):
-        progress.warning(
-            "Stopped or not all trained: showing the finished epochs. **Train** reruns the unfinished ones."
+        return
+    elif any(job is None or job.state != DONE for job in jobs.values()):
+        st.warning(
+            "Stopped or not all trained: showing the finished epochs. **Train** trains the unfinished "
+            "ones again, from the start."
         )
-    chart(curves, curves_figure(histories, batches, epochs), key="mlp_curves")
-    _results_table(histories, epochs)
-    return histories
-
-
-def _train_live(runs: list[Run], progress, curves, batches: int) -> None:
-    """Train every run not yet finished, one epoch per compiled call, redrawing after each epoch."""
-    finished, stopped = _finished_runs(), _stopped_runs()
-    todo = [run for run in runs if run not in finished]
-    histories = {run.optimizer: finished[run] for run in runs if run in finished}
-    total, done = len(todo) * runs[0].epochs, 0
-    for run in todo:
-        label = OPTIMIZERS[run.optimizer].label
-        for history in mlp.train_epochs(epochs=run.epochs, **run.kwargs()):
-            done += 1
-            stopped[run] = histories[run.optimizer] = history
-            progress.progress(done / total, text=f"{label}: epoch {history.epochs} of {run.epochs}")
-            chart(curves, curves_figure(histories, batches, run.epochs))
-        _remember(run, history)
-        stopped.pop(run, None)
+    if histories:
+        chart(st, curves_figure(histories, batches, epochs), key="mlp_curves")
+        _results_table(histories, epochs)
 
 
 def _results_table(histories: dict[str, mlp.History], epochs: int) -> None:

@@ -39,13 +39,19 @@ def arm_rerun_watch(page, timeout: float = LOAD_TIMEOUT_MS) -> None:
             window.__e2eRan = false;
             window.__e2eRanAt = null;
             if (window.__e2eWatch) window.__e2eWatch.disconnect();
-            window.__e2eWatch = new MutationObserver(() => {
-                if (app.getAttribute('data-test-script-state') === 'running' && !window.__e2eRan) {
+            // A run can start and end between two callbacks (a light page runs in a few ms): the
+            // records' old values show it even when the attribute says notRunning again.
+            window.__e2eWatch = new MutationObserver((records) => {
+                const ran = app.getAttribute('data-test-script-state') === 'running'
+                    || records.some((r) => r.oldValue === 'running');
+                if (ran && !window.__e2eRan) {
                     window.__e2eRan = true;
                     window.__e2eRanAt = performance.now();
                 }
             });
-            window.__e2eWatch.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+            window.__e2eWatch.observe(
+                app, {attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state']}
+            );
         }"""
     )
 

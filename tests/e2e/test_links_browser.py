@@ -188,12 +188,14 @@ def test_two_students_asking_for_one_gif_share_its_render(page, browser, open_la
     browser_log.assert_clean()
 
 
-def test_mlp_tabs_switch_without_a_rerun_and_land_in_the_link(page, open_page, browser_log):
-    """The MLP page's tabs do not rerun the page (a click must not interrupt training); Streamlit
-    writes the open tab into the link itself, beside the page's own parameters."""
+def test_mlp_tabs_land_in_the_link(page, open_page, browser_log):
+    """The MLP page's open tab is in the link, beside the page's own parameters (its tabs rerun the
+    page like the other pages' tabs: training goes on in the background meanwhile)."""
     open_page("/mlp?mlp_hidden=64")
     page.get_by_role("heading", name="MLP & backpropagation").wait_for(timeout=LOAD_TIMEOUT_MS)
+    arm_rerun_watch(page)
     page.get_by_role("tab", name="③ Training").click()
+    wait_for_rerun(page, "opening tab ③")
     page.wait_for_function("() => location.search.includes('mlp_view=')", timeout=10_000)
     box = page.get_by_label("Seed (initial weights, shuffling)")
     box.fill("3")

@@ -1,5 +1,6 @@
 """The MLP page in a real browser: it loads cleanly, Train draws curves that grow epoch by epoch while
-the network trains, and every tab renders (screenshots of each for a look at 1280 x 720)."""
+the network trains (in the background: opening another tab meanwhile does not stop it), and every
+tab renders (screenshots of each for a look at 1280 x 720)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ JS_CURVE_POINTS = """() => {
         g.layout && (g.layout.annotations || []).some(a => a.text === 'cross-entropy loss'));
     return gd && gd._fullData ? gd._fullData.reduce((n, t) => n + (t.x ? t.x.length : 0), 0) : null;
 }"""
+# Training is over: the page is idle, the results table drawn and no progress bar left.
+JS_TRAINED = f"""() => document.querySelector("{READY}") !== null
+    && document.querySelector("[data-testid='stDataFrame']") !== null
+    && document.querySelector("[data-testid='stProgress']") === null"""
 TABS = ["① Computation graph", "② The MLP", "③ Training", "④ What it learned", "⑤ The training loop"]
 
 
@@ -49,7 +54,7 @@ def test_train_draws_growing_curves_live(page, open_page, browser_log, screensho
             seen.append(points)
             if len(seen) == 4:
                 screenshot(page, "training")
-        if page.locator(READY).count() and page.locator("[data-testid='stDataFrame']").count():
+        if page.evaluate(JS_TRAINED):
             break
         page.wait_for_timeout(100)
     elapsed = time.monotonic() - started
@@ -103,5 +108,29 @@ def test_stop_keeps_the_finished_epochs(page, open_page, browser_log, screenshot
     screenshot(page, "stopped")
     finished = page.evaluate(JS_CURVE_POINTS)
     assert 0 < finished < 3870, "some epochs were kept, not all of the 6 x 5"
+    assert_no_exception(page)
+    browser_log.assert_clean()
+
+
+def test_training_goes_on_while_another_tab_is_open(page, open_page, browser_log, screenshot):
+    """Tabs rerun the page; the runs train in the background, so looking at tab ④ mid-training and
+    coming back finds them further on, and they finish."""
+    open_page("/mlp?mlp_seed=5&mlp_view=③+Training")  # a configuration no other test trains
+    page.get_by_role("button", name="Train").wait_for(timeout=LOAD_TIMEOUT_MS)
+    page.get_by_role("button", name="Train").click()
+    page.wait_for_function(f"() => ({JS_CURVE_POINTS})() > 0", timeout=TRAIN_TIMEOUT_S * 1000)
+    before = page.evaluate(JS_CURVE_POINTS)
+    arm_rerun_watch(page)
+    page.get_by_role("tab", name=TABS[3]).click()
+    wait_for_rerun(page, "opening tab ④", timeout=LOAD_TIMEOUT_MS)
+    page.wait_for_timeout(1000)
+    arm_rerun_watch(page)
+    page.get_by_role("tab", name=TABS[2]).click()
+    wait_for_rerun(page, "opening tab ③ again", timeout=LOAD_TIMEOUT_MS)
+    page.wait_for_function(JS_TRAINED, timeout=TRAIN_TIMEOUT_S * 1000)
+    after = page.evaluate(JS_CURVE_POINTS)
+    assert after > before, "the runs went on while tab ④ was open"
+    assert page.get_by_text("Stopped or not all trained").count() == 0
+    screenshot(page, "trained-after-tab-switch")
     assert_no_exception(page)
     browser_log.assert_clean()

@@ -1,0 +1,149 @@
+"""Training runs trained in the background, one at a time, and shared by every session.
+
+A page used to train inside its own script run, so anything that reran the page (a tab switched,
+a control moved, a second click) stopped the run. Here a page only asks and looks:
+- `request(key, owner, train)` returns the job for `key` (everything that determines the run):
+  the finished, running or waiting one if there is one (two students with the same settings, or a
+  second Train click, train it once), else a new job queued with `train()`, an iterator of the
+  History after each epoch. `owner` (a session) is added to whoever waits for it;
+- one worker thread trains the jobs in the order they came. An epoch is one compiled call that
+  already keeps every core busy, so two runs at once would only make both slower; `ahead(job)`
+  says how many jobs start before this one;
+- `job.history` is the History after the last finished epoch, so a page draws the curves growing
+  whenever it looks;
+- `release(job, owner)` is one owner's Stop: the job stops, after its current epoch, once no
+  owner is left, and leaves the table (whoever stopped it keeps the History it saw). A finished
+  job stays for everyone, up to `max_finished` of them, the least recently asked for dropped first;
+  a run that raises keeps its reason, and asking again starts it afresh.
+Nothing here imports Streamlit.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict, deque
+from collections.abc import Callable, Hashable, Iterator
+
+from optviz.mlp.model import History
+
+QUEUED, RUNNING, DONE, STOPPED, FAILED = "queued", "running", "done", "stopped", "failed"
+Train = Callable[[], Iterator[History]]
+
+log = logging.getLogger(__name__)
+
+
+class Job:
+    """One training run: its state, the owners waiting for it, its History so far (None before
+    the first epoch) and, if it failed, why."""
+
+    def __init__(self, key: Hashable, owner: Hashable, train: Train) -> None:
+        self.key = key
+        self.owners = {owner}
+        self.train: Train | None = train  # dropped once started
+        self.state = QUEUED
+        self.history: History | None = None
+        self.error: str | None = None
+        self.finished = threading.Event()
+
+    @property
+    def active(self) -> bool:
+        return self.state in (QUEUED, RUNNING)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Whether the job ended (finished, stopped or failed) within `timeout` seconds."""
+        return self.finished.wait(timeout)
+
+
+class Trainer:
+    """The shared queue of training runs (see the module's docstring); its thread starts when first
+    needed."""
+
+    def __init__(self, max_finished: int = 64) -> None:
+        self.max_finished = max_finished
+        self._lock = threading.Condition()
+        self._jobs: OrderedDict[Hashable, Job] = OrderedDict()
+        self._waiting: deque[Job] = deque()
+        self._worker: threading.Thread | None = None
+
+    def request(self, key: Hashable, owner: Hashable, train: Train) -> Job:
+        """The job for `key` with `owner` among its owners: the existing one unless it failed, else a
+        new one that will iterate `train()`."""
+        with self._lock:
+            job = self._jobs.get(key)
+            if job is not None and job.state != FAILED:
+                job.owners.add(owner)
+                self._jobs.move_to_end(key)
+                return job
+            job = self._jobs[key] = Job(key, owner, train)
+            self._waiting.append(job)
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._work, name="optviz-training", daemon=True)
+                self._worker.start()
+            self._lock.notify()
+            return job
+
+    def job(self, key: Hashable) -> Job | None:
+        """The job for `key` (waiting, training, finished or failed), or None."""
+        with self._lock:
+            return self._jobs.get(key)
+
+    def ahead(self, job: Job) -> int:
+        """How many jobs start before `job` (0 once it trains)."""
+        with self._lock:
+            return self._waiting.index(job) if job in self._waiting else 0
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Whether every job asked for so far ended within `timeout` seconds (for tests, and for a
+        server that shuts down cleanly)."""
+        with self._lock:
+            jobs = [job for job in self._jobs.values() if job.active]
+        return all(job.wait(timeout) for job in jobs)
+
+    def release(self, job: Job, owner: Hashable) -> None:
+        """`owner` no longer waits for `job`; with no owner left an unfinished job stops (a waiting
+        one at once, a training one after its current epoch)."""
+        with self._lock:
+            job.owners.discard(owner)
+            if job.owners or job.state != QUEUED:
+                return
+            self._waiting.remove(job)
+            self._end(job, STOPPED)
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                while not self._waiting:
+                    self._lock.wait()
+                job = self._waiting.popleft()
+                job.state = RUNNING
+                train, job.train = job.train, None
+            try:
+                for history in train():
+                    job.history = history
+                    with self._lock:
+                        if not job.owners:
+                            self._end(job, STOPPED)
+                            break
+                else:
+                    with self._lock:
+                        self._end(job, DONE)
+            except Exception as problem:  # a bug must not take the worker (and every later run) with it
+                log.exception("optviz: a training run failed")
+                with self._lock:
+                    job.error = f"{type(problem).__name__}: {problem}"
+                    self._end(job, FAILED)
+
+    def _end(self, job: Job, state: str) -> None:
+        """Mark `job` ended (under the lock): a stopped job leaves the table, finished ones beyond
+        `max_finished` go, the least recently asked for first."""
+        job.state = state
+        if state == STOPPED and self._jobs.get(job.key) is job:
+            del self._jobs[job.key]
+        ended = [key for key, other in self._jobs.items() if not other.active]
+        for key in ended[: max(0, len(ended) - self.max_finished)]:
+            del self._jobs[key]
+        job.finished.set()
+
+
+TRAINER = Trainer()  # the process's one queue: every session's runs
