@@ -1,6 +1,7 @@
 """MLP benchmark: one training epoch, and a six-optimizer race, against a plain NumPy baseline.
 
 Run from the repository root:  python -m bench.mlp
+Also the training tab's poll: what rebuilding the curves costs against sending them.
 Budgets (issue 5): one epoch over the 8,000 training images at batch size 64 <= 0.5 s warm on 2 cores;
 6 optimizers x 5 epochs <= 15 s in total, compilation included. The baseline, measured in the same
 process, is the same epoch as a plain NumPy loop (forward, hand-written backward, SGD step per batch).
@@ -20,6 +21,8 @@ from jax.flatten_util import ravel_pytree
 
 from bench._timing import median_seconds
 from optviz.mlp import model as mlp
+from optviz.mlp.figures import curves_figure
+from optviz.ui.mlp import POLL_S
 
 SIX = ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
 BATCH, HIDDEN, EPOCH_BUDGET_S, RACE_BUDGET_S = 64, 128, 0.5, 15.0
@@ -95,6 +98,16 @@ def main():
         f"{30 * baseline / race:.2f}x NumPy's 30 epochs, {30 * baseline:.1f} s)"
     )
     print("  test accuracy after 5 epochs: " + ", ".join(f"{k} {v:.1%}" for k, v in accuracy.items()))
+    histories = {name: mlp.train(name, epochs=5) for name in SIX}
+    batches = mlp.batches_per_epoch(len(x), BATCH)
+    build = median_seconds(lambda _: curves_figure(histories, batches, 5), 5)
+    figure = curves_figure(histories, batches, 5)
+    send = median_seconds(lambda _: figure.to_json(), 5)
+    print(
+        f"  the training tab's poll (every {POLL_S} s while training): building the curves "
+        f"{1000 * build:.0f} ms, sending them as JSON {1000 * send:.0f} ms ({build / send:.0f}x): "
+        "a poll with no new epoch only sends"
+    )
 
 
 if __name__ == "__main__":

@@ -328,8 +328,18 @@ def _progress(runs: list[Run]) -> None:
             "ones again, from the start."
         )
     if histories:
-        chart(st, curves_figure(histories, batches, epochs), key="mlp_curves")
+        chart(st, _curves_figure(runs, histories, batches, epochs), key="mlp_curves")
         _results_table(histories, epochs)
+
+
+def _curves_figure(runs: list[Run], histories: dict[str, mlp.History], batches: int, epochs: int):
+    """The curves, built again only when a run has another epoch to show: the page looks every
+    POLL_S, and building the figure costs the server several times more than sending it (bench/mlp.py)."""
+    drawn = tuple((run, histories[run.optimizer].epochs) for run in runs if run.optimizer in histories)
+    cached = st.session_state.get("mlp_curves_figure")
+    if cached is None or cached[0] != drawn:
+        cached = st.session_state["mlp_curves_figure"] = (drawn, curves_figure(histories, batches, epochs))
+    return cached[1]
 
 
 def _results_table(histories: dict[str, mlp.History], epochs: int) -> None:
