@@ -66,6 +66,8 @@ def test_mlp_round_trip(page_session):
     at.radio(key="mlp_activation").set_value("tanh").run()
     at.select_slider(key="mlp_batch").set_value(256).run()
     at.multiselect(key="mlp_optimizers").set_value(["adam"]).run()
+    at.session_state["mlp_tune_adam"] = True  # open Adam's expander: its sliders are drawn
+    at.run()
     at.select_slider(key="mlp_adam_lr").set_value(0.003).run()
     at.slider(key="graph_x").set_value(-1.5).run()
     query = dict(at.query_params)
@@ -74,7 +76,7 @@ def test_mlp_round_trip(page_session):
     assert again.radio(key="mlp_activation").value == "tanh"
     assert again.select_slider(key="mlp_batch").value == 256
     assert again.multiselect(key="mlp_optimizers").value == ["adam"]
-    assert again.select_slider(key="mlp_adam_lr").value == 0.003
+    assert again.session_state["mlp_adam_lr"] == 0.003  # kept while its expander is closed
     assert again.slider(key="graph_x").value == -1.5
     assert dict(again.query_params) == query
 

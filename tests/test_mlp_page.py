@@ -129,6 +129,8 @@ def test_train_draws_curves_for_each_optimizer_and_caches_them(training, monkeyp
     _trained(at)
     assert calls == ["gd", "adam"], "nothing retrains"
     assert _curves(at) is not None
+    at.session_state["mlp_tune_adam"] = True  # open Adam's expander: its sliders are drawn
+    at.run()
     at.select_slider(key="mlp_adam_lr").set_value(0.01).run()
     at.button(key="mlp_train").click().run()
     _trained(at)

@@ -203,8 +203,11 @@ def _controls(state: PageState) -> list[Run]:
         chosen = ["adam"]
     runs = []
     for name in chosen:
-        with st.expander(f":material/tune: {OPTIMIZERS[name].label}"):
-            values = hyperparameter_sliders(name, mlp.resolve(name, {}), state, prefix="mlp")
+        # Lazy: a closed expander's sliders are not drawn (opening one reruns the page).
+        with st.expander(
+            f":material/tune: {OPTIMIZERS[name].label}", key=f"mlp_tune_{name}", on_change="rerun"
+        ) as box:
+            values = hyperparameter_sliders(name, mlp.resolve(name, {}), state, prefix="mlp", shown=box.open)
         hyperparams = tuple(sorted((k, float(v)) for k, v in values.items()))
         runs.append(Run(name, hyperparams, int(hidden), activation, int(batch_size), int(epochs), int(seed)))
     return runs
