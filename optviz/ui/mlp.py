@@ -197,7 +197,8 @@ def _controls(state: PageState) -> list[Run]:
         key="mlp_optimizers",
         format_func=lambda name: OPTIMIZERS[name].label,
     )
-    st.caption("Gradient descent on mini-batches *is* SGD: the noise comes from the batches.")
+    # No italics on the first view: Streamlit's italic face is a 139 kB font of its own.
+    st.caption("Gradient descent on mini-batches **is** SGD: the noise comes from the batches.")
     if not chosen:
         st.warning("No optimizer chosen: training Adam.")
         chosen = ["adam"]
