@@ -13,7 +13,7 @@ a lecture. Each visit goes to the slide before the view's, presses PageDown and 
     scripts   the last script file the page loaded has arrived
     run       the first script run starts in the server (the app's state says "running")
     drawn     the first chart is drawn (the race chart's first race, the convolution's first step;
-              on the MLP page, its first Plotly chart)
+              on the MLP page, its computation graph)
 
 Both views' slides use <iframe data-src> without data-preload: loaded when shown, unloaded when left,
 so every visit starts afresh (the budget's case). Then the same links in a new tab (cached scripts),
@@ -36,6 +36,7 @@ from pathlib import Path
 
 from bench._browser_probe import ARGS, CHROMIUM
 from bench._server import HOST, REPO, AppServer, free_port
+from bench.first_visit import JS_CHART_IS_DRAWN
 
 BUDGET_READY_S = 1.5
 DECK = REPO / "examples" / "reveal-deck.html"
@@ -53,12 +54,11 @@ MARKS = """(() => {
     const app = document.querySelector("[data-testid=stApp]");
     const state = app && app.getAttribute("data-test-script-state");
     if (state && state !== last) { last = state; marks.states.push([state, now()]); }
-    const chart = document.querySelector("[data-testid=race-chart], [data-testid=conv-steps]");
-    const drawn = Number(chart?.dataset.revision) > 0 || document.querySelector(".js-plotly-plot .main-svg");
+    const drawn = JS_CHART_IS_DRAWN;
     if (marks.drawn === null && drawn) requestAnimationFrame(() => { marks.drawn = now(); });
   };
   new MutationObserver(watch).observe(document, { subtree: true, childList: true, attributes: true });
-})();"""
+})();""".replace("JS_CHART_IS_DRAWN", JS_CHART_IS_DRAWN)
 
 READ_MARKS = """() => {
   const nav = performance.getEntriesByType("navigation")[0];
