@@ -16,3 +16,22 @@ function niceStep(span, count) {
   const power = 10 ** Math.floor(Math.log10(raw));
   return power * ([1, 2, 5, 10].find((m) => m * power >= raw) ?? 10);
 }
+
+// The component's default export for a drawing class: one drawing per parent element, made on the
+// first call and updated on every later one (Streamlit calls the component's function per update,
+// with {data, parentElement, setStateValue}), so the canvas, the step and the play state survive a
+// change. Streamlit calls the returned cleanup when the element goes away for good.
+const drawings = new WeakMap(); // parent element -> its drawing
+function mountOnce(component, Drawing) {
+  const { data, parentElement, setStateValue } = component;
+  let drawing = drawings.get(parentElement);
+  if (!drawing) {
+    drawing = new Drawing(parentElement);
+    drawings.set(parentElement, drawing);
+  }
+  drawing.update(data, setStateValue);
+  return () => {
+    drawing.destroy();
+    drawings.delete(parentElement);
+  };
+}

@@ -6,8 +6,9 @@ installed package that declares an asset directory, and optviz runs from its fol
 frontend runs such inline JS by wrapping it in a Blob and `import()`ing its blob: URL, which is why
 the Content-Security-Policy allows blob: scripts (optviz/serve/csp.py).
 
-The canvas components share a few functions (decoding the packed arrays, round tick spacings) from
-`canvas_kit.js`, which `from_files` puts before their own JS: an inline module cannot import another.
+Components share a few functions from kits beside this module, which `from_files` puts before their
+own JS (an inline module cannot import another): `canvas_kit.js` (decoding the packed arrays, round
+tick spacings) and `clipboard_kit.js` (a Copy button's copying).
 """
 
 from __future__ import annotations
@@ -16,14 +17,13 @@ from pathlib import Path
 
 import streamlit as st
 
-CANVAS_KIT = Path(__file__).parent / "canvas_kit.js"
+KITS = Path(__file__).parent
 
 
-def from_files(name: str, folder: Path, *, canvas_kit: bool = False):
-    """Register component `name` from `folder`/<folder's name>.html, .css and .js (with `canvas_kit`,
-    the kit's functions first); returns its mounting command. Mounted in the page's DOM, not a shadow
-    root: the components find each other, and tests find them, with plain selectors."""
+def from_files(name: str, folder: Path, *, kits: tuple[str, ...] = ()):
+    """Register component `name` from `folder`/<folder's name>.html, .css and .js (after the JS of
+    `kits`, e.g. ("canvas_kit",)); returns its mounting command. Mounted in the page's DOM, not a
+    shadow root: the components find each other, and tests find them, with plain selectors."""
     files = {kind: (folder / f"{folder.name}.{kind}").read_text() for kind in ("html", "css", "js")}
-    if canvas_kit:
-        files["js"] = CANVAS_KIT.read_text() + "\n" + files["js"]
+    files["js"] = "\n".join([*((KITS / f"{kit}.js").read_text() for kit in kits), files["js"]])
     return st.components.v2.component(name, **files, isolate_styles=False)

@@ -47,7 +47,7 @@ CSP = (
 _STYLE = """
 html, body { margin: 0; background: #fff; }
 body { padding: 16px; }
-.optviz-export__note { font: 13px "Source Sans Pro", sans-serif; color: #6b6f76; margin: 8px 0 0; }
+.optviz-export__note { font: 13px "Source Sans", sans-serif; color: #6b6f76; margin: 8px 0 0; }
 html.picture body { padding: 0; overflow: hidden; }
 html.picture .optviz-race__controls, html.picture .optviz-race__note, html.picture .optviz-export__note {
   display: none;

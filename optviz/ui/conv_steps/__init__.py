@@ -15,7 +15,7 @@ from pathlib import Path
 from optviz.ui.components import from_files
 
 NAME = "optviz.conv_steps"
-_mount = from_files(NAME, Path(__file__).parent, canvas_kit=True)
+_mount = from_files(NAME, Path(__file__).parent, kits=("canvas_kit",))
 
 
 def conv_steps(where, data: dict, *, key: str, presenter: bool = False, height: int = 340) -> None:

@@ -11,7 +11,6 @@
 // patch, kernel and products under them, so that the numbers stay readable. Presenter mode: text a
 // quarter larger, lines thicker.
 
-const charts = new WeakMap(); // parent element -> ConvSteps (the component's function runs per update)
 const GREY_TEXT = "#555";
 const NOT_YET = "#eeeeee";
 const NARROW_PX = 600;
@@ -63,6 +62,7 @@ class ConvSteps {
     this.watchSlide();
     this.resizeObserver = new ResizeObserver(() => this.draw());
     this.resizeObserver.observe(this.root);
+    document.fonts.ready.then(() => this.draw()); // a canvas drawn before the page's font loaded
   }
 
   update(data) {
@@ -273,7 +273,7 @@ class ConvSteps {
   }
 
   font(px) {
-    return `${Math.round(px * this.textScale)}px 'Source Sans Pro', sans-serif`;
+    return `${Math.round(px * this.textScale)}px "Source Sans", sans-serif`;
   }
 
   title(context, box, text) {
@@ -370,16 +370,4 @@ class ConvSteps {
   }
 }
 
-export default function (component) {
-  const { data, parentElement } = component;
-  let chart = charts.get(parentElement);
-  if (!chart) {
-    chart = new ConvSteps(parentElement);
-    charts.set(parentElement, chart);
-  }
-  chart.update(data);
-  return () => {
-    chart.destroy();
-    charts.delete(parentElement);
-  };
-}
+export default (component) => mountOnce(component, ConvSteps); // canvas_kit.js

@@ -18,7 +18,7 @@ from optviz.serve.race_route import RACE_ROUTE
 from optviz.ui.components import from_files
 
 NAME = "optviz.race_chart"
-_mount = from_files(NAME, Path(__file__).parent, canvas_kit=True)
+_mount = from_files(NAME, Path(__file__).parent, kits=("canvas_kit",))
 
 
 def race_chart(

@@ -18,7 +18,6 @@
 // into the latest); a further position waits here until an answer comes. An answer older than one
 // already drawn is never drawn.
 
-const charts = new WeakMap(); // parent element -> its RaceChart
 const FRAME_CAP_MS = 1000; // a longer gap (a hidden tab) does not jump the race forward
 const IN_FLIGHT_TIMEOUT_MS = 3000; // an answer this late is given up on: the next position goes out
 const MAX_IN_FLIGHT = 2; // requests sent and not yet answered (see above)
@@ -842,17 +841,4 @@ class RaceChart {
   }
 }
 
-export default function (component) {
-  const { data, parentElement, setStateValue } = component;
-  let chart = charts.get(parentElement);
-  if (!chart) {
-    chart = new RaceChart(parentElement);
-    charts.set(parentElement, chart);
-  }
-  chart.update(data, setStateValue);
-  // Streamlit calls the last cleanup returned when the element goes away for good.
-  return () => {
-    chart.destroy();
-    charts.delete(parentElement);
-  };
-}
+export default (component) => mountOnce(component, RaceChart); // canvas_kit.js

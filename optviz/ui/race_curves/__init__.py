@@ -16,7 +16,7 @@ from pathlib import Path
 from optviz.ui.components import from_files
 
 NAME = "optviz.race_curves"
-_mount = from_files(NAME, Path(__file__).parent, canvas_kit=True)
+_mount = from_files(NAME, Path(__file__).parent, kits=("canvas_kit",))
 
 
 def race_curves(data: dict, *, key: str, presenter: bool, height: int):

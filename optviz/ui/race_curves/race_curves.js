@@ -11,7 +11,6 @@
 // On a log axis the data holds log10(v) (optviz/lab/curves_data.py), so the drawing is linear in
 // what it is given; a non-finite value is a gap in the line.
 
-const curves = new WeakMap(); // parent element -> its RaceCurves
 const RACE_CHART = '[data-testid="race-chart"]';
 const NARROW_PX = 600; // below this width the two panels are stacked
 const SUPERSCRIPT = { "-": "⁻", 0: "⁰", 1: "¹", 2: "²", 3: "³", 4: "⁴", 5: "⁵", 6: "⁶", 7: "⁷", 8: "⁸", 9: "⁹" };
@@ -426,17 +425,4 @@ class RaceCurves {
   }
 }
 
-export default function (component) {
-  const { data, parentElement } = component;
-  let chart = curves.get(parentElement);
-  if (!chart) {
-    chart = new RaceCurves(parentElement);
-    curves.set(parentElement, chart);
-  }
-  chart.update(data);
-  // Streamlit calls the last cleanup returned when the element goes away for good.
-  return () => {
-    chart.destroy();
-    curves.delete(parentElement);
-  };
-}
+export default (component) => mountOnce(component, RaceCurves); // canvas_kit.js

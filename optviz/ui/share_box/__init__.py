@@ -13,7 +13,7 @@ from pathlib import Path
 from optviz.ui.components import from_files
 
 NAME = "optviz.share_box"
-_mount = from_files(NAME, Path(__file__).parent)
+_mount = from_files(NAME, Path(__file__).parent, kits=("clipboard_kit",))
 
 
 def share_box(where, link: str) -> None:
