@@ -9,7 +9,9 @@ import numpy as np
 
 from optviz.lab.race_data import unpack_path
 from optviz.text import WORD_JOINER
+from optviz.ui.code_block import NAME as CODE_BLOCK
 from optviz.ui.conv_steps import NAME as CONV_STEPS
+from optviz.ui.graph_view import NAME as GRAPH_VIEW
 from optviz.ui.race_chart import NAME as RACE_CHART
 from optviz.ui.race_curves import NAME as RACE_CURVES
 
@@ -36,6 +38,22 @@ def conv_steps_data(at):
     """What the convolution's step-by-step chart receives: its `data` (None when not on the page)."""
     charts = [c for c in at.get("bidi_component") if c.proto.component_name == CONV_STEPS]
     return json.loads(charts[0].proto.json) if charts else None
+
+
+def components_data(at, name: str) -> list:
+    """The `data` each of the page's components named `name` receives, in page order."""
+    return [json.loads(c.proto.json) for c in at.get("bidi_component") if c.proto.component_name == name]
+
+
+def code_blocks(at) -> list[str]:
+    """The source shown in each of the page's code blocks (optviz/ui/code_block), in page order."""
+    return ["".join(text for _, text in data["spans"]) for data in components_data(at, CODE_BLOCK)]
+
+
+def graph_view_data(at):
+    """What the MLP page's computation-graph view receives: its `data` (None when not on the page)."""
+    views = components_data(at, GRAPH_VIEW)
+    return views[0] if views else None
 
 
 def race_chart_data(at):

@@ -3,24 +3,11 @@
 import numpy as np
 
 from optviz import mlp
-from optviz.mlp import autodiff
 from optviz.mlp import figures as mlp_figures
 
 
 def _texts(fig):
     return [a.text for a in fig.layout.annotations]
-
-
-def test_graph_shows_one_box_per_node_an_arrow_per_edge_and_gradients_only_after_backward():
-    expression = autodiff.EXPRESSIONS["neuron"]
-    evaluation = autodiff.evaluate(expression)
-    forward = mlp_figures.graph_figure(expression, evaluation, backward=False)
-    boxes = [t for t in _texts(forward) if t]
-    assert len(boxes) == len(expression.nodes)
-    assert len(_texts(forward)) - len(boxes) == sum(len(n.inputs) for n in expression.nodes)
-    assert not any("∂" in t for t in boxes)
-    backward = mlp_figures.graph_figure(expression, evaluation, backward=True)
-    assert any("∂y/∂w = 2" in t for t in _texts(backward))
 
 
 def test_curves_have_an_entry_per_optimizer_and_thin_long_mini_batch_series():

@@ -4,9 +4,9 @@ charts, in every tab, in presenter style (`optviz.plotting.presenter_style`, whi
 
 One case per (page, tab), the tabs taken from each page module's own list, so a new tab is covered
 by itself. A case opens the tab by its link and checks the charts the browser would show with that tab
-open: the tab's own and those outside the tabs (the lab's 3D view, and its race chart, a component
-told by its data to draw in presenter style). Charts drawn in the other
-tabs are their cases' (a page computes only its open tab).
+open: the tab's own and those outside the tabs (the lab's 3D view), and the canvas components (the
+race chart and its curves, the conv steps, the computation graph), told by their data to draw in
+presenter style. Charts drawn in the other tabs are their cases' (a page computes only its open tab).
 """
 
 import json
@@ -15,7 +15,11 @@ import pytest
 
 from optviz.mlp.training_jobs import TRAINER
 from optviz.ui import conv, lab, mlp
-from tests.apptest import link_notes, race_charts, race_curves
+from optviz.ui.conv_steps import NAME as CONV_STEPS
+from optviz.ui.graph_view import NAME as GRAPH_VIEW
+from optviz.ui.race_chart import NAME as RACE_CHART
+from optviz.ui.race_curves import NAME as RACE_CURVES
+from tests.apptest import link_notes
 
 # Each page: its address, its tabs, the link parameter that opens one, and the rest of its link.
 PAGES = {
@@ -29,6 +33,7 @@ PAGES = {
     ),
     "conv": ("/conv", conv.VIEWS, "conv_view", {}),
 }
+DRAWINGS = {RACE_CHART, RACE_CURVES, CONV_STEPS, GRAPH_VIEW}  # the share box and code blocks have no style
 CASES = [
     pytest.param(page, tab, id=f"{page}-{tab.encode('ascii', 'ignore').decode().strip()}")
     for page, (_, tabs, _, _) in PAGES.items()
@@ -66,7 +71,9 @@ def test_every_chart_is_drawn_in_presenter_style(page, tab, page_session):
             where = "in the tab" if any(chart is mine for mine in in_tab) else "outside the tabs"
             meta = spec["layout"].get("meta")
             plain.append(f"chart {index} of the page ({where}; {_traces(spec)}): meta={meta!r}")
-    for chart in race_charts(at) + race_curves(at):  # the lab's components: styled by their data
+    for chart in at.get("bidi_component"):  # the drawing components: styled by their data
+        if chart.proto.component_name not in DRAWINGS:
+            continue
         if json.loads(chart.proto.json).get("presenter") is not True:
             plain.append(f"the component {chart.proto.component_name}: presenter not set")
     assert not plain, f"{path}, tab {tab!r}: not in presenter style: " + "; ".join(plain)

@@ -12,98 +12,18 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from optviz.mlp.autodiff import Evaluation, Expression, number
 from optviz.mlp.model import History
 from optviz.optimizers import OPTIMIZERS
 
 FONT = {"size": 15}  # legible on a projector at 1280 x 720
-GRADIENT_COLOUR = "#D55E00"
-VALUE_COLOUR = "#0072B2"
 WRONG_COLOUR = "#D55E00"
 MAX_CURVE_POINTS = 400  # mini-batch losses drawn per run: every k-th, so the noise stays visible
-OP_TEXT = {"mul": "×", "add": "+", "sub": "−", "square": "( )²", "relu": "ReLU"}
-SYMBOL_TEXT = {"y_hat": "ŷ"}
 
 
 def _layout(fig: go.Figure, height: int, **kwargs) -> go.Figure:
     kwargs.setdefault("margin", {"l": 10, "r": 10, "t": 40, "b": 10})
     fig.update_layout(height=height, font=FONT, template="plotly_white", **kwargs)
     return fig
-
-
-# --- the computation graph ---------------------------------------------------------------------
-
-
-def _graph_positions(expression: Expression) -> dict[str, tuple[float, float]]:
-    """Inputs in the left column, each operation one column right of its deepest input."""
-    depth: dict[str, int] = {}
-    for node in expression.nodes:
-        depth[node.name] = 1 + max((depth[i] for i in node.inputs), default=-1)
-    columns: dict[int, list[str]] = {}
-    for name, d in depth.items():
-        columns.setdefault(d, []).append(name)
-    positions = {}
-    for d, names in columns.items():
-        for row, name in enumerate(names):
-            positions[name] = (float(d), (len(names) - 1) / 2 - row)
-    return positions
-
-
-def graph_figure(expression: Expression, evaluation: Evaluation, *, backward: bool):
-    """Nodes as boxes (name, operation, forward value and, after backward, the gradient), edges as arrows."""
-    positions = _graph_positions(expression)
-    fig = go.Figure()
-    for node in expression.nodes:
-        for source in node.inputs:
-            (x0, y0), (x1, y1) = positions[source], positions[node.name]
-            fig.add_annotation(
-                x=x1 - 0.22, y=y1, ax=x0 + 0.22, ay=y0, xref="x", yref="y", axref="x", ayref="y",
-                showarrow=True, arrowhead=3, arrowsize=1.2, arrowwidth=1.5, arrowcolor="#777", text="",
-            )  # fmt: skip
-    for node in expression.nodes:
-        x, y = positions[node.name]
-        name = SYMBOL_TEXT.get(node.name, node.name)
-        operation = f"{name} = {OP_TEXT[node.op]}" if node.op else f"{name} (input)"
-        lines = [
-            f"<b>{operation}</b>",
-            f"<span style='color:{VALUE_COLOUR}'>value {number(evaluation.values[node.name])}</span>",
-        ]
-        if backward:
-            output = SYMBOL_TEXT.get(expression.output.name, expression.output.name)
-            grad = number(evaluation.grads[node.name])
-            lines.append(f"<span style='color:{GRADIENT_COLOUR}'>∂{output}/∂{name} = {grad}</span>")
-        fig.add_annotation(
-            x=x, y=y, text="<br>".join(lines), showarrow=False, align="center", font={"size": 16},
-            bgcolor="#f7f7f7", bordercolor="#555", borderwidth=1.5, borderpad=6,
-        )  # fmt: skip
-    columns = max(x for x, _ in positions.values())
-    rows = max(abs(y) for _, y in positions.values())
-    axis = {"visible": False, "fixedrange": True}
-    fig.update_xaxes(axis, range=[-0.45, columns + 0.45])
-    fig.update_yaxes(axis, range=[-rows - 0.6, rows + 0.6])
-    height = 100 + 80 * (2 * rows + 1)  # the tallest column sets the height
-    return _layout(fig, height, margin={"l": 0, "r": 0, "t": 0, "b": 0})
-
-
-def tangent_figure(xs, ys, x0: float, y0: float, slope: float, *, output: str = "y", height: int = 300):
-    """The output against x, with the tangent line of slope d(output)/dx at x0."""
-    xs = np.asarray(xs)
-    span = (xs.max() - xs.min()) / 4
-    tx = np.array([x0 - span, x0 + span])
-    fig = go.Figure(
-        [
-            go.Scatter(x=xs, y=ys, mode="lines", name=output, line={"color": VALUE_COLOUR, "width": 3}),
-            go.Scatter(
-                x=tx, y=y0 + slope * (tx - x0), mode="lines", name=f"tangent, slope {number(slope)}",
-                line={"color": GRADIENT_COLOUR, "width": 2, "dash": "dash"},
-            ),
-            go.Scatter(x=[x0], y=[y0], mode="markers", marker={"size": 11, "color": GRADIENT_COLOUR},
-                       showlegend=False),
-        ]
-    )  # fmt: skip
-    fig.update_xaxes(title_text="x")
-    fig.update_yaxes(title_text=output)
-    return _layout(fig, height, legend={"orientation": "h", "y": 1.12, "x": 0})
 
 
 # --- training curves ---------------------------------------------------------------------------

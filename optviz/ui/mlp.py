@@ -30,6 +30,7 @@ from optviz.mlp.figures import (
 from optviz.mlp.training_jobs import DONE, FAILED, RUNNING, TRAINER, Job
 from optviz.optimizers import OPTIMIZERS
 from optviz.text import literal
+from optviz.ui.code_block import code_block
 from optviz.ui.mlp_graph import computation_graph
 from optviz.ui.share_box import share_box
 from optviz.ui.url_state import PageState
@@ -426,7 +427,7 @@ def _training_loop(run: Run) -> None:
         f"initial weights, with {label}: each phase of the lecture's PyTorch loop and the numbers it "
         "produced here."
     )
-    st.code(PYTORCH_LOOP, language="python")
+    code_block(st.container(), PYTORCH_LOOP, key="mlp_loop_pytorch")
     s = numbers.shapes
 
     def shape(name):
@@ -444,7 +445,7 @@ def _training_loop(run: Run) -> None:
         f"| step | update norms ‖Δθ‖ — {steps}; L on the same batch after: {numbers.loss_after:.4f} |"
     )
     with st.expander("The same loop in this app's JAX code (one step of the compiled epoch)"):
-        st.code(inspect.getsource(mlp.model._train_step), language="python")
+        code_block(st.container(), inspect.getsource(mlp.model._train_step), key="mlp_loop_jax")
     st.markdown(
         f"<span style='color:{OPTIMIZERS[run.optimizer].colour}'>●</span> {label}'s update rule:",
         unsafe_allow_html=True,

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 from optviz.mlp import autodiff
-from optviz.mlp.figures import graph_figure, tangent_figure
+from optviz.mlp.graph_data import graph_data
+from optviz.ui.code_block import code_block
+from optviz.ui.graph_view import graph_view
 from optviz.ui.url_state import PageState
-from optviz.ui.widgets import chart
 
 
 def computation_graph(state: PageState) -> None:
@@ -39,21 +39,11 @@ def computation_graph(state: PageState) -> None:
     fixed = ", ".join(f"{k} = {v:g}" for k, v in leaves.items() if k != "x")
     formula.latex(rf"{output.symbol} = {expression.formula()}" + (rf"\qquad ({fixed})" if fixed else ""))
 
-    drawing, tangent = st.columns([3, 2])
-    chart(drawing, graph_figure(expression, evaluation, backward=backward), config={"displayModeBar": False})
-    xs = np.linspace(-3.0, 3.0, 121)
-    slope = evaluation.grads["x"]
-    chart(
-        tangent,
-        tangent_figure(
-            xs,
-            autodiff.output_curve(expression, leaves, xs),
-            x,
-            evaluation.values[output.name],
-            slope,
-            output=output.name.replace("y_hat", "ŷ"),
-        ),
-        config={"displayModeBar": False},
+    graph_view(
+        st.container(),
+        graph_data(expression, evaluation, leaves, backward=backward),
+        key="graph_view",
+        presenter=bool(st.session_state.get("presenter")),
     )
     if backward:
         st.markdown("**The chain rule, from the output back to the inputs**")
@@ -64,11 +54,10 @@ def computation_graph(state: PageState) -> None:
 
     torch_col, jax_col = st.columns(2)
     torch_col.markdown("**PyTorch (the lecture's code)**")
-    torch_col.code(autodiff.pytorch_code(expression, evaluation), language="python")
+    code_block(torch_col, autodiff.pytorch_code(expression, evaluation), key="graph_pytorch")
     jax_col.markdown("**JAX, run live on this page**")
     args = ", ".join(autodiff.python_float(leaves[leaf]) for leaf in expression.leaves)
     grads = expression.jax_fn(*(leaves[leaf] for leaf in expression.leaves))
     shown = ", ".join(f"{float(g):.4g}" for g in grads)
-    jax_col.code(
-        f"{expression.jax_source()}\n{expression.jax_fn.__name__}({args})  # ({shown})", language="python"
-    )
+    call = f"{expression.jax_fn.__name__}({args})  # ({shown})"
+    code_block(jax_col, f"{expression.jax_source()}\n{call}", key="graph_jax")

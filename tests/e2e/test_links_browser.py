@@ -108,7 +108,7 @@ def test_other_pages_keep_their_link(page, browser, open_page, browser_log, path
 EMBEDDED_CHARTS = {
     "/": ("[data-testid=race-chart]", ("button", "input[type=range]")),
     "/conv": ("[data-testid=conv-steps]", ("button", "input[type=range]")),
-    "/mlp": (".js-plotly-plot", ()),
+    "/mlp": ("[data-testid=graph-view]", ()),
 }
 
 

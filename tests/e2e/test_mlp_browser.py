@@ -4,7 +4,10 @@ tab renders (screenshots of each for a look at 1280 x 720)."""
 
 from __future__ import annotations
 
+import re
 import time
+
+from playwright.sync_api import expect
 
 from tests.e2e.browser import LOAD_TIMEOUT_MS, READY, arm_rerun_watch, wait_for_rerun
 
@@ -63,7 +66,9 @@ def test_train_draws_growing_curves_live(page, open_page, browser_log, screensho
     measurement(
         f"Train (6 optimizers x 5 epochs, in the browser): {elapsed:.1f} s; curve point counts {seen}"
     )
-    assert len(seen) >= 5, f"the curves should redraw while training, saw point counts {seen}"
+    # At least four states while training: the whole run takes 7-8 s here with the browser and the
+    # training sharing 2 cores, so the 0.5 s polls redraw 4-8 times (without live updates: 1).
+    assert len(seen) >= 4, f"the curves should redraw while training, saw point counts {seen}"
     assert seen == sorted(seen), f"the curves should only grow: {seen}"
     assert final >= seen[-1] > seen[0]
     screenshot(page, "trained")
@@ -82,7 +87,8 @@ def test_every_tab_renders(page, open_page, browser_log, screenshot):
     arm_rerun_watch(page)
     page.get_by_text("a neuron: y = ReLU(w·x + b)").click()
     wait_for_rerun(page, "choosing the neuron", timeout=LOAD_TIMEOUT_MS)
-    page.get_by_text("∂y/∂w = 2").first.wait_for()  # the neuron's graph, backward on: dy/dw = x = 2
+    graph = page.get_by_test_id("graph-view")  # the neuron's graph, backward on: dy/dw = x = 2
+    expect(graph).to_have_attribute("aria-label", re.compile("∂y/∂w = 2"), timeout=LOAD_TIMEOUT_MS)
     screenshot(page, "neuron")
     assert_no_exception(page)
     browser_log.assert_clean()

@@ -163,11 +163,6 @@ def test_headers_and_precompressed_static_files(front):
             assert len(response.read()) < largest.stat().st_size / 3
 
 
-# The pages whose first view draws without Plotly (its chunk alone is about 1 MB compressed); the
-# MLP page's first view still uses it (issue 25).
-FIRST_VISIT_WITHIN_BUDGET = ("/", "/conv")
-
-
 @pytest.mark.parametrize("path", ["/", "/mlp", "/conv"])
 def test_a_cold_visit_through_the_front(front, browser, measurement, path):
     visit = Visit(browser)
@@ -188,8 +183,7 @@ def test_a_cold_visit_through_the_front(front, browser, measurement, path):
             f"a repeat visit {visit.wire / 1e3:.0f} kB"
         )
         assert visit.wire <= 100_000, "a repeat visit stays within issue 25's 100 kB"
-        if path in FIRST_VISIT_WITHIN_BUDGET:
-            assert cold[0] <= 1_500_000, "a first visit stays within issue 25's 1.5 MB"
+        assert cold[0] <= 1_500_000, "a first visit stays within issue 25's 1.5 MB"
     finally:
         visit.context.close()
 
