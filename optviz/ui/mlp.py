@@ -132,30 +132,36 @@ def _histories(runs: list[Run]) -> dict[str, mlp.History]:
 
 def render() -> None:
     state = PageState("mlp", known=LINK_PARAMETERS)
-    st.markdown("### MLP & backpropagation")
     with st.sidebar:
         runs = _controls(state)
     page_setup(state)
     share = st.sidebar.container()
-    state.show_notes()
-    # Only the open tab computes and is sent. Training goes on in the background (TRAINER), so
-    # switching tabs or moving a control does not stop it.
-    graph, network, training, learned, loop = state.tabs(VIEWS, key="mlp_view")
-    if graph.open:
-        with graph:
-            computation_graph(state)
-    if network.open:
-        with network:
-            _the_network(runs[0])
-    if training.open:
-        with training:
-            _training(runs)
-    if learned.open:
-        with learned:
-            _what_it_learned(runs[0], _histories(runs), state)
-    if loop.open:
-        with loop:
-            _training_loop(next((run for run in runs if run.optimizer == "adam"), runs[0]))
+    adam = next((run for run in runs if run.optimizer == "adam"), runs[0])
+    views = dict(
+        zip(
+            VIEWS,
+            (
+                lambda: computation_graph(state),
+                lambda: _the_network(runs[0]),
+                lambda: _training(runs),
+                lambda: _what_it_learned(runs[0], _histories(runs), state),
+                lambda: _training_loop(adam),
+            ),
+            strict=True,
+        )
+    )
+    if st.context.is_embedded:  # a slide shows the linked view alone
+        state.show_notes()
+        views[state.choice(VIEWS, key="mlp_view")]()
+    else:
+        st.markdown("### MLP & backpropagation")
+        state.show_notes()
+        # Only the open tab computes and is sent. Training goes on in the background (TRAINER), so
+        # switching tabs or moving a control does not stop it.
+        for tab, view in zip(state.tabs(VIEWS, key="mlp_view"), views.values(), strict=True):
+            if tab.open:
+                with tab:
+                    view()
     share_box(share, state.publish())
 
 

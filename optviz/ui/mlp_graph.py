@@ -14,13 +14,10 @@ from optviz.ui.url_state import PageState
 
 def computation_graph(state: PageState) -> None:
     """Tab ①: an expression's graph, forward values and, after backward(), each node's gradient; the
-    output against x with its tangent; the chain rule written out; the same in PyTorch and in JAX."""
-    st.markdown(
-        "A network is a chain of small operations. **Forward**, each node computes its value from its "
-        "inputs. **Backward** (`y.backward()` in PyTorch, `jax.grad` in JAX), each node receives "
-        "∂output/∂node by the **chain rule**: the gradient arriving from the node it feeds, times its own "
-        "local derivative (summed over every node it feeds)."
-    )
+    output against x with its tangent; the chain rule written out; the same in PyTorch and in JAX.
+    In a slide (embedded) the lecturer says what the intro says: the view starts at its controls."""
+    if not st.context.is_embedded:
+        _introduction()
     name = state.radio(
         st,
         "Expression",
@@ -61,3 +58,12 @@ def computation_graph(state: PageState) -> None:
     shown = ", ".join(f"{float(g):.4g}" for g in grads)
     call = f"{expression.jax_fn.__name__}({args})  # ({shown})"
     code_block(jax_col, f"{expression.jax_source()}\n{call}", key="graph_jax")
+
+
+def _introduction() -> None:
+    st.markdown(
+        "A network is a chain of small operations. **Forward**, each node computes its value from its "
+        "inputs. **Backward** (`y.backward()` in PyTorch, `jax.grad` in JAX), each node receives "
+        "∂output/∂node by the **chain rule**: the gradient arriving from the node it feeds, times its own "
+        "local derivative (summed over every node it feeds)."
+    )

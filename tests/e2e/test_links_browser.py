@@ -134,11 +134,12 @@ def test_every_page_renders_embedded_in_a_slide(browser, app_url, screenshot, pa
         chart = page.locator(selector).first
         box = chart.bounding_box()
         assert box["x"] < 150
-        if controls:  # the chart fits the slide, its Play button and scrubber too
-            assert box["y"] + box["height"] <= 540
-            for control in controls:
-                control_box = chart.locator(control).first.bounding_box()
-                assert control_box["y"] + control_box["height"] <= 540, control
+        assert box["y"] + box["height"] <= 540  # the chart fits the slide, its Play button and scrubber too
+        for control in controls:
+            control_box = chart.locator(control).first.bounding_box()
+            assert control_box["y"] + control_box["height"] <= 540, control
+        if path != "/":  # the linked view alone (the lab's tabs stay, under its chart)
+            expect(page.get_by_role("tab")).to_have_count(0)
     finally:
         context.close()
 
