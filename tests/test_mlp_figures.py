@@ -25,6 +25,22 @@ def test_curves_have_an_entry_per_optimizer_and_thin_long_mini_batch_series():
     assert tuple(fig.layout.xaxis.range) == (0, 5.1)
 
 
+def test_train_averages_are_drawn_at_the_epochs_middle_and_test_values_at_its_end():
+    """Epoch 1's train accuracy (an average while the weights moved) lies left of its test accuracy
+    (the weights after the epoch), as the caption under the chart says."""
+    history = mlp.History(
+        train_loss=np.array([0.9, 0.4]), train_accuracy=np.array([0.70, 0.90]),
+        test_loss=np.array([0.5, 0.35]), test_accuracy=np.array([0.85, 0.91]),
+        batch_loss=np.linspace(2, 0.3, 20), params=None, diverged_at=None,
+    )  # fmt: skip
+    fig = mlp_figures.curves_figure({"adam": history}, batches_per_epoch=10, epochs=2)
+    lines = {t.hovertemplate.split(" %")[0]: list(t.x) for t in fig.data if t.hovertemplate}
+    assert lines["train accuracy"] == lines["train loss"] == [0.5, 1.5]
+    assert lines["test accuracy"] == lines["test loss"] == [1, 2]
+    caption = mlp_figures.CURVES_CAPTION
+    assert "at the epoch's middle" in caption and "at its end" in caption
+
+
 def test_digits_frame_exactly_the_mistakes_and_confusion_counts_are_shown():
     images = np.zeros((5, 28, 28), np.uint8)
     labels = np.array([0, 1, 2, 3, 4])

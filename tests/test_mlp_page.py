@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
 from optviz import mlp
+from optviz.mlp.figures import CURVES_CAPTION
 from optviz.mlp.training_jobs import TRAINER
 from optviz.ui import mlp as page
 from tests.apptest import graph_view_data
@@ -116,6 +117,7 @@ def test_train_draws_curves_for_each_optimizer_and_caches_them(training, monkeyp
     curves = _curves(at)
     names = {trace.get("name") for trace in curves["data"]}
     assert {"Gradient descent", "Adam"} <= names
+    assert any(caption.value == CURVES_CAPTION for caption in at.caption)  # where train and test are drawn
     assert len(at.dataframe[0].value) == 2
     assert list(at.dataframe[0].value["epochs"]) == ["2 of 2", "2 of 2"]
     at.session_state["mlp_view"] = LEARNED

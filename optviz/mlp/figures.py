@@ -29,10 +29,23 @@ def _layout(fig: go.Figure, height: int, **kwargs) -> go.Figure:
 # --- training curves ---------------------------------------------------------------------------
 
 
+CURVES_CAPTION = (
+    "Solid: the train loss and accuracy averaged over each epoch's mini-batches as they were trained on, "
+    "drawn at the epoch's middle (the weights changed during the epoch). Dotted: the test set, measured "
+    "after the epoch, drawn at its end. Thin: the loss of every mini-batch."
+)
+
+
 def _epoch_line(values, colour, label, group, hover, *, test=False, legend=False) -> go.Scatter:
-    """One value per epoch: solid for training, dotted with diamonds for the test set."""
+    """One value per epoch: solid for training, dotted with diamonds for the test set.
+
+    A train value is an average over the epoch's mini-batches, taken while the weights moved, so it
+    is drawn at the epoch's middle (epoch k at k - 0.5); a test value is measured on the weights at
+    the epoch's end (at k). Drawn at the same x, epoch 1's train accuracy would sit below its test
+    accuracy, which reads as a bug in the network (CURVES_CAPTION says this under the chart)."""
+    epochs = np.arange(1, len(values) + 1)
     return go.Scatter(
-        x=np.arange(1, len(values) + 1), y=values, mode="lines+markers", name=label, legendgroup=group,
+        x=epochs if test else epochs - 0.5, y=values, mode="lines+markers", name=label, legendgroup=group,
         showlegend=legend, hovertemplate=hover + f"<extra>{label}</extra>",
         line={"color": colour, "width": 2, "dash": "dot" if test else "solid"},
         marker={"symbol": "diamond" if test else "circle"},

@@ -22,6 +22,7 @@ import streamlit as st
 from optviz import data, mlp
 from optviz.data import TRAIN_SIZE
 from optviz.mlp.figures import (
+    CURVES_CAPTION,
     confusion_figure,
     curves_figure,
     digits_figure,
@@ -340,6 +341,7 @@ def _progress(runs: list[Run]) -> None:
         )
     if histories:
         chart(st, _curves_figure(runs, histories, batches, epochs), key="mlp_curves")
+        st.caption(CURVES_CAPTION)
         _results_table(histories, epochs)
 
 
