@@ -114,6 +114,20 @@ def test_the_chart_can_work_out_every_window_as_the_loops_do(stride, padding, di
     assert len({round(w.value, 3) for w in windows}) > 2  # edges: positive, negative and zero responses
 
 
+def test_the_chart_opens_on_a_window_over_the_digits_stroke():
+    """Not on the all-zero corner: the opening cell is the first in reading order with at least half
+    the largest response, and its window holds ink."""
+    data = _steps(_open())
+    output = np.abs(data["output"]["values"])
+    cols = output.shape[1]
+    i, j = divmod(data["openStep"], cols)
+    assert output[i, j] >= 0.5 * output.max()
+    assert not (output.ravel()[: data["openStep"]] >= 0.5 * output.max()).any()
+    k = data["kernel"]["k"]
+    assert data["input"]["values"][i : i + k, j : j + k].max() > 0.25  # stride 1, no padding: the window
+    assert data["openStep"] > cols  # below the first row of windows (the digit has an empty margin)
+
+
 def test_the_chart_colours_each_cell_as_a_heatmap_would():
     import plotly.colors
 

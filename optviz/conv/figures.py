@@ -138,11 +138,16 @@ def step_data(
     kernel cell (u, v) of output cell (i, j) lands on padded-input cell (i s + u d, j s + v d), so
     the patch is padded[i s + u d, j s + v d] and the products are patch * kernel; the sum it shows is
     `output[i, j]`, the layer's own answer (`conv.conv2d`). Nothing per step crosses the wire.
+
+    The chart opens (and comes back, in a slide) on `openStep`: the first output cell in reading
+    order whose size is at least half the largest, so that the first view shows the window on the
+    digit's stroke with numbers in it, not an all-zero corner of the padding.
     """
     (top, bottom), (left, right) = pads
     lo, hi = min(padded.min(), 0.0), max(padded.max(), 1.0)
     limit = float(np.abs(output).max()) or 1.0
     return {
+        "openStep": int(np.argmax(np.abs(output).ravel() >= 0.5 * limit)),  # 0 for an all-zero output
         "input": _image_data(padded, GREY, lo, hi),
         "inner": [top, left, padded.shape[0] - top - bottom, padded.shape[1] - left - right],
         "kernel": {"k": int(kernel.shape[0]), "values": np.asarray(kernel, float).ravel().tolist()},

@@ -46,7 +46,7 @@ class ConvSteps {
     this.playButton = this.root.querySelector(".optviz-conv__play");
     this.scrubber = this.root.querySelector(".optviz-conv__scrubber");
     this.cellLabel = this.root.querySelector(".optviz-conv__cell");
-    this.step = 0;
+    this.step = null; // the data's openStep, on the first update
     this.playing = false;
     this.revision = 0;
     this.data = null;
@@ -73,7 +73,7 @@ class ConvSteps {
     this.textScale = data.presenter ? 1.25 : 1;
     this.root.classList.toggle("optviz-conv--presenter", Boolean(data.presenter));
     this.steps = output.rows * output.cols;
-    this.step = Math.min(this.step, this.steps - 1); // a change keeps the step where it can
+    this.step = Math.min(this.step ?? data.openStep, this.steps - 1); // a change keeps the step where it can
     this.scrubber.max = String(this.steps - 1);
     this.revision += 1;
     this.root.dataset.revision = String(this.revision);
@@ -184,7 +184,7 @@ class ConvSteps {
     return r >= 0 && r < rows && c >= 0 && c < cols ? r * cols + c : null;
   }
 
-  // In a slide (the page is in an iframe): pause and show the first step when reveal.js says the
+  // In a slide (the page is in an iframe): pause and show the opening step when reveal.js says the
   // slide was left ("slide:stop"), or the browser tab is hidden.
   watchSlide() {
     if (window.parent === window) return;
@@ -198,7 +198,7 @@ class ConvSteps {
 
   rewind() {
     this.playing = false;
-    this.goTo(0);
+    this.goTo(this.data.openStep);
   }
 
   // --- drawing ---------------------------------------------------------------------------------
