@@ -93,6 +93,15 @@ def _kernel_grid(preset: str, k: int, state: PageState) -> tuple[np.ndarray, lis
     return kernel, problems
 
 
+# On a phone Streamlit stacks columns one per row: the eight controls would fill the screen above the
+# animation. Two per row there keeps the animation's Play button within a thumb's reach of them.
+PHONE_CONTROLS_CSS = """@media (max-width: 640px) {
+  .st-key-c2_controls [data-testid='stHorizontalBlock'] { flex-wrap: wrap; row-gap: 0.25rem; }
+  .st-key-c2_controls [data-testid='stColumn'] { min-width: calc(50% - 0.5rem) !important;
+    flex: 1 1 calc(50% - 0.5rem) !important; width: calc(50% - 0.5rem) !important; }
+}"""
+
+
 def _one_channel_slots(embedded: bool):
     """Where the one-channel view's parts go: (controls, notes, figure, kernel editor). On the page,
     top to bottom in that order; in a slide (`?embed=true`), the notes and the figure first and the
@@ -101,7 +110,8 @@ def _one_channel_slots(embedded: bool):
         notes, figure = st.container(), st.container()
         settings = st.expander("Input, kernel, stride, padding, dilation", icon=":material/tune:")
         return settings, notes, figure, settings
-    return st.container(), st.container(), st.container(), st.container()
+    st.html(f"<style>{PHONE_CONTROLS_CSS}</style>")
+    return st.container(key="c2_controls"), st.container(), st.container(), st.container()
 
 
 def _one_channel(state: PageState) -> None:
