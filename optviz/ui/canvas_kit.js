@@ -17,6 +17,21 @@ function niceStep(span, count) {
   return power * ([1, 2, 5, 10].find((m) => m * power >= raw) ?? 10);
 }
 
+// Size `canvas` to `width` x `height` CSS px at the screen's pixel ratio (sharp on a HiDPI screen);
+// returns its 2D context drawing in CSS px, cleared.
+function fitCanvas(canvas, width, height) {
+  const scale = window.devicePixelRatio || 1;
+  if (canvas.width !== Math.round(width * scale) || canvas.height !== Math.round(height * scale)) {
+    canvas.width = Math.round(width * scale);
+    canvas.height = Math.round(height * scale);
+    canvas.style.height = `${height}px`;
+  }
+  const context = canvas.getContext("2d");
+  context.setTransform(scale, 0, 0, scale, 0, 0);
+  context.clearRect(0, 0, width, height);
+  return context;
+}
+
 // The component's default export for a drawing class: one drawing per parent element, made on the
 // first call and updated on every later one (Streamlit calls the component's function per update,
 // with {data, parentElement, setStateValue}), so the canvas, the step and the play state survive a

@@ -35,6 +35,7 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 VIEWPORT = {"width": 1280, "height": 720}
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}  # new_page(**PHONE)
 SERVER_START_TIMEOUT_S = 120
 # Chromium logs this when a resource host (e.g. fonts.gstatic.com for a Material page icon) cannot be
 # resolved on an offline machine. Every other console error fails the tests that check for errors.
@@ -201,6 +202,26 @@ def page(browser, browser_log, request, app_url):
         except Exception:  # a failure screenshot is a courtesy; never mask the real failure
             pass
     context.close()
+
+
+@pytest.fixture
+def new_page(browser, browser_log):
+    """`new_page(**context_options)`: a page in a new context (e.g. another viewport, touch), whose
+    console and page errors go to `browser_log`; closed after the test."""
+    contexts = []
+
+    def make(**options):
+        context = browser.new_context(**options)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.on("console", browser_log.on_console)
+        page.on("pageerror", browser_log.on_page_error)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
 
 
 # --- opening the app's pages ----------------------------------------------------------------------

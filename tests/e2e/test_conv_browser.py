@@ -13,6 +13,7 @@ from PIL import Image
 from optviz import conv
 from optviz.data import load as load_digits
 from tests.e2e.browser import LOAD_TIMEOUT_MS, arm_rerun_watch, wait_for_rerun
+from tests.e2e.conftest import PHONE
 
 STEPS = "[data-testid=conv-steps]"
 JS_DRAWN = f"() => Number(document.querySelector('{STEPS}')?.dataset.revision) > 0"
@@ -166,31 +167,26 @@ def test_the_1d_view_keeps_its_text_while_playing(page, open_page, browser_log, 
     browser_log.assert_clean()
 
 
-def test_the_chart_fits_a_phone(browser, app_url, browser_log, screenshot):
+def test_the_chart_fits_a_phone(new_page, app_url, browser_log, screenshot):
     """On a 390 px phone the chart stacks (input and output side by side, the grids under them),
     nothing is wider than the screen, Play is a thumb-sized target, and the controls above the chart
     go two to a row (eight rows of them would push the chart off the first screens)."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
-    try:
-        page = context.new_page()
-        page.on("pageerror", browser_log.on_page_error)
-        page.goto(app_url + "/conv", timeout=LOAD_TIMEOUT_MS)
-        page.wait_for_function(JS_DRAWN, timeout=LOAD_TIMEOUT_MS)
-        chart = page.locator(STEPS)
-        chart.scroll_into_view_if_needed()
-        box = chart.bounding_box()
-        assert box["x"] >= 0 and box["x"] + box["width"] <= 390
-        panels = chart.evaluate("root => root.panels()")
-        assert panels["output"]["y"] == panels["input"]["y"] and panels["patch"]["y"] > panels["input"]["y"]
-        play = chart.locator(".optviz-conv__play").bounding_box()
-        assert play["height"] >= 32 and play["width"] >= 44
-        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390  # no sideways scroll
-        columns = page.locator(".st-key-c2_controls [data-testid=stColumn]")
-        first, second = columns.nth(0).bounding_box(), columns.nth(1).bounding_box()
-        assert first["y"] == second["y"] and second["x"] > first["x"]  # the controls two by two
-        chart.locator(".optviz-conv__play").tap()
-        page.wait_for_function(f"() => document.querySelector('{STEPS}').dataset.playing === 'true'")
-        screenshot(page, "phone")
-    finally:
-        context.close()
+    page = new_page(**PHONE)
+    page.goto(app_url + "/conv", timeout=LOAD_TIMEOUT_MS)
+    page.wait_for_function(JS_DRAWN, timeout=LOAD_TIMEOUT_MS)
+    chart = page.locator(STEPS)
+    chart.scroll_into_view_if_needed()
+    box = chart.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    panels = chart.evaluate("root => root.panels()")
+    assert panels["output"]["y"] == panels["input"]["y"] and panels["patch"]["y"] > panels["input"]["y"]
+    play = chart.locator(".optviz-conv__play").bounding_box()
+    assert play["height"] >= 32 and play["width"] >= 44
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390  # no sideways scroll
+    columns = page.locator(".st-key-c2_controls [data-testid=stColumn]")
+    first, second = columns.nth(0).bounding_box(), columns.nth(1).bounding_box()
+    assert first["y"] == second["y"] and second["x"] > first["x"]  # the controls two by two
+    chart.locator(".optviz-conv__play").tap()
+    page.wait_for_function(f"() => document.querySelector('{STEPS}').dataset.playing === 'true'")
+    screenshot(page, "phone")
     browser_log.assert_clean()

@@ -10,6 +10,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.e2e.browser import LOAD_TIMEOUT_MS, RERUN_TIMEOUT_MS
+from tests.e2e.conftest import PHONE
 
 GRAPH = "[data-testid=graph-view]"
 JS_DRAWN = f"() => Number(document.querySelector('{GRAPH}')?.dataset.revision) > 0"
@@ -73,27 +74,22 @@ def test_the_code_blocks_are_coloured_and_copy_their_code(page, open_page, brows
     browser_log.assert_clean()
 
 
-def test_the_graph_fits_a_phone(browser, app_url, browser_log, screenshot):
+def test_the_graph_fits_a_phone(new_page, app_url, browser_log, screenshot):
     """On a 390 px phone the graph runs top to bottom (the inputs in a row), every box is on the
     screen with legible text, and the plot is under the graph."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
-    try:
-        page = context.new_page()
-        page.on("pageerror", browser_log.on_page_error)
-        page.goto(app_url + "/mlp?graph_expression=squared_loss", timeout=LOAD_TIMEOUT_MS)
-        page.wait_for_function(JS_DRAWN, timeout=LOAD_TIMEOUT_MS)
-        graph = page.locator(GRAPH)
-        graph.scroll_into_view_if_needed()
-        box = graph.bounding_box()
-        assert box["x"] >= 0 and box["x"] + box["width"] <= 390
-        layout = graph.evaluate("root => root.layout()")
-        assert layout["mode"] == "turned" and layout["textPx"] >= 11
-        for node in layout["boxes"]:
-            assert 0 <= node["x"] - node["width"] / 2 and node["x"] + node["width"] / 2 <= layout["width"]
-        inputs = layout["boxes"][:4]  # x, w, b, y: one row at the top
-        assert len({node["y"] for node in inputs}) == 1 and layout["boxes"][-1]["y"] > inputs[0]["y"]
-        assert layout["plot"]["top"] > max(node["y"] + node["height"] / 2 for node in layout["boxes"])
-        screenshot(page, "phone")
-    finally:
-        context.close()
+    page = new_page(**PHONE)
+    page.goto(app_url + "/mlp?graph_expression=squared_loss", timeout=LOAD_TIMEOUT_MS)
+    page.wait_for_function(JS_DRAWN, timeout=LOAD_TIMEOUT_MS)
+    graph = page.locator(GRAPH)
+    graph.scroll_into_view_if_needed()
+    box = graph.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    layout = graph.evaluate("root => root.layout()")
+    assert layout["mode"] == "turned" and layout["textPx"] >= 11
+    for node in layout["boxes"]:
+        assert 0 <= node["x"] - node["width"] / 2 and node["x"] + node["width"] / 2 <= layout["width"]
+    inputs = layout["boxes"][:4]  # x, w, b, y: one row at the top
+    assert len({node["y"] for node in inputs}) == 1 and layout["boxes"][-1]["y"] > inputs[0]["y"]
+    assert layout["plot"]["top"] > max(node["y"] + node["height"] / 2 for node in layout["boxes"])
+    screenshot(page, "phone")
     browser_log.assert_clean()

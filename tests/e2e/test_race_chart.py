@@ -29,6 +29,7 @@ from playwright.sync_api import expect
 from optviz.serve.race_route import RACE_ROUTE
 from surfaces import SURFACES
 from tests.e2e.browser import LOAD_TIMEOUT_MS, RERUN_TIMEOUT_MS, wait_until_drawn
+from tests.e2e.conftest import PHONE
 
 RACE = '[data-testid="race-chart"]'
 ROSENBROCK = SURFACES["rosenbrock"]  # the lab's default surface: 6 optimizers x 500 steps
@@ -262,26 +263,6 @@ def test_picture_stats_tell_a_crisp_contour_map_from_a_coarse_blocky_one():
 
 
 # --- pages of other sizes ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def new_page(browser, browser_log):
-    """`new_page(**context_options)`: a page in a new context (e.g. another viewport, touch), whose
-    console and page errors go to `browser_log`; closed after the test."""
-    contexts = []
-
-    def make(**options):
-        context = browser.new_context(**options)
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        page.on("console", browser_log.on_console)
-        page.on("pageerror", browser_log.on_page_error)
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 # --- 1. one element for the whole session; the step survives a change ------------------------------
@@ -618,9 +599,7 @@ def test_embed_box_holds_map_play_and_scrubber_without_overlap(new_page, app_url
 
 
 def test_phone_chart_fits_and_a_touch_drag_moves_the_start(new_page, app_url, browser_log, screenshot):
-    page = new_page(
-        viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True, device_scale_factor=2
-    )
+    page = new_page(**PHONE, device_scale_factor=2)
     open_race(page, app_url)
     chart = race(page)
     chart.scroll_into_view_if_needed()

@@ -245,15 +245,7 @@ class ConvSteps {
     if (!width) return;
     const layout = this.computeLayout(width);
     this.layout = layout;
-    const scale = window.devicePixelRatio || 1;
-    if (this.canvas.width !== Math.round(width * scale) || this.canvas.height !== Math.round(layout.height * scale)) {
-      this.canvas.width = Math.round(width * scale);
-      this.canvas.height = Math.round(layout.height * scale);
-      this.canvas.style.height = `${layout.height}px`;
-    }
-    const context = this.canvas.getContext("2d");
-    context.setTransform(scale, 0, 0, scale, 0, 0);
-    context.clearRect(0, 0, width, layout.height);
+    const context = fitCanvas(this.canvas, width, layout.height); // canvas_kit.js
     const window_ = this.windowAt(this.step);
     this.drawInput(context, layout.input, window_);
     this.drawGrid(context, layout.patch, "patch", window_.patch);

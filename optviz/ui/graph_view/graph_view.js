@@ -105,17 +105,9 @@ class GraphView {
     if (!this.data) return;
     const width = this.root.clientWidth;
     if (!width) return;
-    const context = this.canvas.getContext("2d");
-    const layout = this.computeLayout(context, width);
+    const layout = this.computeLayout(this.canvas.getContext("2d"), width); // measures the text
     this.layout = layout;
-    const scale = window.devicePixelRatio || 1;
-    if (this.canvas.width !== Math.round(width * scale) || this.canvas.height !== Math.round(layout.height * scale)) {
-      this.canvas.width = Math.round(width * scale);
-      this.canvas.height = Math.round(layout.height * scale);
-      this.canvas.style.height = `${layout.height}px`;
-    }
-    context.setTransform(scale, 0, 0, scale, 0, 0);
-    context.clearRect(0, 0, width, layout.height);
+    const context = fitCanvas(this.canvas, width, layout.height); // canvas_kit.js
     this.drawGraph(context, layout);
     this.drawPlot(context, layout.plot);
   }
