@@ -1,5 +1,6 @@
-"""The background trainer (optviz.mlp.training_jobs): runs trained once for everyone, one at a time,
-stopped only when no session waits for them. Driven with fake runs whose epochs wait for the test."""
+"""The background trainer (optviz.mlp.training_jobs): runs trained once for everyone, the runs of one
+request side by side (an epoch of each in turn), requests one after another, a run stopped only when
+no session waits for it. Driven with fake runs whose epochs wait for the test."""
 
 import threading
 
@@ -13,8 +14,9 @@ TIMEOUT = 10
 class FakeRun:
     """A run of `epochs` epochs; epoch k (from 1) is yielded as the integer k once `step()` allows."""
 
-    def __init__(self, epochs: int = 3) -> None:
+    def __init__(self, epochs: int = 3, *, name: str = "", log: list | None = None) -> None:
         self.epochs = epochs
+        self.name, self.log = name, log  # log: where each epoch is noted as (name, epoch) when yielded
         self.allowed = threading.Semaphore(0)
         self.started = threading.Event()
         self.yielded = threading.Semaphore(0)
@@ -23,6 +25,8 @@ class FakeRun:
         self.started.set()
         for epoch in range(1, self.epochs + 1):
             assert self.allowed.acquire(timeout=TIMEOUT), "the test never let this epoch run"
+            if self.log is not None:
+                self.log.append((self.name, epoch))
             yield epoch
             self.yielded.release()
 
@@ -38,22 +42,28 @@ def trainer():
     return Trainer(max_finished=2)
 
 
+def ask(trainer, key, owner, run):
+    """One run asked for on its own: its job."""
+    (job,) = trainer.request(owner, [(key, run)])
+    return job
+
+
 def test_a_run_publishes_each_epoch_and_finishes_for_everyone(trainer):
     run = FakeRun(2)
-    job = trainer.request("a", "alice", run)
+    job = ask(trainer, "a", "alice", run)
     assert run.started.wait(TIMEOUT) and job.history is None
     run.step()
     assert job.history == 1 and job.state == RUNNING
-    assert trainer.request("a", "bob", FakeRun()) is job, "asked again while training: the same job"
+    assert ask(trainer, "a", "bob", FakeRun()) is job, "asked again while training: the same job"
     run.step()
     assert job.wait(TIMEOUT) and job.state == DONE and job.history == 2
-    assert trainer.request("a", "carol", FakeRun()) is job, "finished: handed out again"
+    assert ask(trainer, "a", "carol", FakeRun()) is job, "finished: handed out again"
 
 
-def test_runs_train_one_at_a_time_in_the_order_asked(trainer):
+def test_requests_train_one_after_another_in_the_order_asked(trainer):
     first, second, third = FakeRun(1), FakeRun(1), FakeRun(1)
     runs = {"a": first, "b": second, "c": third}
-    jobs = [trainer.request(key, "alice", run) for key, run in runs.items()]
+    jobs = [ask(trainer, key, "alice", run) for key, run in runs.items()]  # three requests
     assert first.started.wait(TIMEOUT)
     assert [job.state for job in jobs] == [RUNNING, QUEUED, QUEUED]
     assert [trainer.ahead(job) for job in jobs] == [0, 0, 1]
@@ -64,10 +74,35 @@ def test_runs_train_one_at_a_time_in_the_order_asked(trainer):
     assert trainer.wait_idle(TIMEOUT) and [job.state for job in jobs] == [DONE, DONE, DONE]
 
 
+def test_runs_asked_together_train_side_by_side_an_epoch_each_in_turn(trainer):
+    order = []
+    first, second = FakeRun(2, name="a", log=order), FakeRun(2, name="b", log=order)
+    for run in (first, second):
+        for _ in range(run.epochs):
+            run.allowed.release()
+    a, b = trainer.request("alice", [("a", first), ("b", second)])
+    assert trainer.wait_idle(TIMEOUT) and (a.state, b.state) == (DONE, DONE)
+    assert order == [("a", 1), ("b", 1), ("a", 2), ("b", 2)]
+    assert (a.history, b.history) == (2, 2)
+    (again,) = trainer.request("bob", [("a", FakeRun())])
+    assert again is a, "a finished run of a request is handed out on its own too"
+
+
+def test_a_failing_run_does_not_stop_the_runs_beside_it(trainer):
+    def broken():
+        raise ValueError("no such optimizer")
+        yield  # a generator, as a run is
+
+    good = FakeRun(1)
+    bad, fine = trainer.request("alice", [("bad", broken), ("good", good)])
+    good.step()
+    assert trainer.wait_idle(TIMEOUT) and (bad.state, fine.state) == (FAILED, DONE)
+
+
 def test_a_run_stops_after_its_epoch_only_when_no_owner_is_left(trainer):
     run = FakeRun(3)
-    job = trainer.request("a", "alice", run)
-    trainer.request("a", "bob", run)
+    job = ask(trainer, "a", "alice", run)
+    ask(trainer, "a", "bob", run)
     run.step()
     trainer.release(job, "alice")
     run.step()
@@ -80,8 +115,8 @@ def test_a_run_stops_after_its_epoch_only_when_no_owner_is_left(trainer):
 
 def test_a_waiting_run_released_by_its_owner_never_starts(trainer):
     blocker, waiting = FakeRun(1), FakeRun(1)
-    trainer.request("a", "alice", blocker)
-    job = trainer.request("b", "bob", waiting)
+    ask(trainer, "a", "alice", blocker)
+    job = ask(trainer, "b", "bob", waiting)
     trainer.release(job, "bob")
     assert job.state == STOPPED and job.finished.is_set() and trainer.job("b") is None
     blocker.step()
@@ -93,11 +128,11 @@ def test_a_failing_run_keeps_its_reason_and_the_worker_goes_on(trainer):
         yield 1
         raise ValueError("the learning rate is a string")
 
-    job = trainer.request("a", "alice", broken)
+    job = ask(trainer, "a", "alice", broken)
     assert job.wait(TIMEOUT) and job.state == FAILED
     assert job.error == "ValueError: the learning rate is a string" and job.history == 1
     retry = FakeRun(1)
-    again = trainer.request("a", "alice", retry)
+    again = ask(trainer, "a", "alice", retry)
     assert again is not job, "a failed run is asked for afresh"
     retry.step()
     assert again.wait(TIMEOUT) and again.state == DONE
@@ -106,7 +141,7 @@ def test_a_failing_run_keeps_its_reason_and_the_worker_goes_on(trainer):
 def test_only_the_latest_finished_runs_are_kept(trainer):
     for key in "abc":
         run = FakeRun(1)
-        job = trainer.request(key, "alice", run)
+        job = ask(trainer, key, "alice", run)
         run.step()
         assert job.wait(TIMEOUT)
     assert trainer.job("a") is None and trainer.job("b") is not None and trainer.job("c") is not None

@@ -1,20 +1,24 @@
-"""Training runs trained in the background, one at a time, and shared by every session.
+"""Training runs trained in the background and shared by every session.
 
 A page used to train inside its own script run, so anything that reran the page (a tab switched,
 a control moved, a second click) stopped the run. Here a page only asks and looks:
-- `request(key, owner, train)` returns the job for `key` (everything that determines the run):
-  the finished, running or waiting one if there is one (two students with the same settings, or a
-  second Train click, train it once), else a new job queued with `train()`, an iterator of the
-  History after each epoch. `owner` (a session) is added to whoever waits for it;
-- one worker thread trains the jobs in the order they came. An epoch is one compiled call that
-  already keeps every core busy, so two runs at once would only make both slower; `ahead(job)`
-  says how many jobs start before this one;
+- `request(owner, runs)` takes the runs one Train click asks for, as (key, train) pairs: `key` is
+  everything that determines a run, `train()` an iterator of the History after each epoch. Each
+  gets its job: the finished, running or waiting one if there is one (two students with the same
+  settings, or a second Train click, train it once), else a new one; `owner` (a session) is added
+  to whoever waits for each;
+- one worker thread trains the new jobs of one request side by side, an epoch of each in turn, so
+  that the optimizers' curves grow together; requests are trained in the order they came, and
+  `ahead(job)` says how many jobs of earlier requests are still waiting. An epoch is one compiled
+  call that already keeps every core busy: two at once would only make both slower, and training
+  the optimizers in one vmapped call measured slower on this CPU than one after another (see
+  bench/mlp.py);
 - `job.history` is the History after the last finished epoch, so a page draws the curves growing
   whenever it looks;
 - `release(job, owner)` is one owner's Stop: the job stops, after its current epoch, once no
   owner is left, and leaves the table (whoever stopped it keeps the History it saw). A finished
   job stays for everyone, up to `max_finished` of them, the least recently asked for dropped first;
-  a run that raises keeps its reason, and asking again starts it afresh.
+  a run that raises keeps its reason (the others go on), and asking again starts it afresh.
 Nothing here imports Streamlit.
 """
 
@@ -23,7 +27,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 
 from optviz.mlp.model import History
 
@@ -63,25 +67,31 @@ class Trainer:
         self.max_finished = max_finished
         self._lock = threading.Condition()
         self._jobs: OrderedDict[Hashable, Job] = OrderedDict()
-        self._waiting: deque[Job] = deque()
+        self._waiting: deque[list[Job]] = deque()  # the new jobs of each request, in order
         self._worker: threading.Thread | None = None
 
-    def request(self, key: Hashable, owner: Hashable, train: Train) -> Job:
-        """The job for `key` with `owner` among its owners: the existing one unless it failed, else a
-        new one that will iterate `train()`."""
+    def request(self, owner: Hashable, runs: Iterable[tuple[Hashable, Train]]) -> list[Job]:
+        """The job of each (key, train) in `runs`, with `owner` among its owners: the existing one
+        unless it failed, else a new one that will iterate `train()`. The new ones are queued
+        together, to train side by side."""
         with self._lock:
-            job = self._jobs.get(key)
-            if job is not None and job.state != FAILED:
-                job.owners.add(owner)
-                self._jobs.move_to_end(key)
-                return job
-            job = self._jobs[key] = Job(key, owner, train)
-            self._waiting.append(job)
-            if self._worker is None:
-                self._worker = threading.Thread(target=self._work, name="optviz-training", daemon=True)
-                self._worker.start()
-            self._lock.notify()
-            return job
+            jobs, new = [], []
+            for key, train in runs:
+                job = self._jobs.get(key)
+                if job is not None and job.state != FAILED:
+                    job.owners.add(owner)
+                    self._jobs.move_to_end(key)
+                else:
+                    job = self._jobs[key] = Job(key, owner, train)
+                    new.append(job)
+                jobs.append(job)
+            if new:
+                self._waiting.append(new)
+                if self._worker is None:
+                    self._worker = threading.Thread(target=self._work, name="optviz-training", daemon=True)
+                    self._worker.start()
+                self._lock.notify()
+            return jobs
 
     def job(self, key: Hashable) -> Job | None:
         """The job for `key` (waiting, training, finished or failed), or None."""
@@ -89,9 +99,14 @@ class Trainer:
             return self._jobs.get(key)
 
     def ahead(self, job: Job) -> int:
-        """How many jobs start before `job` (0 once it trains)."""
+        """How many jobs of earlier requests are still waiting before `job` starts (0 once it trains)."""
         with self._lock:
-            return self._waiting.index(job) if job in self._waiting else 0
+            count = 0
+            for batch in self._waiting:
+                if job in batch:
+                    return count
+                count += len(batch)
+            return 0
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Whether every job asked for so far ended within `timeout` seconds (for tests, and for a
@@ -107,7 +122,10 @@ class Trainer:
             job.owners.discard(owner)
             if job.owners or job.state != QUEUED:
                 return
-            self._waiting.remove(job)
+            batch = next(batch for batch in self._waiting if job in batch)
+            batch.remove(job)
+            if not batch:
+                self._waiting.remove(batch)
             self._end(job, STOPPED)
 
     def _work(self) -> None:
@@ -115,24 +133,46 @@ class Trainer:
             with self._lock:
                 while not self._waiting:
                     self._lock.wait()
-                job = self._waiting.popleft()
-                job.state = RUNNING
-                train, job.train = job.train, None
+                batch = self._waiting.popleft()
+                runs = []
+                for job in batch:
+                    job.state = RUNNING
+                    runs.append((job, job.train))
+                    job.train = None
+            self._side_by_side(runs)
+
+    def _side_by_side(self, runs: list[tuple[Job, Train]]) -> None:
+        """An epoch of each run in turn, until every one has finished, stopped or failed."""
+        epochs: list[tuple[Job, Iterator[History]]] = []
+        for job, train in runs:
             try:
-                for history in train():
-                    job.history = history
-                    with self._lock:
-                        if not job.owners:
-                            self._end(job, STOPPED)
-                            break
-                else:
-                    with self._lock:
-                        self._end(job, DONE)
-            except Exception as problem:  # a bug must not take the worker (and every later run) with it
-                log.exception("optviz: a training run failed")
+                epochs.append((job, iter(train())))
+            except Exception as problem:
+                self._fail(job, problem)
+        while epochs:
+            for entry in list(epochs):
+                job, run = entry
+                try:
+                    job.history = next(run)
+                    ended = None
+                except StopIteration:
+                    ended = DONE
+                except Exception as problem:  # a bug must not take the worker (and every later run) with it
+                    self._fail(job, problem)
+                    epochs.remove(entry)
+                    continue
                 with self._lock:
-                    job.error = f"{type(problem).__name__}: {problem}"
-                    self._end(job, FAILED)
+                    if ended is None and not job.owners:
+                        ended = STOPPED
+                    if ended is not None:
+                        self._end(job, ended)
+                        epochs.remove(entry)
+
+    def _fail(self, job: Job, problem: Exception) -> None:
+        log.exception("optviz: a training run failed", exc_info=problem)
+        with self._lock:
+            job.error = f"{type(problem).__name__}: {problem}"
+            self._end(job, FAILED)
 
     def _end(self, job: Job, state: str) -> None:
         """Mark `job` ended (under the lock): a stopped job leaves the table, finished ones beyond

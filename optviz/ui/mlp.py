@@ -284,11 +284,12 @@ def _training(runs: list[Run]) -> None:
 
 
 def _train(runs: list[Run]) -> None:
-    """Ask the trainer for every run not finished (each from the start: a stopped run's epochs are
-    not resumed, so that a run is the same whether or not it was stopped)."""
+    """Ask the trainer for every run not finished, to train side by side (each from the start: a
+    stopped run's epochs are not resumed, so that a run is the same whether or not it was stopped)."""
     for run in runs:
         _stopped_runs().pop(run, None)
-        TRAINER.request(run, _session(), lambda run=run: mlp.train_epochs(epochs=run.epochs, **run.kwargs()))
+    trains = [lambda run=run: mlp.train_epochs(epochs=run.epochs, **run.kwargs()) for run in runs]
+    TRAINER.request(_session(), zip(runs, trains, strict=True))
 
 
 def _stop(runs: list[Run]) -> None:
