@@ -39,6 +39,15 @@ def test_a_start_sent_by_the_chart_is_raced_from_and_lands_in_the_link(lab_sessi
     assert (at.query_params["start_x"], at.query_params["start_y"]) == ("0.5", "1")
 
 
+def test_a_start_picked_on_the_map_is_rounded_to_what_its_controls_show(lab_session):
+    """The browser sends float32 positions (-2.700000048); the controls show 3 decimals, and the
+    race and the link use the same numbers (issue 16: no `start_x=-2.700000048`)."""
+    at = lab_session()
+    send_from_race_chart(at, {"start": {"x": -0.700000048, "y": 1.23456789, "seq": 1, "final": True}})
+    assert race_chart_data(at)["race"]["start"] == [-0.7, 1.235]
+    assert (at.query_params["start_x"], at.query_params["start_y"]) == ("-0.7", "1.235")
+
+
 def test_a_start_outside_the_map_clamps_and_nonsense_is_ignored(lab_session):
     at = lab_session()
     (_, x1), (y0, _) = optviz.SURFACES["rosenbrock"].bounds

@@ -43,6 +43,9 @@ from surfaces.formula import is_formula_name
 from surfaces.formula.program import listing
 
 RACE_CHART_KEY = "race_chart"
+# The start's controls show x₀ and y₀ to 3 decimals; a start picked on the map is rounded to them.
+START_DECIMALS = 3
+START_FORMAT = f"%.{START_DECIMALS}f"
 # px, the loss and distance panels side by side (larger type needs taller panels in presenter mode)
 CURVES_HEIGHT, PRESENTER_CURVES_HEIGHT = 300, 400
 # px, the race chart's controls included; the embedded chart fits a 960 x 540 slide under its title
@@ -108,7 +111,10 @@ def _apply_surface_defaults(surface: Surface) -> None:
 
 
 def _set_start(x: float, y: float) -> None:
-    st.session_state.start_x, st.session_state.start_y = float(x), float(y)
+    """Start at (x, y) as the start's controls show it (START_DECIMALS): a point picked on the map
+    (a float32 from the browser, e.g. -2.700000048) races from, and lands in the link as, -2.7."""
+    st.session_state.start_x = round(float(x), START_DECIMALS)
+    st.session_state.start_y = round(float(y), START_DECIMALS)
 
 
 def _start_from_preset() -> None:
@@ -311,10 +317,10 @@ def _controls(state: PageState):
     left, right = st.columns(2)
     default_x, default_y = surface.default_start
     start_x = state.number_input(
-        left, "x₀", x0, x1, key="start_x", default=default_x, step=(x1 - x0) / 100, format="%.3f"
+        left, "x₀", x0, x1, key="start_x", default=default_x, step=(x1 - x0) / 100, format=START_FORMAT
     )
     start_y = state.number_input(
-        right, "y₀", y0, y1, key="start_y", default=default_y, step=(y1 - y0) / 100, format="%.3f"
+        right, "y₀", y0, y1, key="start_y", default=default_y, step=(y1 - y0) / 100, format=START_FORMAT
     )
 
     selected = state.multiselect(
