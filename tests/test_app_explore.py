@@ -32,6 +32,16 @@ def test_each_analysis_tab_renders_its_chart(view, traces, lab_session):
     assert any(trace["type"] == traces for trace in charts[0]["data"])
 
 
+def test_stability_warns_only_about_a_run_that_pays_for_passing_its_bound(page_session):
+    """On Beale, gradient descent passes its bound on its first step only, then converges: a note,
+    not a warning. On Ackley it ends still above the bound (it oscillates): a warning."""
+    at = page_session("lab", {"surface": "beale", "optimizers": "gd", "view": "Stability"})
+    assert not at.warning, [w.value for w in at.warning]
+    assert any("passed its bound at step 1 (1 step(s) in all)" in note.value for note in at.info)
+    at = page_session("lab", {"surface": "ackley", "optimizers": "gd", "view": "Stability"})
+    assert any("still above it at the end" in warning.value for warning in at.warning)
+
+
 def test_only_the_open_tab_computes(lab_session):
     at = lab_session()
     assert len(at.get("plotly_chart")) == 0  # the race and the curves are components; no sweep, no basins
