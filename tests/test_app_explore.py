@@ -42,6 +42,19 @@ def test_stability_warns_only_about_a_run_that_pays_for_passing_its_bound(page_s
     assert any("still above it at the end" in warning.value for warning in at.warning)
 
 
+def test_a_new_surface_says_which_tuned_hyperparameters_went_back(lab_session):
+    at = tuning(lab_session(), "adam")
+    at.multiselect(key="optimizers").set_value(["gd", "adam"]).run()
+    at.selectbox(key="surface").set_value("himmelblau").run()
+    assert not at.toast, "nothing was tuned: nothing to say"
+    tuning(at, "adam").select_slider(key="hp_adam_lr").set_value(0.3).run()
+    at.selectbox(key="surface").set_value("beale").run()
+    assert [toast.value for toast in at.toast] == [
+        "Adam: hyperparameters back at the values recommended for Beale."
+    ], [toast.value for toast in at.toast]
+    assert at.session_state["hp_adam_lr"] == optviz.resolve_hyperparams("beale", "adam")["lr"]
+
+
 def test_only_the_open_tab_computes(lab_session):
     at = lab_session()
     assert len(at.get("plotly_chart")) == 0  # the race and the curves are components; no sweep, no basins

@@ -46,6 +46,7 @@ RACE_CHART_KEY = "race_chart"
 # The start's controls show x₀ and y₀ to 3 decimals; a start picked on the map is rounded to them.
 START_DECIMALS = 3
 START_FORMAT = f"%.{START_DECIMALS}f"
+RESET = ":material/restart_alt:"  # the toast that says tuned values went back
 # px, the loss and distance panels side by side (larger type needs taller panels in presenter mode)
 CURVES_HEIGHT, PRESENTER_CURVES_HEIGHT = 300, 400
 # px, the race chart's controls included; the embedded chart fits a 960 x 540 slide under its title
@@ -104,10 +105,32 @@ def _recommended(surface: Surface) -> dict[str, dict[str, float]]:
 
 
 def _apply_surface_defaults(surface: Surface) -> None:
-    """A new surface brings its own start, step count and recommended hyperparameters."""
+    """A new surface brings its own start, step count and recommended hyperparameters. Settings
+    tuned on the previous surface are not carried over (a learning rate tuned for one surface can
+    diverge on another, whose scale differs); a toast names the optimizers whose values went back."""
+    recommended = _recommended(surface)
+    previous = st.session_state.get("recommended")  # None on a session's first run
+    tuned = [] if previous is None else _tuned_away_from(previous)
+    st.session_state.recommended = recommended
     st.session_state.start_x, st.session_state.start_y = surface.default_start
     st.session_state.steps = surface.default_steps
-    reset_hyperparameters(_recommended(surface))
+    reset_hyperparameters(recommended)
+    if tuned:
+        names, title = ", ".join(tuned), literal(surface.title)
+        st.toast(f"{names}: hyperparameters back at the values recommended for {title}.", icon=RESET)
+
+
+def _tuned_away_from(recommended: dict[str, dict[str, float]]) -> list[str]:
+    """The chosen optimizers (labels) with a hyperparameter that differs from `recommended`."""
+    chosen = st.session_state.get("optimizers") or []
+    return [
+        OPTIMIZERS[name].label
+        for name in chosen
+        if any(
+            st.session_state.get(hyperparameter_key(name, hp), value) != value
+            for hp, value in recommended.get(name, {}).items()
+        )
+    ]
 
 
 def _set_start(x: float, y: float) -> None:
