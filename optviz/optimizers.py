@@ -489,7 +489,7 @@ _SPECS = (
         defaults={"lr": 0.01, "beta": 0.9, "noise": 0.0},
         state_symbols={"velocity": "b_t"},
         latex=_lines(_GRAD, r"b_t = \beta\, b_{t-1} + g_t", r"\theta_t = \theta_{t-1} - \eta\, b_t"),
-        colour="#B59F00",
+        colour="#6F4E00",  # dark brown (a darkened yellow met Adagrad's orange for a red-blind eye)
         recommended=_merge(
             _rates(mlp=0.01, **_HEAVY_BALL_RATES),
             _BOWL_BETA,
