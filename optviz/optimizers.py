@@ -291,8 +291,8 @@ class OptimizerSpec:
     defaults: Mapping[str, float]  # every hyperparameter the optimizer takes, `noise` included
     latex: str  # the update rule in the lecture's notation, g_t = \nabla L(\theta_{t-1})
     state_symbols: Mapping[str, str]  # state field -> its symbol in `latex`, e.g. {"velocity": "v_t"}
-    # Okabe & Ito's colour-blind-safe palette (yellow darkened to read on a light surface), the same
-    # for this optimizer on every chart of every page.
+    # Mostly Okabe & Ito's colour-blind-safe palette, the same for this optimizer on every chart of
+    # every page; every pair stays distinguishable for red- and green-blind eyes (tests/test_colours.py).
     colour: str
     # Problem (a surface's name, or MLP) -> hyperparameters chosen by a sweep, below the method's
     # stability edge there, where its typical behaviour shows; anything not given takes `defaults`.
