@@ -294,6 +294,9 @@ class OptimizerSpec:
     # Mostly Okabe & Ito's colour-blind-safe palette, the same for this optimizer on every chart of
     # every page; every pair stays distinguishable for red- and green-blind eyes (tests/test_colours.py).
     colour: str
+    # The shape of its marker (a Plotly symbol name; the canvas charts draw the same, canvas_kit.js
+    # markerPath): each optimizer its own, so that colour is never the only cue.
+    marker: str
     # Problem (a surface's name, or MLP) -> hyperparameters chosen by a sweep, below the method's
     # stability edge there, where its typical behaviour shows; anything not given takes `defaults`.
     recommended: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
@@ -451,6 +454,7 @@ _SPECS = (
         state_symbols={},
         latex=_lines(_GRAD, r"\theta_t = \theta_{t-1} - \eta\, g_t"),
         colour="#0072B2",
+        marker="circle",
         recommended=_rates(mlp=0.1, **_GD_RATES),
         stability_limit=_gd_limit,
     ),
@@ -462,6 +466,7 @@ _SPECS = (
         state_symbols={},
         latex=_lines(_NOISY_GRAD, r"\theta_t = \theta_{t-1} - \eta\, g_t"),
         colour="#56B4E9",
+        marker="square",
         recommended=_merge(_rates(**_GD_RATES), {s: {"noise": n} for s, n in _SGD_NOISE.items()}),
         stability_limit=_gd_limit,
     ),
@@ -475,6 +480,7 @@ _SPECS = (
             _GRAD, r"v_t = \beta\, v_{t-1} + (1 - \beta)\, g_t", r"\theta_t = \theta_{t-1} - \eta\, v_t"
         ),
         colour="#009E73",
+        marker="triangle-up",
         recommended=_merge(
             _rates(mlp=0.1, **_MOMENTUM_RATES),
             _BOWL_BETA,
@@ -490,6 +496,7 @@ _SPECS = (
         state_symbols={"velocity": "b_t"},
         latex=_lines(_GRAD, r"b_t = \beta\, b_{t-1} + g_t", r"\theta_t = \theta_{t-1} - \eta\, b_t"),
         colour="#6F4E00",  # dark brown (a darkened yellow met Adagrad's orange for a red-blind eye)
+        marker="triangle-right",
         recommended=_merge(
             _rates(mlp=0.01, **_HEAVY_BALL_RATES),
             _BOWL_BETA,
@@ -507,6 +514,7 @@ _SPECS = (
             _GRAD, r"b_t = \beta\, b_{t-1} + g_t", r"\theta_t = \theta_{t-1} - \eta\,(g_t + \beta\, b_t)"
         ),
         colour="#000000",
+        marker="triangle-down",
         recommended=_rates(mlp=0.01, **_NESTEROV_RATES),
         second_parameter="beta",
         stability_limit=_nesterov_limit,
@@ -523,6 +531,7 @@ _SPECS = (
             r"\theta_t = \theta_{t-1} - \frac{\eta}{\sqrt{G_t} + \epsilon}\, g_t",
         ),
         colour="#E69F00",
+        marker="pentagon",
         recommended=_rates(mlp=0.01, **_ADAGRAD_RATES),
         adaptive_rate=lambda s, h: 1 / (_sqrt(s["sum_sq"][1:]) + h["eps"]),
     ),
@@ -538,6 +547,7 @@ _SPECS = (
             r"\theta_t = \theta_{t-1} - \frac{\eta}{\sqrt{v_t} + \epsilon}\, g_t",
         ),
         colour="#D55E00",
+        marker="hexagon",
         recommended=_rates(mlp=0.001, **_RMSPROP_RATES),
         second_parameter="decay",
         adaptive_rate=lambda s, h: 1 / (_sqrt(s["mean_sq"][1:]) + h["eps"]),
@@ -556,6 +566,7 @@ _SPECS = (
             r"\theta_t = \theta_{t-1} - \eta\, d_t",
         ),
         colour="#882255",  # Paul Tol's wine: the palette above has no ninth colour
+        marker="triangle-left",
         recommended=_ADADELTA,
         second_parameter="decay",
         adaptive_rate=lambda s, h: (
@@ -576,6 +587,7 @@ _SPECS = (
             r"\theta_t = \theta_{t-1} - \frac{\eta\, \hat m_t}{\sqrt{\hat v_t} + \epsilon}",
         ),
         colour="#CC79A7",
+        marker="diamond",
         recommended=_rates(mlp=0.001, **_ADAM_RATES),
         second_parameter="b1",
         # Adam's step is lr m_hat / (sqrt(v_hat) + eps): the rate divides by the bias-corrected root.

@@ -1,11 +1,17 @@
-"""Every pair of optimizer colours stays distinguishable for a typical, a red-blind and a green-blind
-eye (issue 16): CIEDE2000 differences of the colours as each eye sees them."""
+"""Colour is never the only cue (issue 16): every pair of optimizer colours stays distinguishable for
+a typical, a red-blind and a green-blind eye (CIEDE2000 differences of the colours as each eye sees
+them), and every optimizer has a marker of its own that the canvas charts draw."""
 
+import re
 from itertools import combinations
+from pathlib import Path
 
 import pytest
 
+from optviz.lab.race_data import path_data
 from optviz.optimizers import OPTIMIZERS
+from optviz.simulate import simulate
+from surfaces import SURFACES
 from tests.colour_vision import ciede2000, lab, rgb, seen_by
 
 MIN_DIFFERENCE = 10  # ΔE00: about 1 is just noticeable side by side; 10 reads as another colour
@@ -30,3 +36,13 @@ def test_every_pair_of_optimizer_colours_is_distinguishable(vision):
     differences = {(a, b): ciede2000(seen[a], seen[b]) for a, b in combinations(seen, 2)}
     closest = min(differences, key=differences.get)
     assert differences[closest] >= MIN_DIFFERENCE, f"{vision}: {closest} differ by {differences[closest]:.1f}"
+
+
+def test_every_optimizer_has_its_own_marker_which_the_race_chart_is_sent_and_can_draw():
+    markers = [spec.marker for spec in OPTIMIZERS.values()]
+    assert len(set(markers)) == len(markers)
+    kit = (Path(__file__).parents[1] / "optviz" / "ui" / "canvas_kit.js").read_text()
+    drawn = set(re.findall(r'"?([a-z-]+)"?: \[\d, -?\d+\]', kit)) | {"circle"}  # MARKER_POLYGONS, and the arc
+    assert set(markers) <= drawn, set(markers) - drawn
+    sent = path_data(SURFACES["beale"], simulate("beale", "adam", steps=5))
+    assert sent["marker"] == OPTIMIZERS["adam"].marker

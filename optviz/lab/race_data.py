@@ -75,7 +75,7 @@ def surface_data(surface: Surface, grid: Grid, colour: Colouring) -> dict:
 
 
 def path_data(surface: Surface, trajectory: Trajectory) -> dict:
-    """One optimizer's path as float32 pairs, with its colour, label and the step it diverged at."""
+    """One optimizer's path as float32 pairs, with its colour, marker, label and the step it diverged at."""
     (x0, x1), (y0, y1) = surface.bounds
     reach_x, reach_y = ESCAPE_WINDOWS * (x1 - x0), ESCAPE_WINDOWS * (y1 - y0)
     xy = np.nan_to_num(trajectory.xy, nan=0.0)
@@ -88,6 +88,7 @@ def path_data(surface: Surface, trajectory: Trajectory) -> dict:
         "name": trajectory.optimizer,
         "label": spec.label,
         "colour": spec.colour,
+        "marker": spec.marker,
         "xy": encode(xy, "<f4"),
         "diverged_at": trajectory.diverged_at,
     }

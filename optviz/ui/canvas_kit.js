@@ -17,6 +17,28 @@ function niceStep(span, count) {
   return power * ([1, 2, 5, 10].find((m) => m * power >= raw) ?? 10);
 }
 
+// An optimizer's marker (OptimizerSpec.marker, Plotly's symbol names) of radius r centred on (x, y),
+// as the context's path: a circle, or a regular polygon with a vertex pointing where its name says.
+const MARKER_POLYGONS = {
+  square: [4, 45], diamond: [4, 90], pentagon: [5, 90], hexagon: [6, 0],
+  "triangle-up": [3, 90], "triangle-down": [3, -90], "triangle-left": [3, 180], "triangle-right": [3, 0],
+};
+function markerPath(context, marker, x, y, r) {
+  context.beginPath();
+  const polygon = MARKER_POLYGONS[marker];
+  if (!polygon) {
+    context.arc(x, y, r, 0, 2 * Math.PI);
+    return;
+  }
+  const [sides, degrees] = polygon;
+  const size = sides === 3 ? r * 1.3 : sides === 4 ? r * 1.15 : r * 1.05; // about the circle's area
+  for (let i = 0; i < sides; i++) {
+    const angle = ((degrees + (360 * i) / sides) * Math.PI) / 180;
+    context[i ? "lineTo" : "moveTo"](x + size * Math.cos(angle), y - size * Math.sin(angle));
+  }
+  context.closePath();
+}
+
 // Size `canvas` to `width` x `height` CSS px at the screen's pixel ratio (sharp on a HiDPI screen);
 // returns its 2D context drawing in CSS px, cleared.
 function fitCanvas(canvas, width, height) {

@@ -175,6 +175,7 @@ class RaceChart {
       name: p.name,
       label: p.label,
       colour: p.colour,
+      marker: p.marker,
       xy: decodeFloat32(p.xy),
       divergedAt: p.diverged_at,
     }));
@@ -198,12 +199,39 @@ class RaceChart {
     if (this.panelsMode) return; // each panel's title names its optimizer
     for (const path of this.race.paths) {
       const item = document.createElement("span");
-      const swatch = document.createElement("i");
-      swatch.style.background = path.colour;
-      item.append(swatch, path.label); // text, never markup
+      item.append(this.swatch(path), path.label); // text, never markup
       if (path.divergedAt != null) item.append(` (diverged at step ${path.divergedAt})`);
       this.legend.append(item);
     }
+  }
+
+  // A legend entry's picture: a stroke of the path's colour through its head's marker.
+  swatch(path) {
+    const [width, height] = [26, 16];
+    const canvas = document.createElement("canvas");
+    const dpr = window.devicePixelRatio || 1;
+    canvas.width = width * dpr;
+    canvas.height = height * dpr;
+    const context = canvas.getContext("2d");
+    context.scale(dpr, dpr);
+    context.strokeStyle = context.fillStyle = path.colour;
+    context.lineWidth = 3;
+    context.beginPath();
+    context.moveTo(1, height / 2);
+    context.lineTo(width - 1, height / 2);
+    context.stroke();
+    this.head(context, path, width / 2, height / 2, 5.5, 1.5);
+    return canvas;
+  }
+
+  // A run's head: its optimizer's marker in its colour, ringed in white to stand out on the map.
+  head(context, path, x, y, r, ring) {
+    markerPath(context, path.marker, x, y, r); // canvas_kit.js
+    context.fillStyle = path.colour;
+    context.fill();
+    context.lineWidth = ring;
+    context.strokeStyle = "#fff";
+    context.stroke();
   }
 
   setSpeed(speed) {
@@ -785,13 +813,7 @@ class RaceChart {
         if (exit && this.step >= end) {
           crosses.push([exit, path.colour]);
         } else {
-          context.beginPath();
-          context.arc(hx, hy, 6.5 * scale, 0, 2 * Math.PI);
-          context.fillStyle = path.colour;
-          context.fill();
-          context.lineWidth = 2 * scale;
-          context.strokeStyle = "#fff";
-          context.stroke();
+          this.head(context, path, hx, hy, 6.5 * scale, 2 * scale);
         }
       });
       context.restore();
