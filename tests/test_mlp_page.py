@@ -190,6 +190,7 @@ def test_training_goes_on_while_the_page_reruns_and_stop_keeps_its_epochs(traini
     at.session_state["mlp_view"] = TRAINING
     at.run()
     assert job.active and _curves(at) is not None
+    assert at.get("progress")[0].proto.text == "Momentum: 1 of 3 epochs done"
     gate.release()
     deadline = time.monotonic() + 120
     while job.history.epochs < 2 and time.monotonic() < deadline:

@@ -321,13 +321,15 @@ def _progress(runs: list[Run]) -> None:
             st.error(f"{OPTIMIZERS[run.optimizer].label} could not be trained: {literal(job.error)}")
     if active:
         done = sum(h.epochs for h in histories.values())
-        training = next((run for run in active if jobs[run].state == RUNNING), None)
-        if training is None:
+        training = [run for run in active if jobs[run].state == RUNNING]
+        if not training:
             ahead = TRAINER.ahead(jobs[active[0]])
             text = f"Waiting for the trainer: {ahead} other run(s) ahead of yours"
-        else:
-            h = jobs[training].history
-            text = f"{OPTIMIZERS[training.optimizer].label}: epoch {0 if h is None else h.epochs} of {epochs}"
+        else:  # side by side: the epochs every one of them has finished
+            finished = min(0 if jobs[run].history is None else jobs[run].history.epochs for run in training)
+            label = OPTIMIZERS[training[0].optimizer].label
+            who = f"{len(training)} optimizers side by side" if len(training) > 1 else label
+            text = f"{who}: {finished} of {epochs} epochs done"
         st.progress(done / (len(runs) * epochs), text=text)
     elif not histories:
         st.info(
