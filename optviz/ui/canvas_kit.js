@@ -39,6 +39,17 @@ function markerPath(context, marker, x, y, r) {
   context.closePath();
 }
 
+// Whether a keydown inside a chart belongs to the focused control rather than to the chart's own
+// shortcuts: Tab reaches Play, the speed list and the checkboxes, and Space or Enter on Play presses
+// it once (the chart toggling too would undo the press). The step scrubber takes the chart's keys,
+// so it steps as the chart does.
+function controlKeepsKey(event) {
+  const target = event.target;
+  if (target.tagName === "SELECT") return true;
+  const pressable = target.tagName === "BUTTON" || (target.tagName === "INPUT" && target.type === "checkbox");
+  return pressable && (event.key === " " || event.key === "Enter");
+}
+
 // Size `canvas` to `width` x `height` CSS px at the screen's pixel ratio (sharp on a HiDPI screen);
 // returns its 2D context drawing in CSS px, cleared.
 function fitCanvas(canvas, width, height) {

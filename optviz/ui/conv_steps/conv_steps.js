@@ -147,6 +147,7 @@ class ConvSteps {
     });
     this.root.addEventListener("pointerdown", () => this.root.focus({ preventScroll: true }));
     this.root.addEventListener("keydown", (event) => {
+      if (controlKeepsKey(event)) return;
       const jump = event.shiftKey ? 10 : 1;
       const actions = {
         " ": () => this.setPlaying(!this.playing),

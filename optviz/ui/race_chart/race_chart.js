@@ -260,6 +260,7 @@ class RaceChart {
   }
 
   onKey(event) {
+    if (controlKeepsKey(event)) return;
     const paused = !this.playing;
     const jump = event.shiftKey ? 10 : 1;
     const here = Math.round(this.step);
