@@ -296,3 +296,77 @@ def test_presenter_mode_reaches_the_step_by_step_chart():
     assert conv_steps_data(at)["presenter"] is False
     at.toggle(key="presenter").set_value(True).run()
     assert conv_steps_data(at)["presenter"] is True
+
+
+# --- the kernel box says when the kernel is no longer its preset (issue 16) ----------------------------
+
+
+def _kernel_box(at) -> str:
+    """What the Kernel box shows: its current option's label (the page sends it with the value, so the
+    browser shows a changed label)."""
+    box = at.selectbox(key="c2_kernel")
+    assert box.proto.set_value and box.proto.raw_value == box.proto.options[box.index]
+    return box.proto.raw_value
+
+
+def _edit(at, cells: dict, grid: str = "c2_grid_Sobel x_3"):
+    """Run the page as after typing `cells` ({(row, column): text}, from 0) in the kernel editor."""
+    rows: dict = {}
+    for (r, c), text in cells.items():
+        rows.setdefault(r, {})[str(c + 1)] = text
+    at.session_state[grid] = {"edited_rows": rows, "added_rows": [], "deleted_rows": []}
+    return at.run()
+
+
+@pytest.mark.parametrize("preset", list(conv.KERNEL_PRESETS))
+@pytest.mark.parametrize("k", conv.KERNEL_SIZES)
+def test_an_untouched_preset_is_not_edited_and_a_changed_cell_is(preset, k):
+    """The grid shows each preset in text that reads back exactly (1/9, not 0.1111); what a link
+    keeps of it (6 digits) is still the preset; one changed cell is an edit."""
+    from optviz.ui.conv import _cell, cells_text, kernel_edited
+
+    exact = conv.kernel_preset(preset, k)
+    shown, _ = conv.parse_kernel([[_cell(v) for v in row] for row in exact], np.zeros((k, k)))
+    assert np.array_equal(shown, exact) and not kernel_edited(shown, preset)
+    linked, _ = conv.parse_kernel(np.reshape(cells_text(exact).split(","), (k, k)), np.zeros((k, k)))
+    assert not kernel_edited(linked, preset)
+    changed = exact.copy()
+    changed[k // 2, 0] += 0.01
+    assert kernel_edited(changed, preset)
+
+
+def test_the_kernel_box_says_edited_on_the_run_of_the_edit_and_a_new_preset_starts_afresh():
+    at = _open()
+    assert _kernel_box(at) == "Sobel x" and "c2_cells" not in at.query_params
+    _edit(at, {(1, 1): "5"})
+    assert _kernel_box(at) == "Sobel x (edited)"
+    assert _steps(at)["kernel"]["values"][1].tolist() == [-2, 5, 2]
+    assert at.query_params["c2_cells"] == "-1,0,1,-2,5,2,-1,0,1"
+    _edit(at, {(1, 1): "0"})  # typed back to the preset's value
+    assert _kernel_box(at) == "Sobel x" and "c2_cells" not in at.query_params
+    at.selectbox(key="c2_kernel").set_value("box blur").run()
+    assert _kernel_box(at) == "box blur" and "c2_cells" not in at.query_params
+    assert np.allclose(_steps(at)["kernel"]["values"], 1 / 9)
+
+
+def _linked(cells: str):
+    at = AppTest.from_string(PAGE, default_timeout=60)
+    at.query_params["c2_kernel"] = "Laplacian"
+    at.query_params["c2_cells"] = cells
+    return at.run()
+
+
+def test_a_links_kernel_is_edited_unless_it_is_the_preset_and_outlives_the_first_run():
+    """The link is read on the session's first look only: its kernel must stay on the next runs,
+    until a new preset starts a fresh grid (going back to the link's preset starts that afresh too)."""
+    at = _linked("0,1,0,1,-5,1,0,1,0")
+    assert _kernel_box(at) == "Laplacian (edited)"
+    at.number_input(key="c2_stride").set_value(2).run()
+    assert _kernel_box(at) == "Laplacian (edited)" and _steps(at)["kernel"]["values"][1, 1] == -5
+    assert at.query_params["c2_cells"] == "0,1,0,1,-5,1,0,1,0"
+    at.selectbox(key="c2_kernel").set_value("Sobel x").run()
+    assert _kernel_box(at) == "Sobel x" and "c2_cells" not in at.query_params
+    at.selectbox(key="c2_kernel").set_value("Laplacian").run()
+    assert _kernel_box(at) == "Laplacian" and _steps(at)["kernel"]["values"][1, 1] == -4
+    at = _linked("0,1,0,1,-4,1,0,1,0")
+    assert _kernel_box(at) == "Laplacian" and "c2_cells" not in at.query_params

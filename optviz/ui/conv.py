@@ -5,6 +5,8 @@ Data flows one way: widgets -> a hashable configuration -> cached library calls 
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -12,6 +14,7 @@ import streamlit as st
 from optviz import conv
 from optviz.conv import figures as conv_figures
 from optviz.data import load as load_digits
+from optviz.params import read_choice
 from optviz.text import literal, quote
 from optviz.ui.conv_steps import conv_steps
 from optviz.ui.share_box import share_box
@@ -68,28 +71,65 @@ def _step_data(source, digit, kernel, stride, padding, dilation, frame_ms) -> di
 # --- section 1: one channel, one filter ---------------------------------------------------------------
 
 
-def _kernel_grid(preset: str, k: int, state: PageState) -> tuple[np.ndarray, list[str]]:
-    """An editable k x k grid that starts at the preset (a new preset or size starts a new grid), or
-    at the link's cells (`c2_cells`: k*k comma-separated numbers, row by row)."""
-    fallback = conv.kernel_preset(preset, k)
-    cells = [[f"{v:.4g}" for v in row] for row in fallback]
+LINKED_GRID = "_c2_linked_grid"  # (editor key, cells): a link's kernel, kept while its grid is shown
+
+
+def _cell(value: float) -> str:
+    """A kernel value as the grid shows it: text that reads back as exactly this value, a short
+    decimal ('0.0625', '-2') or else a fraction ('1/9', '3/128'), so an untouched preset stays the
+    preset (as '0.1111' the box blur would sum to 0.9999, count as edited and fill the link)."""
+    short = f"{value:.4g}"
+    if float(short) == value:
+        return short
+    fraction = Fraction(value).limit_denominator(10_000)
+    return f"{fraction.numerator}/{fraction.denominator}" if float(fraction) == value else repr(value)
+
+
+def cells_text(kernel: np.ndarray) -> str:
+    """A kernel as the link's `c2_cells`: k*k comma-separated numbers, row by row, 6 significant digits."""
+    return ",".join(f"{v:.6g}" for v in kernel.ravel())
+
+
+def kernel_edited(kernel: np.ndarray, preset: str) -> bool:
+    """Whether the kernel is no longer the preset: it differs in the digits a link keeps, which is
+    also when the link carries it (`c2_cells`), so the label and the link agree."""
+    return cells_text(kernel) != cells_text(conv.kernel_preset(preset, kernel.shape[0]))
+
+
+def _linked_cells(key: str, k: int, state: PageState) -> list[list[str]] | None:
+    """The cells of a link's kernel (`c2_cells`: k*k comma-separated numbers, row by row) for the
+    editor `key`. The link is read on the session's first look only, so its cells are kept in the
+    session until the grid changes (a new preset or size): without them the next run would fall back
+    to the preset."""
     linked = state.linked("c2_cells")
     if linked is not None:
         values = linked.split(",")
         if len(values) == k * k:
-            cells = [values[r * k : (r + 1) * k] for r in range(k)]
+            st.session_state[LINKED_GRID] = (key, [values[r * k : (r + 1) * k] for r in range(k)])
         else:
             state.note(f"c2_cells has {len(values)} values, a {k}x{k} kernel needs {k * k}: using the preset")
+    kept = st.session_state.get(LINKED_GRID)
+    if kept is not None and kept[0] != key:  # a new grid: going back to the link's preset starts afresh
+        del st.session_state[LINKED_GRID]
+        return None
+    return kept[1] if kept else None
+
+
+def _kernel_grid(preset: str, k: int, state: PageState) -> tuple[np.ndarray, list[str]]:
+    """An editable k x k grid that starts at the preset (a new preset or size starts a new grid), or
+    at the link's cells."""
+    key = f"c2_grid_{preset}_{k}"
+    fallback = conv.kernel_preset(preset, k)
+    cells = _linked_cells(key, k, state) or [[_cell(v) for v in row] for row in fallback]
     table = pd.DataFrame(cells, columns=[str(c + 1) for c in range(k)])
     edited = st.data_editor(
         table,
-        key=f"c2_grid_{preset}_{k}",
+        key=key,
         hide_index=True,
         column_config={c: st.column_config.TextColumn(c, width="small") for c in table.columns},
     )
     kernel, problems = conv.parse_kernel(edited.to_numpy().tolist(), fallback)
-    as_text = ",".join(f"{v:.6g}" for v in kernel.ravel())
-    state.record("c2_cells", as_text, ",".join(f"{v:.6g}" for v in fallback.ravel()))
+    state.record("c2_cells", cells_text(kernel), cells_text(fallback))
     return kernel, problems
 
 
@@ -128,19 +168,33 @@ def _one_channel(state: PageState) -> None:
     digit = 0
     if source == "MNIST digit":
         digit = int(state.number_input(cols[1], "Test digit #", 0, 1999, default=0, key="c2_digit"))
-    presets = list(conv.KERNEL_PRESETS)
-    preset = state.selectbox(cols[2], "Kernel", presets, default=presets[4], key="c2_kernel")
     k = state.segmented_control(cols[3], "Size", conv.KERNEL_SIZES, default=3, required=True, key="c2_size")
+    # The kernel editor sits under the figure, which it decides. It is drawn before the Kernel box, whose
+    # label says whether the kernel is still the preset: the box's value on this run is already in
+    # st.session_state (from the browser, or from the link once started).
+    presets, default = list(conv.KERNEL_PRESETS), "Sobel x"
+    state.start("c2_kernel", default, lambda text: read_choice("c2_kernel", text, default, presets))
+    preset = st.session_state["c2_kernel"]
+    edit, flip_column = editor.columns([1, 3], vertical_alignment="center")
+    with edit.popover(f"Edit the {k}x{k} kernel", icon=":material/edit:"):
+        st.caption("Numbers or fractions such as 1/16; a new preset starts a fresh grid.")
+        kernel, problems = _kernel_grid(preset, k, state)
+    edited = kernel_edited(kernel, preset)
+    # Set again so the browser shows the new label: a changed label alone leaves the old text in the box.
+    st.session_state["c2_kernel"] = preset
+    state.selectbox(
+        cols[2],
+        "Kernel",
+        presets,
+        default=default,
+        key="c2_kernel",
+        format_func=lambda option: f"{option} (edited)" if edited and option == preset else option,
+    )
     stride = int(state.number_input(cols[4], "Stride s", 1, MAX_STRIDE, default=1, key="c2_stride"))
     padding = _padding(state.selectbox(cols[5], "Padding p", PADDINGS, key="c2_padding"))
     dilation = int(state.number_input(cols[6], "Dilation d", 1, MAX_DILATION, default=1, key="c2_dilation"))
     speed = state.select_slider(cols[7], "Speed", list(SPEEDS), default="normal", key="c2_speed")
 
-    # The figure goes above the kernel editor, which decides the kernel.
-    edit, flip_column = editor.columns([1, 3], vertical_alignment="center")
-    with edit.popover(f"Edit the {k}x{k} kernel", icon=":material/edit:"):
-        st.caption("Numbers or fractions such as 1/16; a new preset starts a fresh grid.")
-        kernel, problems = _kernel_grid(preset, k, state)
     flip = state.toggle(
         flip_column,
         "Flip the kernel (the textbook convolution)",
