@@ -1,7 +1,8 @@
 """Colour differences as people see them, for the colour tests: sRGB to CIELAB (D65), the CIEDE2000
 difference (Sharma, Wu & Dalal 2005, checked against their published test pairs in
 test_colours.py), and how a red-blind (protanopia) or green-blind (deuteranopia) eye sees a colour
-(Machado, Oliveira & Fernandes 2009, severity 1, a linear map in linear RGB)."""
+(Machado, Oliveira & Fernandes 2009, severity 1, a linear map in linear RGB), and WCAG 2's contrast
+ratio of two colours."""
 
 import numpy as np
 
@@ -80,3 +81,10 @@ def ciede2000(lab1, lab2) -> float:
     return float(
         np.sqrt((d_l / s_l) ** 2 + (d_c / s_c) ** 2 + (d_h / s_h) ** 2 + rotation * (d_c / s_c) * (d_h / s_h))
     )
+
+
+def contrast(srgb1, srgb2) -> float:
+    """WCAG 2's contrast ratio (L1 + 0.05) / (L2 + 0.05), L the relative luminance, L1 the lighter:
+    1 for equal colours, 21 for black on white; text needs 4.5, lines and shapes 3."""
+    l1, l2 = sorted((float(linear(c) @ _XYZ[1]) for c in (srgb1, srgb2)), reverse=True)
+    return (l1 + 0.05) / (l2 + 0.05)

@@ -20,6 +20,9 @@ from surfaces import Surface
 
 # A grey surface, so that the coloured paths stand out (also in print and on a washed-out projector).
 SURFACE_COLOURSCALE = [[0.0, "#ffffff"], [0.5, "#e3e6ea"], [1.0, "#a9b0b8"]]
+# The race chart draws each trail over a casing of this colour, a pixel wider on each side: sky blue
+# and orange are under 3:1 against the light bands above, and over 3:1 against it (tests/test_colours.py).
+TRAIL_CASING = "#000000"
 
 
 def surface_traces(

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from optviz.lab.figures import SURFACE_COLOURSCALE
+from optviz.lab.figures import SURFACE_COLOURSCALE, TRAIL_CASING
 from optviz.lab.race import Colouring, Grid
 from optviz.optimizers import OPTIMIZERS
 from optviz.packing import decode, encode
@@ -66,6 +66,7 @@ def surface_data(surface: Surface, grid: Grid, colour: Colouring) -> dict:
         "zmax": low + span,
         "levels": {"start": float(np.floor(low / step) * step), "size": step},
         "colorscale": SURFACE_COLOURSCALE,
+        "casing": TRAIL_CASING,
         "label": colour.label,
         "minima": [
             {"x": float(m.xy[0]), "y": float(m.xy[1]), "global": m.kind == "global"} for m in surface.minima

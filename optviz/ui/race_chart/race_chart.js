@@ -24,6 +24,7 @@ const MAX_IN_FLIGHT = 2; // requests sent and not yet answered (see above)
 const DRAG_RADIUS_PX = { mouse: 14, pen: 16, touch: 26 };
 const CLICK_SLOP_PX = 6;
 const SPEED_CHOICES = [5, 10, 20, 50, 100, 200, 500];
+const WINDOW_MARGIN_PX = 8; // below a chart fitted to the window
 
 function decodeUint16(text) {
   const bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
@@ -122,6 +123,14 @@ class RaceChart {
       this.requestFrame();
     });
     this.resizeObserver.observe(this.root);
+    // A window of another height fits the chart again.
+    this.onWindowResize = () => {
+      if (this.layout && window.innerHeight !== this.layout.window) {
+        this.layout = null;
+        this.requestFrame();
+      }
+    };
+    window.addEventListener("resize", this.onWindowResize);
   }
 
   // --- data from Python ------------------------------------------------------------------------
@@ -464,8 +473,9 @@ class RaceChart {
     const title = this.panelsMode ? Math.round(18 * scale) : Math.ceil(font / 2);
     const gap = this.panelsMode ? Math.round(10 * scale) : 0;
     const cellWidth = (width - colourBar - gap * (cols - 1)) / cols;
-    // The page's height, less the controls; on a phone, maps about as tall as they are wide.
-    let height = Math.max(160, this.height - fixed);
+    // The page's height (fitted to the window), less the controls; on a phone, maps about as tall
+    // as they are wide.
+    let height = Math.max(160, this.fittedHeight() - fixed);
     if (narrow) height = rows * Math.round((cellWidth - left) * 0.9 + title) + bottom + gap * (rows - 1);
     // The x tick labels go once, under the last row (the axes are shared).
     const cellHeight = (height - bottom - gap * (rows - 1)) / rows;
@@ -490,7 +500,20 @@ class RaceChart {
     // twice as thick.
     const thick = this.presenter ? 2 : 1;
     const dpr = window.devicePixelRatio || 1;
-    return { width, height, fixed, panels, font, scale, thick, colourBar, dpr };
+    return { width, height, fixed, panels, font, scale, thick, colourBar, dpr, window: window.innerHeight };
+  }
+
+  // The height the page asks for, lowered so that the whole chart, Play included, shows in the window
+  // with the page scrolled to the top (a 1280 x 720 projector), but not below 60% of the window: a
+  // chart further down fits the window once scrolled to. A recording keeps its height.
+  fittedHeight() {
+    if (!this.interactive) return this.height;
+    let scroller = this.root.parentElement;
+    while (scroller && !/auto|scroll/.test(getComputedStyle(scroller).overflowY)) scroller = scroller.parentElement;
+    const top = this.root.getBoundingClientRect().top + (scroller?.scrollTop ?? 0) + window.scrollY;
+    const screen = window.innerHeight;
+    const room = screen - top - WINDOW_MARGIN_PX;
+    return Math.round(Math.min(this.height, room >= 0.6 * screen ? room : screen - WINDOW_MARGIN_PX));
   }
 
   toPixels(panel, [x, y]) {
@@ -805,11 +828,15 @@ class RaceChart {
           context.lineWidth = 2 * thick;
           this.polyline(context, pixels, points - 1, 0);
         }
-        context.globalAlpha = 0.9;
-        context.lineWidth = 2.5 * thick;
-        const upto = Math.min(last, points - 1);
-        this.polyline(context, pixels, upto, upto < points - 1 ? fraction : 0);
         context.globalAlpha = 1;
+        const upto = Math.min(last, points - 1);
+        // The trail over its casing, a pixel wider each side: every colour stands out from the bands.
+        context.strokeStyle = this.surface.casing;
+        context.lineWidth = 2.5 * thick + 2;
+        this.polyline(context, pixels, upto, upto < points - 1 ? fraction : 0);
+        context.strokeStyle = path.colour;
+        context.lineWidth = 2.5 * thick;
+        this.polyline(context, pixels, upto, upto < points - 1 ? fraction : 0);
         const [hx, hy] = this.pointAt(pixels, upto, upto < points - 1 ? fraction : 0);
         if (exit && this.step >= end) {
           crosses.push([exit, path.colour]);
@@ -858,6 +885,7 @@ class RaceChart {
     this.resizeObserver.disconnect();
     this.intersectionObserver?.disconnect();
     window.removeEventListener("optviz-race-goto", this.onGoTo);
+    window.removeEventListener("resize", this.onWindowResize);
     window.removeEventListener("message", this.onSlideMessage);
     document.removeEventListener("visibilitychange", this.onTabVisibility);
     if (this.frameRequest !== null) cancelAnimationFrame(this.frameRequest);
