@@ -324,7 +324,7 @@ def internals_figure(
         cols=2,
         column_widths=[0.58, 0.42],
         horizontal_spacing=0.08,
-        subplot_titles=[f"step t = {step}, zoomed to the step", "effective learning rate per coordinate"],
+        subplot_titles=[f"step t = {step}, zoomed to the step", "effective η per coordinate"],
     )
     cell = {"row": 1, "col": 1}
     add_surface(fig, surface, grid, colour, show_scale=False, click_points=0, cell=cell)
@@ -398,21 +398,25 @@ def internals_figure(
             )
         fig.add_vline(x=step, line={"color": "#777", "dash": "dash"}, row=1, col=2)
         fig.update_yaxes(type="log", exponentformat="power", row=1, col=2)
+        fig.update_xaxes(title_text="step", row=1, col=2)
     else:
-        fig.add_annotation(
-            text="one learning rate for both coordinates:<br>no per-coordinate adaptation",
+        # Placed on the page, at the middle of the right panel: plotly.js makes no axes for a subplot
+        # without traces, so a note referred to "x2 domain" fell back to the map's axes (x, y).
+        (left, right), (bottom, top) = fig.layout.xaxis2.domain, fig.layout.yaxis2.domain
+        fig.add_annotation(  # short lines: the panel is some 300 px wide, and presenter text is 20 px
+            text="one learning rate for<br>both coordinates:<br>no per-coordinate<br>adaptation",
             showarrow=False,
-            xref="x domain",
-            yref="y domain",
-            row=1,
-            col=2,
-            x=0.5,
-            y=0.5,
+            xref="paper",
+            yref="paper",
+            x=(left + right) / 2,
+            y=(bottom + top) / 2,
+            xanchor="center",  # on the page, "auto" would anchor a note this far right at its right end
+            yanchor="middle",
         )
-        fig.update_xaxes(visible=False, row=1, col=2)
-        fig.update_yaxes(visible=False, row=1, col=2)
-    fig.update_xaxes(title_text="step", row=1, col=2)
-    return _layout(fig, height, legend={"orientation": "h", "yanchor": "top", "y": -0.1, "x": 0})
+    # The legend at the foot of the figure, which grows to hold it: placed on the plot (y = -0.1) it
+    # covered the right panel's axis title "step", or ran under it with larger text.
+    legend = {"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0, "x": 0}
+    return _layout(fig, height, legend=legend)
 
 
 def _velocity_step(trajectory: Trajectory, step: int, lr_t: float):
