@@ -4,9 +4,17 @@ the data it is given, and a start it sends back landing in the page's state and 
 import numpy as np
 
 import optviz
-from optviz.lab.config import CHART_SPEEDS, DEFAULT_OPTIMIZERS, RaceConfig
+from optviz.lab.config import (
+    CHART_SPEEDS,
+    DEFAULT_OPTIMIZERS,
+    EQUAL_SCALE_MAX_RATIO,
+    RaceConfig,
+    equal_scale_fits,
+    window_ratio,
+)
 from optviz.lab.race_data import signature
 from optviz.ui.lab import CHART_HEIGHT
+from surfaces import from_formula
 from tests.apptest import paths, race_chart_data, race_charts, send_from_race_chart
 
 
@@ -56,3 +64,27 @@ def test_a_start_outside_the_map_clamps_and_nonsense_is_ignored(lab_session):
     send_from_race_chart(at, {"start": {"x": "left", "y": None, "seq": 2}})
     assert not at.exception, at.exception
     assert race_chart_data(at)["race"]["start"] == [x1, y0]
+
+
+def test_equal_scale_goes_to_the_chart_and_the_link_where_the_window_allows(page_session):
+    at = page_session("lab", {"surface": "quadratic"})  # a window 2.5 times wider than tall
+    assert race_chart_data(at)["equalScale"] is False
+    at.toggle(key="equal_scale").set_value(True).run()
+    assert race_chart_data(at)["equalScale"] is True
+    assert at.query_params["equal_scale"] == "true"
+
+    # A formula's window, -3 to 27 by -3 to 3, 5 times wider than tall: the toggle is greyed out.
+    wide = {"surface": "custom", "formula": "x^2 + y^2", "formula_x1": "27", "equal_scale": "true"}
+    at = page_session("lab", wide)
+    toggle = at.toggle(key="equal_scale")
+    assert toggle.disabled and "5.0 times" in toggle.help
+    assert race_chart_data(at)["equalScale"] is False
+
+
+def test_equal_scale_fits_windows_up_to_the_set_ratio():
+    square, wide = optviz.SURFACES["beale"], optviz.SURFACES["quadratic"]
+    assert window_ratio(square) == 1 and window_ratio(wide) == 2.5
+    assert equal_scale_fits(square) and equal_scale_fits(wide)
+    strip = from_formula("x^2 + y^2", ((0.0, EQUAL_SCALE_MAX_RATIO + 0.1), (0.0, 1.0)))
+    assert not equal_scale_fits(strip)
+    assert not equal_scale_fits(from_formula("x^2 + y^2", ((0.0, 1.0), (0.0, 5.0))))

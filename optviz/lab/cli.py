@@ -164,6 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="presenter mode, as on the page: larger text, thicker lines, higher contrast",
     )
     race_options.add_argument(
+        "--equal_scale",
+        action="store_true",
+        help=f"x and y on one scale, as on the page (a window at most {lab.EQUAL_SCALE_MAX_RATIO:g} times "
+        "longer one way than the other)",
+    )
+    race_options.add_argument(
         "--speed",
         default="normal",
         metavar="SPEED",
@@ -307,6 +313,11 @@ def export_command(parser, args) -> int:
     hyperparams = _hyperparameters(parser, args, selected)
     schedule = _schedule(parser, args, steps)
     panels = _choice(parser, "layout", args.layout, lab.LAYOUTS) == lab.LAYOUTS[1]
+    if args.equal_scale and not lab.equal_scale_fits(surface):
+        parser.error(
+            f"--equal_scale: this window is {lab.window_ratio(surface):.1f} times longer one way than the "
+            f"other (at most {lab.EQUAL_SCALE_MAX_RATIO:g})"
+        )
     speed = _choice(parser, "speed", args.speed, list(lab.SPEEDS))
     kind = _format(parser, args)
     _in_range(parser, "frames", args.frames, 2, steps + 1)
@@ -325,6 +336,7 @@ def export_command(parser, args) -> int:
         panels=panels,
         speed=speed,
         presenter=args.presenter,
+        equal_scale=args.equal_scale,
         frames=args.frames,
         step=args.step,
         width=args.width,

@@ -28,6 +28,9 @@ SPEEDS = {"slow": 6, "normal": 15, "fast": 30, "very fast": 60}  # a GIF's frame
 # display's rate whatever the speed, moving the heads between steps.
 CHART_SPEEDS = {"slow": 20, "normal": 50, "fast": 100, "very fast": 250}
 LAYOUTS = ("Overlay", "Side by side")  # one contour map for all, or a panel per optimizer
+# Equal scales (one unit as long on x as on y) on a window more than this many times wider than tall,
+# or taller than wide, would leave a strip of a map.
+EQUAL_SCALE_MAX_RATIO = 4.0
 CUSTOM = "custom"  # the surface choice that reads a formula from a text box
 EXAMPLE_FORMULA = "sin(x)*cos(y) + 0.1*(x**2 + y**2)"
 FORMULA_WINDOW = ((-3.0, 3.0), (-3.0, 3.0))  # the formula's default plot window
@@ -138,3 +141,26 @@ class RaceConfig:
             self.seed,
             self.schedule,
         )
+
+
+@dataclass(frozen=True)
+class RaceView:
+    """How the page shows a race: one map or a panel per optimizer (`panels`), the animation speed's
+    name (`SPEEDS`), and x and y on one scale or each fitted to the map's box (`equal_scale`)."""
+
+    panels: bool = False
+    speed: str = "normal"
+    equal_scale: bool = False
+
+
+def window_ratio(surface: Surface) -> float:
+    """How many times longer the window's longer side is than its shorter (1: a square window)."""
+    (x0, x1), (y0, y1) = surface.bounds
+    width, height = x1 - x0, y1 - y0
+    return max(width / height, height / width)
+
+
+def equal_scale_fits(surface: Surface) -> bool:
+    """Whether the map can draw x and y on one scale, so that the gradient, which is perpendicular to
+    the contours, is drawn perpendicular to them: on a window not too far from square."""
+    return window_ratio(surface) <= EQUAL_SCALE_MAX_RATIO

@@ -26,7 +26,7 @@ import time
 import streamlit as st
 
 from optviz.lab import export
-from optviz.lab.config import RaceConfig
+from optviz.lab.config import RaceConfig, RaceView
 from optviz.lab.export.jobs import DONE, FAILED, QUEUED, RENDERS, Job
 from optviz.lab.export.view import RaceExport
 from optviz.text import literal
@@ -48,10 +48,12 @@ PICTURES = {
 
 
 @st.fragment(key=SECTION)
-def downloads(config: RaceConfig, panels: bool, speed: str, presenter: bool) -> None:
-    """The download buttons for the race `config` as the page shows it (`speed`: the animation
-    speed's name), and how far its pictures are."""
-    views = {kind: RaceExport(config, kind, panels, speed, presenter) for kind in ("html", *PICTURES)}
+def downloads(config: RaceConfig, view: RaceView, presenter: bool) -> None:
+    """The download buttons for the race `config` as the page shows it, and how far its pictures are."""
+    views = {
+        kind: RaceExport(config, kind, view.panels, view.speed, presenter, view.equal_scale)
+        for kind in ("html", *PICTURES)
+    }
     st.session_state.pop("export_settle_at", None)
     (_live if any(_waits(job) for job in _jobs(views).values()) else _section)(views)
 

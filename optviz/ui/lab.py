@@ -16,7 +16,7 @@ import streamlit as st
 from optviz import OPTIMIZERS, SURFACES, resolve_hyperparams
 from optviz.lab import analysis
 from optviz.lab import config as lab
-from optviz.lab.config import RaceConfig
+from optviz.lab.config import RaceConfig, RaceView
 from optviz.lab.curves_data import curves_data
 from optviz.lab.figures import surface3d_figure
 from optviz.lab.race import landmarks, race, step_internals, summarize
@@ -54,6 +54,7 @@ CHART_HEIGHT, EMBED_CHART_HEIGHT, PRESENTER_CHART_HEIGHT = 560, 440, 640
 # Link parameters that belong to widgets made only in some views or for some selections.
 LINK_PARAMETERS = (
     r"surface|formula|formula_[xy][01]|start_[xy]|optimizers|steps|noise|seed|schedule\w*|layout|speed",
+    r"equal_scale",
     lab.HYPERPARAMETER_KEYS,
     r"presenter|autoplay|show_3d|view|tolerance|inspect_step|grid_sweep_optimizer|basin_resolution|fan_\w+|internals_\w+",
 )
@@ -184,7 +185,7 @@ def _tune(config: RaceConfig) -> None:
 def render() -> None:
     state = PageState("lab", known=LINK_PARAMETERS)
     with st.sidebar:
-        config, panels, speed, show_3d = _controls(state)
+        config, view, show_3d = _controls(state)
     presenter = page_setup(state)
     share = st.sidebar.container()
     state.show_notes()
@@ -204,7 +205,7 @@ def render() -> None:
     trajectories = _race(config)
     height = EMBED_CHART_HEIGHT if embedded else PRESENTER_CHART_HEIGHT if presenter else CHART_HEIGHT
     st.session_state.race_page_run = True  # read by the fragment: this run is the whole page's
-    _race_panel(config, lab.CHART_SPEEDS[speed], panels, presenter, height, state.flag("autoplay"))
+    _race_panel(config, view, presenter, height, state.flag("autoplay"))
     if not embedded:
         st.caption(
             "▶ Play runs every optimizer together (Space on the chart; arrow keys step, Shift for ten). "
@@ -218,7 +219,7 @@ def render() -> None:
     if not embedded:
         _tune_button(config)
         # The files are made from the settings when asked for, in the style the page shows.
-        exports.downloads(config, panels, speed, presenter)
+        exports.downloads(config, view, presenter)
     tabs = dict(zip(VIEWS, state.tabs(VIEWS, key="view"), strict=True))
     # Only the open tab computes (sweeps and basin maps are hundreds of runs).
     if tabs["Loss and distance"].open:
@@ -257,9 +258,7 @@ def render() -> None:
 
 
 @st.fragment
-def _race_panel(
-    config: RaceConfig, speed: int, panels: bool, presenter: bool, height: int, autoplay: bool
-) -> None:
+def _race_panel(config: RaceConfig, view: RaceView, presenter: bool, height: int, autoplay: bool) -> None:
     """The live race chart, in a fragment of its own: while the start is dragged, each position the
     chart sends reruns only this (a race and its packing, a few ms), not the page. The start comes
     from the session (the chart's callback moved it; the arguments are the last page run's).
@@ -280,8 +279,9 @@ def _race_panel(
         key=RACE_CHART_KEY,
         token=RACE_REQUESTS.register(config),
         answer=st.session_state.get("race_answer", 0),
-        speed=speed,
-        panels=panels,
+        speed=lab.CHART_SPEEDS[view.speed],
+        panels=view.panels,
+        equal_scale=view.equal_scale,
         presenter=presenter,
         height=height,
         autoplay=autoplay,
@@ -392,12 +392,34 @@ def _controls(state: PageState):
         st, "Layout", layouts, key="layout", default=layouts[0], selection_mode="single", required=True
     )
     speed = state.select_slider(st, "Animation speed", list(lab.SPEEDS), key="speed", default="normal")
+    equal_scale = _equal_scale_toggle(surface, state)
     show_3d = state.toggle(st, "Show the 3D surface", key="show_3d")
 
     config = RaceConfig.create(
         surface, selected, (start_x, start_y), steps, hyperparams, noise, seed, schedule
     )
-    return config, layout == layouts[1], speed, show_3d
+    view = RaceView(panels=layout == layouts[1], speed=speed, equal_scale=equal_scale)
+    return config, view, show_3d
+
+
+def _equal_scale_toggle(surface: Surface, state: PageState) -> bool:
+    """Equal scales on x and y, offered where the window is not too far from square (the toggle is
+    greyed out, saying why, elsewhere, and its value then counts as off)."""
+    fits = lab.equal_scale_fits(surface)
+    on = state.toggle(
+        st,
+        "Equal scale on x and y",
+        key="equal_scale",
+        disabled=not fits,
+        help=(
+            "One unit as long on both axes: the gradient, perpendicular to the contours, is drawn "
+            "perpendicular to them, and circles look round."
+            if fits
+            else f"This window is {lab.window_ratio(surface):.1f} times longer one way than the other: "
+            "on one scale the map would be a thin strip."
+        ),
+    )
+    return on and fits
 
 
 def _formula_controls(state: PageState) -> Surface:

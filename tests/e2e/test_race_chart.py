@@ -689,3 +689,19 @@ def test_side_by_side_panels_keep_the_hooks_and_a_drag_in_the_first_panel(
     assert float(link(page)["start_x"]) > ROSENBROCK.default_start[0]
     assert link(page).get("layout") == "Side by side", "the drag lost the layout"
     browser_log.assert_clean()
+
+
+def test_equal_scale_draws_a_unit_as_long_on_both_axes(page, app_url, browser_log):
+    """The ill-conditioned bowl's window is 10 wide and 4 tall: stretched to the chart's box, a unit
+    of y is longer than one of x; on equal scales it is as long."""
+    per_unit = {}
+    for equal in (False, True):
+        open_race(page, app_url, f"/?surface=quadratic&equal_scale={str(equal).lower()}")
+        corner, right, top = (
+            page.evaluate("p => window.__race().pixelAt(...p)", p) for p in [(-5, -2), (5, -2), (-5, 2)]
+        )
+        per_unit[equal] = ((right[0] - corner[0]) / 10, (corner[1] - top[1]) / 4)
+    (x_stretched, y_stretched), (x_equal, y_equal) = per_unit[False], per_unit[True]
+    assert y_stretched > 1.5 * x_stretched, per_unit
+    assert abs(x_equal - y_equal) <= 0.01 * x_equal, per_unit
+    browser_log.assert_clean()

@@ -37,7 +37,7 @@ class RaceExport:
     """The lab's race `config` as an HTML page, a GIF or a PNG (`kind`), as the page shows it: one
     map or a panel per optimizer, at the animation `speed` the page names ("normal": the HTML page
     plays at the live chart's steps per second, `lab.CHART_SPEEDS`; a GIF shows `lab.SPEEDS` frames
-    a second), in presenter style or not. Options
+    a second), in presenter style or not, x and y on one scale or not. Options
     left None take their defaults: `frames` min(100, steps + 1), `step` the last, `width` x `height`
     960 x 540 for a GIF and 1280 x 720 for a PNG (for HTML, `height` is the chart's, 520)."""
 
@@ -46,6 +46,7 @@ class RaceExport:
     panels: bool = False
     speed: str = "normal"
     presenter: bool = False
+    equal_scale: bool = False
     frames: int | None = None
     step: int | None = None
     width: int | None = None
@@ -61,6 +62,7 @@ class RaceExport:
             self.panels,
             self.speed,
             self.presenter,
+            self.equal_scale,
             self.frames,
             self.step,
             self.width,
@@ -94,6 +96,7 @@ class RaceExport:
             "answer": 0,
             "speed": self.chart_speed,
             "panels": self.panels,
+            "equalScale": self.equal_scale,
             "presenter": self.presenter,
             "height": self.height or HTML_HEIGHT,
             "error": None,

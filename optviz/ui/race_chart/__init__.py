@@ -29,6 +29,7 @@ def race_chart(
     answer: int,
     speed: int,
     panels: bool,
+    equal_scale: bool = False,
     presenter: bool,
     height: int,
     autoplay: bool = False,
@@ -37,13 +38,14 @@ def race_chart(
 ):
     """Mount (or update) the chart.
 
-    race: `optviz.lab.race_data.race_data(...)` (None keeps the last race drawn, e.g. after a failed
-    computation, with `error` said under it); token: what the chart asks the server's race route
-    with while the start is dragged (`optviz.lab.race_requests`, `RACE_ROUTE`); answer: the
-    sequence number of the last start the chart sent that this race was computed for; speed: steps
-    per second; height: CSS px of the whole chart, controls included; autoplay: play as soon as the
-    race is drawn and shown (in a slide: each time its slide comes up). `on_start` runs when the
-    chart sends a start ({x, y, seq, final} in `st.session_state[key].start`).
+        race: `optviz.lab.race_data.race_data(...)` (None keeps the last race drawn, e.g. after a failed
+        computation, with `error` said under it); token: what the chart asks the server's race route
+        with while the start is dragged (`optviz.lab.race_requests`, `RACE_ROUTE`); answer: the
+        sequence number of the last start the chart sent that this race was computed for; speed: steps
+        per second; equal_scale: one unit as long on x as on y (the map narrower or shorter than its
+    box); height: CSS px of the whole chart, controls included; autoplay: play as soon as the
+        race is drawn and shown (in a slide: each time its slide comes up). `on_start` runs when the
+        chart sends a start ({x, y, seq, final} in `st.session_state[key].start`).
     """
     data = {
         "race": race,
@@ -52,6 +54,7 @@ def race_chart(
         "answer": answer,
         "speed": speed,
         "panels": panels,
+        "equalScale": equal_scale,
         "presenter": presenter,
         "height": height,
         "autoplay": autoplay,

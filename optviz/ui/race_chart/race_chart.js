@@ -77,6 +77,7 @@ class RaceChart {
     this.layout = null; // panels and sizes, from the element's size
     this.presenter = false;
     this.panelsMode = false;
+    this.equalScale = false;
     this.height = 520;
 
     this.seq = 0; // the last drag/click request sent (to the route or the page)
@@ -148,10 +149,11 @@ class RaceChart {
     }
     this.note.textContent = data.error ?? "";
     const look = Boolean(data.presenter) !== this.presenter || Boolean(data.panels) !== this.panelsMode
-      || data.height !== this.height;
+      || Boolean(data.equalScale) !== this.equalScale || data.height !== this.height;
     this.autoplay = Boolean(data.autoplay);
     this.presenter = Boolean(data.presenter);
     this.panelsMode = Boolean(data.panels);
+    this.equalScale = Boolean(data.equalScale);
     this.height = data.height ?? 520;
     this.root.classList.toggle("optviz-race--presenter", this.presenter);
     if (data.speed !== this.speedFromPage) {
@@ -496,6 +498,7 @@ class RaceChart {
         showX: row === rows - 1 || i + cols >= count,
       });
     }
+    if (this.equalScale) height = this.onOneScale(panels, cols, title, gap) + bottom;
     // Presenter mode, as optviz.plotting.presenter_style: type and markers half as large again, paths
     // twice as thick.
     const thick = this.presenter ? 2 : 1;
@@ -514,6 +517,25 @@ class RaceChart {
     const screen = window.innerHeight;
     const room = screen - top - WINDOW_MARGIN_PX;
     return Math.round(Math.min(this.height, room >= 0.6 * screen ? room : screen - WINDOW_MARGIN_PX));
+  }
+
+  // Equal scales: each panel shrunk on one side to the window's shape (as many pixels per unit on x
+  // as on y), centred across its cell, the rows stacked again at the maps' height. Returns the
+  // maps' height, the x tick labels' room not included.
+  onOneScale(panels, cols, title, gap) {
+    const [[x0, x1], [y0, y1]] = this.surface.bounds;
+    const perUnit = Math.min(panels[0].width / (x1 - x0), panels[0].height / (y1 - y0));
+    const width = Math.round(perUnit * (x1 - x0));
+    const height = Math.round(perUnit * (y1 - y0));
+    const row = title + 2 + height;
+    panels.forEach((panel, i) => {
+      panel.left += Math.round((panel.width - width) / 2);
+      panel.top = Math.floor(i / cols) * (row + gap) + title + 2;
+      panel.width = width;
+      panel.height = height;
+    });
+    const rows = Math.ceil(panels.length / cols);
+    return rows * row + gap * (rows - 1);
   }
 
   toPixels(panel, [x, y]) {
