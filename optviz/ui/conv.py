@@ -142,15 +142,19 @@ PHONE_CONTROLS_CSS = """@media (max-width: 640px) {
 }"""
 
 
-def _one_channel_slots(embedded: bool):
+def _one_channel_slots(embedded: bool, presenter: bool):
     """Where the one-channel view's parts go: (controls, notes, figure, kernel editor). On the page,
-    top to bottom in that order; in a slide (`?embed=true`), the notes and the figure first and the
-    controls folded under them, so the animation is whole in the slide."""
+    top to bottom in that order; in presenter mode, the notes and the figure first, so that the
+    animation and its Play are on a projector's first screen; in a slide (`?embed=true`), that too,
+    with the controls folded under them, so the animation is whole in the slide."""
     if embedded:
         notes, figure = st.container(), st.container()
         settings = st.expander("Input, kernel, stride, padding, dilation", icon=":material/tune:")
         return settings, notes, figure, settings
     st.html(f"<style>{PHONE_CONTROLS_CSS}</style>")
+    if presenter:
+        notes, figure = st.container(), st.container()
+        return st.container(key="c2_controls"), notes, figure, st.container()
     return st.container(key="c2_controls"), st.container(), st.container(), st.container()
 
 
@@ -162,7 +166,8 @@ def _one_channel(state: PageState) -> None:
             "the pixels under it are multiplied by the weights, element by element, and summed: that sum "
             "is one pixel of the output, the **feature map**. ▶ Play, or drag the slider."
         )
-    controls, notes, animation, editor = _one_channel_slots(embedded)
+    presenter = bool(st.session_state.get("presenter"))
+    controls, notes, animation, editor = _one_channel_slots(embedded, presenter)
     cols = controls.columns([1.3, 0.9, 1.2, 1.0, 0.8, 0.8, 0.8, 1.0])
     source = state.selectbox(cols[0], "Input", ["MNIST digit", *conv.PATTERNS], key="c2_source")
     digit = 0
@@ -224,7 +229,7 @@ def _one_channel(state: PageState) -> None:
     data = _step_data(
         source, digit, tuple(map(tuple, kernel.tolist())), stride, padding, dilation, SPEEDS[speed]
     )
-    conv_steps(animation, data, key="c2_steps", presenter=bool(st.session_state.get("presenter")))
+    conv_steps(animation, data, key="c2_steps", presenter=presenter)
     if embedded:  # a slide shows the animation; the lecturer says the rest
         return
     _size_formula(n, k, stride, geometry.pads[0], dilation, geometry.out_shape[0])

@@ -117,3 +117,83 @@ def test_formulas_carry_mathml_for_screen_readers(page, open_page, path):
     assert formulas, f"{path}: no formula found"
     missing = [f for f in formulas if not (f["mathml"] and f["hidden"])]
     assert not missing, f"{path}: formulas without MathML or with a readable picture: {missing}"
+
+
+# --- presenter mode: readable from the back of the hall, Play on the first screen ------------------
+
+TEXT_CONTRAST = 4.5  # WCAG 2.1 AA, 1.4.3: text
+# In page context: every visible piece of text (HTML or a chart's SVG) whose contrast against what is
+# behind it is under `min`: its colour (with its alpha and the opacity of its ancestors) against the
+# nearest background colour under it, composited on white. Icons (a ligature font) are pictures.
+JS_LOW_CONTRAST = """min => {
+    const parse = c => { const m = (c || '').match(/[\\d.]+/g); if (!m) return null;
+        const [r, g, b, a] = m.map(Number); return [r, g, b, a === undefined ? 1 : a]; };
+    const over = (top, under) => top.slice(0, 3).map((v, i) => v * top[3] + under[i] * (1 - top[3]));
+    const f = v => { v /= 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    const lum = rgb => 0.2126 * f(rgb[0]) + 0.7152 * f(rgb[1]) + 0.0722 * f(rgb[2]);
+    // The backgrounds of the ancestors under the text's centre (a slider's value label sits beside
+    // its thumb, not on it), composited from the first opaque one up.
+    const backdrop = (el, x, y) => {
+        const layers = [];
+        for (let p = el; p; p = p.parentElement) {
+            const box = p.getBoundingClientRect();
+            if (x < box.left || x > box.right || y < box.top || y > box.bottom) continue;
+            const bg = parse(getComputedStyle(p).backgroundColor);
+            if (bg && bg[3] > 0) { layers.push(bg); if (bg[3] === 1) break; }
+        }
+        return layers.reverse().reduce((under, layer) => over(layer, under), [255, 255, 255]);
+    };
+    const low = [];
+    for (const el of document.querySelectorAll('body *')) {
+        if (![...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+        const box = el.getBoundingClientRect();
+        if (!box.width || !box.height) continue;
+        const style = getComputedStyle(el);
+        if (style.visibility === 'hidden' || /Material Symbols/.test(style.fontFamily)) continue;
+        if (['SCRIPT', 'STYLE', 'TITLE', 'OPTION'].includes(el.tagName)) continue;
+        let opacity = 1;
+        for (let p = el; p; p = p.parentElement) opacity *= Number(getComputedStyle(p).opacity);
+        if (opacity === 0) continue;
+        const colour = parse(el instanceof SVGElement ? style.fill : style.color);
+        if (!colour) continue;
+        colour[3] *= opacity;
+        const under = backdrop(el, box.left + box.width / 2, box.top + box.height / 2);
+        const [a, b] = [lum(over(colour, under)), lum(under)];
+        const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+        const name = `${el.tagName}.${String(el.className?.baseVal ?? el.className).slice(0, 30)}`;
+        if (ratio < min) low.push(`${ratio.toFixed(2)}:1 ${name} ${el.textContent.trim().slice(0, 40)}`);
+    }
+    return [...new Set(low)];
+}"""
+PRESENTER_VIEWS = [
+    "/?presenter=true",
+    "/?presenter=true&view=Learning-rate sweep",
+    "/mlp?presenter=true&mlp_view=② The MLP",
+    "/conv?presenter=true",
+    "/conv?presenter=true&conv_view=Many channels, many filters",
+]
+
+
+@pytest.mark.parametrize("path", PRESENTER_VIEWS)
+def test_presenter_text_has_at_least_4_5_to_1_contrast(page, open_page, path):
+    open_page(path)
+    wait_until_drawn(page, LOAD_TIMEOUT_MS)
+    page.wait_for_timeout(1000)  # charts draw after the script is idle
+    low = page.evaluate(JS_LOW_CONTRAST, TEXT_CONTRAST)
+    assert not low, f"{path}: text under {TEXT_CONTRAST}:1 in presenter mode: {low}"
+
+
+@pytest.mark.parametrize("name", list(CHARTS))
+def test_presenter_play_is_on_the_first_screen_of_a_1280_x_720_projector(new_page, app_url, name):
+    path, play_class, root = CHARTS[name]
+    page = new_page(viewport={"width": 1280, "height": 720})
+    page.goto(f"{app_url}{path}?presenter=true", timeout=LOAD_TIMEOUT_MS)
+    page.wait_for_function(
+        "r => Number(document.querySelector(r)?.dataset.revision) > 0", arg=root, timeout=LOAD_TIMEOUT_MS
+    )
+    wait_until_drawn(page, LOAD_TIMEOUT_MS)
+    page.wait_for_timeout(500)  # the chart's layout follows its first drawing
+    play = page.locator(f".{play_class}").bounding_box()
+    assert play and play["y"] >= 0 and play["y"] + play["height"] <= 720, (
+        f"{name}: Play at {play}, window 720 px"
+    )

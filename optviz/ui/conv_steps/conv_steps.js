@@ -318,7 +318,9 @@ class ConvSteps {
     for (let u = 0; u < k; u++) {
       for (let v = 0; v < k; v++) {
         context.strokeRect(box.x + v * cell + 0.5, box.y + u * cell + 0.5, cell, cell);
-        context.fillText(cellLabel(values[u * k + v]), box.x + (v + 0.5) * cell, box.y + (u + 0.5) * cell);
+        // At most the cell's width (narrowed if need be): "0.016" beside "0.41" never runs into it.
+        const [x, y] = [box.x + (v + 0.5) * cell, box.y + (u + 0.5) * cell];
+        context.fillText(cellLabel(values[u * k + v]), x, y, cell - 4);
       }
     }
   }
