@@ -41,7 +41,7 @@ function tickLabel(value, step) {
   return (Math.abs(value) < step / 2 ? 0 : value).toFixed(digits);
 }
 
-// An X of half-width r centred on (x, y), as the context's path (a saddle; where a run left the map).
+// An X of half-width r centred on (x, y), as the context's path: where a run left the map.
 function crossPath(context, x, y, r) {
   context.beginPath();
   context.moveTo(x - r, y - r);
@@ -804,10 +804,20 @@ class RaceChart {
       context.strokeStyle = "#000";
       context.stroke();
     }
+    // A saddle: an hourglass (the surface rises one way and falls the other), hollow, unlike the
+    // coloured X where a diverged run left the map.
     for (const [x, y] of this.surface.saddles) {
       const [px, py] = this.toPixels(panel, [x, y]);
-      crossPath(context, px, py, 6 * scale);
-      context.lineWidth = 2 * scale;
+      const r = 6 * scale;
+      context.beginPath();
+      context.moveTo(px - r, py - r);
+      context.lineTo(px + r, py - r);
+      context.lineTo(px - r, py + r);
+      context.lineTo(px + r, py + r);
+      context.closePath();
+      context.fillStyle = "#fff";
+      context.fill();
+      context.lineWidth = 1.5 * scale;
       context.strokeStyle = "#000";
       context.stroke();
     }
