@@ -33,7 +33,7 @@ DIVERGING = "RdBu"  # signed responses: red negative, blue positive (centred on 
 HIGHLIGHT = "#E69F00"  # the window and its output cell (Okabe & Ito orange)
 FONT = {"size": 15}  # readable on a projector
 # Play and Pause sit under the plots, clear of the scrubber, in the page's font size.
-PLAY_PLACEMENT = {"y": 0.0, "pad": {"t": 30, "r": 8}, "font": {"size": 14}}
+PLAY_PLACEMENT = {"y": 0.0, "pad": {"t": 50, "r": 8}, "font": {"size": 14}}
 CELL_PX = 12  # picture pixels per image cell: sharp cells at the sizes the page draws them
 
 
@@ -90,10 +90,11 @@ def _scrubber(names: Sequence[str], labels: Sequence[str], prefix: str) -> dict:
         "len": 0.82,
         "y": 0.0,
         "yanchor": "top",
-        "pad": {"t": 20},
+        "pad": {"t": 40},  # under the x axis's title
         "ticklen": 3,
         "minorticklen": 0,
-        "currentvalue": {"prefix": prefix, "xanchor": "left", "font": {"size": 14, "color": "#333"}},
+        # At the slider's right end: its left end is beside Play, whose width grows with the font.
+        "currentvalue": {"prefix": prefix, "xanchor": "right", "font": {"size": 14, "color": "#333"}},
         # Every stop keeps its label (the current value shows it) but the row of labels under the
         # slider would overlap, so it is drawn transparent.
         "font": {"color": "rgba(0,0,0,0)"},
@@ -353,8 +354,9 @@ def text_figure(
     labels = [f"{t}: '" + "".join(tokens[max(a, 0) : a + width]) + "'" for t, a in enumerate(starts)]
     fig.update_layout(
         height=height,
-        margin={"l": 10, "r": 10, "t": 10, "b": 80},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 0.45, "x": 0},
+        margin={"l": 10, "r": 10, "t": 30, "b": 110},
+        # Above the text's picture: between the panels it would cover the picture's last rows.
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
         updatemenus=[play_pause(frame_ms, **PLAY_PLACEMENT)],
     )
     fig.set_animation(frames, _scrubber([str(t) for t in range(len(sequence))], labels, "window "))

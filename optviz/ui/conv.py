@@ -158,6 +158,16 @@ def _one_channel_slots(embedded: bool, presenter: bool):
     return st.container(key="c2_controls"), st.container(), st.container(), st.container()
 
 
+def _chart_first_in_a_slide(settings: str):
+    """(controls, figure): on the page, the controls above the figure; in a slide (`?embed=true`), the
+    figure first and the controls folded under it (`settings` names them), so the chart is whole in
+    the slide."""
+    if st.context.is_embedded:
+        figure = st.container()
+        return st.expander(settings, icon=":material/tune:"), figure
+    return st.container(), st.container()
+
+
 def _one_channel(state: PageState) -> None:
     embedded = st.context.is_embedded
     if not embedded:
@@ -289,7 +299,8 @@ def _many_channels(state: PageState) -> None:
             "channels and a bias into **one** output value. C_out filters give C_out output maps, "
             "stacked as the next layer's channels."
         )
-    cols = st.columns([1.4, 1, 0.8, 0.8, 0.8, 1, 0.8])
+    controls, figure = _chart_first_in_a_slide("Filters, size, stride, padding, bias; the output cell")
+    cols = controls.columns([1.4, 1, 0.8, 0.8, 0.8, 1, 0.8])
     preset = state.selectbox(cols[0], "Filters", list(conv.COLOUR_FILTER_PRESETS), key="cm_preset")
     c_out = int(state.number_input(cols[1], "Filters C_out", 1, 8, default=4, key="cm_cout"))
     k = state.segmented_control(cols[2], "Size k", conv.KERNEL_SIZES, default=3, required=True, key="cm_size")
@@ -303,7 +314,7 @@ def _many_channels(state: PageState) -> None:
     image, filters, biases, output = _layer(preset, c_out, k, seed, bias, stride, padding)
 
     _, rows, columns = output.shape
-    pick = st.columns(3)
+    pick = controls.columns(3)
     o = int(state.number_input(pick[0], "Filter", 1, c_out, default=1, key="cm_filter")) - 1
     row, column = min(rows // 3, rows - 1), min(2 * columns // 3, columns - 1)
     i = int(state.slider(pick[1], "Output row", 0, rows - 1, default=row, key="cm_row"))
@@ -311,7 +322,9 @@ def _many_channels(state: PageState) -> None:
     window = _window_at(image, filters, biases, stride, padding, o, (i, j))
     pads = conv.geometry(image.shape[1:], filters.shape[2:], stride, padding).pads
     padded = conv.pad_input(image, pads)
-    chart(st, conv_figures.channels_figure(padded, filters, window, o))
+    chart(figure, conv_figures.channels_figure(padded, filters, window, o))
+    if st.context.is_embedded:  # a slide shows the filter at work; the lecturer says the rest
+        return
     partial = window.products.sum(axis=(1, 2))
     terms = " + ".join(
         rf"\underbrace{{{p:.3g}}}_{{\text{{{c}}}}}" for p, c in zip(partial, "RGB", strict=True)
@@ -334,12 +347,18 @@ def _many_channels(state: PageState) -> None:
 # --- section 3: 1D convolution over text ---------------------------------------------------------------
 
 DEFAULT_SENTENCE = "the cat sat on the mat with the hat"
+TEXT_HEIGHT, EMBED_TEXT_HEIGHT = 560, 470  # px, the text figure; in a slide, with its folded settings
 ENCODINGS = {"one-hot letters": "one-hot", "word embeddings": "embeddings"}
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _text_figure(
-    tokens: tuple[str, ...], encoding: str, ngrams: tuple[tuple[str, ...], ...], same: bool, animate: int
+    tokens: tuple[str, ...],
+    encoding: str,
+    ngrams: tuple[tuple[str, ...], ...],
+    same: bool,
+    animate: int,
+    height: int,
 ):
     """The text figure and each filter's max-over-time result, for n-gram detector filters."""
     x = conv.one_hot(tokens) if encoding == "one-hot" else conv.embeddings(tokens)
@@ -369,7 +388,7 @@ def _text_figure(
             )
         )
     width = len(ngrams[animate])
-    figure = conv_figures.text_figure(tokens, x, labels, responses, animate, width)
+    figure = conv_figures.text_figure(tokens, x, labels, responses, animate, width, height=height)
     return figure, pooled
 
 
@@ -393,7 +412,8 @@ def _text(state: PageState) -> None:
             "an n-gram responds most (k) exactly where that n-gram occurs: that is what it *looks for*. "
             "**Max-over-time pooling** keeps each filter's largest response: whether, not where."
         )
-    cols = st.columns([2.6, 1.3, 1.6, 1.0, 1.1])
+    controls, figure_slot = _chart_first_in_a_slide("Sentence, encoding, filters")
+    cols = controls.columns([2.6, 1.3, 1.6, 1.0, 1.1])
     text = state.text_input(cols[0], "Sentence", default=DEFAULT_SENTENCE, key="t_text", max_length=20_000)
     encoding = ENCODINGS[state.radio(cols[1], "Encoding", list(ENCODINGS), key="t_encoding")]
     default_grams = "the, at, cat s" if encoding == "one-hot" else "the cat, on the"
@@ -417,8 +437,11 @@ def _text(state: PageState) -> None:
         if len(names) > 1
         else 0
     )
-    figure, pooled = _text_figure(tuple(tokens), encoding, tuple(grams), same, animate)
-    chart(st, figure, key="t_chart")
+    height = EMBED_TEXT_HEIGHT if st.context.is_embedded else TEXT_HEIGHT
+    figure, pooled = _text_figure(tuple(tokens), encoding, tuple(grams), same, animate, height)
+    chart(figure_slot, figure, key="t_chart")
+    if st.context.is_embedded:
+        return
     left, right = st.columns([1, 1])
     left.markdown("**Max-over-time pooling**: one number per filter, whatever the text's length.")
     left.dataframe(

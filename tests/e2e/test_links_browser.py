@@ -109,6 +109,10 @@ EMBEDDED_CHARTS = {
     "/": ("[data-testid=race-chart]", ("button", "input[type=range]")),
     "/conv": ("[data-testid=conv-steps]", ("button", "input[type=range]")),
     "/mlp": ("[data-testid=graph-view]", ()),
+    # A link to another view opens on that view, alone.
+    "/conv?conv_view=1D over text": (".js-plotly-plot", ()),
+    "/conv?conv_view=Many channels, many filters": (".js-plotly-plot", ()),
+    "/mlp?mlp_view=④ What it learned": (".js-plotly-plot", ()),
 }
 
 
@@ -126,7 +130,7 @@ def test_every_page_renders_embedded_in_a_slide(browser, app_url, screenshot, pa
             timeout=LOAD_TIMEOUT_MS,
         )
         page.wait_for_timeout(500)
-        screenshot(page, path.strip("/") or "lab")
+        screenshot(page, path.strip("/").split("?")[0] or "lab")
         _no_exception(page)
         # Nothing of Streamlit's frame: the content starts at the slide's left edge, no sidebar.
         expect(page.get_by_test_id("stSidebar")).to_be_hidden()
