@@ -173,6 +173,21 @@ def test_a_diverging_run_freezes_instead_of_producing_nan(small):
     assert all(np.isfinite(p).all() for p in history.params)
 
 
+def test_history_path_holds_the_start_and_the_weights_after_every_epoch_in_float16(small):
+    """Row 0 is the initial weights every optimizer with this seed shares; the last row is
+    History.params, to float16's precision (11 significant bits)."""
+    start = np.asarray(jax.flatten_util.ravel_pytree(mlp.init_params(8, seed=2))[0])
+    histories = list(mlp.train_epochs("adam", hidden=8, batch_size=10, epochs=3, seed=2, arrays=small))
+    for epochs, history in enumerate(histories, start=1):
+        assert history.path.shape == (epochs + 1, mlp.parameter_count(history.params))
+        assert history.path.dtype == np.float16
+        np.testing.assert_array_equal(history.path[0], start.astype(np.float16))
+        last = np.concatenate([np.ravel(p) for p in history.params])
+        np.testing.assert_allclose(history.path[-1], last, rtol=2**-11, atol=1e-7)
+    np.testing.assert_array_equal(histories[-1].path[:3], histories[1].path)  # epochs are appended
+    assert not np.array_equal(histories[-1].path[-1], histories[-1].path[-2])
+
+
 def test_step_numbers_of_the_first_mini_batch(small):
     numbers = mlp.step_numbers("gd", hidden=16, batch_size=48, seed=5, arrays=small, lr=0.1)
     assert numbers.shapes == {

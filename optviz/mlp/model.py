@@ -74,6 +74,16 @@ class History(NamedTuple):
     train_loss and train_accuracy are averages over the epoch's mini-batches, measured as they were
     trained on (as a PyTorch training loop reports them); test_* are measured on the 2,000 test images
     after the epoch. `params` are the weights after the last finished epoch.
+
+    `path` is where the weights went: the flat parameter vector (the order of
+    `jax.flatten_util.ravel_pytree(Params)`: w1, b1, w2, b2, each raveled) at the start (row 0, the
+    initial weights every optimizer with this seed shares) and after each finished epoch, for drawing
+    the run's path through weight space (`optviz.mlp.landscape`). It is float16 to bound memory: 2 bytes
+    a weight, 101,770 x 6 x 2 B = 1.2 MB for 5 epochs of the 128-unit network (float32, kept by every
+    finished job, would double it; the page's largest run, 512 units x 20 epochs, keeps 17 MB), and its
+    ~3 significant digits are far finer than a drawing needs. Recording a row costs ~0.5 ms an epoch.
+    A weight beyond float16's range (+-65,504; only a diverged run's) becomes +-inf there.
+    None only in a History made by hand without weights (figure tests).
     """
 
     train_loss: np.ndarray  # (epochs,)
@@ -83,6 +93,7 @@ class History(NamedTuple):
     batch_loss: np.ndarray  # (epochs * batches_per_epoch,): the loss of every mini-batch, before its step
     params: Params  # NumPy arrays
     diverged_at: int | None  # the first step whose update was not finite (params froze before it), or None
+    path: np.ndarray | None = None  # (epochs + 1, parameters) float16: the start, then after each epoch
 
     @property
     def epochs(self) -> int:
@@ -337,7 +348,7 @@ def train_epochs(
     flat, unravel = ravel_pytree(init_params(hidden, seed))
     state, diverged = _optimizers(hidden).init(index, flat, row), jnp.bool_(False)
     structure = {"hidden": hidden, "activation": activation, "batch_size": batch_size}
-    batch_losses, bad_steps, metrics = [], [], []
+    batch_losses, bad_steps, metrics, path = [], [], [], [_float16(flat)]
     for epoch in range(epochs):
         (flat, state, diverged), losses, bad, values = _epoch(
             flat, state, diverged, epoch_key(seed, epoch), index, row, arrays, **structure
@@ -345,10 +356,17 @@ def train_epochs(
         batch_losses.append(np.asarray(losses))
         bad_steps.append(np.asarray(bad))
         metrics.append([float(v) for v in values])
-        yield _history(batch_losses, bad_steps, metrics, unravel(flat))
+        path.append(_float16(flat))
+        yield _history(batch_losses, bad_steps, metrics, unravel(flat), path)
 
 
-def _history(batch_losses, bad_steps, metrics, params) -> History:
+def _float16(flat) -> np.ndarray:
+    """A flat parameter vector as a float16 row of History.path (out of range: +-inf, without a warning)."""
+    with np.errstate(over="ignore"):
+        return np.asarray(flat).astype(np.float16)
+
+
+def _history(batch_losses, bad_steps, metrics, params, path) -> History:
     columns = np.asarray(metrics, dtype=np.float64).T
     bad = np.concatenate(bad_steps)
     return History(
@@ -359,6 +377,7 @@ def _history(batch_losses, bad_steps, metrics, params) -> History:
         batch_loss=np.concatenate(batch_losses),
         params=Params(*(np.asarray(p) for p in params)),
         diverged_at=int(np.argmax(bad)) + 1 if bad.any() else None,
+        path=np.stack(path),
     )
 
 
