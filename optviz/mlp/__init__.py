@@ -1,6 +1,7 @@
 """The MLP lesson (page /mlp): backpropagation on small computation graphs (`autodiff`), a
 784-hidden-10 network trained on the bundled digits with the shared optimizers (`model`, re-exported
-here: `from optviz import mlp; mlp.train(...)`), and its Plotly figures (`figures`).
+here: `from optviz import mlp; mlp.train(...)`), its Plotly figures (`figures`), and the trained
+network's loss landscape with the optimizers' paths in it (`landscape`, drawn by `landscape_figures`).
 """
 
 from optviz.mlp.model import *  # noqa: F403
