@@ -83,3 +83,183 @@ function mountOnce(component, Drawing) {
     drawings.delete(parentElement);
   };
 }
+
+// --- the convolution charts (conv_steps, conv_backward_steps) -----------------------------------
+
+// Grid values as short labels, as the page's Python figures write them: two significant digits,
+// and anything smaller than 0.01 in size as 0.
+function cellLabel(value) {
+  return Math.abs(value) >= 0.01 ? String(Number(value.toPrecision(2))) : "0";
+}
+
+// A k x k grid of numbers (row by row) in the square `box` ({x, y, size}), each at most its cell's
+// width (narrowed if need be: "0.016" beside "0.41" never runs into it); `font(px)` gives the font.
+function drawNumberGrid(context, box, k, values, font) {
+  const cell = box.size / k;
+  context.strokeStyle = "#999";
+  context.lineWidth = 1;
+  context.fillStyle = "#262730";
+  context.font = font(Math.max(11, Math.min(16, cell * 0.42)));
+  context.textAlign = "center";
+  context.textBaseline = "middle";
+  for (let u = 0; u < k; u++) {
+    for (let v = 0; v < k; v++) {
+      context.strokeRect(box.x + v * cell + 0.5, box.y + u * cell + 0.5, cell, cell);
+      context.fillText(cellLabel(values[u * k + v]), box.x + (v + 0.5) * cell, box.y + (u + 0.5) * cell, cell - 4);
+    }
+  }
+}
+
+// On a picture of the padded input drawn at `box` ({x, y}) with square cells of `cell` px: a dashed
+// line where the image ends and the zero padding begins (inner: [top, left, rows, cols] of the
+// image; shape: the padded [rows, cols]), if there is padding.
+function drawPaddingEdge(context, box, cell, inner, shape) {
+  const [top, left, rows, cols] = inner;
+  if (rows === shape[0] && cols === shape[1]) return;
+  context.save();
+  context.setLineDash([6, 4]);
+  context.strokeStyle = "#56B4E9";
+  context.lineWidth = 2;
+  context.strokeRect(box.x + left * cell, box.y + top * cell, cols * cell, rows * cell);
+  context.restore();
+}
+
+// The kernel's window on such a picture: its outline (`span` cells square from the first tap) and
+// a dot on each tap ([row, column] of each kernel cell), in `colour`.
+function drawWindow(context, box, cell, taps, span, colour, lineWidth) {
+  const [r0, c0] = taps[0];
+  context.strokeStyle = colour;
+  context.lineWidth = lineWidth;
+  context.strokeRect(box.x + c0 * cell, box.y + r0 * cell, span * cell, span * cell);
+  context.fillStyle = colour;
+  const radius = Math.max(1.5, Math.min(3, cell / 4));
+  for (const [r, c] of taps) {
+    context.beginPath();
+    context.arc(box.x + (c + 0.5) * cell, box.y + (r + 0.5) * cell, radius, 0, 2 * Math.PI);
+    context.fill();
+  }
+}
+
+// A chart that shows one of `steps` steps at a time (the convolution charts): ▶ Play advances a step
+// every data.frameMs and stops at the last, the scrubber, Space, the arrow keys (Shift: ten steps),
+// Home and End move it; in a slide (the page in an iframe), leaving the slide (reveal.js posts
+// "slide:stop") or hiding the tab pauses and goes back to data.openStep. The root element carries
+// data-step and data-playing for tests.
+//
+// A subclass calls super(root, playButton, scrubber), sets its `data` and calls setSteps(...) in
+// update(), and draws in draw(), ending with showStep().
+class StepChart {
+  constructor(root, playButton, scrubber) {
+    this.root = root;
+    this.playButton = playButton;
+    this.scrubber = scrubber;
+    this.data = null;
+    this.step = null; // the data's openStep, on the first update
+    this.steps = 0;
+    this.playing = false;
+    this.frameRequest = null;
+    this.lastTime = null;
+    this.elapsed = 0;
+    this.listenToControls();
+    this.watchSlide();
+    this.resizeObserver = new ResizeObserver(() => this.draw());
+    this.resizeObserver.observe(this.root);
+    document.fonts.ready.then(() => this.draw()); // a canvas drawn before the page's font loaded
+  }
+
+  // New data with `steps` steps: the step stays where it can (a change of kernel keeps it).
+  setSteps(steps, openStep) {
+    this.steps = steps;
+    this.step = Math.min(this.step ?? openStep, steps - 1);
+    this.scrubber.max = String(steps - 1);
+  }
+
+  setPlaying(playing) {
+    if (!this.data) return;
+    if (playing && this.step >= this.steps - 1) this.step = 0; // Play at the end starts again
+    this.playing = playing;
+    this.lastTime = null;
+    this.elapsed = 0;
+    this.draw();
+    if (playing) this.requestTick();
+  }
+
+  goTo(step) {
+    if (!this.data) return;
+    this.step = Math.max(0, Math.min(this.steps - 1, step));
+    this.draw();
+  }
+
+  requestTick() {
+    if (this.frameRequest === null) this.frameRequest = requestAnimationFrame((t) => this.tick(t));
+  }
+
+  tick(time) {
+    this.frameRequest = null;
+    if (!this.playing || !this.data) return;
+    if (this.lastTime !== null) this.elapsed += time - this.lastTime;
+    this.lastTime = time;
+    const advance = Math.floor(this.elapsed / this.data.frameMs);
+    if (advance > 0) {
+      this.elapsed -= advance * this.data.frameMs;
+      this.step = Math.min(this.steps - 1, this.step + advance);
+      if (this.step >= this.steps - 1) this.playing = false;
+      this.draw();
+    }
+    if (this.playing) this.requestTick();
+  }
+
+  listenToControls() {
+    this.playButton.addEventListener("click", () => this.setPlaying(!this.playing));
+    this.scrubber.addEventListener("input", () => {
+      this.playing = false;
+      this.goTo(Number(this.scrubber.value));
+    });
+    this.root.addEventListener("pointerdown", () => this.root.focus({ preventScroll: true }));
+    this.root.addEventListener("keydown", (event) => {
+      if (controlKeepsKey(event)) return;
+      const jump = event.shiftKey ? 10 : 1;
+      const actions = {
+        " ": () => this.setPlaying(!this.playing),
+        ArrowLeft: () => { this.playing = false; this.goTo(this.step - jump); },
+        ArrowRight: () => { this.playing = false; this.goTo(this.step + jump); },
+        Home: () => this.goTo(0),
+        End: () => { this.playing = false; this.goTo(this.steps - 1); },
+      };
+      const action = actions[event.key];
+      if (!action) return;
+      event.preventDefault();
+      event.stopPropagation();
+      action();
+    });
+  }
+
+  watchSlide() {
+    if (window.parent === window) return;
+    this.onSlideMessage = (event) => {
+      if (event.source === window.parent && event.data === "slide:stop") this.rewind();
+    };
+    this.onTabVisibility = () => { if (document.hidden) this.rewind(); };
+    window.addEventListener("message", this.onSlideMessage);
+    document.addEventListener("visibilitychange", this.onTabVisibility);
+  }
+
+  rewind() {
+    this.playing = false;
+    this.goTo(this.data.openStep);
+  }
+
+  showStep() {
+    this.root.dataset.step = String(this.step);
+    this.root.dataset.playing = String(this.playing);
+    this.playButton.textContent = this.playing ? "❚❚ Pause" : "▶ Play";
+    this.scrubber.value = String(this.step);
+  }
+
+  destroy() {
+    this.resizeObserver.disconnect();
+    if (this.frameRequest !== null) cancelAnimationFrame(this.frameRequest);
+    window.removeEventListener("message", this.onSlideMessage);
+    document.removeEventListener("visibilitychange", this.onTabVisibility);
+  }
+}

@@ -15,12 +15,6 @@ const GREY_TEXT = "#555";
 const NOT_YET = "#eeeeee";
 const NARROW_PX = 600;
 
-// Grid values as short labels, as the page's Python figures write them: two significant digits,
-// and anything smaller than 0.01 in size as 0.
-function cellLabel(value) {
-  return Math.abs(value) >= 0.01 ? String(Number(value.toPrecision(2))) : "0";
-}
-
 function sumLabel(value) {
   return String(Number(value.toPrecision(3)));
 }
@@ -39,30 +33,19 @@ function imageCanvas(image) {
   return canvas;
 }
 
-class ConvSteps {
+class ConvSteps extends StepChart { // canvas_kit.js: Play, the scrubber, the keys, the slide
   constructor(parent) {
-    this.root = parent.querySelector(".optviz-conv");
-    this.canvas = this.root.querySelector(".optviz-conv__canvas");
-    this.playButton = this.root.querySelector(".optviz-conv__play");
-    this.scrubber = this.root.querySelector(".optviz-conv__scrubber");
-    this.cellLabel = this.root.querySelector(".optviz-conv__cell");
-    this.step = null; // the data's openStep, on the first update
-    this.playing = false;
+    const root = parent.querySelector(".optviz-conv");
+    super(root, root.querySelector(".optviz-conv__play"), root.querySelector(".optviz-conv__scrubber"));
+    this.canvas = root.querySelector(".optviz-conv__canvas");
+    this.cellLabel = root.querySelector(".optviz-conv__cell");
     this.revision = 0;
-    this.data = null;
-    this.frameRequest = null;
-    this.lastTime = null;
-    this.elapsed = 0;
     // For tests: step n's window as the chart works it out ({index, taps, patch, products, sum}),
     // and where each panel is drawn ({input, patch, kernel, products, output}: {x, y, size} in CSS
     // px from the canvas's top-left).
-    this.root.windowAt = (n) => this.windowAt(n);
-    this.root.panels = () => this.layout;
-    this.listen();
-    this.watchSlide();
-    this.resizeObserver = new ResizeObserver(() => this.draw());
-    this.resizeObserver.observe(this.root);
-    document.fonts.ready.then(() => this.draw()); // a canvas drawn before the page's font loaded
+    root.windowAt = (n) => this.windowAt(n);
+    root.panels = () => this.layout;
+    this.listenToPointer();
   }
 
   update(data) {
@@ -72,9 +55,7 @@ class ConvSteps {
     this.data = { ...data, input, output };
     this.textScale = data.presenter ? 1.25 : 1;
     this.root.classList.toggle("optviz-conv--presenter", Boolean(data.presenter));
-    this.steps = output.rows * output.cols;
-    this.step = Math.min(this.step ?? data.openStep, this.steps - 1); // a change keeps the step where it can
-    this.scrubber.max = String(this.steps - 1);
+    this.setSteps(output.rows * output.cols, data.openStep);
     this.revision += 1;
     this.root.dataset.revision = String(this.revision);
     this.draw();
@@ -102,67 +83,10 @@ class ConvSteps {
     return { index: [i, j], taps, patch, products, sum: output.values[n] };
   }
 
-  setPlaying(playing) {
-    if (!this.data) return;
-    if (playing && this.step >= this.steps - 1) this.step = 0; // Play at the end starts again
-    this.playing = playing;
-    this.lastTime = null;
-    this.elapsed = 0;
-    this.draw();
-    if (playing) this.requestTick();
-  }
-
-  goTo(step) {
-    if (!this.data) return;
-    this.step = Math.max(0, Math.min(this.steps - 1, step));
-    this.draw();
-  }
-
-  requestTick() {
-    if (this.frameRequest === null) this.frameRequest = requestAnimationFrame((t) => this.tick(t));
-  }
-
-  tick(time) {
-    this.frameRequest = null;
-    if (!this.playing || !this.data) return;
-    if (this.lastTime !== null) this.elapsed += time - this.lastTime;
-    this.lastTime = time;
-    const advance = Math.floor(this.elapsed / this.data.frameMs);
-    if (advance > 0) {
-      this.elapsed -= advance * this.data.frameMs;
-      this.step = Math.min(this.steps - 1, this.step + advance);
-      if (this.step >= this.steps - 1) this.playing = false;
-      this.draw();
-    }
-    if (this.playing) this.requestTick();
-  }
-
   // --- input -----------------------------------------------------------------------------------
 
-  listen() {
-    this.playButton.addEventListener("click", () => this.setPlaying(!this.playing));
-    this.scrubber.addEventListener("input", () => {
-      this.playing = false;
-      this.goTo(Number(this.scrubber.value));
-    });
-    this.root.addEventListener("pointerdown", () => this.root.focus({ preventScroll: true }));
-    this.root.addEventListener("keydown", (event) => {
-      if (controlKeepsKey(event)) return;
-      const jump = event.shiftKey ? 10 : 1;
-      const actions = {
-        " ": () => this.setPlaying(!this.playing),
-        ArrowLeft: () => { this.playing = false; this.goTo(this.step - jump); },
-        ArrowRight: () => { this.playing = false; this.goTo(this.step + jump); },
-        Home: () => this.goTo(0),
-        End: () => { this.playing = false; this.goTo(this.steps - 1); },
-      };
-      const action = actions[event.key];
-      if (!action) return;
-      event.preventDefault();
-      event.stopPropagation();
-      action();
-    });
-    // Pointing at (or tapping) an output cell shows the window that made it, and pauses.
+  // Pointing at (or tapping) an output cell shows the window that made it, and pauses.
+  listenToPointer() {
     const showCell = (event) => {
       const cell = this.outputCellAt(event);
       if (cell === null || (event.type === "pointermove" && this.playing)) return;
@@ -183,23 +107,6 @@ class ConvSteps {
     const c = Math.floor((x / box.size) * cols);
     const r = Math.floor((y / box.size) * rows);
     return r >= 0 && r < rows && c >= 0 && c < cols ? r * cols + c : null;
-  }
-
-  // In a slide (the page is in an iframe): pause and show the opening step when reveal.js says the
-  // slide was left ("slide:stop"), or the browser tab is hidden.
-  watchSlide() {
-    if (window.parent === window) return;
-    this.onSlideMessage = (event) => {
-      if (event.source === window.parent && event.data === "slide:stop") this.rewind();
-    };
-    this.onTabVisibility = () => { if (document.hidden) this.rewind(); };
-    window.addEventListener("message", this.onSlideMessage);
-    document.addEventListener("visibilitychange", this.onTabVisibility);
-  }
-
-  rewind() {
-    this.playing = false;
-    this.goTo(this.data.openStep);
   }
 
   // --- drawing ---------------------------------------------------------------------------------
@@ -283,46 +190,13 @@ class ConvSteps {
     this.title(context, box, "input (padded)");
     context.imageSmoothingEnabled = false;
     context.drawImage(input.picture, box.x, box.y, cell * input.cols, cell * input.rows);
-    const [top, left, rows, cols] = inner;
-    if (rows !== input.rows || cols !== input.cols) { // where the image ends and the zero padding begins
-      context.save();
-      context.setLineDash([6, 4]);
-      context.strokeStyle = "#56B4E9";
-      context.lineWidth = 2;
-      context.strokeRect(box.x + left * cell, box.y + top * cell, cols * cell, rows * cell);
-      context.restore();
-    }
-    const [r0, c0] = window_.taps[0];
-    const span = (kernel.k - 1) * dilation + 1;
-    context.strokeStyle = highlight;
-    context.lineWidth = 3 * this.textScale;
-    context.strokeRect(box.x + c0 * cell, box.y + r0 * cell, span * cell, span * cell);
-    context.fillStyle = highlight;
-    for (const [r, c] of window_.taps) {
-      context.beginPath();
-      context.arc(box.x + (c + 0.5) * cell, box.y + (r + 0.5) * cell, Math.max(1.5, Math.min(3, cell / 4)), 0, 2 * Math.PI);
-      context.fill();
-    }
+    drawPaddingEdge(context, box, cell, inner, [input.rows, input.cols]); // canvas_kit.js
+    drawWindow(context, box, cell, window_.taps, (kernel.k - 1) * dilation + 1, highlight, 3 * this.textScale);
   }
 
   drawGrid(context, box, title, values) {
-    const k = this.data.kernel.k;
-    const cell = box.size / k;
     this.title(context, box, title);
-    context.strokeStyle = "#999";
-    context.lineWidth = 1;
-    context.fillStyle = "#262730";
-    context.font = this.font(Math.max(11, Math.min(16, cell * 0.42)));
-    context.textAlign = "center";
-    context.textBaseline = "middle";
-    for (let u = 0; u < k; u++) {
-      for (let v = 0; v < k; v++) {
-        context.strokeRect(box.x + v * cell + 0.5, box.y + u * cell + 0.5, cell, cell);
-        // At most the cell's width (narrowed if need be): "0.016" beside "0.41" never runs into it.
-        const [x, y] = [box.x + (v + 0.5) * cell, box.y + (u + 0.5) * cell];
-        context.fillText(cellLabel(values[u * k + v]), x, y, cell - 4);
-      }
-    }
+    drawNumberGrid(context, box, this.data.kernel.k, values, (px) => this.font(px)); // canvas_kit.js
   }
 
   drawOutput(context, box, window_) {
@@ -350,18 +224,8 @@ class ConvSteps {
 
   showState(window_) {
     const [i, j] = window_.index;
-    this.root.dataset.step = String(this.step);
-    this.root.dataset.playing = String(this.playing);
-    this.playButton.textContent = this.playing ? "❚❚ Pause" : "▶ Play";
-    this.scrubber.value = String(this.step);
+    this.showStep();
     this.cellLabel.textContent = `output cell (${i}, ${j})`;
-  }
-
-  destroy() {
-    this.resizeObserver.disconnect();
-    if (this.frameRequest !== null) cancelAnimationFrame(this.frameRequest);
-    window.removeEventListener("message", this.onSlideMessage);
-    document.removeEventListener("visibilitychange", this.onTabVisibility);
   }
 }
 
