@@ -141,3 +141,17 @@ def test_new_data_of_the_same_shapes_does_not_recompile():
     assert backward._backward_compiled._cache_size() == compiled
     conv.conv2d_backward(x, w, dy[:, :6, :6], stride=2, padding=0)  # another geometry: compiled once more
     assert backward._backward_compiled._cache_size() == compiled + 1
+
+
+def test_upstream_gradients_are_ones_seeded_noise_or_one_cell():
+    assert (conv.upstream("ones", (1, 3, 4)) == 1).all()
+    random = conv.upstream("random", (2, 3, 3), seed=4)
+    assert np.array_equal(random, conv.upstream("random", (2, 3, 3), seed=4)) and random.std() > 0.3
+    one = conv.upstream("one cell", (1, 3, 4), cell=(0, 2, 3))
+    assert one[0, 2, 3] == 1 and one.sum() == 1
+    with pytest.raises(ValueError, match=r"the cell \(0, 3, 0\) is outside the output of shape \(1, 3, 4\)"):
+        conv.upstream("one cell", (1, 3, 4), cell=(0, 3, 0))
+    with pytest.raises(
+        ValueError, match="unknown upstream gradient 'zeros'; choose one of ones, random, one cell"
+    ):
+        conv.upstream("zeros", (1, 3, 4))

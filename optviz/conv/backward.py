@@ -98,6 +98,26 @@ def conv2d_backward(x, w, dy, *, stride=1, padding: Padding = 0, dilation=1) -> 
     return np.asarray(dx), np.asarray(dw)
 
 
+UPSTREAM = ("ones", "random", "one cell")  # the upstream gradients dL/dY the page offers
+
+
+def upstream(kind: str, shape: tuple[int, ...], *, seed: int = 0, cell: tuple[int, ...] = ()) -> np.ndarray:
+    """An upstream gradient dL/dY of `shape` (C_out, H_out, W_out): "ones" (the gradient of
+    L = sum(Y)), "random" (standard normal, from `seed`) or "one cell" (1 at `cell`, the gradient of
+    L = Y[cell]; a cell outside the output is a ValueError)."""
+    if kind == "ones":
+        return np.ones(shape)
+    if kind == "random":
+        return np.random.default_rng(seed).normal(size=shape)
+    if kind != "one cell":
+        raise ValueError(f"unknown upstream gradient {kind!r}; choose one of {', '.join(UPSTREAM)}")
+    if len(cell) != len(shape) or not all(0 <= c < n for c, n in zip(cell, shape, strict=True)):
+        raise ValueError(f"the cell {tuple(cell)} is outside the output of shape {tuple(shape)}")
+    dy = np.zeros(shape)
+    dy[tuple(cell)] = 1.0
+    return dy
+
+
 @dataclass(frozen=True)
 class BackwardStep:
     """One output cell's share of the backward pass, and the two gradients after it.
@@ -140,4 +160,4 @@ def backward_steps(x, w, dy, *, stride=1, padding: Padding = 0, dilation=1) -> I
         yield BackwardStep((o, i, j), float(dy[o, i, j]), taps, patch, dw.copy(), dx_pad.copy(), g.pads)
 
 
-__all__ = ["BackwardStep", "backward_steps", "conv2d_backward"]
+__all__ = ["UPSTREAM", "BackwardStep", "backward_steps", "conv2d_backward", "upstream"]
