@@ -18,6 +18,7 @@ PAGE = "from optviz.ui.conv import render\nrender()"
 
 
 ONE, MANY, TEXT = "2D: one channel, one filter", "Many channels, many filters", "1D over text"
+BACKWARD = "Backward pass"  # its own tests: tests/test_conv_backward_page.py
 
 
 def _open(view: str = ONE):
@@ -60,7 +61,7 @@ def _messages(at):
 def test_the_page_renders_all_three_sections():
     at = _open()
     assert at.title[0].value == "Convolutions"
-    assert [t.label for t in at.tabs] == [ONE, MANY, TEXT]
+    assert [t.label for t in at.tabs] == [ONE, MANY, TEXT, BACKWARD]
     assert _charts(at) == []  # the first view draws without Plotly (its bundle is 1 MB on the wire)
     assert _positions(at) == 26 * 26  # a 28 x 28 digit, a 3 x 3 kernel, no padding
     assert any("= 26" in element.value for element in at.latex)  # the output-size formula, worked

@@ -124,13 +124,15 @@ function drawPaddingEdge(context, box, cell, inner, shape) {
   context.restore();
 }
 
-// The kernel's window on such a picture: its outline (`span` cells square from the first tap) and
-// a dot on each tap ([row, column] of each kernel cell), in `colour`.
-function drawWindow(context, box, cell, taps, span, colour, lineWidth) {
+// The kernel's window on such a picture: its outline (`span` cells square from the first tap) and,
+// unless dots is false (the cells must show through), a dot on each tap ([row, column] of each
+// kernel cell), in `colour`.
+function drawWindow(context, box, cell, taps, span, colour, lineWidth, dots = true) {
   const [r0, c0] = taps[0];
   context.strokeStyle = colour;
   context.lineWidth = lineWidth;
   context.strokeRect(box.x + c0 * cell, box.y + r0 * cell, span * cell, span * cell);
+  if (!dots) return;
   context.fillStyle = colour;
   const radius = Math.max(1.5, Math.min(3, cell / 4));
   for (const [r, c] of taps) {

@@ -1,4 +1,5 @@
-"""The convolutions page: one channel and one filter step by step, many channels and filters, 1D over text.
+"""The convolutions page: one channel and one filter step by step, many channels and filters, 1D over
+text, and the backward pass of a convolution step by step.
 
 Data flows one way: widgets -> a hashable configuration -> cached library calls -> figure builders.
 """
@@ -12,10 +13,12 @@ import pandas as pd
 import streamlit as st
 
 from optviz import conv
+from optviz.conv import backward_figures
 from optviz.conv import figures as conv_figures
 from optviz.data import load as load_digits
-from optviz.params import read_choice
+from optviz.params import read_choice, read_number
 from optviz.text import literal, quote
+from optviz.ui.conv_backward_steps import conv_backward_steps
 from optviz.ui.conv_steps import conv_steps
 from optviz.ui.share_box import share_box
 from optviz.ui.url_state import PageState
@@ -23,7 +26,7 @@ from optviz.ui.widgets import chart, page_setup
 
 SPEEDS = {"slow": 500, "normal": 150, "fast": 40}  # milliseconds per window position
 PADDINGS = ["0", "1", "2", "3", "same"]
-VIEWS = ["2D: one channel, one filter", "Many channels, many filters", "1D over text"]
+VIEWS = ["2D: one channel, one filter", "Many channels, many filters", "1D over text", "Backward pass"]
 MAX_STRIDE, MAX_DILATION = 32, 8
 WARNING = ":material/warning:"
 
@@ -133,29 +136,33 @@ def _kernel_grid(preset: str, k: int, state: PageState) -> tuple[np.ndarray, lis
     return kernel, problems
 
 
-# On a phone Streamlit stacks columns one per row: the eight controls would fill the screen above the
-# animation. Two per row there keeps the animation's Play button within a thumb's reach of them.
-PHONE_CONTROLS_CSS = """@media (max-width: 640px) {
-  .st-key-c2_controls [data-testid='stHorizontalBlock'] { flex-wrap: wrap; row-gap: 0.25rem; }
-  .st-key-c2_controls [data-testid='stColumn'] { min-width: calc(50% - 0.5rem) !important;
-    flex: 1 1 calc(50% - 0.5rem) !important; width: calc(50% - 0.5rem) !important; }
-}"""
+def _phone_controls_css(key: str) -> str:
+    """On a phone Streamlit stacks columns one per row: the controls in the container `key` would fill
+    the screen above the animation. Two per row there keeps the animation's Play button within a
+    thumb's reach of them."""
+    return (
+        "@media (max-width: 640px) {\n"
+        f"  .st-key-{key} [data-testid='stHorizontalBlock'] {{ flex-wrap: wrap; row-gap: 0.25rem; }}\n"
+        f"  .st-key-{key} [data-testid='stColumn'] {{ min-width: calc(50% - 0.5rem) !important;\n"
+        "    flex: 1 1 calc(50% - 0.5rem) !important; width: calc(50% - 0.5rem) !important; }\n}"
+    )
 
 
-def _one_channel_slots(embedded: bool, presenter: bool):
-    """Where the one-channel view's parts go: (controls, notes, figure, kernel editor). On the page,
-    top to bottom in that order; in presenter mode, the notes and the figure first, so that the
-    animation and its Play are on a projector's first screen; in a slide (`?embed=true`), that too,
-    with the controls folded under them, so the animation is whole in the slide."""
-    if embedded:
+def _animation_slots(key: str, settings: str, presenter: bool):
+    """Where an animated view's parts go: (controls, notes, figure, below). On the page, top to bottom
+    in that order, the controls in a container `key` (two to a row on a phone); in presenter mode,
+    the notes and the figure first, so that the animation and its Play are on a projector's first
+    screen; in a slide (`?embed=true`), that too, with the controls folded under them (`settings`
+    names them; what goes below goes there too), so the animation is whole in the slide."""
+    if st.context.is_embedded:
         notes, figure = st.container(), st.container()
-        settings = st.expander("Input, kernel, stride, padding, dilation", icon=":material/tune:")
-        return settings, notes, figure, settings
-    st.html(f"<style>{PHONE_CONTROLS_CSS}</style>")
+        folded = st.expander(settings, icon=":material/tune:")
+        return folded, notes, figure, folded
+    st.html(f"<style>{_phone_controls_css(key)}</style>")
     if presenter:
         notes, figure = st.container(), st.container()
-        return st.container(key="c2_controls"), notes, figure, st.container()
-    return st.container(key="c2_controls"), st.container(), st.container(), st.container()
+        return st.container(key=key), notes, figure, st.container()
+    return st.container(key=key), st.container(), st.container(), st.container()
 
 
 def _chart_first_in_a_slide(settings: str):
@@ -177,7 +184,9 @@ def _one_channel(state: PageState) -> None:
             "is one pixel of the output, the **feature map**. ▶ Play, or drag the slider."
         )
     presenter = bool(st.session_state.get("presenter"))
-    controls, notes, animation, editor = _one_channel_slots(embedded, presenter)
+    controls, notes, animation, editor = _animation_slots(
+        "c2_controls", "Input, kernel, stride, padding, dilation", presenter
+    )
     cols = controls.columns([1.3, 0.9, 1.2, 1.0, 0.8, 0.8, 0.8, 1.0])
     source = state.selectbox(cols[0], "Input", ["MNIST digit", *conv.PATTERNS], key="c2_source")
     digit = 0
@@ -459,14 +468,130 @@ def _text(state: PageState) -> None:
     )
 
 
+# --- section 4: the backward pass ---------------------------------------------------------------------
+
+BACKWARD_SETTINGS = "Input, kernel, stride, padding, dilation, ∂L/∂Y"
+MAX_CELL = 63  # a link's row or column of the "one cell" gradient, before it is checked against the output
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _backward_data(source, digit, preset, k, stride, padding, dilation, gradient, seed, cell, frame_ms):
+    """What the backward chart draws, and dL/dK by the library (`conv.conv2d_backward`), for plain
+    values; `cell` (row, column) is inside the output."""
+    x = _image(source, digit)[None]
+    w = conv.kernel_preset(preset, k)[None, None]
+    args = {"stride": stride, "padding": padding, "dilation": dilation}
+    g = conv.geometry(x.shape[1:], w.shape[2:], **args)
+    dy = conv.upstream(gradient, (1, *g.out_shape), seed=seed, cell=(0, *cell))
+    _, dw = conv.conv2d_backward(x, w, dy, **args)
+    data = backward_figures.step_data(
+        conv.pad_input(x, g.pads)[0],
+        g.pads,
+        w[0, 0],
+        dy[0],
+        stride=stride,
+        dilation=dilation,
+        frame_ms=frame_ms,
+    )
+    return data, dw[0, 0]
+
+
+def _gradient_cell(state: PageState, where, axis: str, size: int, notes, disabled: bool) -> int:
+    """The row (or column) of the "one cell" gradient: a number the output has (0 to size - 1). One
+    outside it (from a link, or left by a larger output) is refused with a sentence and clamped."""
+    key, default = f"c2b_{axis[:3]}", size // 2
+    state.start(key, default, lambda text: read_number(key, text, default, 0, MAX_CELL, integer=True))
+    if st.session_state[key] > size - 1:
+        notes.warning(
+            f"∂L/∂Y cell {axis} {st.session_state[key]} is outside the output, whose {axis}s are 0 to "
+            f"{size - 1}: using {axis} {size - 1}.",
+            icon=WARNING,
+        )
+        st.session_state[key] = size - 1
+    label = f"Cell {axis}"
+    return int(state.number_input(where, label, 0, size - 1, default=default, key=key, disabled=disabled))
+
+
+def _backward(state: PageState) -> None:
+    embedded = st.context.is_embedded
+    if not embedded:
+        st.markdown(
+            r"**Backward.** Output cell $y_{ij}$ multiplied the kernel $K$ with the patch under its "
+            r"window. Its upstream gradient $g = \partial L / \partial y_{ij}$ flows back to both factors: "
+            r"$K$ gets $g \times$ the patch, the patch's pixels get $g \times K$. Summed over every output "
+            r"cell, $\partial L/\partial K = X \star \partial L/\partial Y$, the input correlated with the "
+            r"gradient, and $\partial L/\partial X = (\partial L/\partial Y)_\text{strided, padded} \ast "
+            r"\operatorname{rot180}(K)$: the *full* convolution of the gradient, its cells spread $s$ apart, "
+            r"with the flipped kernel, a **transposed convolution**. ▶ Play, or drag the slider."
+        )
+    presenter = bool(st.session_state.get("presenter"))
+    controls, notes, animation, below = _animation_slots("c2b_controls", BACKWARD_SETTINGS, presenter)
+    cols = controls.columns([1.3, 0.9, 1.2, 1.0, 0.8, 0.8, 0.8, 1.0])
+    source = state.selectbox(cols[0], "Input", ["MNIST digit", *conv.PATTERNS], key="c2b_source")
+    digit = 0
+    if source == "MNIST digit":
+        digit = int(state.number_input(cols[1], "Test digit #", 0, 1999, default=0, key="c2b_digit"))
+    preset = state.selectbox(
+        cols[2], "Kernel", list(conv.KERNEL_PRESETS), default="Sobel x", key="c2b_kernel"
+    )
+    k = state.segmented_control(cols[3], "Size", conv.KERNEL_SIZES, default=3, required=True, key="c2b_size")
+    stride = int(state.selectbox(cols[4], "Stride s", [1, 2, 3], key="c2b_stride"))
+    padding = _padding(state.selectbox(cols[5], "Padding p", PADDINGS, key="c2b_padding"))
+    dilation = int(state.selectbox(cols[6], "Dilation d", [1, 2, 3], key="c2b_dilation"))
+    speed = state.select_slider(cols[7], "Speed", list(SPEEDS), default="normal", key="c2b_speed")
+    image = _image(source, digit)
+    rows, columns = conv.geometry(image.shape, (k, k), stride, padding, dilation).out_shape
+    more = controls.columns([2.2, 1, 1, 1])
+    gradient = state.radio(
+        more[0], "Upstream gradient ∂L/∂Y", list(conv.UPSTREAM), key="c2b_grad", horizontal=True
+    )
+    seed = int(
+        state.number_input(more[1], "Seed", 0, 9999, default=0, key="c2b_seed", disabled=gradient != "random")
+    )
+    one = gradient == "one cell"
+    cell = (
+        _gradient_cell(state, more[2], "row", rows, notes, disabled=not one),
+        _gradient_cell(state, more[3], "column", columns, notes, disabled=not one),
+    )
+    data, dw = _backward_data(
+        source,
+        digit,
+        preset,
+        k,
+        stride,
+        padding,
+        dilation,
+        gradient,
+        seed,
+        cell if one else (0, 0),
+        SPEEDS[speed],
+    )
+    conv_backward_steps(animation, data, key="c2b_steps", presenter=presenter)
+    if embedded:  # a slide shows the animation; the lecturer says the rest
+        return
+    below.caption(
+        "∂L/∂Y = ones is the gradient of L = sum of all outputs; one cell, of L = that output alone; "
+        "random stands for whatever the layers above send back."
+    )
+    for line in backward_figures.shapes_latex(
+        image.shape, (k, k), stride=stride, padding=padding, dilation=dilation
+    ):
+        below.latex(line)
+    matrix = r" \\ ".join(" & ".join(f"{v:.4g}" for v in row) for row in dw)
+    below.latex(
+        r"\text{after the last step (conv2d\_backward):}\quad \frac{\partial L}{\partial K} = "
+        rf"\begin{{pmatrix}} {matrix} \end{{pmatrix}}"
+    )
+
+
 # --- the page -----------------------------------------------------------------------------------------
 
 
 def render() -> None:
-    state = PageState("conv", known=(r"c2_\w+", r"cm_\w+", r"t_\S+", "conv_view", "presenter"))
+    state = PageState("conv", known=(r"c2_\w+", r"c2b_\w+", r"cm_\w+", r"t_\S+", "conv_view", "presenter"))
     page_setup(state)
     share = st.sidebar.container()
-    views = dict(zip(VIEWS, (_one_channel, _many_channels, _text), strict=True))
+    views = dict(zip(VIEWS, (_one_channel, _many_channels, _text, _backward), strict=True))
     if st.context.is_embedded:  # a slide shows the linked view alone
         state.show_notes()
         views[state.choice(VIEWS, key="conv_view")](state)
