@@ -1,5 +1,5 @@
 """Convolutions-page benchmark: server time of a control change, the step-by-step chart's data size,
-and the lax convolution against the explicit loop.
+the lax convolution against the explicit loop, and the backward pass (conv2d_backward) warm.
 
 Run from the repository root:  python -m bench.conv
 Budgets (issue 6): a control change re-renders in <= 200 ms warm (library call + the chart's data,
@@ -13,6 +13,7 @@ import numpy as np
 
 from bench._timing import median_seconds
 from optviz import conv
+from optviz.conv import backward_figures
 from optviz.conv import figures as conv_figures
 from optviz.data import load
 
@@ -50,6 +51,24 @@ def main():
     print(
         f"  lax.conv_general_dilated {lax_ms:7.2f} ms   explicit loop {loop_ms:7.1f} ms"
         f"   ratio {loop_ms / lax_ms:5.0f}x"
+    )
+
+    x, w = DIGITS[0][None], KERNELS[0][None, None]
+    dy = np.ones((1, 26, 26))
+    conv.conv2d_backward(x, w, dy)  # compile once
+    backward_ms = 1e3 * median_seconds(
+        lambda i: conv.conv2d_backward(DIGITS[i % len(DIGITS)][None], w, dy), 51
+    )
+    steps_ms = 1e3 * median_seconds(lambda _: list(conv.backward_steps(x, w, dy)), 5)
+    chart = backward_figures.step_data(
+        x[0], ((0, 0), (0, 0)), w[0, 0], dy[0], stride=1, dilation=1, frame_ms=150
+    )
+    print("backward pass, 28 x 28 digit, 3 x 3 kernel, dL/dY 26 x 26 (no budget in issue 20):")
+    print(
+        f"  conv2d_backward warm {backward_ms:7.2f} ms   backward_steps (676 loop steps) {steps_ms:5.1f} ms"
+    )
+    print(
+        f"  backward chart's data {len(json.dumps(chart)) / 1e3:5.1f} kB (the browser works every step out)"
     )
 
 
