@@ -512,19 +512,23 @@ def _gradient_cell(state: PageState, where, axis: str, size: int, notes, disable
     return int(state.number_input(where, label, 0, size - 1, default=default, key=key, disabled=disabled))
 
 
+def _backward_lesson(where) -> None:
+    where.markdown(
+        r"**Backward.** Output cell $y_{ij}$ was the kernel $K$ times the patch under its window, summed: "
+        r"its upstream gradient $g = \partial L / \partial y_{ij}$ sends $g \times$ the patch to "
+        r"$\partial L/\partial K$ and $g \times K$ to the patch's pixels. Over every output cell, "
+        r"$\partial L/\partial K = X \star \partial L/\partial Y$ and $\partial L/\partial X = "
+        r"(\partial L/\partial Y)_\text{strided, padded} \ast \operatorname{rot180}(K)$: the *full* "
+        r"convolution of the gradient, its cells spread $s$ apart, with the flipped kernel, a "
+        r"**transposed convolution**. ▶ Play, or drag the slider."
+    )
+
+
 def _backward(state: PageState) -> None:
     embedded = st.context.is_embedded
-    if not embedded:
-        st.markdown(
-            r"**Backward.** Output cell $y_{ij}$ multiplied the kernel $K$ with the patch under its "
-            r"window. Its upstream gradient $g = \partial L / \partial y_{ij}$ flows back to both factors: "
-            r"$K$ gets $g \times$ the patch, the patch's pixels get $g \times K$. Summed over every output "
-            r"cell, $\partial L/\partial K = X \star \partial L/\partial Y$, the input correlated with the "
-            r"gradient, and $\partial L/\partial X = (\partial L/\partial Y)_\text{strided, padded} \ast "
-            r"\operatorname{rot180}(K)$: the *full* convolution of the gradient, its cells spread $s$ apart, "
-            r"with the flipped kernel, a **transposed convolution**. ▶ Play, or drag the slider."
-        )
     presenter = bool(st.session_state.get("presenter"))
+    if not embedded and not presenter:  # (in presenter mode under the chart: Play on the first screen)
+        _backward_lesson(st)
     controls, notes, animation, below = _animation_slots("c2b_controls", BACKWARD_SETTINGS, presenter)
     cols = controls.columns([1.3, 0.9, 1.2, 1.0, 0.8, 0.8, 0.8, 1.0])
     source = state.selectbox(cols[0], "Input", ["MNIST digit", *conv.PATTERNS], key="c2b_source")
@@ -569,6 +573,8 @@ def _backward(state: PageState) -> None:
     conv_backward_steps(animation, data, key="c2b_steps", presenter=presenter)
     if embedded:  # a slide shows the animation; the lecturer says the rest
         return
+    if presenter:
+        _backward_lesson(below)
     below.caption(
         "∂L/∂Y = ones is the gradient of L = sum of all outputs; one cell, of L = that output alone; "
         "random stands for whatever the layers above send back."

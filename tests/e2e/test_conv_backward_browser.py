@@ -211,3 +211,19 @@ def test_the_tab_fits_a_phone(new_page, app_url, browser_log, screenshot):
     page.wait_for_function(f"() => document.querySelector('{CHART}').dataset.playing === 'true'")
     screenshot(page, "phone")
     browser_log.assert_clean()
+
+
+def test_in_presenter_mode_play_is_on_a_1280_x_720_projectors_first_screen(
+    new_page, app_url, browser_log, screenshot
+):
+    """Presenter mode puts the chart before the controls and the lesson's paragraph under it."""
+    page = new_page(viewport={"width": 1280, "height": 720})
+    page.goto(f"{app_url}{VIEW}&presenter=true", timeout=LOAD_TIMEOUT_MS)
+    wait_until_drawn(page, LOAD_TIMEOUT_MS)
+    page.wait_for_function(JS_DRAWN, timeout=LOAD_TIMEOUT_MS)
+    page.wait_for_timeout(500)  # the chart's layout follows its first drawing
+    screenshot(page, "presenter")
+    play = page.locator(".optviz-convb__play").bounding_box()
+    assert play["y"] >= 0 and play["y"] + play["height"] <= 720, f"Play at {play}, window 720 px"
+    assert page.locator(CHART).get_attribute("class").endswith("optviz-convb--presenter")
+    browser_log.assert_clean()
