@@ -3,7 +3,7 @@
 `step_data` packs one channel and one filter for the canvas component optviz/ui/conv_backward_steps,
 which works every step out in the browser by the definition `conv.backward_steps` states (its
 browser test holds it to that, and its last step to `conv.conv2d_backward`); `shapes_latex` writes
-out the shapes of the six tensors with the page's numbers.
+out the shapes of x, K, dL/dY (Y's), dL/dK and dL/dX with the page's numbers.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ def open_step(padded: np.ndarray, kernel_shape, dy: np.ndarray, *, stride: int, 
     with a gradient whose window touches the picture (a pixel at least half the brightest), else the
     first cell with a gradient (a "one cell" gradient: that cell), else 0."""
     span = [dilation * (k - 1) + 1 for k in kernel_shape]
-    cells = sliding_window_view(padded, span)[::stride, ::stride, ::dilation, ::dilation]
-    reach = cells[: dy.shape[0], : dy.shape[1]].max(axis=(2, 3))
+    taps = sliding_window_view(padded, span)[::stride, ::stride, ::dilation, ::dilation]  # (*dy.shape, k, k)
+    reach = taps.max(axis=(2, 3))
     flowing = dy != 0
     on_picture = flowing & (reach >= 0.5 * padded.max())
     return int(np.argmax(on_picture if on_picture.any() else flowing))

@@ -131,7 +131,8 @@ class ConvBackward extends StepChart { // canvas_kit.js: Play, the scrubber, the
   stepAt(n) {
     const { input, kernel } = this.data;
     if (this.sums === null || this.sums.step > n) {
-      this.sums = { step: -1, dw: new Float64Array(kernel.k * kernel.k), dxPad: new Float64Array(input.rows * input.cols) };
+      const [dw, dxPad] = [new Float64Array(kernel.k * kernel.k), new Float64Array(input.rows * input.cols)];
+      this.sums = { step: -1, dw, dxPad };
     }
     for (let m = this.sums.step + 1; m <= n; m++) this.addStep(m, this.sums.dw, this.sums.dxPad);
     this.sums.step = n;
@@ -200,7 +201,10 @@ class ConvBackward extends StepChart { // canvas_kit.js: Play, the scrubber, the
         dw: { x: left + small + 70, y: rows[1], size: small },
         kernel: { x: kernelX, y: rows[2] + (big - small) / 2, size: small },
         dx: { x: width - big - 2, y: rows[2], size: big },
-        signs: [[left + small + 35, middle(1, small), "× g →"], [(kernelX + small + width - big) / 2, middle(2, big), "× g →"]],
+        signs: [
+          [left + small + 35, middle(1, small), "× g →"],
+          [(kernelX + small + width - big) / 2, middle(2, big), "× g →"],
+        ],
         gValue: null,
       };
     }
@@ -223,7 +227,10 @@ class ConvBackward extends StepChart { // canvas_kit.js: Play, the scrubber, the
       patch: grid(0, 0),
       dw: grid(0, small + free * 0.44),
       kernel: grid(1, 0),
-      signs: [[between, middle(0), "→"], [times, middle(0), "× g →"], [between, middle(1), "←"], [times, middle(1), "× g"]],
+      signs: [
+        [between, middle(0), "→"], [times, middle(0), "× g →"],
+        [between, middle(1), "←"], [times, middle(1), "× g"],
+      ],
       gValue: true,
     };
   }
@@ -239,7 +246,8 @@ class ConvBackward extends StepChart { // canvas_kit.js: Play, the scrubber, the
     const { kernel, input } = this.data;
     this.drawGradient(context, layout.dy, step);
     this.drawPadded(context, layout.input, "input (padded)", input.picture, step, true);
-    const dx = picture(input.rows, input.cols, step.dxPad, this.data.diverging, -this.data.dxLimit, this.data.dxLimit);
+    const { diverging, dxLimit } = this.data;
+    const dx = picture(input.rows, input.cols, step.dxPad, diverging, -dxLimit, dxLimit);
     this.drawPadded(context, layout.dx, "∂L/∂X so far (padded)", dx, step, false);
     this.drawGrid(context, layout.patch, "patch", step.patch);
     this.drawGrid(context, layout.dw, "∂L/∂K so far", step.dw);
@@ -289,7 +297,8 @@ class ConvBackward extends StepChart { // canvas_kit.js: Play, the scrubber, the
   drawGradient(context, box, step) {
     const { spread, stride, highlight } = this.data;
     const cell = box.size / Math.max(spread.rows, spread.cols);
-    this.title(context, box, stride > 1 ? `∂L/∂Y, its cells ${stride} apart` : "∂L/∂Y (from the layer above)");
+    const title = stride > 1 ? `∂L/∂Y, its cells ${stride} apart` : "∂L/∂Y (from the layer above)";
+    this.title(context, box, title);
     context.imageSmoothingEnabled = false;
     context.drawImage(spread.picture, box.x, box.y, cell * spread.cols, cell * spread.rows);
     context.strokeStyle = FRAME;
