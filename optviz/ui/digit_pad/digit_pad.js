@@ -6,7 +6,7 @@ const PAD_CELLS = 28;
 const CELL_PX = 10; // the reduction draws at 280 x 280 px: each cell is the mean of its 10 x 10 pixels
 const BRUSHES = { thin: 2, normal: 3, thick: 4 }; // the brush's diameter in cells (MNIST's strokes: ~2-3)
 const MIN_STEP = 0.08; // cells a pointer must move before its stroke takes another point
-const MAX_POINTS = 5000; // points in all strokes: a stroke that would pass it ends there
+const MAX_POINTS = 5000; // points in all strokes: past it, a stroke takes no more and none starts
 // The page's key -> {strokes, revision}: a pad taken off the page (its tab closed) and put back
 // comes back drawn, and sends its drawing again (Streamlit drops the state of a component it did
 // not draw in a run).
