@@ -16,7 +16,7 @@ from optviz.ui import mlp as page
 from tests.apptest import graph_view_data
 
 APP = str(Path(__file__).resolve().parents[1] / "script.py")
-GRAPH, NETWORK, TRAINING, LEARNED, LOOP = page.VIEWS
+GRAPH, NETWORK, TRAINING, LEARNED, LOOP, DIGIT, LANDSCAPE = page.VIEWS
 
 
 def _open(view: str = page.VIEWS[0]):

@@ -31,6 +31,7 @@ from optviz.mlp.figures import (
 from optviz.mlp.training_jobs import DONE, FAILED, RUNNING, TRAINER, Job
 from optviz.optimizers import OPTIMIZERS
 from optviz.text import literal
+from optviz.ui import mlp_digit, mlp_landscape
 from optviz.ui.code_block import code_block
 from optviz.ui.mlp_graph import computation_graph
 from optviz.ui.share_box import share_box
@@ -38,9 +39,23 @@ from optviz.ui.url_state import PageState
 from optviz.ui.widgets import chart, hyperparameter_sliders, page_setup
 
 DEFAULT_OPTIMIZERS = ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
-VIEWS = ["① Computation graph", "② The MLP", "③ Training", "④ What it learned", "⑤ The training loop"]
+VIEWS = [
+    "① Computation graph",
+    "② The MLP",
+    "③ Training",
+    "④ What it learned",
+    "⑤ The training loop",
+    "⑥ Draw a digit",
+    "⑦ Loss landscape",
+]
 # Link parameters of widgets made only in some views or for some selections.
-LINK_PARAMETERS = (r"mlp_\w+", r"graph_\w+", "presenter")
+LINK_PARAMETERS = (
+    r"mlp_\w+",
+    r"graph_\w+",
+    "presenter",
+    *mlp_digit.LINK_PARAMETERS,
+    *mlp_landscape.LINK_PARAMETERS,
+)
 HIDDEN_SIZES = [8, 16, 32, 64, 128, 256, 512]
 BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000, 2000, 4000, TRAIN_SIZE]
 MAX_EPOCHS = 20
@@ -147,6 +162,8 @@ def render() -> None:
                 lambda: _training(runs),
                 lambda: _what_it_learned(runs[0], _histories(runs), state),
                 lambda: _training_loop(adam),
+                lambda: mlp_digit.digit_view(runs, _histories(runs), state),
+                lambda: mlp_landscape.landscape_view(runs, _histories(runs), state),
             ),
             strict=True,
         )
