@@ -274,7 +274,7 @@ class RaceChart {
     if (controlKeepsKey(event)) return;
     const paused = !this.playing;
     const jump = event.shiftKey ? 10 : 1;
-    const here = Math.round(this.step);
+    const here = this.shownStep(); // paused mid-way between two steps: from the one on screen
     const actions = {
       " ": () => this.setPlaying(!this.playing),
       ArrowLeft: () => { this.setPlaying(false); this.goTo(here - jump); },
@@ -581,8 +581,13 @@ class RaceChart {
     if (this.playing) this.requestFrame();
   }
 
+  // The step on screen: while playing, `this.step` runs between whole steps.
+  shownStep() {
+    return Math.floor(this.step + 1e-9);
+  }
+
   showState() {
-    const step = Math.floor(this.step + 1e-9);
+    const step = this.shownStep();
     const dataset = this.root.dataset;
     if (dataset.step !== String(step)) {
       dataset.step = String(step);
