@@ -188,7 +188,7 @@ def histories(runs):
 state = PageState("mlp", known=(*LINK_PARAMETERS, "untrained"))
 state.show_notes()
 runs = (Run("gd", (), 8, "relu", 64, 1, 0), Run("adam", (), 8, "relu", 64, 1, 0))
-landscape_view(runs, {} if st.query_params.get("untrained") else histories(runs), state)
+landscape_view(runs, {} if st.query_params.get("untrained") else histories(runs), state, st.info)
 state.publish()
 """
 
@@ -225,7 +225,7 @@ def test_the_tab_draws_the_contour_with_each_path_and_says_why_one_plane():
 def test_before_any_training_the_tab_asks_for_it_without_a_chart():
     at = _view({"untrained": "1"})
     assert not at.get("plotly_chart") and not at.button
-    assert "train in tab ③ first" in at.info[0].value
+    assert "train the network first" in at.info[0].value
 
 
 def test_a_link_out_of_range_is_clamped_with_a_note():

@@ -22,7 +22,7 @@ from optviz.ui.conv_backward_steps import conv_backward_steps
 from optviz.ui.conv_steps import conv_steps
 from optviz.ui.share_box import share_box
 from optviz.ui.url_state import PageState
-from optviz.ui.widgets import chart, page_setup
+from optviz.ui.widgets import chart, chart_first_in_a_slide, page_setup
 
 SPEEDS = {"slow": 500, "normal": 150, "fast": 40}  # milliseconds per window position
 PADDINGS = ["0", "1", "2", "3", "same"]
@@ -165,16 +165,6 @@ def _animation_slots(key: str, settings: str, presenter: bool):
     return st.container(key=key), st.container(), st.container(), st.container()
 
 
-def _chart_first_in_a_slide(settings: str):
-    """(controls, figure): on the page, the controls above the figure; in a slide (`?embed=true`), the
-    figure first and the controls folded under it (`settings` names them), so the chart is whole in
-    the slide."""
-    if st.context.is_embedded:
-        figure = st.container()
-        return st.expander(settings, icon=":material/tune:"), figure
-    return st.container(), st.container()
-
-
 def _one_channel(state: PageState) -> None:
     embedded = st.context.is_embedded
     if not embedded:
@@ -308,7 +298,7 @@ def _many_channels(state: PageState) -> None:
             "channels and a bias into **one** output value. C_out filters give C_out output maps, "
             "stacked as the next layer's channels."
         )
-    controls, figure = _chart_first_in_a_slide("Filters, size, stride, padding, bias; the output cell")
+    controls, figure = chart_first_in_a_slide("Filters, size, stride, padding, bias; the output cell")
     cols = controls.columns([1.4, 1, 0.8, 0.8, 0.8, 1, 0.8])
     preset = state.selectbox(cols[0], "Filters", list(conv.COLOUR_FILTER_PRESETS), key="cm_preset")
     c_out = int(state.number_input(cols[1], "Filters C_out", 1, 8, default=4, key="cm_cout"))
@@ -421,7 +411,7 @@ def _text(state: PageState) -> None:
             "an n-gram responds most (k) exactly where that n-gram occurs: that is what it *looks for*. "
             "**Max-over-time pooling** keeps each filter's largest response: whether, not where."
         )
-    controls, figure_slot = _chart_first_in_a_slide("Sentence, encoding, filters")
+    controls, figure_slot = chart_first_in_a_slide("Sentence, encoding, filters")
     cols = controls.columns([2.6, 1.3, 1.6, 1.0, 1.1])
     text = state.text_input(cols[0], "Sentence", default=DEFAULT_SENTENCE, key="t_text", max_length=20_000)
     encoding = ENCODINGS[state.radio(cols[1], "Encoding", list(ENCODINGS), key="t_encoding")]

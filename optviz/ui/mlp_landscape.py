@@ -8,7 +8,7 @@ has), never by the weights themselves, which it does not hash.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import streamlit as st
@@ -18,11 +18,12 @@ from optviz.mlp import landscape
 from optviz.mlp.landscape_figures import landscape3d_figure, landscape_figure
 from optviz.optimizers import OPTIMIZERS
 from optviz.ui.url_state import PageState
-from optviz.ui.widgets import chart
+from optviz.ui.widgets import chart, chart_first_in_a_slide
 
 LINK_PARAMETERS = (r"land_\w+",)  # this tab's controls, for the page's PageState(known=...)
 DATA_LABELS = {"test": "Test digits", "train": "Training digits"}
 PLANE_LABELS = {"random": "Two random directions", "start": "Through the start"}
+HEIGHT, EMBED_HEIGHT = 560, 460  # px, the chart; in a 540 px slide, above its folded settings
 
 
 @st.cache_data(max_entries=32, show_spinner="Computing the loss on the plane…")
@@ -53,17 +54,24 @@ def _signature(runs: Sequence, histories: Mapping[str, mlp.History]) -> tuple:
     )
 
 
-def landscape_view(runs: Sequence, histories: Mapping[str, mlp.History], state: PageState) -> None:
+def landscape_view(
+    runs: Sequence,
+    histories: Mapping[str, mlp.History],
+    state: PageState,
+    ask_to_train: Callable[[str], None],
+) -> None:
     """Tab ⑦: `runs` are the page's runs (NamedTuples with optimizer and activation; one network
-    shape and seed), `histories` {optimizer: History} those trained so far."""
+    shape and seed), `histories` {optimizer: History} those trained; without any, `ask_to_train`
+    says why with its sentence and offers training."""
     if not histories:
-        st.info(
+        ask_to_train(
             "The landscape is that of a trained network, with the paths its optimizers took: "
-            "train in tab ③ first."
+            "train the network first."
         )
         return
     best = max(histories, key=lambda name: histories[name].test_accuracy[-1])
-    centre_col, data_col, plane_col = st.columns([2, 1, 1])
+    controls, figure_slot = chart_first_in_a_slide("Centre, digits, plane, resolution, 3D")
+    centre_col, data_col, plane_col = controls.columns([2, 1, 1])
     centre = state.selectbox(
         centre_col,
         "Plane through the final weights of",
@@ -86,7 +94,7 @@ def landscape_view(runs: Sequence, histories: Mapping[str, mlp.History], state: 
         plane_col, "Plane", list(landscape.PLANES), key="land_plane", format_func=PLANE_LABELS.get
     )
     low, high = landscape.RESOLUTION_RANGE
-    resolution_col, seed_col, view_col = st.columns([2, 1, 1], vertical_alignment="bottom")
+    resolution_col, seed_col, view_col = controls.columns([2, 1, 1], vertical_alignment="bottom")
     resolution = state.slider(
         resolution_col,
         "Resolution (points per axis)",
@@ -100,8 +108,11 @@ def landscape_view(runs: Sequence, histories: Mapping[str, mlp.History], state: 
     surface = state.toggle(view_col, "3D view", key="land_3d")
     settings = (centre, data, plane, int(resolution), int(seed), runs[0].activation)
     view = _slice(_signature(runs, histories), *settings, histories)
-    figure = landscape3d_figure(view, plane) if surface else landscape_figure(view, plane)
-    chart(st, figure, key="land_chart", fresh=True)
+    height = EMBED_HEIGHT if st.context.is_embedded else HEIGHT
+    draw = landscape3d_figure if surface else landscape_figure
+    chart(figure_slot, draw(view, plane, height=height), key="land_chart", fresh=True)
+    if st.context.is_embedded:  # a slide shows the picture; the lecturer says the rest
+        return
     _explanation(view, centre, data, plane, mlp.parameter_count(histories[centre].params))
 
 

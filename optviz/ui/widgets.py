@@ -118,3 +118,13 @@ def chart(where, fig, *, fresh: bool = False, **kwargs):
         fig = presenter_style(fig if fresh else copy.deepcopy(fig))
     config = {"displaylogo": False, **kwargs.pop("config", {})}
     return where.plotly_chart(fig, config=config, **kwargs)
+
+
+def chart_first_in_a_slide(settings: str):
+    """(controls, figure): on the page, the controls above the figure; in a slide (`?embed=true`), the
+    figure first and the controls folded under it (`settings` names them), so the chart is whole in
+    the slide."""
+    if st.context.is_embedded:
+        figure = st.container()
+        return st.expander(settings, icon=":material/tune:"), figure
+    return st.container(), st.container()
