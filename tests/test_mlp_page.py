@@ -86,7 +86,28 @@ def test_the_network_tab_counts_parameters_and_the_training_tab_asks_for_train(a
     at.session_state["mlp_view"] = LEARNED
     at.run()
     assert len(at.get("plotly_chart")) == 3  # weights, confusion matrix, digits of the untrained network
-    assert any("Not trained yet" in info.value for info in at.info)
+    assert any("Not trained yet" in info.value for info in at.info) and at.button(key="mlp_train_here")
+
+
+@pytest.mark.parametrize("view", [LEARNED, DIGIT, LANDSCAPE])
+def test_a_view_that_needs_a_trained_network_trains_it_right_there(view):
+    """A slide shows one view alone (no tab ③): each view after it says why it waits and has its own
+    Train; while the runs train it shows their progress, then the view itself."""
+    at = _open(view)
+    at.select_slider(key="mlp_hidden").set_value(16).run()
+    at.slider(key="mlp_epochs").set_value(1).run()
+    at.number_input(key="mlp_seed").set_value(30 + page.VIEWS.index(view)).run()  # no other test's runs
+    assert at.info and at.button(key="mlp_train_here")
+    assert not [chart for chart in _charts(at) if chart["data"][0]["type"] == "contour"]
+    at.button(key="mlp_train_here").click().run()
+    assert not at.exception, at.exception
+    _trained(at)
+    assert not at.get("button") or "mlp_train_here" not in [b.key for b in at.button]
+    if view == LANDSCAPE:
+        assert _charts(at)[0]["data"][0]["type"] == "contour"
+    elif view == LEARNED:
+        inspect = at.selectbox(key="mlp_inspect")
+        assert "test accuracy" in inspect.format_func(inspect.value)
 
 
 def test_network_controls_change_the_parameter_count_and_cap_tiny_batches(at):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import uuid
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -143,6 +144,42 @@ def _histories(runs: list[Run]) -> dict[str, mlp.History]:
     return histories
 
 
+def _training_now(runs: list[Run]) -> bool:
+    """Whether any of `runs` is training (or waiting for the trainer) for this session."""
+    return any(job is not None and job.active for job in map(_job, runs))
+
+
+def _trained(runs: list[Run]) -> dict[str, mlp.History]:
+    """What the views after tab ③ show: the runs' histories once none of them trains for this
+    session (a landscape or a digit's answer half-way through training would soon be stale)."""
+    return {} if _training_now(runs) else _histories(runs)
+
+
+def _ask_to_train(runs: list[Run]) -> Callable[[str], None]:
+    """What a view that needs trained networks shows without them: `why`, and Train right there (a
+    slide shows the view alone, without tab ③); while this session's runs train, their progress,
+    and the page runs again when they are done."""
+
+    def ask(why: str) -> None:
+        if _training_now(runs):
+            _until_trained(runs)
+            return
+        st.info(why)
+        if st.button("Train", type="primary", key="mlp_train_here", icon=":material/play_arrow:"):
+            _train(runs)
+            st.rerun()
+
+    return ask
+
+
+@st.fragment(run_every=POLL_S)
+def _until_trained(runs: list[Run]) -> None:
+    if not _training_now(runs):
+        st.rerun()
+    jobs = {run: _job(run) for run in runs}
+    _progress_bar(runs, jobs, _histories(runs))
+
+
 # --- the page ----------------------------------------------------------------------------------
 
 
@@ -160,10 +197,10 @@ def render() -> None:
                 lambda: computation_graph(state),
                 lambda: _the_network(runs[0]),
                 lambda: _training(runs),
-                lambda: _what_it_learned(runs[0], _histories(runs), state),
+                lambda: _what_it_learned(runs[0], _trained(runs), state, _ask_to_train(runs)),
                 lambda: _training_loop(adam),
-                lambda: mlp_digit.digit_view(runs, _histories(runs), state),
-                lambda: mlp_landscape.landscape_view(runs, _histories(runs), state),
+                lambda: mlp_digit.digit_view(runs, _trained(runs), state, _ask_to_train(runs)),
+                lambda: mlp_landscape.landscape_view(runs, _trained(runs), state, _ask_to_train(runs)),
             ),
             strict=True,
         )
@@ -294,7 +331,7 @@ def _training(runs: list[Run]) -> None:
         _train(runs)
     if right.button("Stop", key="mlp_stop", icon=":material/stop:"):
         _stop(runs)
-    if any(job is not None and job.active for job in map(_job, runs)):
+    if _training_now(runs):
         _live_progress(runs)
     else:
         _progress(runs)
@@ -323,7 +360,7 @@ def _stop(runs: list[Run]) -> None:
 def _live_progress(runs: list[Run]) -> None:
     """`_progress` while runs train; once none does, the page reruns (which stops the timer)."""
     _progress(runs)
-    if not any(job is not None and job.active for job in map(_job, runs)):
+    if not _training_now(runs):
         st.rerun()
 
 
@@ -337,17 +374,7 @@ def _progress(runs: list[Run]) -> None:
         if job is not None and job.state == FAILED:
             st.error(f"{OPTIMIZERS[run.optimizer].label} could not be trained: {literal(job.error)}")
     if active:
-        done = sum(h.epochs for h in histories.values())
-        training = [run for run in active if jobs[run].state == RUNNING]
-        if not training:
-            ahead = TRAINER.ahead(jobs[active[0]])
-            text = f"Waiting for the trainer: {ahead} other run(s) ahead of yours"
-        else:  # side by side: the epochs every one of them has finished
-            finished = min(0 if jobs[run].history is None else jobs[run].history.epochs for run in training)
-            label = OPTIMIZERS[training[0].optimizer].label
-            who = f"{len(training)} optimizers side by side" if len(training) > 1 else label
-            text = f"{who}: {finished} of {epochs} epochs done"
-        st.progress(done / (len(runs) * epochs), text=text)
+        _progress_bar(runs, jobs, histories)
     elif not histories:
         st.info(
             "Press **Train** to train the chosen optimizers from the same initial weights "
@@ -363,6 +390,23 @@ def _progress(runs: list[Run]) -> None:
         chart(st, _curves_figure(runs, histories, batches, epochs), key="mlp_curves")
         st.caption(CURVES_CAPTION)
         _results_table(histories, epochs)
+
+
+def _progress_bar(runs: list[Run], jobs: dict[Run, Job | None], histories: dict[str, mlp.History]) -> None:
+    """Training's progress: the epochs done of all, and who trains or how many wait ahead."""
+    epochs = runs[0].epochs
+    active = [run for run, job in jobs.items() if job is not None and job.active]
+    done = sum(h.epochs for h in histories.values())
+    training = [run for run in active if jobs[run].state == RUNNING]
+    if not training:
+        ahead = TRAINER.ahead(jobs[active[0]])
+        text = f"Waiting for the trainer: {ahead} other run(s) ahead of yours"
+    else:  # side by side: the epochs every one of them has finished
+        finished = min(0 if jobs[run].history is None else jobs[run].history.epochs for run in training)
+        label = OPTIMIZERS[training[0].optimizer].label
+        who = f"{len(training)} optimizers side by side" if len(training) > 1 else label
+        text = f"{who}: {finished} of {epochs} epochs done"
+    st.progress(done / (len(runs) * epochs), text=text)
 
 
 def _curves_figure(runs: list[Run], histories: dict[str, mlp.History], batches: int, epochs: int):
@@ -403,7 +447,9 @@ def _results_table(histories: dict[str, mlp.History], epochs: int) -> None:
     )
 
 
-def _what_it_learned(run: Run, histories: dict[str, mlp.History], state: PageState) -> None:
+def _what_it_learned(
+    run: Run, histories: dict[str, mlp.History], state: PageState, ask_to_train: Callable[[str], None]
+) -> None:
     if histories:
         best = max(histories, key=lambda name: histories[name].test_accuracy[-1])
         name = state.selectbox(
@@ -418,7 +464,9 @@ def _what_it_learned(run: Run, histories: dict[str, mlp.History], state: PageSta
         )
         params = histories[name].params
     else:
-        st.info("Not trained yet: this is the network's random initial weights. Press **Train** in tab ③.")
+        ask_to_train(
+            "Not trained yet: below are the network's random initial weights. Train it to see what it learns."
+        )
         params = mlp.Params(*(np.asarray(p) for p in mlp.init_params(run.hidden, run.seed)))
     images, labels = _test_digits()
     probabilities = _probabilities(params, run.activation)

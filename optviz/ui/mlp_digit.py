@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import html
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import plotly.colors
@@ -63,13 +63,23 @@ _STYLE = """<style>
 .digit-bars span {font-size: 0.75rem; line-height: 1.1rem; border-top: 1px solid #888}
 .digit-bars .digit-bars__label span {font-weight: 700; text-decoration: underline}
 .digit-input img {image-rendering: pixelated; border: 1px solid #b8bec6}
+.digit-answers {list-style: none; padding: 0; margin: 0.5rem 0 0 !important}
+.digit-answers li {border-left: 0.3rem solid var(--colour); padding-left: 0.4rem;
+  margin: 0.15rem 0 !important}
+.digit-answers b {font-size: 1.2rem}
 </style>"""
 
 
-def digit_view(runs: Sequence, histories: Mapping[str, mlp.History], state: PageState) -> None:
+def digit_view(
+    runs: Sequence,
+    histories: Mapping[str, mlp.History],
+    state: PageState,
+    ask_to_train: Callable[[str], None],
+) -> None:
     """Tab ⑥: `runs` are the page's runs (NamedTuples with optimizer and activation; one network
-    shape), `histories` {optimizer: History} those trained so far."""
-    left, _ = st.columns([2, 3])
+    shape), `histories` {optimizer: History} those trained; without any, `ask_to_train` says why
+    with its sentence and offers training."""
+    left, right = st.columns([2, 3])
     choice = state.selectbox(
         left,
         "Gradient of the loss for label",
@@ -80,6 +90,11 @@ def digit_view(runs: Sequence, histories: Mapping[str, mlp.History], state: Page
     )
     label = None if choice == PREDICTED else int(choice)
     trained = {run.optimizer: histories[run.optimizer] for run in runs if run.optimizer in histories}
+    if not trained:  # beside the label: the pad stays in a slide's view
+        with right:
+            ask_to_train(
+                "No network is trained yet: train one, then draw to see what it makes of your digit."
+            )
     _pad_and_networks(runs[0].activation, trained, label, bool(st.session_state.get("presenter")))
 
 
@@ -99,14 +114,15 @@ def _pad_and_networks(
         if histories:  # compile now, so that the first stroke is answered at the warm speed
             digit.explain(next(iter(histories.values())).params, np.zeros((28, 28)), activation)
         return
-    image_col.html(_STYLE + _input_html(image))
-    if not histories:
-        st.info(
-            "No network is trained yet: press **Train** in tab ③ first, then draw here to see what "
-            "each optimizer's network makes of your digit."
-        )
+    embedded = st.context.is_embedded
+    picture = _input_html(image, caption=not embedded)
+    if not histories:  # asked above the pad
+        image_col.html(_STYLE + picture)
         return
     answers = {name: digit.explain(h.params, image, activation, label) for name, h in histories.items()}
+    if embedded:  # a slide: every network's answer beside the pad; the pictures below, scrolled to
+        picture += _answers_html(answers)
+    image_col.html(_STYLE + picture)
     st.html(_STYLE + _networks_html(answers, histories))
     _explain_pictures(activation)
 
@@ -144,13 +160,29 @@ def _img(rgb: np.ndarray, scale: float, alt: str) -> str:
     )
 
 
-def _input_html(image: np.ndarray) -> str:
+def _input_html(image: np.ndarray, caption: bool = True) -> str:
+    """The processed digit; with `caption`, how it was made."""
+    words = (
+        "What the networks see: 28 × 28 pixels, the ink's box scaled to 20 px and its centre of mass "
+        "moved to the centre, as the MNIST digits were made."
+        if caption
+        else "What the networks see (28 × 28)"
+    )
     return (
         '<figure class="digit-input" style="margin: 0">'
         + _img(_grey(image), 0.3, "the drawing as the networks see it, 28 by 28 pixels")
-        + "<figcaption>What the networks see: 28 × 28 pixels, the ink's box scaled to 20 px and its "
-        "centre of mass moved to the centre, as the MNIST digits were made.</figcaption></figure>"
+        + f"<figcaption>{words}</figcaption></figure>"
     )
+
+
+def _answers_html(answers: Mapping[str, digit.Explanation]) -> str:
+    """Each network's answer on a line of its colour: what a slide shows beside the pad."""
+    lines = "".join(
+        f'<li style="--colour: {OPTIMIZERS[name].colour}">{html.escape(OPTIMIZERS[name].label)}: '
+        f"<b>{int(a.probabilities.argmax())}</b> ({a.probabilities.max():.0%})</li>"
+        for name, a in answers.items()
+    )
+    return f'<ul class="digit-answers">{lines}</ul>'
 
 
 def _networks_html(answers: Mapping[str, digit.Explanation], histories: Mapping[str, mlp.History]) -> str:

@@ -10,18 +10,13 @@ import re
 import statistics
 from urllib.parse import quote
 
-import pytest
 from playwright.sync_api import expect
 
 from optviz.mlp import digit
-from optviz.ui import mlp
 from tests.e2e.browser import LOAD_TIMEOUT_MS, READY, wait_until_drawn
 from tests.e2e.conftest import PHONE
 
 VIEW = "⑥ Draw a digit"
-pytestmark = pytest.mark.skipif(
-    VIEW not in mlp.VIEWS, reason=f"the tab {VIEW!r} is not in optviz/ui/mlp.py's VIEWS yet (issue 20 §1)"
-)
 SETTINGS = "mlp_epochs=1&mlp_optimizers=adam&mlp_hidden=32"  # one small network: seconds to train
 PAD = "[data-testid=digit-pad]"
 PREDICTION = "[data-testid=digit-prediction]"
@@ -194,3 +189,33 @@ def test_on_a_phone_the_pad_fits_and_a_finger_draws_without_scrolling(
     assert digit.DOT_MESSAGE not in _shown(page)
     screenshot(page, "phone")
     browser_log.assert_clean()
+
+
+def test_in_a_slide_the_view_trains_itself_and_answers_beside_the_pad(browser, app_url, screenshot):
+    """Embedded (a 960 x 540 slide, no tab ③): Train is in the view; once trained, a stroke's answers
+    are listed beside the pad, inside the slide."""
+    context = browser.new_context(viewport={"width": 960, "height": 540})
+    page = context.new_page()
+    try:
+        page.goto(f"{app_url}{_link(VIEW)}&mlp_seed=21&embed=true", timeout=LOAD_TIMEOUT_MS)
+        train = page.get_by_role("button", name="Train")
+        train.wait_for(timeout=LOAD_TIMEOUT_MS)
+        train.click()
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=stProgress]') === null"
+            " && document.querySelector('[data-testid=stButton]') === null",
+            timeout=TRAIN_TIMEOUT_MS,
+        )
+        pad = page.locator(PAD)
+        pad.wait_for(timeout=LOAD_TIMEOUT_MS)
+        wait_until_drawn(page)
+        _stroke(page, pad, [(0.5, 0.12), (0.52, 0.88)])
+        answer = page.locator(".digit-answers li")
+        expect(answer).to_have_count(1, timeout=LOAD_TIMEOUT_MS)
+        expect(answer).to_contain_text("Adam: ")
+        box = answer.bounding_box()
+        assert box["y"] + box["height"] <= 540, "the answer is below the slide"
+        assert box["x"] > pad.bounding_box()["x"] + pad.bounding_box()["width"], "not beside the pad"
+        screenshot(page, "slide")
+    finally:
+        context.close()
