@@ -148,13 +148,20 @@ function drawWindow(context, box, cell, taps, span, colour, lineWidth, dots = tr
 // "slide:stop") or hiding the tab pauses and goes back to data.openStep. The root element carries
 // data-step and data-playing for tests.
 //
-// A subclass calls super(root, playButton, scrubber), sets its `data` and calls setSteps(...) in
-// update(), and draws in draw(), ending with showStep().
+// Its element (the component's HTML) is .optviz-steps around a canvas (__canvas), Play (__play), the
+// scrubber (__scrubber) and the step's words (__cell), styled by canvas_kit.css. A subclass calls
+// super(parent), sets its `data` and calls showData(...) in update(), names the step under the pointer
+// in cellAt(event), and draws in draw(), ending with showStep().
 class StepChart {
-  constructor(root, playButton, scrubber) {
+  constructor(parent) {
+    const root = parent.querySelector(".optviz-steps");
+    const part = (name) => root.querySelector(`.optviz-steps__${name}`);
     this.root = root;
-    this.playButton = playButton;
-    this.scrubber = scrubber;
+    this.playButton = part("play");
+    this.scrubber = part("scrubber");
+    this.canvas = part("canvas");
+    this.cellLabel = part("cell");
+    this.revision = 0;
     this.data = null;
     this.step = null; // the data's openStep, on the first update
     this.steps = 0;
@@ -163,17 +170,24 @@ class StepChart {
     this.lastTime = null;
     this.elapsed = 0;
     this.listenToControls();
+    this.listenToPointer();
     this.watchSlide();
     this.resizeObserver = new ResizeObserver(() => this.draw());
     this.resizeObserver.observe(this.root);
     document.fonts.ready.then(() => this.draw()); // a canvas drawn before the page's font loaded
   }
 
-  // New data with `steps` steps: the step stays where it can (a change of kernel keeps it).
-  setSteps(steps, openStep) {
+  // New data (this.data) with `steps` steps, drawn: the step stays where it can (a change of kernel
+  // keeps it); the first data opens on `openStep`. The root's data-revision counts the updates.
+  showData(steps, openStep, presenter) {
     this.steps = steps;
     this.step = Math.min(this.step ?? openStep, steps - 1);
     this.scrubber.max = String(steps - 1);
+    this.textScale = presenter ? 1.25 : 1;
+    this.root.classList.toggle("optviz-steps--presenter", Boolean(presenter));
+    this.revision += 1;
+    this.root.dataset.revision = String(this.revision);
+    this.draw();
   }
 
   setPlaying(playing) {
@@ -234,6 +248,18 @@ class StepChart {
       event.stopPropagation();
       action();
     });
+  }
+
+  // Pointing at (or tapping) a cell that cellAt(event) names shows its step, and pauses.
+  listenToPointer() {
+    const showCell = (event) => {
+      const cell = this.cellAt(event);
+      if (cell === null || (event.type === "pointermove" && this.playing)) return;
+      this.playing = false;
+      this.goTo(cell);
+    };
+    this.canvas.addEventListener("pointermove", showCell);
+    this.canvas.addEventListener("pointerdown", showCell);
   }
 
   watchSlide() {

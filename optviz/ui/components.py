@@ -7,8 +7,9 @@ frontend runs such inline JS by wrapping it in a Blob and `import()`ing its blob
 the Content-Security-Policy allows blob: scripts (optviz/serve/csp.py).
 
 Components share a few functions from kits beside this module, which `from_files` puts before their
-own JS (an inline module cannot import another): `canvas_kit.js` (decoding the packed arrays, round
-tick spacings) and `clipboard_kit.js` (a Copy button's copying).
+own JS and CSS (an inline module cannot import another): `canvas_kit.js` (decoding the packed arrays,
+round tick spacings, the step charts' StepChart; its frame in `canvas_kit.css`) and `clipboard_kit.js`
+(a Copy button's copying).
 """
 
 from __future__ import annotations
@@ -21,9 +22,15 @@ KITS = Path(__file__).parent
 
 
 def from_files(name: str, folder: Path, *, kits: tuple[str, ...] = ()):
-    """Register component `name` from `folder`/<folder's name>.html, .css and .js (after the JS of
-    `kits`, e.g. ("canvas_kit",)); returns its mounting command. Mounted in the page's DOM, not a
+    """Register component `name` from `folder`/<folder's name>.html, .css and .js (after the CSS and JS
+    of `kits`, e.g. ("canvas_kit",)); returns its mounting command. Mounted in the page's DOM, not a
     shadow root: the components find each other, and tests find them, with plain selectors."""
-    files = {kind: (folder / f"{folder.name}.{kind}").read_text() for kind in ("html", "css", "js")}
-    files["js"] = "\n".join([*((KITS / f"{kit}.js").read_text() for kit in kits), files["js"]])
+    files = {kind: _read(folder / f"{folder.name}.{kind}") for kind in ("html", "css", "js")}
+    for kind in ("css", "js"):
+        files[kind] = "\n".join([*(_read(KITS / f"{kit}.{kind}") for kit in kits), files[kind]]).strip()
     return st.components.v2.component(name, **files, isolate_styles=False)
+
+
+def _read(path: Path) -> str:
+    """A component's or kit's file; "" for a CSS or JS file it does without."""
+    return path.read_text() if path.exists() else ""

@@ -25,7 +25,7 @@ JS_FOCUSED = """() => {
 # page, what must be reached, where its state shows
 CHARTS = {
     "lab": ("/", "optviz-race__play", '[data-testid="race-chart"]'),
-    "conv": ("/conv", "optviz-conv__play", "[data-testid=conv-steps]"),
+    "conv": ("/conv", "optviz-steps__play", "[data-testid=conv-steps]"),
 }
 
 

@@ -51,13 +51,13 @@ def test_the_tab_opens_from_its_link_draws_and_plays(page, app_url, browser_log,
     assert "conv_view=Backward+pass" in link  # the app's own link to this tab: the space as +
     assert page.get_by_role("tab", name="Backward pass").get_attribute("aria-selected") == "true"
     start = int(chart.get_attribute("data-step"))
-    chart.locator(".optviz-convb__play").click()
+    chart.locator(".optviz-steps__play").click()
     page.wait_for_function(f"() => Number(document.querySelector('{CHART}').dataset.step) > {start + 3}")
     assert chart.get_attribute("data-playing") == "true"
     screenshot(page, "playing")
-    chart.locator(".optviz-convb__play").click()
+    chart.locator(".optviz-steps__play").click()
     assert chart.get_attribute("data-playing") == "false"
-    chart.locator(".optviz-convb__scrubber").fill("100")
+    chart.locator(".optviz-steps__scrubber").fill("100")
     chart.focus()
     page.keyboard.press("ArrowRight")
     page.keyboard.press("Shift+ArrowRight")
@@ -177,7 +177,7 @@ def test_the_tab_fits_a_slide(new_page, app_url, browser_log, screenshot):
     chart = page.locator(CHART)
     box = chart.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 960 and box["y"] + box["height"] <= 540
-    for control in (".optviz-convb__play", ".optviz-convb__scrubber"):
+    for control in (".optviz-steps__play", ".optviz-steps__scrubber"):
         control_box = chart.locator(control).bounding_box()
         assert control_box["y"] + control_box["height"] <= 540, control
     expect(page.get_by_role("tab")).to_have_count(0)  # the linked view alone
@@ -204,10 +204,10 @@ def test_the_tab_fits_a_phone(new_page, app_url, browser_log, screenshot):
     assert panels["input"]["y"] < panels["patch"]["y"] < panels["dx"]["y"]
     for name in ("dy", "input", "patch", "dw", "kernel", "dx"):
         assert panels[name]["x"] >= 0 and panels[name]["x"] + panels[name]["size"] <= box["width"], name
-    play = chart.locator(".optviz-convb__play").bounding_box()
+    play = chart.locator(".optviz-steps__play").bounding_box()
     assert play["height"] >= 32 and play["width"] >= 44
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390  # no sideways scroll
-    chart.locator(".optviz-convb__play").tap()
+    chart.locator(".optviz-steps__play").tap()
     page.wait_for_function(f"() => document.querySelector('{CHART}').dataset.playing === 'true'")
     screenshot(page, "phone")
     browser_log.assert_clean()
@@ -223,7 +223,7 @@ def test_in_presenter_mode_play_is_on_a_1280_x_720_projectors_first_screen(
     page.wait_for_function(JS_DRAWN, timeout=LOAD_TIMEOUT_MS)
     page.wait_for_timeout(500)  # the chart's layout follows its first drawing
     screenshot(page, "presenter")
-    play = page.locator(".optviz-convb__play").bounding_box()
+    play = page.locator(".optviz-steps__play").bounding_box()
     assert play["y"] >= 0 and play["y"] + play["height"] <= 720, f"Play at {play}, window 720 px"
-    assert page.locator(CHART).get_attribute("class").endswith("optviz-convb--presenter")
+    assert page.locator(CHART).get_attribute("class").endswith("optviz-steps--presenter")
     browser_log.assert_clean()

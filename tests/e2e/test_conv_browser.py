@@ -68,7 +68,7 @@ def test_the_chart_works_every_window_out_as_the_loops_do(page, open_page, brows
 def test_the_scrubber_keys_and_pointer_move_the_window(page, open_page, browser_log, screenshot):
     chart = _open_steps(page, open_page)
     assert chart.get_attribute("data-step") == str(_open_step())  # on the digit, not its empty corner
-    chart.locator(".optviz-conv__scrubber").fill("273")  # row 10, column 13
+    chart.locator(".optviz-steps__scrubber").fill("273")  # row 10, column 13
     assert chart.get_attribute("data-step") == "273"
     assert "output cell (10, 13)" in chart.inner_text()
     chart.focus()
@@ -126,7 +126,7 @@ def test_playing_keeps_the_digit_the_kernel_and_the_output_so_far(page, open_pag
     ]
     before = _contrast(canvas, boxes)
     start = int(chart.get_attribute("data-step"))
-    chart.locator(".optviz-conv__play").click()
+    chart.locator(".optviz-steps__play").click()
     page.wait_for_function(f"() => Number(document.querySelector('{STEPS}').dataset.step) > {start + 20}")
     playing = _contrast(canvas, boxes)
     assert chart.get_attribute("data-playing") == "true"
@@ -180,13 +180,13 @@ def test_the_chart_fits_a_phone(new_page, app_url, browser_log, screenshot):
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390
     panels = chart.evaluate("root => root.panels()")
     assert panels["output"]["y"] == panels["input"]["y"] and panels["patch"]["y"] > panels["input"]["y"]
-    play = chart.locator(".optviz-conv__play").bounding_box()
+    play = chart.locator(".optviz-steps__play").bounding_box()
     assert play["height"] >= 32 and play["width"] >= 44
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390  # no sideways scroll
     columns = page.locator(".st-key-c2_controls [data-testid=stColumn]")
     first, second = columns.nth(0).bounding_box(), columns.nth(1).bounding_box()
     assert first["y"] == second["y"] and second["x"] > first["x"]  # the controls two by two
-    chart.locator(".optviz-conv__play").tap()
+    chart.locator(".optviz-steps__play").tap()
     page.wait_for_function(f"() => document.querySelector('{STEPS}').dataset.playing === 'true'")
     screenshot(page, "phone")
     browser_log.assert_clean()

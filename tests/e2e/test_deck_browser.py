@@ -263,7 +263,7 @@ def test_the_conv_slide_shows_its_animation_whole(deck, browser_log, screenshot)
     frame.wait_for_selector(CONV_CHART, timeout=LOAD_TIMEOUT_MS)
     wait_until_drawn(frame, LOAD_TIMEOUT_MS)
     chart = frame.locator(CONV_CHART).first
-    play = chart.locator(".optviz-conv__play")
+    play = chart.locator(".optviz-steps__play")
     expect(play).to_be_visible()
     page.wait_for_timeout(500)  # reveal.js's slide transition is over
     width, height = frame.evaluate("() => [innerWidth, innerHeight]")

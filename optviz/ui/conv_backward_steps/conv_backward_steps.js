@@ -39,11 +39,8 @@ function picture(rows, cols, values, palette, lo, hi) {
 
 class ConvBackward extends StepChart { // canvas_kit.js: Play, the scrubber, the keys, the slide
   constructor(parent) {
-    const root = parent.querySelector(".optviz-convb");
-    super(root, root.querySelector(".optviz-convb__play"), root.querySelector(".optviz-convb__scrubber"));
-    this.canvas = root.querySelector(".optviz-convb__canvas");
-    this.cellText = root.querySelector(".optviz-convb__cell");
-    this.revision = 0;
+    super(parent);
+    const root = this.root;
     this.sums = null; // the sums after the last step worked out: {step, dw, dxPad}
     // For tests: step n as the chart works it out ({index, dy, taps, patch, dw, dxPad}: the sums
     // after step n, dxPad row by row on the padded grid), dL/dY spread by the stride ({rows, cols,
@@ -54,7 +51,6 @@ class ConvBackward extends StepChart { // canvas_kit.js: Play, the scrubber, the
     };
     root.spreadDy = () => ({ ...this.data.spread, values: Array.from(this.data.spread.values) });
     root.panels = () => this.layout;
-    this.listenToPointer();
   }
 
   update(data) {
@@ -73,12 +69,7 @@ class ConvBackward extends StepChart { // canvas_kit.js: Play, the scrubber, the
     spread.picture = picture(spread.rows, spread.cols, spread.values, diverging, -dy.limit, dy.limit);
     this.sums = null;
     this.data.dxLimit = this.largestDx();
-    this.textScale = data.presenter ? 1.25 : 1;
-    this.root.classList.toggle("optviz-convb--presenter", Boolean(data.presenter));
-    this.setSteps(dy.rows * dy.cols, data.openStep);
-    this.revision += 1;
-    this.root.dataset.revision = String(this.revision);
-    this.draw();
+    this.showData(dy.rows * dy.cols, data.openStep, data.presenter);
   }
 
   // --- the steps -------------------------------------------------------------------------------
@@ -151,19 +142,8 @@ class ConvBackward extends StepChart { // canvas_kit.js: Play, the scrubber, the
 
   // --- input -----------------------------------------------------------------------------------
 
-  // Pointing at (or tapping) a cell of dL/dY shows its step, and pauses (the gaps are no cells).
-  listenToPointer() {
-    const showCell = (event) => {
-      const cell = this.gradientCellAt(event);
-      if (cell === null || (event.type === "pointermove" && this.playing)) return;
-      this.playing = false;
-      this.goTo(cell);
-    };
-    this.canvas.addEventListener("pointermove", showCell);
-    this.canvas.addEventListener("pointerdown", showCell);
-  }
-
-  gradientCellAt(event) {
+  // The cell of dL/dY under the pointer (its step is shown), or null: the gaps are no cells.
+  cellAt(event) {
     const box = this.layout?.dy;
     if (!box) return null;
     const { spread, dy, stride } = this.data;
@@ -262,7 +242,7 @@ class ConvBackward extends StepChart { // canvas_kit.js: Play, the scrubber, the
     const g = `g = ∂L/∂Y[${step.index[0]}, ${step.index[1]}] = ${cellLabel(step.dy)}`;
     if (layout.gValue) this.caption(context, layout.dy, g);
     this.showStep();
-    this.cellText.textContent = `output cell (${step.index[0]}, ${step.index[1]}): g = ${cellLabel(step.dy)}`;
+    this.cellLabel.textContent = `output cell (${step.index[0]}, ${step.index[1]}): g = ${cellLabel(step.dy)}`;
   }
 
   font(px) {

@@ -35,17 +35,13 @@ function imageCanvas(image) {
 
 class ConvSteps extends StepChart { // canvas_kit.js: Play, the scrubber, the keys, the slide
   constructor(parent) {
-    const root = parent.querySelector(".optviz-conv");
-    super(root, root.querySelector(".optviz-conv__play"), root.querySelector(".optviz-conv__scrubber"));
-    this.canvas = root.querySelector(".optviz-conv__canvas");
-    this.cellLabel = root.querySelector(".optviz-conv__cell");
-    this.revision = 0;
+    super(parent);
+    const root = this.root;
     // For tests: step n's window as the chart works it out ({index, taps, patch, products, sum}),
     // and where each panel is drawn ({input, patch, kernel, products, output}: {x, y, size} in CSS
     // px from the canvas's top-left).
     root.windowAt = (n) => this.windowAt(n);
     root.panels = () => this.layout;
-    this.listenToPointer();
   }
 
   update(data) {
@@ -53,12 +49,7 @@ class ConvSteps extends StepChart { // canvas_kit.js: Play, the scrubber, the ke
     const input = { ...data.input, values: decodeFloat32(data.input.values), picture: imageCanvas(data.input) };
     const output = { ...data.output, values: decodeFloat32(data.output.values), picture: imageCanvas(data.output) };
     this.data = { ...data, input, output };
-    this.textScale = data.presenter ? 1.25 : 1;
-    this.root.classList.toggle("optviz-conv--presenter", Boolean(data.presenter));
-    this.setSteps(output.rows * output.cols, data.openStep);
-    this.revision += 1;
-    this.root.dataset.revision = String(this.revision);
-    this.draw();
+    this.showData(output.rows * output.cols, data.openStep, data.presenter);
   }
 
   // --- the steps -------------------------------------------------------------------------------
@@ -85,19 +76,8 @@ class ConvSteps extends StepChart { // canvas_kit.js: Play, the scrubber, the ke
 
   // --- input -----------------------------------------------------------------------------------
 
-  // Pointing at (or tapping) an output cell shows the window that made it, and pauses.
-  listenToPointer() {
-    const showCell = (event) => {
-      const cell = this.outputCellAt(event);
-      if (cell === null || (event.type === "pointermove" && this.playing)) return;
-      this.playing = false;
-      this.goTo(cell);
-    };
-    this.canvas.addEventListener("pointermove", showCell);
-    this.canvas.addEventListener("pointerdown", showCell);
-  }
-
-  outputCellAt(event) {
+  // The output cell under the pointer (its window is shown), or null.
+  cellAt(event) {
     const box = this.layout?.output;
     if (!box) return null;
     const rect = this.canvas.getBoundingClientRect();
