@@ -37,6 +37,7 @@ PAGES = {
     "lab": None,
     "mlp": "from optviz.ui.mlp import render\nrender()",
     "conv": "from optviz.ui.conv import render\nrender()",
+    "lecture": "from optviz.ui.lecture import render\nrender()",
 }
 
 

@@ -26,6 +26,8 @@ from optviz.ui.widgets import chart, chart_first_in_a_slide, page_setup
 
 SPEEDS = {"slow": 500, "normal": 150, "fast": 40}  # milliseconds per window position
 PADDINGS = ["0", "1", "2", "3", "same"]
+# The link's names this page reads (its views' controls), for PageState(known=...) and lecture decks.
+LINK_PARAMETERS = (r"c2_\w+", r"c2b_\w+", r"cm_\w+", r"t_\S+", "conv_view", "presenter")
 VIEWS = ["2D: one channel, one filter", "Many channels, many filters", "1D over text", "Backward pass"]
 MAX_STRIDE, MAX_DILATION = 32, 8
 WARNING = ":material/warning:"
@@ -584,7 +586,7 @@ def _backward(state: PageState) -> None:
 
 
 def render() -> None:
-    state = PageState("conv", known=(r"c2_\w+", r"c2b_\w+", r"cm_\w+", r"t_\S+", "conv_view", "presenter"))
+    state = PageState("conv", known=LINK_PARAMETERS)
     page_setup(state)
     share = st.sidebar.container()
     views = dict(zip(VIEWS, (_one_channel, _many_channels, _text, _backward), strict=True))

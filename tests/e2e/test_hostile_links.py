@@ -52,6 +52,7 @@ PAGE_VIEWS = {
     "lab": ("/", [{"view": view} for view in lab.VIEWS] + [{"surface": "custom"}]),
     "mlp": ("/mlp", [{}]),
     "conv": ("/conv", [{"conv_view": view} for view in conv.VIEWS]),
+    "lecture": ("/lecture", [{}]),
 }
 NOTICE = "Some settings in this link were not used"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", ""}
