@@ -13,6 +13,7 @@ from optviz.ui.lecture import KNOWN
 from tests.apptest import link_notes
 
 DEFAULT = decks.load(decks.DEFAULT_DECK, KNOWN)
+SCENE = '[[scene]]\npage = "{}"\ntitle = "{}"\n'  # a scene's page and title; more lines after it
 
 
 def _deck(scenes: str, title: str = "Test") -> bytes:
@@ -59,9 +60,8 @@ def test_a_scene_url_is_its_page_embedded_and_told_to_play():
         "autoplay": "true", "embed": "true",
     }  # fmt: skip
     assert "embed" not in scene.url(embed=False)
-
-
-SCENE = '[[scene]]\npage = "{}"\ntitle = "{}"\n'  # a scene's page and title; more lines after it
+    conv = decks.parse(_deck(SCENE.format("conv", "t") + "autoplay = true"), KNOWN).scenes[0]
+    assert conv.url() == "/conv?autoplay=true&embed=true"
 
 
 @pytest.mark.parametrize(
@@ -74,6 +74,7 @@ SCENE = '[[scene]]\npage = "{}"\ntitle = "{}"\n'  # a scene's page and title; mo
         ('[[scene]]\npage = "lab"\ncaption = "no title"', "scene 1: the title is missing"),
         (SCENE.format("lab", "   "), "scene 1: the title is missing"),
         (SCENE.format("lab", "x") + 'autoplay = "yes"', "scene 1: autoplay must be true or false"),
+        (SCENE.format("mlp", "x") + "autoplay = true", "scene 1: the mlp page has nothing to play"),
         (SCENE.format("lab", "x") + "link = { steps = { a = 1 } }", "scene 1: the value of 'steps'"),
         (SCENE.format("lab", "x") + 'speaker = "y"', "scene 1: unknown key 'speaker'"),
         (SCENE.format("lab", "x") + f'caption = "{"w" * 700}"', "scene 1: the caption is 700"),

@@ -33,6 +33,7 @@ from urllib.parse import urlencode
 
 DEFAULT_DECK = Path(__file__).with_name("week2.toml")
 PAGE_PATHS = {"lab": "/", "mlp": "/mlp", "conv": "/conv"}  # a scene's page, where the app serves it
+PLAYS = {"lab", "conv"}  # the pages whose animation a link can start (`autoplay=true`)
 SCENE_KEYS = {"page", "title", "caption", "notes", "autoplay", "link"}
 MAX_SCENES = 200
 MAX_TITLE = 120  # characters
@@ -51,14 +52,14 @@ class Scene:
     title: str
     caption: str  # Markdown and LaTeX
     notes: str  # speaker notes, Markdown; "" if none
-    autoplay: bool
+    autoplay: bool  # the page's animation plays when the scene is shown (PLAYS)
     link: tuple[tuple[str, str], ...]  # the page's link parameters, as the URL carries them
 
     def url(self, *, embed: bool = True) -> str:
-        """The scene's view: its page with its link parameters (the race told to play if `autoplay`),
+        """The scene's view: its page with its link parameters (its animation told to play if `autoplay`),
         embedded (`embed=true`: the view alone, fitted to a slide) unless said otherwise."""
         query = dict(self.link)
-        if self.autoplay and self.page == "lab":
+        if self.autoplay and self.page in PLAYS:
             query["autoplay"] = "true"
         if embed:
             query["embed"] = "true"
@@ -125,6 +126,8 @@ def _scene(number: int, table: object, patterns: Mapping[str, list[re.Pattern]])
     autoplay = table.get("autoplay", False)
     if not isinstance(autoplay, bool):
         raise wrong("autoplay must be true or false")
+    if autoplay and page not in PLAYS:
+        raise wrong(f"the {page} page has nothing to play; autoplay is for {' and '.join(sorted(PLAYS))}")
     link = table.get("link", {})
     if not isinstance(link, dict):
         raise wrong("link must be a table of the page's link parameters")

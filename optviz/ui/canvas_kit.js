@@ -144,9 +144,8 @@ function drawWindow(context, box, cell, taps, span, colour, lineWidth, dots = tr
 
 // A chart that shows one of `steps` steps at a time (the convolution charts): ▶ Play advances a step
 // every data.frameMs and stops at the last, the scrubber, Space, the arrow keys (Shift: ten steps),
-// Home and End move it; in a slide (the page in an iframe), leaving the slide (reveal.js posts
-// "slide:stop") or hiding the tab pauses and goes back to data.openStep. The root element carries
-// data-step and data-playing for tests.
+// Home and End move it; data.autoplay plays it when it is first drawn and, in a slide, each time the
+// slide is shown (watchSlide). The root element carries data-step and data-playing for tests.
 //
 // Its element (the component's HTML) is .optviz-steps around a canvas (__canvas), Play (__play), the
 // scrubber (__scrubber) and the step's words (__cell), styled by canvas_kit.css. A subclass calls
@@ -187,7 +186,8 @@ class StepChart {
     this.root.classList.toggle("optviz-steps--presenter", Boolean(presenter));
     this.revision += 1;
     this.root.dataset.revision = String(this.revision);
-    this.draw();
+    if (this.revision === 1 && this.data.autoplay && this.shown) this.setPlaying(true); // draws
+    else this.draw();
   }
 
   setPlaying(playing) {
@@ -262,14 +262,39 @@ class StepChart {
     this.canvas.addEventListener("pointerdown", showCell);
   }
 
+  // In a slide (the page in an iframe): shown while its slide is (reveal.js, or optviz's lecture
+  // stage, posts "slide:start" and "slide:stop"), the chart is in the deck's view and the tab is
+  // not hidden. Hidden, it pauses and goes back to data.openStep; shown again, it plays if
+  // data.autoplay says so. A page of its own is always shown.
   watchSlide() {
+    this.shown = true;
     if (window.parent === window) return;
+    const seen = { deck: true, inView: true, tab: !document.hidden };
+    const changed = () => this.setShown(seen.deck && seen.inView && seen.tab);
     this.onSlideMessage = (event) => {
-      if (event.source === window.parent && event.data === "slide:stop") this.rewind();
+      if (event.source !== window.parent || !["slide:start", "slide:stop"].includes(event.data)) return;
+      seen.deck = event.data === "slide:start";
+      changed();
     };
-    this.onTabVisibility = () => { if (document.hidden) this.rewind(); };
+    this.onTabVisibility = () => {
+      seen.tab = !document.hidden;
+      changed();
+    };
     window.addEventListener("message", this.onSlideMessage);
     document.addEventListener("visibilitychange", this.onTabVisibility);
+    this.intersectionObserver = new IntersectionObserver(([entry]) => {
+      seen.inView = entry.isIntersecting;
+      changed();
+    });
+    this.intersectionObserver.observe(this.root);
+  }
+
+  setShown(shown) {
+    if (shown === this.shown) return;
+    this.shown = shown;
+    if (!this.data) return;
+    if (!shown) this.rewind();
+    else if (this.data.autoplay) this.setPlaying(true);
   }
 
   rewind() {
@@ -286,6 +311,7 @@ class StepChart {
 
   destroy() {
     this.resizeObserver.disconnect();
+    this.intersectionObserver?.disconnect();
     if (this.frameRequest !== null) cancelAnimationFrame(this.frameRequest);
     window.removeEventListener("message", this.onSlideMessage);
     document.removeEventListener("visibilitychange", this.onTabVisibility);

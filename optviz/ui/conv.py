@@ -27,7 +27,7 @@ from optviz.ui.widgets import chart, chart_first_in_a_slide, page_setup
 SPEEDS = {"slow": 500, "normal": 150, "fast": 40}  # milliseconds per window position
 PADDINGS = ["0", "1", "2", "3", "same"]
 # The link's names this page reads (its views' controls), for PageState(known=...) and lecture decks.
-LINK_PARAMETERS = (r"c2_\w+", r"c2b_\w+", r"cm_\w+", r"t_\S+", "conv_view", "presenter")
+LINK_PARAMETERS = (r"c2_\w+", r"c2b_\w+", r"cm_\w+", r"t_\S+", "conv_view", "presenter", "autoplay")
 VIEWS = ["2D: one channel, one filter", "Many channels, many filters", "1D over text", "Backward pass"]
 MAX_STRIDE, MAX_DILATION = 32, 8
 WARNING = ":material/warning:"
@@ -240,7 +240,7 @@ def _one_channel(state: PageState) -> None:
     data = _step_data(
         source, digit, tuple(map(tuple, kernel.tolist())), stride, padding, dilation, SPEEDS[speed]
     )
-    conv_steps(animation, data, key="c2_steps", presenter=presenter)
+    conv_steps(animation, data, key="c2_steps", presenter=presenter, autoplay=state.flag("autoplay"))
     if embedded:  # a slide shows the animation; the lecturer says the rest
         return
     _size_formula(n, k, stride, geometry.pads[0], dilation, geometry.out_shape[0])
@@ -562,7 +562,9 @@ def _backward(state: PageState) -> None:
         cell if one else (0, 0),
         SPEEDS[speed],
     )
-    conv_backward_steps(animation, data, key="c2b_steps", presenter=presenter)
+    conv_backward_steps(
+        animation, data, key="c2b_steps", presenter=presenter, autoplay=state.flag("autoplay")
+    )
     if embedded:  # a slide shows the animation; the lecturer says the rest
         return
     if presenter:

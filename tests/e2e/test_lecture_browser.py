@@ -73,8 +73,9 @@ def test_a_key_inside_the_scene_reaches_the_deck_and_a_link_opens_its_scene(page
     chart = frame.locator("[data-testid=conv-steps]")
     chart.wait_for(timeout=LOAD_TIMEOUT_MS)
     _at_scene(page, 15)
+    expect(chart).to_have_attribute("data-playing", "true")  # the scene plays by itself (the deck says so)
     frame.locator(".optviz-steps__play").click()  # the view's own control works inside the deck
-    expect(chart).to_have_attribute("data-playing", "true")
+    expect(chart).to_have_attribute("data-playing", "false")
     page.keyboard.press("PageDown")  # the keyboard is in the view: its deck bridge hands the key over
     _at_scene(page, 16)
     page.keyboard.press("PageUp")

@@ -19,9 +19,12 @@ NAME = "optviz.conv_backward_steps"
 _mount = from_files(NAME, Path(__file__).parent, kits=("canvas_kit",))
 
 
-def conv_backward_steps(where, data: dict, *, key: str, presenter: bool = False, height: int = 420) -> None:
+def conv_backward_steps(
+    where, data: dict, *, key: str, presenter: bool = False, autoplay: bool = False, height: int = 420
+) -> None:
     """Mount (or update) the chart in `where`. data: `optviz.conv.backward_figures.step_data(...)`;
-    presenter: larger text and thicker lines; height: CSS px of the drawing on a wide screen (the
-    controls are under it; on a phone the panels stack and it grows)."""
+    presenter: larger text and thicker lines; autoplay: play when drawn, and each time its slide is
+    shown; height: CSS px of the drawing on a wide screen (the controls are under it; on a phone the
+    panels stack and it grows)."""
     with where:
-        _mount(key=key, data={**data, "presenter": presenter, "height": height})
+        _mount(key=key, data={**data, "presenter": presenter, "autoplay": autoplay, "height": height})

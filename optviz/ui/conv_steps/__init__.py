@@ -18,9 +18,11 @@ NAME = "optviz.conv_steps"
 _mount = from_files(NAME, Path(__file__).parent, kits=("canvas_kit",))
 
 
-def conv_steps(where, data: dict, *, key: str, presenter: bool = False, height: int = 340) -> None:
+def conv_steps(
+    where, data: dict, *, key: str, presenter: bool = False, autoplay: bool = False, height: int = 340
+) -> None:
     """Mount (or update) the chart in `where`. data: `optviz.conv.figures.step_data(...)`; presenter:
-    larger numbers and thicker lines (presenter mode); height: CSS px of the drawing at most (the
-    controls are under it)."""
+    larger numbers and thicker lines (presenter mode); autoplay: play when drawn, and each time its
+    slide is shown; height: CSS px of the drawing at most (the controls are under it)."""
     with where:
-        _mount(key=key, data={**data, "presenter": presenter, "height": height})
+        _mount(key=key, data={**data, "presenter": presenter, "autoplay": autoplay, "height": height})
