@@ -203,6 +203,43 @@ def render() -> None:
         return
 
     trajectories = _race(config)
+    # A slide of one of the tabs (an embedded link naming `view`) shows that view alone, the race
+    # chart's place included; remembered, since the link loses `view` when it names the first tab.
+    alone = st.session_state.setdefault("lab_view_alone", embedded and "view" in st.query_params)
+    if not alone:
+        _race_and_downloads(config, view, trajectories, state, presenter)
+    views = {
+        "Loss and distance": lambda: race_curves(
+            curves_data(surface, trajectories, settings=signature(config.key)),
+            key="race_curves",
+            presenter=presenter,
+            height=PRESENTER_CURVES_HEIGHT if presenter else CURVES_HEIGHT,
+        ),
+        "Results": lambda: _results_table(surface, trajectories, state),
+        "Update rules, step by step": lambda: _update_rules(trajectories, config, state),
+        "Learning-rate sweep": lambda: lab_views.sweep_view(config, trajectories, state),
+        "Basins of attraction": lambda: lab_views.basins_view(config, state),
+        "Stability": lambda: lab_views.stability_view(config, trajectories),
+        "Noise fan": lambda: lab_views.noise_view(config, state),
+        "Internals": lambda: lab_views.internals_view(config, trajectories, state),
+    }
+    if alone:
+        views[state.choice(VIEWS, key="view")]()
+    else:
+        # Only the open tab computes (sweeps and basin maps are hundreds of runs).
+        for tab, show in zip(state.tabs(VIEWS, key="view"), views.values(), strict=True):
+            if tab.open:
+                with tab:
+                    show()
+    if show_3d:
+        grid, colour = surface_view(surface)
+        chart(st, surface3d_figure(surface, grid, colour, trajectories), fresh=True)
+    share_box(share, state.publish())
+
+
+def _race_and_downloads(config: RaceConfig, view: RaceView, trajectories, state: PageState, presenter: bool):
+    """The live race chart, what diverged, and (on the page, not in a slide) tuning and the files."""
+    embedded = st.context.is_embedded
     height = EMBED_CHART_HEIGHT if embedded else PRESENTER_CHART_HEIGHT if presenter else CHART_HEIGHT
     st.session_state.race_page_run = True  # read by the fragment: this run is the whole page's
     _race_panel(config, view, presenter, height, state.flag("autoplay"))
@@ -212,49 +249,13 @@ def render() -> None:
             "Drag the start ring, or click anywhere on the map, to start from there."
         )
     for name, t in trajectories.items():
-        summary = summarize(surface, t)
+        summary = summarize(config.surface, t)
         if t.diverged_at is not None:
             st.warning(f"**{OPTIMIZERS[name].label}** {summary.status}.", icon=":material/warning:")
-
     if not embedded:
         _tune_button(config)
         # The files are made from the settings when asked for, in the style the page shows.
         exports.downloads(config, view, presenter)
-    tabs = dict(zip(VIEWS, state.tabs(VIEWS, key="view"), strict=True))
-    # Only the open tab computes (sweeps and basin maps are hundreds of runs).
-    if tabs["Loss and distance"].open:
-        with tabs["Loss and distance"]:
-            race_curves(
-                curves_data(surface, trajectories, settings=signature(config.key)),
-                key="race_curves",
-                presenter=presenter,
-                height=PRESENTER_CURVES_HEIGHT if presenter else CURVES_HEIGHT,
-            )
-    if tabs["Results"].open:
-        with tabs["Results"]:
-            _results_table(surface, trajectories, state)
-    if tabs["Update rules, step by step"].open:
-        with tabs["Update rules, step by step"]:
-            _update_rules(trajectories, config, state)
-    if tabs["Learning-rate sweep"].open:
-        with tabs["Learning-rate sweep"]:
-            lab_views.sweep_view(config, trajectories, state)
-    if tabs["Basins of attraction"].open:
-        with tabs["Basins of attraction"]:
-            lab_views.basins_view(config, state)
-    if tabs["Stability"].open:
-        with tabs["Stability"]:
-            lab_views.stability_view(config, trajectories)
-    if tabs["Noise fan"].open:
-        with tabs["Noise fan"]:
-            lab_views.noise_view(config, state)
-    if tabs["Internals"].open:
-        with tabs["Internals"]:
-            lab_views.internals_view(config, trajectories, state)
-    if show_3d:
-        grid, colour = surface_view(surface)
-        chart(st, surface3d_figure(surface, grid, colour, trajectories), fresh=True)
-    share_box(share, state.publish())
 
 
 @st.fragment

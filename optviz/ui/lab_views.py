@@ -24,7 +24,7 @@ from optviz.lab.config import RaceConfig
 from optviz.lab.race import colouring, optimum_value, surface_grid
 from optviz.params import read_number
 from optviz.ui.url_state import PageState
-from optviz.ui.widgets import chart
+from optviz.ui.widgets import chart, chart_first_in_a_slide
 from surfaces import Surface
 
 # The learning rates every sweep and the tuner try: 60 values over 6 decades, rounded to 3 digits
@@ -32,6 +32,7 @@ from surfaces import Surface
 SWEEP_LRS = tuple(float(f"{lr:.3g}") for lr in analysis.log_spaced(1e-5, 10.0, 60))
 BASIN_RESOLUTIONS = (50, 100, 200)
 BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+FAN_HEIGHT, EMBED_FAN_HEIGHT = 480, 400  # px, the fan; in a slide, under its title and above its settings
 
 
 # --- cached computations -------------------------------------------------------------------------------
@@ -217,7 +218,8 @@ def stability_view(config: RaceConfig, trajectories) -> None:
 def noise_view(config: RaceConfig, state: PageState) -> None:
     surface = config.surface
     names = list(config.optimizers)
-    left, middle, right = st.columns(3)
+    controls, figure = chart_first_in_a_slide("Optimizer, mini-batch size, noise")
+    left, middle, right = controls.columns(3)
     name = state.selectbox(
         left, "Optimizer", names, key="fan_optimizer", format_func=lambda n: OPTIMIZERS[n].label
     )
@@ -237,15 +239,19 @@ def noise_view(config: RaceConfig, state: PageState) -> None:
         key="fan_sigma",
     )
     noise = analysis.minibatch_noise(per_example, batch)
+    embedded = st.context.is_embedded
+    fan = _fan(config, name, float(noise), 50)
+    grid, colour = surface_view(surface)
+    height = EMBED_FAN_HEIGHT if embedded else FAN_HEIGHT
+    chart(figure, fan_figure(surface, grid, colour, fan, name, height=height), fresh=True)
+    if embedded:  # a slide shows the fan; the lecturer says the rest
+        return
     st.markdown(
         rf"A mini-batch gradient averages $B$ of $N = {analysis.DATASET_SIZE}$ per-example gradients, so its "
         rf"noise has standard deviation $\sigma = \sigma_1 \sqrt{{(N - B) / (B (N - 1))}} = {noise:.3g}$: "
         "halve it by taking four times the batch, and it vanishes at the full batch. 50 runs, each with its "
         "own noise seed, in one call; the bold line is their median, the dashed one the run without noise."
     )
-    fan = _fan(config, name, float(noise), 50)
-    grid, colour = surface_view(surface)
-    chart(st, fan_figure(surface, grid, colour, fan, name), fresh=True)
     spread = np.median(np.linalg.norm(fan.paths[:, -1] - fan.median[-1], axis=-1))
     st.caption(f"Median distance of the 50 end points from the median end point: {spread:.3g}.")
 

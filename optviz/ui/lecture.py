@@ -119,7 +119,6 @@ def render() -> None:
 
     stage_col, notes_col = st.columns([3, 1]) if notes else (st.container(), None)
     with stage_col:
-        st.caption(f"Scene {scene_number} of {count} · {literal(deck.title)}")
         # The deck's own text: its titles, captions and notes are the lecturer's Markdown and LaTeX
         # (a deck comes from the server's files or this session's own upload, never from a link).
         st.markdown(f"### {scene.title}")

@@ -113,6 +113,7 @@ EMBEDDED_CHARTS = {
     "/conv?conv_view=1D over text": (".js-plotly-plot", ()),
     "/conv?conv_view=Many channels, many filters": (".js-plotly-plot", ()),
     "/mlp?mlp_view=④ What it learned": (".js-plotly-plot", ()),
+    "/?view=Noise fan": (".js-plotly-plot", ()),  # a lab tab alone, in the race chart's place
     "/conv?conv_view=Backward pass": ("[data-testid=conv-backward]", ("button", "input[type=range]")),
     "/mlp?mlp_view=⑥ Draw a digit": ("[data-testid=digit-pad]", ("button",)),
     # Not trained yet in this test run: why, and Train right there (a slide has no tab ③).

@@ -24,6 +24,7 @@ class LectureStage {
     this.frames = this.root.querySelector(".optviz-lecture__frames");
     this.bar = this.root.querySelector(".optviz-lecture__progress span");
     this.jumpBox = this.root.querySelector(".optviz-lecture__jump");
+    this.count = this.root.querySelector(".optviz-lecture__count");
     this.grid = this.root.querySelector(".optviz-lecture__grid");
     this.views = new Map(); // url -> iframe
     this.scenes = [];
@@ -82,6 +83,7 @@ class LectureStage {
     this.tell(shown, "slide:start");
     this.root.dataset.scene = String(index + 1);
     this.bar.style.width = `${(100 * (index + 1)) / this.scenes.length}%`;
+    this.count.textContent = `${index + 1} / ${this.scenes.length}`;
     this.bar.parentElement.setAttribute("aria-valuenow", String(index + 1));
     this.bar.parentElement.setAttribute("aria-valuemax", String(this.scenes.length));
     for (const [n, button] of this.gridButtons()) button.setAttribute("aria-current", String(n === index));
