@@ -31,8 +31,10 @@ def test_the_first_scene_opens_with_its_title_caption_and_every_view(page_sessio
     at = page_session("lecture")
     stage = _stage(at)
     assert stage["current"] == 1 and len(stage["scenes"]) == len(DEFAULT.scenes)
-    assert stage["scenes"][0]["url"] == DEFAULT.scenes[0].url()
+    assert stage["scenes"][0]["url"] == DEFAULT.scenes[0].url() + "&sidebar=true"  # its controls at hand
     assert all("embed=true" in view["url"] for view in stage["scenes"])
+    presenter = _stage(page_session("lecture", {"presenter": "true"}))
+    assert all(view["url"].endswith("&sidebar=true&presenter=true") for view in presenter["scenes"])
     assert "Gradient descent, a good learning rate" in _title(at)
     assert any(DEFAULT.scenes[0].caption == m.value for m in at.markdown)
     assert "scene" not in at.query_params  # the first scene: a short link

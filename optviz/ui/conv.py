@@ -22,12 +22,12 @@ from optviz.ui.conv_backward_steps import conv_backward_steps
 from optviz.ui.conv_steps import conv_steps
 from optviz.ui.share_box import share_box
 from optviz.ui.url_state import PageState
-from optviz.ui.widgets import chart, chart_first_in_a_slide, page_setup
+from optviz.ui.widgets import FRAME_PARAMETERS, chart, chart_first_in_a_slide, page_setup
 
 SPEEDS = {"slow": 500, "normal": 150, "fast": 40}  # milliseconds per window position
 PADDINGS = ["0", "1", "2", "3", "same"]
 # The link's names this page reads (its views' controls), for PageState(known=...) and lecture decks.
-LINK_PARAMETERS = (r"c2_\w+", r"c2b_\w+", r"cm_\w+", r"t_\S+", "conv_view", "presenter", "autoplay")
+LINK_PARAMETERS = (r"c2_\w+", r"c2b_\w+", r"cm_\w+", r"t_\S+", "conv_view", "autoplay", *FRAME_PARAMETERS)
 VIEWS = ["2D: one channel, one filter", "Many channels, many filters", "1D over text", "Backward pass"]
 MAX_STRIDE, MAX_DILATION = 32, 8
 WARNING = ":material/warning:"

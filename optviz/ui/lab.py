@@ -32,6 +32,7 @@ from optviz.ui.race_curves import race_curves
 from optviz.ui.share_box import share_box
 from optviz.ui.url_state import PageState
 from optviz.ui.widgets import (
+    FRAME_PARAMETERS,
     chart,
     hyperparameter_sliders,
     page_setup,
@@ -56,7 +57,8 @@ LINK_PARAMETERS = (
     r"surface|formula|formula_[xy][01]|start_[xy]|optimizers|steps|noise|seed|schedule\w*|layout|speed",
     r"equal_scale",
     lab.HYPERPARAMETER_KEYS,
-    r"presenter|autoplay|show_3d|view|tolerance|inspect_step|grid_sweep_optimizer|basin_resolution|fan_\w+|internals_\w+",
+    r"autoplay|show_3d|view|tolerance|inspect_step|grid_sweep_optimizer|basin_resolution|fan_\w+|internals_\w+",
+    *FRAME_PARAMETERS,
 )
 FORMULA_HELP = (
     "Use x, y, numbers, pi, e, + - * / ** (or ^), parentheses and sin, cos, tan, exp, log, sqrt, abs, "

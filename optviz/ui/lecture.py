@@ -22,7 +22,7 @@ from optviz.ui import conv, lab, mlp
 from optviz.ui.lecture_stage import lecture_stage
 from optviz.ui.share_box import share_box
 from optviz.ui.url_state import PageState
-from optviz.ui.widgets import page_setup
+from optviz.ui.widgets import FRAME_PARAMETERS, page_setup
 
 DECK_ENV = "OPTVIZ_DECK"  # a deck file chosen when the server starts
 KNOWN = {"lab": lab.LINK_PARAMETERS, "mlp": mlp.LINK_PARAMETERS, "conv": conv.LINK_PARAMETERS}
@@ -90,7 +90,7 @@ def _go_to_scene() -> None:
 def render() -> None:
     # The stage gets the width: the deck's sidebar (upload, presenter mode, share) starts folded.
     st.set_page_config(initial_sidebar_state="collapsed")
-    state = PageState("lecture", known=("scene", "notes", "presenter"))
+    state = PageState("lecture", known=("scene", "notes", *FRAME_PARAMETERS))
     deck, problem = _deck()
     with st.sidebar:
         st.markdown(f"**{literal(deck.title)}** · {len(deck.scenes)} scenes")
@@ -141,6 +141,7 @@ def render() -> None:
 
 
 def _view_url(scene: decks.Scene, presenter: bool) -> str:
-    """The scene's view in the stage: embedded, and in presenter style if the page is."""
-    url = scene.url()
+    """The scene's view in the stage: embedded, with the sidebar's » to open its controls
+    (optviz/ui/widgets.py), and in presenter style if the lecture is."""
+    url = f"{scene.url()}&sidebar=true"
     return f"{url}&presenter=true" if presenter else url

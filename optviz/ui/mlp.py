@@ -37,7 +37,7 @@ from optviz.ui.code_block import code_block
 from optviz.ui.mlp_graph import computation_graph
 from optviz.ui.share_box import share_box
 from optviz.ui.url_state import PageState
-from optviz.ui.widgets import chart, hyperparameter_sliders, page_setup
+from optviz.ui.widgets import FRAME_PARAMETERS, chart, hyperparameter_sliders, page_setup
 
 DEFAULT_OPTIMIZERS = ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
 VIEWS = [
@@ -53,7 +53,7 @@ VIEWS = [
 LINK_PARAMETERS = (
     r"mlp_\w+",
     r"graph_\w+",
-    "presenter",
+    *FRAME_PARAMETERS,
     *mlp_digit.LINK_PARAMETERS,
     *mlp_landscape.LINK_PARAMETERS,
 )

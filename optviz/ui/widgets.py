@@ -79,6 +79,9 @@ def reset_hyperparameters(recommended: dict[str, dict[str, float]]) -> None:
             st.session_state[hyperparameter_key(optimizer, name)] = value
 
 
+FRAME_PARAMETERS = ("presenter", "sidebar")  # page_setup's link parameters, read on every page
+
+
 def page_setup(state: PageState) -> bool:
     """Every page's frame: less empty space (the main chart fits a 1280x720 projector), a tighter
     layout inside an iframe (`?embed=true`), and presenter mode (`?presenter=true` or the sidebar
@@ -95,8 +98,18 @@ def page_setup(state: PageState) -> bool:
     css = [f"[data-testid='stMainBlockContainer'] {{padding-top: {top}; padding-bottom: 2rem}}"]
     if embedded:
         # In a slide: nothing of Streamlit's frame (its header would hold only the sidebar's »), and
-        # a clicker's keys reach the deck around the view.
-        css.append("[data-testid='stHeader'], [data-testid='stSidebar'] {display: none}")
+        # a clicker's keys reach the deck around the view. A view that asks to keep its sidebar
+        # (`sidebar=true`: a scene of optviz's own lecture) keeps the sidebar's » in the corner, so
+        # that a question in class ("and if beta is 0.99?") can be tried in it.
+        if state.flag("sidebar"):
+            css += [
+                "[data-testid='stHeader'] {background: transparent; pointer-events: none}",
+                "[data-testid='stExpandSidebarButton'] {pointer-events: auto}",
+                "[data-testid='stToolbarActions'], [data-testid='stMainMenu'], "
+                "[data-testid='stAppDeployButton'], [data-testid='stDecoration'] {display: none}",
+            ]
+        else:
+            css.append("[data-testid='stHeader'], [data-testid='stSidebar'] {display: none}")
         deck_bridge()
     if presenter:
         css += [

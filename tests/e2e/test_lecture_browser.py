@@ -80,6 +80,8 @@ def test_a_key_inside_the_scene_reaches_the_deck_and_a_link_opens_its_scene(page
     _at_scene(page, 16)
     page.keyboard.press("PageUp")
     _at_scene(page, 15)
+    frame.get_by_test_id("stExpandSidebarButton").click()  # a question in class: the page's controls
+    expect(frame.get_by_test_id("stSidebar").get_by_text("Presenter mode")).to_be_visible()
     browser_log.assert_clean()
 
 
