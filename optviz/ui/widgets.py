@@ -105,6 +105,8 @@ def page_setup(state: PageState) -> bool:
             css += [
                 "[data-testid='stHeader'] {background: transparent; pointer-events: none}",
                 "[data-testid='stExpandSidebarButton'] {pointer-events: auto}",
+                # A phone has no margin beside the content for the » to sit in: above it, then.
+                "@media (max-width: 640px) {[data-testid='stMainBlockContainer'] {padding-top: 3rem}}",
                 "[data-testid='stToolbarActions'], [data-testid='stMainMenu'], "
                 "[data-testid='stAppDeployButton'], [data-testid='stDecoration'] {display: none}",
             ]

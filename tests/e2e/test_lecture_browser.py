@@ -85,13 +85,18 @@ def test_a_key_inside_the_scene_reaches_the_deck_and_a_link_opens_its_scene(page
     browser_log.assert_clean()
 
 
-def test_speaker_notes_beside_the_stage(page, open_page):
+def test_speaker_notes_beside_the_stage_and_buttons_for_a_mouse(page, open_page):
     open_page("/lecture?scene=6&notes=true")
     _at_scene(page, 6)
     following = page.locator("p", has_text="Next:")
     expect(following).to_contain_text(DECK.scenes[6].title)
     expect(page.locator("p", has_text=DECK.scenes[5].notes[:30])).to_be_visible()
-    page.mouse.click(640, 30)
-    page.keyboard.press("ArrowRight")
+    page.get_by_role("button", name="next scene").click()  # a mouse, or a finger on a phone
     _at_scene(page, 7)
     expect(following).to_contain_text(DECK.scenes[7].title)
+    page.get_by_role("button", name="previous scene").click()
+    _at_scene(page, 6)
+    page.get_by_role("button", name="All scenes").click()
+    page.get_by_role("dialog", name="all scenes").get_by_role("button").first.click()
+    _at_scene(page, 1)
+    expect(page.get_by_role("button", name="previous scene")).to_be_disabled()

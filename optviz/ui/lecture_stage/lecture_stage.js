@@ -17,6 +17,7 @@ const NEXT = new Set(["ArrowRight", " ", "PageDown"]);
 const PREVIOUS = new Set(["ArrowLeft", "PageUp"]);
 const KEPT = 1; // scenes kept loaded on each side of the current one
 const MIN_HEIGHT_PX = 280;
+const NARROW_PX = 600; // a phone's stage takes the height left
 
 class LectureStage {
   constructor(parent) {
@@ -25,6 +26,12 @@ class LectureStage {
     this.bar = this.root.querySelector(".optviz-lecture__progress span");
     this.jumpBox = this.root.querySelector(".optviz-lecture__jump");
     this.count = this.root.querySelector(".optviz-lecture__count");
+    // The same steps for a mouse or a finger: ‹ and › beside the count, and every scene's title.
+    this.stepButtons = [...this.root.querySelectorAll(".optviz-lecture__step")];
+    for (const button of this.stepButtons) {
+      button.addEventListener("click", () => this.go(this.current + Number(button.dataset.step)));
+    }
+    this.root.querySelector(".optviz-lecture__all").addEventListener("click", () => this.openGrid());
     this.grid = this.root.querySelector(".optviz-lecture__grid");
     this.views = new Map(); // url -> iframe
     this.scenes = [];
@@ -84,6 +91,9 @@ class LectureStage {
     this.root.dataset.scene = String(index + 1);
     this.bar.style.width = `${(100 * (index + 1)) / this.scenes.length}%`;
     this.count.textContent = `${index + 1} / ${this.scenes.length}`;
+    const [back, next] = this.stepButtons;
+    back.disabled = index === 0;
+    next.disabled = index === this.scenes.length - 1;
     this.bar.parentElement.setAttribute("aria-valuenow", String(index + 1));
     this.bar.parentElement.setAttribute("aria-valuemax", String(this.scenes.length));
     for (const [n, button] of this.gridButtons()) button.setAttribute("aria-current", String(n === index));
@@ -204,11 +214,13 @@ class LectureStage {
   // --- size ------------------------------------------------------------------------------------
 
   // The stage fills the window below the title and caption (a projector shows the whole scene),
-  // at least MIN_HEIGHT_PX, and no taller than 3/4 of its width.
+  // at least MIN_HEIGHT_PX; on a wide screen no taller than 3/4 of its width, on a phone (portrait,
+  // narrow) all the height left, since a view stacks its pieces there.
   fit() {
     const top = this.frames.getBoundingClientRect().top + window.scrollY;
     const room = window.innerHeight - Math.max(0, top) - 12;
-    const height = Math.max(MIN_HEIGHT_PX, Math.min(room, 0.75 * this.frames.clientWidth));
+    const width = this.frames.clientWidth;
+    const height = Math.max(MIN_HEIGHT_PX, width < NARROW_PX ? room : Math.min(room, 0.75 * width));
     const px = `${Math.round(height)}px`;
     if (this.frames.style.height !== px) this.frames.style.height = px;
   }
