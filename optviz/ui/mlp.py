@@ -326,7 +326,7 @@ def _latex_int(n: int) -> str:
 def _training(runs: list[Run]) -> None:
     """Train and Stop, then the runs' progress, curves and results: looked at again every `POLL_S`
     while any of them trains."""
-    left, right, _ = st.columns([1, 1, 6], vertical_alignment="center")
+    left, right, _ = st.columns([2, 2, 5], vertical_alignment="center")  # Train whole in presenter mode
     if left.button("Train", type="primary", key="mlp_train", icon=":material/play_arrow:"):
         _train(runs)
     if right.button("Stop", key="mlp_stop", icon=":material/stop:"):
