@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from optviz.lecture import deck as decks
 from optviz.ui.lecture import KNOWN
-from tests.e2e.browser import LOAD_TIMEOUT_MS
+from tests.e2e.browser import LOAD_TIMEOUT_MS, wait_until_drawn
 
 DECK = decks.load(decks.DEFAULT_DECK, KNOWN)
 STAGE = "[data-testid=lecture-stage]"
@@ -100,3 +100,37 @@ def test_speaker_notes_beside_the_stage_and_buttons_for_a_mouse(page, open_page)
     page.get_by_role("dialog", name="all scenes").get_by_role("button").first.click()
     _at_scene(page, 1)
     expect(page.get_by_role("button", name="previous scene")).to_be_disabled()
+
+
+# A scene's view, in order of preference: the animation (whole, controls included, in the slide),
+# else the first chart, else the first formula or button (its top in the slide's upper half).
+ANIMATIONS = ("race-chart", "conv-steps", "conv-backward", "graph-view")
+WHOLE = ", ".join(f"[data-testid={name}]" for name in ANIMATIONS)
+FIRST = ".js-plotly-plot, .katex, [data-testid=code-block], [data-testid=stButton]"
+
+
+def test_every_scene_of_the_deck_fits_a_slide(browser, app_url, screenshot, measurement):
+    """Each scene's view, embedded at 960 x 540 as the stage and a slide show it: its animation whole
+    and in view, or its first chart, formula or button in the upper half; no error."""
+    context = browser.new_context(viewport={"width": 960, "height": 540})
+    page = context.new_page()
+    try:
+        for number, scene in enumerate(DECK.scenes, 1):
+            page.goto(f"{app_url}{scene.url()}", timeout=LOAD_TIMEOUT_MS)
+            wait_until_drawn(page)
+            page.wait_for_function(
+                f"() => document.querySelector('{WHOLE}, {FIRST}') !== null", timeout=LOAD_TIMEOUT_MS
+            )
+            assert page.get_by_test_id("stException").count() == 0, f"scene {number}: an exception"
+            whole = page.locator(WHOLE).locator("visible=true")
+            if whole.count():
+                box = whole.first.bounding_box()
+                assert box["y"] >= 0 and box["y"] + box["height"] <= 540, f"scene {number}: {box}"
+            else:
+                box = page.locator(FIRST).locator("visible=true").first.bounding_box()
+                assert 0 <= box["y"] <= 270, f"scene {number} ({scene.title}): its view starts at {box['y']}"
+            if number in (1, 9, 15):
+                screenshot(page, f"scene-{number}")
+        measurement(f"all {len(DECK.scenes)} scenes fit a 960 x 540 slide")
+    finally:
+        context.close()
