@@ -65,6 +65,39 @@ function fitCanvas(canvas, width, height) {
   return context;
 }
 
+// In a slide (the page is in an iframe, `?embed=true`): calls onShown(true/false) when the slide
+// holding `root` is shown or hidden. Hidden: the deck posts "slide:stop" into the iframe of a slide
+// that is left ("slide:start" when it is shown; reveal.js and optviz's lecture stage do); for other
+// decks, `root` out of the deck's view (a slide moved off-screen or a scene waiting beside the
+// stage); or the browser tab hidden. A page of its own is always shown: returns null and never calls.
+// Otherwise returns the function that stops watching.
+function watchSlide(root, onShown) {
+  if (window.parent === window) return null;
+  const seen = { deck: true, inView: true, tab: !document.hidden };
+  const changed = () => onShown(seen.deck && seen.inView && seen.tab);
+  const onMessage = (event) => {
+    if (event.source !== window.parent || !["slide:start", "slide:stop"].includes(event.data)) return;
+    seen.deck = event.data === "slide:start";
+    changed();
+  };
+  const onVisibility = () => {
+    seen.tab = !document.hidden;
+    changed();
+  };
+  window.addEventListener("message", onMessage);
+  document.addEventListener("visibilitychange", onVisibility);
+  const observer = new IntersectionObserver(([entry]) => {
+    seen.inView = entry.isIntersecting;
+    changed();
+  });
+  observer.observe(root);
+  return () => {
+    observer.disconnect();
+    window.removeEventListener("message", onMessage);
+    document.removeEventListener("visibilitychange", onVisibility);
+  };
+}
+
 // The component's default export for a drawing class: one drawing per parent element, made on the
 // first call and updated on every later one (Streamlit calls the component's function per update,
 // with {data, parentElement, setStateValue}), so the canvas, the step and the play state survive a
@@ -145,7 +178,8 @@ function drawWindow(context, box, cell, taps, span, colour, lineWidth, dots = tr
 // A chart that shows one of `steps` steps at a time (the convolution charts): ▶ Play advances a step
 // every data.frameMs and stops at the last, the scrubber, Space, the arrow keys (Shift: ten steps),
 // Home and End move it; data.autoplay plays it when it is first drawn and, in a slide, each time the
-// slide is shown (watchSlide). The root element carries data-step and data-playing for tests.
+// slide is shown (watchSlide); hidden, it pauses at data.openStep. The root element carries
+// data-step and data-playing for tests.
 //
 // Its element (the component's HTML) is .optviz-steps around a canvas (__canvas), Play (__play), the
 // scrubber (__scrubber) and the step's words (__cell), styled by canvas_kit.css. A subclass calls
@@ -170,7 +204,8 @@ class StepChart {
     this.elapsed = 0;
     this.listenToControls();
     this.listenToPointer();
-    this.watchSlide();
+    this.shown = true; // false while the slide it is in is hidden: paused at data.openStep
+    this.stopWatching = watchSlide(this.root, (shown) => this.setShown(shown));
     this.resizeObserver = new ResizeObserver(() => this.draw());
     this.resizeObserver.observe(this.root);
     document.fonts.ready.then(() => this.draw()); // a canvas drawn before the page's font loaded
@@ -262,33 +297,6 @@ class StepChart {
     this.canvas.addEventListener("pointerdown", showCell);
   }
 
-  // In a slide (the page in an iframe): shown while its slide is (reveal.js, or optviz's lecture
-  // stage, posts "slide:start" and "slide:stop"), the chart is in the deck's view and the tab is
-  // not hidden. Hidden, it pauses and goes back to data.openStep; shown again, it plays if
-  // data.autoplay says so. A page of its own is always shown.
-  watchSlide() {
-    this.shown = true;
-    if (window.parent === window) return;
-    const seen = { deck: true, inView: true, tab: !document.hidden };
-    const changed = () => this.setShown(seen.deck && seen.inView && seen.tab);
-    this.onSlideMessage = (event) => {
-      if (event.source !== window.parent || !["slide:start", "slide:stop"].includes(event.data)) return;
-      seen.deck = event.data === "slide:start";
-      changed();
-    };
-    this.onTabVisibility = () => {
-      seen.tab = !document.hidden;
-      changed();
-    };
-    window.addEventListener("message", this.onSlideMessage);
-    document.addEventListener("visibilitychange", this.onTabVisibility);
-    this.intersectionObserver = new IntersectionObserver(([entry]) => {
-      seen.inView = entry.isIntersecting;
-      changed();
-    });
-    this.intersectionObserver.observe(this.root);
-  }
-
   setShown(shown) {
     if (shown === this.shown) return;
     this.shown = shown;
@@ -311,9 +319,7 @@ class StepChart {
 
   destroy() {
     this.resizeObserver.disconnect();
-    this.intersectionObserver?.disconnect();
+    this.stopWatching?.();
     if (this.frameRequest !== null) cancelAnimationFrame(this.frameRequest);
-    window.removeEventListener("message", this.onSlideMessage);
-    document.removeEventListener("visibilitychange", this.onTabVisibility);
   }
 }

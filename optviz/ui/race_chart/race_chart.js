@@ -114,7 +114,7 @@ class RaceChart {
       this.frame(performance.now());
     };
     this.listen();
-    this.watchSlide();
+    this.stopWatching = watchSlide(this.root, (shown) => this.setShown(shown));
     // A new width (or legend and controls of a new height) lays the chart out again; the height the
     // chart sets itself does not.
     this.resizeObserver = new ResizeObserver(() => {
@@ -293,33 +293,9 @@ class RaceChart {
 
   // --- in a slide ------------------------------------------------------------------------------
 
-  // In a slide (the page is in an iframe, `?embed=true`): pause while the slide is hidden and show
-  // the start again when it comes back, playing from there if the link says autoplay. Hidden:
-  // reveal.js posts "slide:stop" into the iframe of a slide that is left ("slide:start" when it is
-  // shown); for other decks, the chart out of the deck's view (a slide moved off-screen); or the
-  // browser tab hidden. A page of its own keeps playing when scrolled: its curves follow the race.
-  watchSlide() {
-    if (window.parent === window) return;
-    const seen = { deck: true, inView: true, tab: !document.hidden };
-    const changed = () => this.setShown(seen.deck && seen.inView && seen.tab);
-    this.onSlideMessage = (event) => {
-      if (event.source !== window.parent || !["slide:start", "slide:stop"].includes(event.data)) return;
-      seen.deck = event.data === "slide:start";
-      changed();
-    };
-    this.onTabVisibility = () => {
-      seen.tab = !document.hidden;
-      changed();
-    };
-    window.addEventListener("message", this.onSlideMessage);
-    document.addEventListener("visibilitychange", this.onTabVisibility);
-    this.intersectionObserver = new IntersectionObserver(([entry]) => {
-      seen.inView = entry.isIntersecting;
-      changed();
-    });
-    this.intersectionObserver.observe(this.root);
-  }
-
+  // In a slide (watchSlide, canvas_kit.js): pause while the slide is hidden and show the start again
+  // when it comes back, playing from there if the link says autoplay. A page of its own keeps
+  // playing when scrolled: its curves follow the race.
   setShown(shown) {
     if (shown === this.shown) return;
     this.shown = shown;
@@ -920,11 +896,9 @@ class RaceChart {
   destroy() {
     this.destroyed = true;
     this.resizeObserver.disconnect();
-    this.intersectionObserver?.disconnect();
+    this.stopWatching?.();
     window.removeEventListener("optviz-race-goto", this.onGoTo);
     window.removeEventListener("resize", this.onWindowResize);
-    window.removeEventListener("message", this.onSlideMessage);
-    document.removeEventListener("visibilitychange", this.onTabVisibility);
     if (this.frameRequest !== null) cancelAnimationFrame(this.frameRequest);
   }
 }
