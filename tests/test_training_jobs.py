@@ -39,7 +39,7 @@ class FakeRun:
 
 @pytest.fixture
 def trainer():
-    return Trainer(max_finished=2)
+    return Trainer(max_finished=2, size_of=lambda history: 0)  # fake histories hold no arrays
 
 
 def ask(trainer, key, owner, run):
@@ -145,3 +145,25 @@ def test_only_the_latest_finished_runs_are_kept(trainer):
         run.step()
         assert job.wait(TIMEOUT)
     assert trainer.job("a") is None and trainer.job("b") is not None and trainer.job("c") is not None
+
+
+def test_finished_runs_are_kept_within_a_byte_budget_the_latest_always():
+    """Each finished History here holds 100 bytes: 250 keep the latest two; a budget smaller than one
+    run still keeps the run that just finished (its owners are looking at it)."""
+    for budget, kept in ((250, "bc"), (50, "c")):
+        trainer = Trainer(max_finished=10, max_bytes=budget, size_of=lambda history: 100)
+        for key in "abc":
+            run = FakeRun(1)
+            job = ask(trainer, key, "alice", run)
+            run.step()
+            assert job.wait(TIMEOUT)
+        assert "".join(key for key in "abc" if trainer.job(key) is not None) == kept
+
+
+def test_a_history_counts_every_array_it_holds():
+    from optviz import mlp
+
+    history = mlp.train("adam", hidden=8, epochs=1, seed=2)
+    params = sum(p.nbytes for p in history.params)
+    assert history.nbytes >= params + history.path.nbytes + history.batch_loss.nbytes
+    assert history.path.nbytes == 2 * history.path.size  # float16

@@ -99,6 +99,13 @@ class History(NamedTuple):
     def epochs(self) -> int:
         return len(self.test_loss)
 
+    @property
+    def nbytes(self) -> int:
+        """The memory its arrays hold (what a finished run kept for everyone costs)."""
+        arrays = [self.train_loss, self.train_accuracy, self.test_loss, self.test_accuracy, self.batch_loss]
+        arrays += [*self.params, *([] if self.path is None else [self.path])]
+        return sum(np.asarray(a).nbytes for a in arrays)
+
 
 class StepNumbers(NamedTuple):
     """One training-loop iteration on one mini-batch, as the page explains it phase by phase."""

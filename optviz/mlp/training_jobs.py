@@ -17,7 +17,9 @@ a control moved, a second click) stopped the run. Here a page only asks and look
   whenever it looks;
 - `release(job, owner)` is one owner's Stop: the job stops, after its current epoch, once no
   owner is left, and leaves the table (whoever stopped it keeps the History it saw). A finished
-  job stays for everyone, up to `max_finished` of them, the least recently asked for dropped first;
+  job stays for everyone, up to `max_finished` of them holding at most `max_bytes` in all (a
+  History keeps the run's path through weight space: 17 MB for the largest run the page trains),
+  the least recently asked for dropped first, never the one that just finished;
   a run that raises keeps its reason (the others go on), and asking again starts it afresh.
 Nothing here imports Streamlit.
 """
@@ -32,6 +34,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator
 from optviz.mlp.model import History
 
 QUEUED, RUNNING, DONE, STOPPED, FAILED = "queued", "running", "done", "stopped", "failed"
+MAX_FINISHED_BYTES = 256 * 2**20  # what finished runs kept for everyone may hold in all
 Train = Callable[[], Iterator[History]]
 
 log = logging.getLogger(__name__)
@@ -63,8 +66,15 @@ class Trainer:
     """The shared queue of training runs (see the module's docstring); its thread starts when first
     needed."""
 
-    def __init__(self, max_finished: int = 64) -> None:
+    def __init__(
+        self,
+        max_finished: int = 64,
+        max_bytes: int = MAX_FINISHED_BYTES,
+        size_of: Callable[[History], int] = lambda history: history.nbytes,
+    ) -> None:
         self.max_finished = max_finished
+        self.max_bytes = max_bytes
+        self.size_of = size_of  # the memory a finished job's History holds
         self._lock = threading.Condition()
         self._jobs: OrderedDict[Hashable, Job] = OrderedDict()
         self._waiting: deque[list[Job]] = deque()  # the new jobs of each request, in order
@@ -175,15 +185,26 @@ class Trainer:
             self._end(job, FAILED)
 
     def _end(self, job: Job, state: str) -> None:
-        """Mark `job` ended (under the lock): a stopped job leaves the table, finished ones beyond
-        `max_finished` go, the least recently asked for first."""
+        """Mark `job` ended (under the lock): a stopped job leaves the table; ended ones beyond
+        `max_finished`, or beyond `max_bytes` in all, go, the least recently asked for first,
+        never `job` itself (its owners are looking at it)."""
         job.state = state
         if state == STOPPED and self._jobs.get(job.key) is job:
             del self._jobs[job.key]
-        ended = [key for key, other in self._jobs.items() if not other.active]
-        for key in ended[: max(0, len(ended) - self.max_finished)]:
-            del self._jobs[key]
+        ended = [other for other in self._jobs.values() if not other.active and other is not job]
+        sizes = {id(other): self._size(other) for other in ended}
+        held = sum(sizes.values()) + (self._size(job) if self._jobs.get(job.key) is job else 0)
+        kept = len(ended) + (self._jobs.get(job.key) is job)
+        for other in ended:  # least recently asked for first (request moves a job to the end)
+            if kept <= self.max_finished and held <= self.max_bytes:
+                break
+            del self._jobs[other.key]
+            kept -= 1
+            held -= sizes[id(other)]
         job.finished.set()
+
+    def _size(self, job: Job) -> int:
+        return 0 if job.history is None else self.size_of(job.history)
 
 
 TRAINER = Trainer()  # the process's one queue: every session's runs
