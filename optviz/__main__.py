@@ -1,4 +1,5 @@
-"""`python -m optviz COMMAND ...`: `export` (optviz/lab/cli.py) or `serve` (optviz/serve/cli.py).
+"""`python -m optviz COMMAND ...`: `export` (optviz/lab/cli.py), `lecture` (optviz/lecture/cli.py) or
+`serve` (optviz/serve/cli.py).
 
 Each command's module is imported only when it is run (`serve` needs none of the lab's code), and
 gets the whole argument list, so `python -m optviz export ...` parses exactly as it always has.
@@ -9,9 +10,10 @@ import sys
 
 COMMANDS = {
     "export": ("optviz.lab.cli", "write the lab's race as a standalone HTML page, an animated GIF or a PNG"),
+    "lecture": ("optviz.lecture.cli", "write a lecture deck as one standalone HTML file, for a room offline"),
     "serve": ("optviz.serve.cli", "serve the app to a class: N workers behind one nginx front"),
 }
-USAGE = "usage: python -m optviz {export,serve} ... (python -m optviz COMMAND --help for its options)"
+USAGE = "usage: python -m optviz {export,lecture,serve} ... (python -m optviz COMMAND --help for its options)"
 
 
 def main(argv: list[str]) -> int:

@@ -286,7 +286,8 @@ def _format(parser, args) -> str:
     return suffix
 
 
-def _check_out(parser, out: str) -> Path:
+def check_out(parser, out: str) -> Path:
+    """The file `--out` names, checked before any work: not a folder, in a folder that exists, writable."""
     path = Path(out)
     if path.is_dir():
         parser.error(f"--out {out!r} is a folder, not a file")
@@ -325,7 +326,7 @@ def export_command(parser, args) -> int:
     _in_range(parser, "width", args.width, 100, 4096)
     _in_range(parser, "height", args.height, 100, 4096)
     _in_range(parser, "scale", args.scale, 0.5, 4)
-    path = _check_out(parser, args.out)
+    path = check_out(parser, args.out)
 
     config = RaceConfig.create(
         surface, selected, (start_x, start_y), steps, hyperparams, args.noise, args.seed, schedule

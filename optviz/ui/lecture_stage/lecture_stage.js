@@ -63,8 +63,22 @@ class LectureStage {
   // --- the scenes ------------------------------------------------------------------------------
 
   show(index) {
-    const before = this.views.get(this.scenes[this.current]?.url);
+    this.showView(index, this.current);
     this.current = index;
+    this.root.dataset.scene = String(index + 1);
+    this.bar.style.width = `${(100 * (index + 1)) / this.scenes.length}%`;
+    this.count.textContent = `${index + 1} / ${this.scenes.length}`;
+    const [back, next] = this.stepButtons;
+    back.disabled = index === 0;
+    next.disabled = index === this.scenes.length - 1;
+    this.bar.parentElement.setAttribute("aria-valuenow", String(index + 1));
+    this.bar.parentElement.setAttribute("aria-valuemax", String(this.scenes.length));
+    for (const [n, button] of this.gridButtons()) button.setAttribute("aria-current", String(n === index));
+  }
+
+  // The scene `index` in view, `before` (the one shown until now) told it is left.
+  showView(index, before) {
+    const left = this.views.get(this.scenes[before]?.url);
     const near = new Set();
     for (let i = index - KEPT; i <= index + KEPT; i++) {
       if (i >= 0 && i < this.scenes.length) near.add(this.scenes[i].url);
@@ -86,17 +100,8 @@ class LectureStage {
       frame.setAttribute("aria-hidden", String(waiting));
     }
     const shown = this.views.get(here);
-    if (before && before !== shown) this.tell(before, "slide:stop");
+    if (left && left !== shown) this.tell(left, "slide:stop");
     this.tell(shown, "slide:start");
-    this.root.dataset.scene = String(index + 1);
-    this.bar.style.width = `${(100 * (index + 1)) / this.scenes.length}%`;
-    this.count.textContent = `${index + 1} / ${this.scenes.length}`;
-    const [back, next] = this.stepButtons;
-    back.disabled = index === 0;
-    next.disabled = index === this.scenes.length - 1;
-    this.bar.parentElement.setAttribute("aria-valuenow", String(index + 1));
-    this.bar.parentElement.setAttribute("aria-valuemax", String(this.scenes.length));
-    for (const [n, button] of this.gridButtons()) button.setAttribute("aria-current", String(n === index));
   }
 
   newView(url) {
