@@ -59,7 +59,8 @@ def test_html_in_text_is_shown_as_typed_unless_the_page_wrote_it():
 
 
 def test_aligned_lines_are_a_table_and_a_bad_formula_is_shown_as_typed():
-    aligned = offline.formula(r"\begin{aligned}\frac{\partial y}{\partial x} &= 2x = 4\end{aligned}", display=True)
+    latex = r"\begin{aligned}\frac{\partial y}{\partial x} &= 2x = 4\end{aligned}"
+    aligned = offline.formula(latex, display=True)
     assert "<mtable" in aligned and "&amp;" not in aligned and "<mi>&" not in aligned
     broken = offline.formula(r"\left( <b>", display=False)
     assert broken.startswith("<code") and "&lt;b&gt;" in broken
@@ -89,13 +90,15 @@ def test_the_file_carries_every_scene_each_components_code_once_and_forbids_ever
     assert page.count('id="optviz-js-optviz.test"') == 1, "a component's JS once, however often it is shown"
     assert "default-src 'none'" in page and "connect-src" not in page
     assert "Plotly" not in page.split("<script>", 1)[-1][:100], "no plotly.js without a figure"
-    assert _deck_data(page)["mounts"] == [["component", "optviz.test", {}], ["component", "optviz.test", {"n": 2}]]
+    mounts = _deck_data(page)["mounts"]
+    assert mounts == [["component", "optviz.test", {}], ["component", "optviz.test", {"n": 2}]]
     assert "flex:0.3333 1 0" in page and "<details><summary>" in page and "Speaker notes" in page
     assert "Learning rate η</span> 0.05" in page
 
 
 def test_data_cannot_close_the_pages_script_and_plotly_comes_with_a_figure():
-    figure = Figure({"data": [{"type": "scatter", "name": "</script><script>alert(1)</script>"}], "layout": {}})
+    trace = {"type": "scatter", "name": "</script><script>alert(1)</script>"}
+    figure = Figure({"data": [trace], "layout": {}})
     page = offline.to_html("t", [SceneView("t", "", "", (figure,))]).decode()
     assert "</script><script>alert(1)" not in page
     assert _deck_data(page)["mounts"][0][2]["spec"]["data"][0]["name"].startswith("</script>")
@@ -113,7 +116,7 @@ def test_a_race_scene_is_its_chart_playing_by_itself_with_no_start_to_drag():
     number, scene = _scene("good learning rate")
     blocks = list(_walk(snapshot(scene, number)))
     charts = [block for block in blocks if isinstance(block, Component)]
-    assert [chart.name for chart in charts] == ["optviz.race_chart"], "no deck bridge, no tabs below the chart"
+    assert [chart.name for chart in charts] == ["optviz.race_chart"], "no deck bridge, no tabs below it"
     race = charts[0]
     assert race.data["autoplay"] is True and race.data["interactive"] is False
     assert race.js and race.html, "the component's own files, as the page registered them"
@@ -154,7 +157,8 @@ def test_the_command_is_listed_and_refuses_a_bad_deck_naming_its_scene(tmp_path,
     assert optviz_main.main(["--help"]) == 0
     assert "lecture" in capsys.readouterr().out
     deck = tmp_path / "bad.toml"
-    deck.write_text('title = "T"\n[[scene]]\npage = "lab"\ntitle = "A"\n[[scene]]\npage = "nope"\ntitle = "B"\n')
+    scene = '[[scene]]\npage = "{}"\ntitle = "{}"\n'
+    deck.write_text('title = "T"\n' + scene.format("lab", "A") + scene.format("nope", "B"))
     with pytest.raises(SystemExit) as exit_:
         optviz_main.main(["lecture", "--deck", str(deck), "--out", str(tmp_path / "x.html")])
     assert exit_.value.code == 2

@@ -135,6 +135,9 @@ def _setting(node) -> Setting | None:
         return None
     if not label:
         return None
+    index, options = getattr(node, "index", None), getattr(node, "options", None)
+    if isinstance(index, int) and options and 0 <= index < len(options):
+        value = options[index]  # a choice as the page names it (its format_func), not its key
     return Setting(label, _words(value))
 
 
