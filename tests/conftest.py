@@ -76,3 +76,14 @@ def page_session():
         return at
 
     return open_page
+
+
+def use_own_trainer(monkeypatch) -> None:
+    """The MLP page and the offline deck's snapshots train in a trainer of their own, so the runs they
+    finish are not another test's (the process's TRAINER keeps finished runs for everyone)."""
+    from optviz.mlp.training_jobs import Trainer
+    from optviz.ui import mlp, scene_snapshot
+
+    trainer = Trainer()
+    monkeypatch.setattr(mlp, "TRAINER", trainer)
+    monkeypatch.setattr(scene_snapshot, "TRAINER", trainer)

@@ -16,8 +16,14 @@ from optviz.lecture import deck as decks
 from optviz.lecture.offline import Code, Component, Figure, Formula, Group, Row, SceneView, Setting, Text
 from optviz.ui.lecture import KNOWN
 from optviz.ui.scene_snapshot import snapshot
+from tests.conftest import use_own_trainer
 
 DEFAULT = decks.load(decks.DEFAULT_DECK, KNOWN)
+
+
+@pytest.fixture(autouse=True)
+def own_trainer(monkeypatch):
+    use_own_trainer(monkeypatch)
 
 
 def _scene(title: str):

@@ -233,9 +233,9 @@ def test_the_dispatcher_keeps_export_as_it_was(capsys):
         optviz_main(["export", "--help"])
     assert capsys.readouterr().out == export_cli.build_parser().export_parser.format_help()
     assert optviz_main(["--help"]) == 0
-    assert re.search(r"export .*\n.*serve ", capsys.readouterr().out)
+    assert re.search(r"export .*\n.*lecture .*\n.*serve ", capsys.readouterr().out)
     assert optviz_main(["launch"]) == 2
-    assert "unknown command 'launch'; choose one of: export, serve" in capsys.readouterr().err
+    assert "unknown command 'launch'; choose one of: export, lecture, serve" in capsys.readouterr().err
 
 
 def _serving_section() -> str:

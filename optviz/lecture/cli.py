@@ -44,6 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     # Only errors are logged, not AppTest's notes that the pages run without a server (Streamlit sets its
     # loggers' levels again as each page runs, so they are silenced here, for the whole command).
     logging.disable(logging.WARNING)
+    try:
+        return _write(parser, args, path)
+    finally:
+        logging.disable(logging.NOTSET)  # as it was (the command may run inside another program)
+
+
+def _write(parser, args, path) -> int:
     from optviz.ui.lecture import KNOWN  # the pages' link parameters
     from optviz.ui.scene_snapshot import SceneError, snapshot
 

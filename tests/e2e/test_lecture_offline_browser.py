@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from optviz.lecture import cli
 from optviz.lecture import deck as decks
 from optviz.ui.lecture import KNOWN
+from tests.conftest import use_own_trainer
 
 DECK = decks.load(decks.DEFAULT_DECK, KNOWN)
 MAX_BYTES = 25 * 10**6
@@ -24,9 +25,11 @@ SHOWN = ".optviz-offline__scene:not([hidden])"
 @pytest.fixture(scope="module")
 def deck_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("offline") / "week2.html"
-    started = time.perf_counter()
-    assert cli.main(["--out", str(path)]) == 0
-    seconds = time.perf_counter() - started
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        use_own_trainer(monkeypatch)
+        started = time.perf_counter()
+        assert cli.main(["--out", str(path)]) == 0
+        seconds = time.perf_counter() - started
     size = path.stat().st_size
     print(f"offline deck: {size / 1e6:.1f} MB (budget 25), written in {seconds:.0f} s (budget {MAX_WRITE_S})")
     assert size <= MAX_BYTES
