@@ -32,6 +32,8 @@ import plotly.offline
 from latex2mathml.converter import convert as latex_to_mathml
 from markdown_it import MarkdownIt
 
+from optviz.lab.export.html import inline
+
 UI = Path(__file__).parents[1] / "ui"  # the stage's and kits' files (read, not imported: optviz.ui imports
 STAGE = UI / "lecture_stage"  # Streamlit)
 HERE = Path(__file__).parent
@@ -212,14 +214,6 @@ def _script_json(value) -> str:
     return json.dumps(value, separators=(",", ":"), allow_nan=False).replace("<", "\\u003c")
 
 
-def _inline(text: str, what: str) -> str:
-    """`text` for the inside of a <script> or <style>: it must not close its element (nor open an HTML
-    comment, which changes how a script's end is found)."""
-    if any(tag in text.lower() for tag in ("</script", "</style", "<!--")):
-        raise ValueError(f"{what} cannot be inlined: it contains a tag")
-    return text
-
-
 def to_html(title: str, scenes: list[SceneView]) -> bytes:
     """The deck titled `title` as one standalone HTML page, UTF-8: its scenes stepped with the keys of
     the lecture page, every chart drawn from the data in the file, nothing fetched."""
@@ -239,14 +233,14 @@ def to_html(title: str, scenes: list[SceneView]) -> bytes:
     uses_plotly = any(kind == "figure" for kind, _, _ in page.mounts)
     component_files = "".join(
         f'<template id="optviz-html-{name}">{c.html}</template>'
-        f'<script type="text/plain" id="optviz-js-{name}">{_inline(c.js, name)}</script>'
+        f'<script type="text/plain" id="optviz-js-{name}">{inline(c.js, name)}</script>'
         for name, c in page.components.items()
     )
-    styles = "\n".join(_inline(c.css, c.name) for c in page.components.values())
+    styles = "\n".join(inline(c.css, c.name) for c in page.components.values())
     stage_files = (UI / "canvas_kit.js", STAGE / "lecture_stage.js", HERE / "offline_stage.js")
     stage_js = "\n".join(path.read_text("utf-8") for path in stage_files)
     deck = {"scenes": [{"title": scene.title} for scene in scenes], "mounts": page.mounts}
-    plotly_js = _inline(plotly.offline.get_plotlyjs(), "plotly.js") if uses_plotly else ""
+    plotly_js = inline(plotly.offline.get_plotlyjs(), "plotly.js") if uses_plotly else ""
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -268,7 +262,7 @@ def to_html(title: str, scenes: list[SceneView]) -> bytes:
 {component_files}
 <script type="application/json" id="optviz-deck">{_script_json(deck)}</script>
 <script>{plotly_js}</script>
-<script type="module">{_inline(stage_js, "the stage's JS")}</script>
+<script type="module">{inline(stage_js, "the stage's JS")}</script>
 </body>
 </html>
 """.encode()

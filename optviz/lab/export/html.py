@@ -81,7 +81,7 @@ if (data) {
 """
 
 
-def _inline(text: str, what: str) -> str:
+def inline(text: str, what: str) -> str:
     """`text` for the inside of a <script> or <style>: it must not close its element (nor open an
     HTML comment, which changes how a script's end is found)."""
     if any(tag in text.lower() for tag in ("</script", "</style", "<!--")):
@@ -99,7 +99,7 @@ def chart_page(data: dict | None, *, title: str = "optviz race", pictures: str =
     js = CANVAS_KIT.read_text(encoding="utf-8") + "\n" + files["js"]
     # JSON inside <script>: "</" escaped as "<\\/" (the same string to JSON), so no text can close it.
     payload = json.dumps(data, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
-    harness = _HARNESS % {"js": JS_ID, "data": DATA_ID} + _inline(pictures, "the pictures' JS")
+    harness = _HARNESS % {"js": JS_ID, "data": DATA_ID} + inline(pictures, "the pictures' JS")
     return f"""<!DOCTYPE html>
 <html lang="en"{' class="picture"' if picture else ""}>
 <head>
@@ -107,13 +107,13 @@ def chart_page(data: dict | None, *, title: str = "optviz race", pictures: str =
 <meta http-equiv="Content-Security-Policy" content="{CSP}">
 <meta name="viewport" content="width=device-width">
 <title>{html.escape(title)}</title>
-<style>{_inline(files["css"], "race_chart.css")}{_STYLE}</style>
+<style>{inline(files["css"], "race_chart.css")}{_STYLE}</style>
 </head>
 <body>
 <div id="optviz-chart">{files["html"]}</div>
 <p class="optviz-export__note">{html.escape(RECORDING)}</p>
 <script type="application/json" id="{DATA_ID}">{payload}</script>
-<script type="text/plain" id="{JS_ID}">{_inline(js, "race_chart.js")}</script>
+<script type="text/plain" id="{JS_ID}">{inline(js, "race_chart.js")}</script>
 <script type="module">{harness}</script>
 </body>
 </html>
