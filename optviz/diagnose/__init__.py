@@ -18,8 +18,8 @@ jax.config.update("jax_enable_x64", True)  # the gradient check compares float32
 from optviz.diagnose.gradcheck import GradCheck, grad_check, step_sweep  # noqa: E402
 from optviz.diagnose.network import INITS, Network, Snapshot, init_params, snapshot  # noqa: E402
 from optviz.diagnose.search import Search, search, search_chunks, zoom  # noqa: E402
-from optviz.diagnose.training import Run, branch, train, train_epochs, train_together, training_data  # noqa: E402
 from optviz.diagnose.training import PROBE_SIZE as _PROBE_SIZE  # noqa: E402
+from optviz.diagnose.training import Run, branch, train, train_epochs, train_together, training_data  # noqa: E402
 
 
 def init_stats(init: str, activation: str, layers: int, seed: int = 0, width: int = 256) -> Snapshot:

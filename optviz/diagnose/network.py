@@ -23,6 +23,7 @@ gradient check, so every array here names its dtype).
 
 from __future__ import annotations
 
+import itertools
 from functools import partial
 from typing import NamedTuple
 
@@ -134,7 +135,7 @@ def layer_of_each_parameter(network: Network) -> np.ndarray:
     the last index, L + 1 (one past the weight matrices)."""
     sizes = network.sizes
     parts = []
-    for index, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+    for index, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
         parts += [np.full(fan_in * fan_out, index), np.full(fan_out, len(sizes) - 1)]
     return np.concatenate(parts)
 

@@ -65,7 +65,7 @@ class Checkpoint(NamedTuple):
 
 
 class Run(NamedTuple):
-    """A run as NumPy arrays, one entry per finished epoch or per step (of the epochs it trained:
+    r"""A run as NumPy arrays, one entry per finished epoch or per step (of the epochs it trained:
     a run continued from a checkpoint holds the epochs after it).
 
     train_loss: the data loss averaged over the epoch's batches as they were trained on;
@@ -107,7 +107,7 @@ def _optimizers(size: int):
 
 
 def _layer_norms(vector, network: Network):
-    """\|part of `vector` in W_l\| for every weight matrix (one segment sum)."""
+    r"""\|part of `vector` in W_l\| for every weight matrix (one segment sum)."""
     squares = jax.ops.segment_sum(
         vector * vector, layer_of_each_parameter(network), num_segments=network.layers + 2
     )
@@ -361,7 +361,9 @@ def train_together(
         bad.append(np.asarray(step_bad))
         metrics.append([np.asarray(train_accuracy), np.asarray(val_accuracy), np.asarray(val_loss)])
     bad = np.concatenate(bad, axis=1)
-    train_accuracy, val_accuracy, val_loss = (np.stack(m, axis=1).astype(np.float64) for m in zip(*metrics))
+    train_accuracy, val_accuracy, val_loss = (
+        np.stack(m, axis=1).astype(np.float64) for m in zip(*metrics, strict=True)
+    )
     return Together(
         batch_loss=np.concatenate(losses, axis=1).astype(np.float64),
         train_accuracy=train_accuracy,
