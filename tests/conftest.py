@@ -38,6 +38,7 @@ PAGES = {
     "mlp": "from optviz.ui.mlp import render\nrender()",
     "conv": "from optviz.ui.conv import render\nrender()",
     "lecture": "from optviz.ui.lecture import render\nrender()",
+    "diagnose": "from optviz.ui.diagnose import render\nrender()",
 }
 
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from optviz.ui import conv, lab, lecture, mlp
+from optviz.ui import conv, diagnose, lab, lecture, mlp
 
 
 def pages() -> list[st.Page]:
@@ -11,5 +11,8 @@ def pages() -> list[st.Page]:
         st.Page(lab.render, title="Optimizer lab", icon=":material/insights:", default=True),  # served at /
         st.Page(mlp.render, title="MLP & backpropagation", icon=":material/hub:", url_path="mlp"),
         st.Page(conv.render, title="Convolutions", icon=":material/grid_on:", url_path="conv"),
+        st.Page(
+            diagnose.render, title="Diagnose training", icon=":material/troubleshoot:", url_path="diagnose"
+        ),
         st.Page(lecture.render, title="Lecture", icon=":material/slideshow:", url_path="lecture"),
     ]
