@@ -17,12 +17,29 @@ from optviz.diagnose.training import Run
 from optviz.mlp.figures import MAX_CURVE_POINTS, WRONG_COLOUR, _layout
 
 LN10 = float(np.log(10))
-# Layer 1 .. 7 (the output layer last), light to dark: depth reads as shade. Viridis' stops.
-LAYER_COLOURS = ["#fde725", "#7ad151", "#22a884", "#2a788e", "#414487", "#440154", "#000000"]
+# Layer 1 .. 7 (the output layer last), light to dark: depth reads as shade. Viridis' stops (without its
+# yellow end, too faint on white).
+LAYER_COLOURS = ["#90d743", "#35b779", "#21918c", "#31688e", "#443983", "#440154", "#000000"]
 # Okabe & Ito: four learning rates, too low to too high.
-LR_COLOURS = ["#56B4E9", "#009E73", "#E69F00", "#D55E00"]
+LR_COLOURS = ["#56B4E9", "#009E73", "#E69F00", "#CC79A7"]
 TRAIN_COLOUR, VAL_COLOUR = "#0072B2", "#D55E00"
 RATIO_BAND = (1e-4, 1e-2)  # a decade either side of CS231n's 1e-3
+
+
+def _log_hline(fig: go.Figure, y: float, label: str, colour: str, dash: str) -> None:
+    """A labelled horizontal line on a log y axis. (add_hline's own label lands at the wrong height
+    on a log axis: an annotation's y there is in decades.)"""
+    fig.add_hline(y=y, line={"color": colour, "dash": dash})
+    fig.add_annotation(
+        x=1,
+        xref="x domain",
+        y=np.log10(y),
+        text=label,
+        showarrow=False,
+        xanchor="right",
+        yanchor="bottom",
+        font={"color": colour, "size": 12},
+    )
 
 
 def _finite(values) -> list[float | None]:
@@ -95,7 +112,7 @@ def update_ratio_figure(run: Run, steps_per_epoch: int, *, height: int = 380) ->
     """||ΔW_l|| / ||W_l|| of every weight matrix at every step (log), against the band around 1e-3."""
     fig = go.Figure()
     fig.add_hrect(y0=RATIO_BAND[0], y1=RATIO_BAND[1], fillcolor="#009E73", opacity=0.12, line_width=0)
-    fig.add_hline(y=1e-3, line={"color": "#009E73", "dash": "dash"}, annotation_text="1e-3")
+    _log_hline(fig, 1e-3, "10⁻³", "#007a5a", "dash")
     steps, layers = run.update_ratio.shape
     stride = max(1, steps // MAX_CURVE_POINTS)
     x = np.arange(1, steps + 1)[::stride] / steps_per_epoch + run.first_epoch
@@ -127,6 +144,15 @@ def _mark_divergence(fig: go.Figure, run: Run, steps_per_epoch: int, y: float) -
 # --- 3. loss curves ----------------------------------------------------------------------------------
 
 
+def smoothed(values: np.ndarray, window: int) -> np.ndarray:
+    """The running mean over the last `window` values (fewer at the start): mini-batch noise averaged
+    out, without looking ahead."""
+    sums = np.cumsum(np.concatenate([[0.0], values]))
+    ends = np.arange(1, len(values) + 1)
+    starts = np.maximum(0, ends - window)
+    return (sums[ends] - sums[starts]) / (ends - starts)
+
+
 def loss_curves_figure(
     batch_loss: np.ndarray,
     diverged_at,
@@ -136,31 +162,39 @@ def loss_curves_figure(
     log: bool,
     height: int = 400,
 ) -> go.Figure:
-    """One line per setting (rows of batch_loss): every step's loss against epochs, cut where the run
-    diverged (a cross marks it), with ln 10 (a uniform guess) dotted."""
+    """One colour per setting (rows of batch_loss): every step's loss, thin (the wiggle is mini-batch
+    noise), and its running mean over a fifth of an epoch, thick (the trend); against epochs, cut
+    where the run diverged (a cross marks it), with ln 10 (a uniform guess) dotted."""
     fig = go.Figure()
     fig.add_hline(y=LN10, line={"color": "#777777", "dash": "dot"}, annotation_text="ln 10")
     steps = batch_loss.shape[1]
     stride = max(1, steps // MAX_CURVE_POINTS)
     x = np.arange(1, steps + 1) / steps_per_epoch
+    window = max(1, steps_per_epoch // 5)
     for row, (label, colour) in enumerate(zip(labels, LR_COLOURS, strict=False)):
         end = int(diverged_at[row]) - 1 if diverged_at[row] else steps
-        values = _finite(batch_loss[row, :end:stride])
+        raw = batch_loss[row, :end]
         fig.add_scatter(
-            x=x[:end:stride], y=values, mode="lines", name=label, line={"color": colour, "width": 2}
-        )
+            x=x[:end:stride], y=_finite(raw[::stride]), mode="lines", name=label, legendgroup=label,
+            showlegend=False, opacity=0.35, line={"color": colour, "width": 1}, hoverinfo="skip",
+        )  # fmt: skip
+        trend = _finite(smoothed(raw, window)[::stride]) if end else []
+        fig.add_scatter(
+            x=x[:end:stride], y=trend, mode="lines", name=label, legendgroup=label,
+            line={"color": colour, "width": 3},
+        )  # fmt: skip
         if diverged_at[row]:
-            last = next((v for v in reversed(values) if v is not None), LN10)
+            last = next((v for v in reversed(trend) if v is not None), LN10)
             fig.add_scatter(
-                x=[x[end - 1] if end else x[0]],
-                y=[last],
-                mode="markers",
-                showlegend=False,
-                marker={"symbol": "x", "size": 14, "color": colour},
-                hovertemplate="diverged<extra></extra>",
-            )
+                x=[x[end - 1] if end else x[0]], y=[last], mode="markers", showlegend=False,
+                marker={"symbol": "x", "size": 14, "color": colour}, hovertemplate="diverged<extra></extra>",
+            )  # fmt: skip
     fig.update_xaxes(title_text="epoch")
-    fig.update_yaxes(title_text="mini-batch loss", type="log" if log else "linear")
+    # Linear: up to a little above ln 10, as CS231n draws it (a diverging run's spike goes off the top;
+    # the log axis shows all of it).
+    fig.update_yaxes(
+        title_text="mini-batch loss", type="log" if log else "linear", range=None if log else [0, 3]
+    )
     return _layout(fig, height, legend={"orientation": "h", "y": 1.12})
 
 
@@ -197,7 +231,7 @@ def gap_figure(run: Run, *, height: int = 380) -> go.Figure:
 
 def _thresholds(fig: go.Figure) -> None:
     for label, value in THRESHOLDS.items():
-        fig.add_hline(y=value, line={"color": "#777777", "dash": "dot"}, annotation_text=label)
+        _log_hline(fig, value, label, "#555555", "dot")
 
 
 def _log_error(values) -> list[float]:
@@ -344,37 +378,37 @@ def search_figure(result: Search, *, height: int = 420) -> go.Figure:
 # --- 7. branch ---------------------------------------------------------------------------------------
 
 
-def branch_figure(base: Run, branch: Run, labels: tuple[str, str], *, height: int = 380) -> go.Figure:
-    """Validation accuracy (left) and training loss (right) per epoch of the run that went on and of
-    the branch from the pause, which starts from the same point."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=["validation accuracy", "training loss"])
+def branch_figure(
+    base: Run, branch: Run, labels: tuple[str, str], steps_per_epoch: int, *, height: int = 380
+) -> go.Figure:
+    """Validation accuracy after every epoch (left) and the mini-batch loss, smoothed over a tenth of
+    an epoch (right), of the run that went on and of the branch from the pause; the branch starts
+    from the paused run's point."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=["validation accuracy", "mini-batch loss (smoothed)"])
     pause = branch.first_epoch
+    window = max(1, steps_per_epoch // 10)
     for run, label, colour, dash in (
         (base, labels[0], TRAIN_COLOUR, "solid"),
         (branch, labels[1], VAL_COLOUR, "dash"),
     ):
         epochs = np.arange(run.first_epoch + 1, run.first_epoch + run.epochs + 1)
-        start = run is branch  # the branch starts from the paused run's point
-        for col, values, joint in (
-            (1, run.val_accuracy, base.val_accuracy),
-            (2, run.train_loss, base.train_loss),
-        ):
-            x, y = epochs, _finite(values)
-            if start:
-                x, y = np.concatenate([[pause], epochs]), [float(joint[pause - 1]), *y]
-            fig.add_scatter(
-                x=x,
-                y=y,
-                mode="lines+markers",
-                name=label,
-                legendgroup=label,
-                showlegend=col == 1,
-                row=1,
-                col=col,
-                line={"color": colour, "width": 3, "dash": dash},
+        accuracy = _finite(run.val_accuracy)
+        if run is branch:
+            epochs, accuracy = (
+                np.concatenate([[pause], epochs]),
+                [float(base.val_accuracy[pause - 1]), *accuracy],
             )
+        steps = np.arange(1, len(run.batch_loss) + 1)
+        stride = max(1, len(steps) // MAX_CURVE_POINTS)
+        style = {"legendgroup": label, "line": {"color": colour, "width": 3, "dash": dash}}
+        fig.add_scatter(x=epochs, y=accuracy, mode="lines+markers", name=label, row=1, col=1, **style)
+        fig.add_scatter(
+            x=(steps / steps_per_epoch + run.first_epoch)[::stride],
+            y=_finite(smoothed(run.batch_loss, window)[::stride]),
+            mode="lines", name=label, showlegend=False, row=1, col=2, **style,
+        )  # fmt: skip
     for col in (1, 2):
         fig.add_vline(x=pause, line={"color": "#777777", "dash": "dot"}, row=1, col=col)
         fig.update_xaxes(title_text="epoch", dtick=1, row=1, col=col)
-    fig.update_yaxes(tickformat=".0%", row=1, col=1)
+    fig.update_yaxes(tickformat=".1%", row=1, col=1)
     return _layout(fig, height, legend={"orientation": "h", "y": 1.18})

@@ -43,7 +43,7 @@ from optviz.mlp.model import digits
 CHECK_NETWORK = Network(layers=2, width=32, activation="tanh", init="pytorch")
 CHECK_BATCH = 16  # digits the loss is measured on
 CHECK_PARAMETERS = 24  # parameters sampled
-THRESHOLDS = {"probably wrong": 1e-2, "uncomfortable": 1e-4, "fine with kinks": 1e-7}
+THRESHOLDS = {"above: probably wrong": 1e-2, "above: uncomfortable": 1e-4, "below: happy": 1e-7}
 STEP_SWEEP = 10.0 ** -np.arange(1.0, 12.5, 0.5)  # h from 1e-1 to 1e-12
 DTYPES = ("float32", "float64")
 
@@ -57,6 +57,17 @@ class GradCheck(NamedTuple):
     numeric: np.ndarray
     rel_error: np.ndarray
     kinks: np.ndarray  # bool: theta +- h put some ReLU on different sides of its kink
+
+
+def verdict(error: float) -> str:
+    """CS231n's reading of a relative error."""
+    if error > 1e-2:
+        return "probably wrong"
+    if error > 1e-4:
+        return "uncomfortable: look for a bug"
+    if error > 1e-7:
+        return "okay for a network with kinks (ReLU); a smooth one usually does better"
+    return "you should be happy"
 
 
 def relative_error(analytic, numeric) -> np.ndarray:
