@@ -14,7 +14,7 @@ import json
 import pytest
 
 from optviz.mlp.training_jobs import TRAINER
-from optviz.ui import conv, lab, mlp
+from optviz.ui import conv, diagnose, lab, mlp
 from optviz.ui.conv_steps import NAME as CONV_STEPS
 from optviz.ui.graph_view import NAME as GRAPH_VIEW
 from optviz.ui.race_chart import NAME as RACE_CHART
@@ -32,6 +32,7 @@ PAGES = {
         {"mlp_hidden": "8", "mlp_batch": "1000", "mlp_epochs": "1", "mlp_optimizers": "adam"},
     ),
     "conv": ("/conv", conv.VIEWS, "conv_view", {}),
+    "diagnose": ("/diagnose", diagnose.VIEWS, "diag_view", {}),
 }
 DRAWINGS = {RACE_CHART, RACE_CURVES, CONV_STEPS, GRAPH_VIEW}  # the share box and code blocks have no style
 CASES = [

@@ -18,6 +18,8 @@ def test_readme_python_examples_run():
     assert (namespace["sweep"]["gd"].diverged_at >= 0).any(), "the sweep reaches the divergence edge"
     assert namespace["analysis"].stability(namespace["warming"]).first_unstable_step() == 100
     assert namespace["fan"].paths.shape == (50, 101, 2)
+    assert abs(namespace["start"].loss - 2.303) < 0.01 and len(namespace["found"].rows()) == 16
+    assert namespace["run"].update_ratio.shape[1] == 4 and namespace["check"].rel_error.max() < 1e-6
     assert namespace["export"].gif_steps(namespace["data"], 20)[:3] == [0, 16, 32]
     assert (
         namespace["page"].startswith(b"<!DOCTYPE html>")

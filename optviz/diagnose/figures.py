@@ -80,7 +80,8 @@ def histograms_figure(snapshot: Snapshot, activation: str, *, height: int = 420)
                 hovertemplate="%{x:.3g}: %{y:.1%}<extra>" + f"layer {i + 1}</extra>",
             )
     fig.update_yaxes(showticklabels=False, showgrid=False)
-    fig.update_xaxes(nticks=3, tickformat=".2g")
+    fig.update_xaxes(nticks=3, tickformat=".2g", row=1)
+    fig.update_xaxes(nticks=3, tickformat=".0e", row=2)  # short: side by side on a phone
     fig.update_yaxes(title_text=f"{activation}(u)", row=1, col=1)
     fig.update_yaxes(title_text="∂L/∂h", row=2, col=1)
     fig.update_annotations(font_size=12)

@@ -28,7 +28,7 @@ from optviz.lab import export
 from optviz.lab.config import RaceConfig
 from optviz.lab.export.view import RaceExport
 from optviz.text import WORD_JOINER
-from optviz.ui import conv, lab
+from optviz.ui import conv, diagnose, lab
 from surfaces import from_formula
 from tests.conftest import APP, PAGES
 from tests.e2e.browser import LOAD_TIMEOUT_MS, READY
@@ -53,6 +53,7 @@ PAGE_VIEWS = {
     "mlp": ("/mlp", [{}]),
     "conv": ("/conv", [{"conv_view": view} for view in conv.VIEWS]),
     "lecture": ("/lecture", [{}]),
+    "diagnose": ("/diagnose", [{"diag_view": view} for view in diagnose.VIEWS]),
 }
 NOTICE = "Some settings in this link were not used"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", ""}
