@@ -79,38 +79,39 @@ class Network(NamedTuple):
         return self
 
 
-def init_layer(key, init: str, fan_in: int, fan_out: int, dtype=jnp.float32) -> tuple[jax.Array, jax.Array]:
-    """One layer's (W, b) under scheme `init` (the module's table)."""
-    w_key, b_key = jax.random.split(key)
+def init_layer(
+    rng: np.random.Generator, init: str, fan_in: int, fan_out: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """One layer's (W, b) under scheme `init` (the module's table), float64, drawn from `rng`."""
     shape = (fan_in, fan_out)
-    zeros = jnp.zeros(fan_out, dtype)
+    zeros = np.zeros(fan_out)
     if init == "zero":
-        return jnp.zeros(shape, dtype), zeros
+        return np.zeros(shape), zeros
     if init == "tiny":
-        return 0.01 * jax.random.normal(w_key, shape, dtype), zeros
+        return 0.01 * rng.standard_normal(shape), zeros
     if init == "pytorch":
         bound = 1.0 / np.sqrt(fan_in)
-        return (
-            jax.random.uniform(w_key, shape, dtype, -bound, bound),
-            jax.random.uniform(b_key, (fan_out,), dtype, -bound, bound),
-        )
+        return rng.uniform(-bound, bound, shape), rng.uniform(-bound, bound, fan_out)
     if init == "xavier":
         bound = np.sqrt(6.0 / (fan_in + fan_out))
-        return jax.random.uniform(w_key, shape, dtype, -bound, bound), zeros
+        return rng.uniform(-bound, bound, shape), zeros
     if init == "he":
-        return np.sqrt(2.0 / fan_in) * jax.random.normal(w_key, shape, dtype), zeros
+        return np.sqrt(2.0 / fan_in) * rng.standard_normal(shape), zeros
     if init == "huge":
-        return jax.random.normal(w_key, shape, dtype), zeros
+        return rng.standard_normal(shape), zeros
     raise ValueError(f"unknown initialization {init!r}; choose one of: {', '.join(INITS)}")
 
 
 def init_params(network: Network, seed: int = 0, dtype=jnp.float32) -> list[tuple[jax.Array, jax.Array]]:
-    """Every layer's (W, b), hidden layers first, the output layer last."""
+    """Every layer's (W, b), hidden layers first, the output layer last, as `dtype` arrays.
+
+    Drawn with NumPy's generator: a JAX draw compiles a program per shape and scheme, which costs
+    far more than drawing (a second per new architecture)."""
     sizes = network.checked().sizes
-    keys = jax.random.split(jax.random.key(seed), len(sizes) - 1)
+    rng = np.random.default_rng(seed)
     return [
-        init_layer(key, network.init, fan_in, fan_out, dtype)
-        for key, fan_in, fan_out in zip(keys, sizes[:-1], sizes[1:], strict=True)
+        tuple(jnp.asarray(part, dtype) for part in init_layer(rng, network.init, fan_in, fan_out))
+        for fan_in, fan_out in itertools.pairwise(sizes)
     ]
 
 

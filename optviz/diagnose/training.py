@@ -156,6 +156,12 @@ def _epoch(
     return carry, (losses, ratios, bad, train_loss, train_accuracy, val_accuracy, val_loss)
 
 
+def _architecture(network: Network) -> Network:
+    """What a compiled epoch depends on: the layers' sizes and activation, not how the weights
+    started (so one compilation serves every initialization)."""
+    return network._replace(init="pytorch")
+
+
 _STATIC = ("network", "batch_size")
 _one_epoch = jax.jit(_epoch, static_argnames=_STATIC)
 
@@ -252,7 +258,7 @@ def train_epochs(
             y,
             x_val,
             y_val,
-            network=network,
+            network=_architecture(network),
             batch_size=batch_size,
         )
         per_step.append([np.asarray(losses), np.asarray(ratios), np.asarray(bad)])
@@ -354,7 +360,7 @@ def train_together(
             y,
             x_val,
             y_val,
-            network=network,
+            network=_architecture(network),
             batch_size=min(batch_size, train_size),
         )
         losses.append(np.asarray(step_losses))
