@@ -343,7 +343,7 @@ def search_figure(result: Search, *, height: int = 420) -> go.Figure:
     )
     fig.add_scatter(
         x=result.lr,
-        y=accuracy,
+        y=np.where(bad, 0.0, accuracy),  # a diverged trial's accuracy means nothing: at the bottom
         mode="markers",
         row=1,
         col=2,

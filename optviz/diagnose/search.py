@@ -10,7 +10,8 @@ page's marginal plot shows on these very trials.
 Trials are short trainings of one small network, run CHUNK at a time as one vmapped compiled call
 per epoch (`training.train_together`), all from the same initial weights on the same batches. The
 search yields its table after every chunk, so a stopped search keeps the trials that finished.
-A diverged trial keeps the accuracy of the weights it froze at and is marked.
+A diverged trial is marked; its accuracy (of weights frozen where they blew up) means nothing, so it is
+never the best.
 """
 
 from __future__ import annotations
@@ -72,8 +73,10 @@ class Search(NamedTuple):
         ]
 
     def best(self) -> int:
-        """The index of the trial with the highest validation accuracy."""
-        return int(np.argmax(self.val_accuracy))
+        """The index of the trial with the highest validation accuracy, among those that did not
+        diverge (if all did, among all)."""
+        accuracy = np.where(self.diverged & ~self.diverged.all(), -np.inf, self.val_accuracy)
+        return int(np.argmax(accuracy))
 
     def on_border(self) -> list[str]:
         """The hyperparameters whose best value lies in the outer BORDER of its log range: the

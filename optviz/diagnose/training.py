@@ -11,7 +11,9 @@ parameters), so the choice of optimizer and every hyperparameter are traced: one
 architecture, batch size and data size serves them all, and `jax.vmap` of that same epoch trains many
 settings in one call (`train_together`: the hyperparameter search and the four learning rates of the
 loss-curve lesson). A step whose update is not finite is skipped and marks divergence, as in
-`optviz.mlp.model`: the weights freeze where they were, so nothing after it is NaN.
+`optviz.mlp.model`: the weights freeze where they were (finite). They may be so large that losses
+measured with them are not finite (logits overflow), so a run's numbers after `diverged_at` are not
+to be read: the figures stop each line there and mark it.
 
 Validation is the bundle's 2,000 held-out digits; the training set is the first `train_size` of its
 8,000 training digits.
