@@ -4,7 +4,6 @@ NumPy backpropagation, the gradient check's numbers, the known symptoms of bad i
 training (overfitting 20 digits, the update:weight ratio recomputed by hand, divergence, stepping in
 from a checkpoint, vmapped settings), the hyperparameter search, and helpful errors for bad input."""
 
-import importlib
 import itertools
 from functools import cache
 
@@ -16,12 +15,13 @@ from jax.flatten_util import ravel_pytree
 from scipy import stats
 
 from optviz import diagnose
+
+# the package exports a function named `search`, which hides its module of that name
+from optviz.diagnose import hyperparameter_search as search_module
 from optviz.diagnose import network as net
 from optviz.diagnose.gradcheck import STEP_SWEEP, relative_error
 from optviz.mlp.model import digits
 
-# the package exports a function named `search`, which hides its module of that name
-search_module = importlib.import_module("optviz.diagnose.search")
 LN10 = np.log(10.0)
 
 

@@ -8,7 +8,7 @@
 
 `network` (the deep MLP, its initializations and what its layers look like inside), `training`
 (runs that record every step's update:weight ratio; many settings in one vmapped call),
-`gradcheck`, `search`, and their Plotly figures (`figures`).
+`gradcheck`, `hyperparameter_search`, and their Plotly figures (`figures`).
 """
 
 import jax
@@ -16,8 +16,8 @@ import jax
 jax.config.update("jax_enable_x64", True)  # the gradient check compares float32 with float64
 
 from optviz.diagnose.gradcheck import GradCheck, grad_check, step_sweep  # noqa: E402
+from optviz.diagnose.hyperparameter_search import Search, search, search_chunks, zoom  # noqa: E402
 from optviz.diagnose.network import INITS, Network, Snapshot, init_params, snapshot  # noqa: E402
-from optviz.diagnose.search import Search, search, search_chunks, zoom  # noqa: E402
 from optviz.diagnose.training import PROBE_SIZE as _PROBE_SIZE  # noqa: E402
 from optviz.diagnose.training import Run, branch, train, train_epochs, train_together, training_data  # noqa: E402
 

@@ -11,8 +11,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from optviz.diagnose.gradcheck import STEP_SWEEP, THRESHOLDS, GradCheck
+from optviz.diagnose.hyperparameter_search import Search
 from optviz.diagnose.network import Snapshot
-from optviz.diagnose.search import Search
 from optviz.diagnose.training import Run
 from optviz.mlp.figures import MAX_CURVE_POINTS, WRONG_COLOUR, _layout
 
