@@ -18,8 +18,14 @@ from optviz import diagnose
 from optviz.data import TRAIN_SIZE
 from optviz.diagnose import figures
 from optviz.diagnose.gradcheck import CHECK_NETWORK, DTYPES, STEP_SWEEP, verdict
+from optviz.diagnose.hyperparameter_search import (
+    EPOCHS_RANGE,
+    LR_RANGE,
+    METHODS,
+    TRIALS_RANGE,
+    WEIGHT_DECAY_RANGE,
+)
 from optviz.diagnose.network import INITS, LAYERS_RANGE
-from optviz.diagnose.search import EPOCHS_RANGE, LR_RANGE, METHODS, TRIALS_RANGE, WEIGHT_DECAY_RANGE
 from optviz.diagnose.training import recommended_lr, steps_per_epoch
 from optviz.mlp.model import ACTIVATIONS, MLP_OPTIMIZERS
 from optviz.mlp.training_jobs import DONE, FAILED, TRAINER
