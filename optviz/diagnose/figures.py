@@ -296,11 +296,18 @@ def sweep_figure(sweep: dict[str, np.ndarray], h: float, *, height: int = 360) -
 # --- 6. search ---------------------------------------------------------------------------------------
 
 
-def search_figure(result: Search, *, height: int = 420) -> go.Figure:
+def _padded(bounds: tuple[float, float]) -> list[float]:
+    """A log axis over `bounds` with a twentieth of its width either side, so no marker is cut."""
+    low, high = np.log10(bounds)
+    pad = (high - low) / 20
+    return [low - pad, high + pad]
+
+
+def search_figure(result: Search, *, height: int = 470) -> go.Figure:
     """Left: every trial in the (learning rate, weight decay) plane, coloured by validation accuracy
     (diverged: crosses; best: a star). Right: accuracy against the learning rate alone, the one that
     matters: a grid tries few distinct values of it, random search as many as it has trials."""
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.55, 0.45], horizontal_spacing=0.12)
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.55, 0.45], horizontal_spacing=0.2)
     ok, bad, best = ~result.diverged, result.diverged, result.best()
     accuracy = result.val_accuracy
     fig.add_scatter(
@@ -316,7 +323,16 @@ def search_figure(result: Search, *, height: int = 420) -> go.Figure:
             "colorscale": "Viridis",
             "cmin": 0,
             "cmax": 1,
-            "colorbar": {"title": "val acc", "tickformat": ".0%", "x": 0.5},
+            # Under the left chart: between the two it would sit on the right one's axis.
+            "colorbar": {
+                "title": {"text": "val. accuracy", "side": "right"},
+                "tickformat": ".0%",
+                "orientation": "h",
+                "x": 0.24,
+                "len": 0.45,
+                "y": -0.42,
+                "thickness": 12,
+            },
             "line": {"width": 1, "color": "#333"},
         },
         customdata=accuracy[ok],
@@ -362,7 +378,7 @@ def search_figure(result: Search, *, height: int = 420) -> go.Figure:
             exponentformat="power",
             row=1,
             col=col,
-            range=np.log10(result.lr_range),
+            range=_padded(result.lr_range),
         )
     fig.update_yaxes(
         title_text="weight decay",
@@ -370,10 +386,11 @@ def search_figure(result: Search, *, height: int = 420) -> go.Figure:
         exponentformat="power",
         row=1,
         col=1,
-        range=np.log10(result.weight_decay_range),
+        range=_padded(result.weight_decay_range),
     )
     fig.update_yaxes(title_text="validation accuracy", tickformat=".0%", range=[0, 1], row=1, col=2)
-    return _layout(fig, height, legend={"orientation": "h", "y": 1.12})
+    margin = {"l": 10, "r": 10, "t": 40, "b": 90}  # room for the colour bar under the left chart
+    return _layout(fig, height, legend={"orientation": "h", "y": 1.12}, margin=margin)
 
 
 # --- 7. branch ---------------------------------------------------------------------------------------

@@ -425,14 +425,25 @@ def _session() -> str:
     return st.session_state.setdefault("diag_session", uuid.uuid4().hex)
 
 
+RANGE_KEYS = (("diag_lr_low", "diag_lr_high"), ("diag_wd_low", "diag_wd_high"))
+
+
 def _zoom(ranges) -> None:
-    (lr_low, lr_high), (wd_low, wd_high) = ranges
-    st.session_state["diag_lr_range"] = (_decade(lr_low), _decade(lr_high))
-    st.session_state["diag_wd_range"] = (_decade(wd_low), _decade(wd_high))
+    """Coarse to fine: the range sliders set to the decades nearest the zoomed ranges."""
+    for keys, bounds in zip(RANGE_KEYS, ranges, strict=True):
+        for key, value in zip(keys, bounds, strict=True):
+            st.session_state[key] = min(DECADES, key=lambda d, v=value: abs(np.log10(d) - np.log10(v)))
 
 
-def _decade(value: float) -> float:
-    return min(DECADES, key=lambda d: abs(np.log10(d) - np.log10(value)))
+def _range(state: PageState, columns, name: str, keys: tuple[str, str], default: tuple[float, float]):
+    """A log range as two sliders of decades, lowest and highest. (A range slider cannot start from a
+    link: Streamlit reads a slider as a range only from a `value=`, which the link state never passes.)"""
+    return tuple(
+        state.select_slider(
+            column, f"{name}: {end}", DECADES, default=value, key=key, format_func=lambda v: f"{v:g}"
+        )
+        for column, end, key, value in zip(columns, ("lowest", "highest"), keys, default, strict=True)
+    )
 
 
 def _search(state: PageState) -> None:
@@ -440,29 +451,16 @@ def _search(state: PageState) -> None:
         "Short trainings of a 784-128-10 network with **Adam**, 16 at a time in one vmapped compiled call, "
         "over the learning rate × L2 weight decay, both on a log scale."
     )
-    cols = st.columns(5, vertical_alignment="bottom")
+    cols = st.columns(3, vertical_alignment="bottom")
     method = state.segmented_control(cols[0], "Search", list(METHODS), default="random", key="diag_method")
     n = state.slider(cols[1], "Trials", *TRIALS_RANGE, default=32, key="diag_trials")
     epochs = state.slider(cols[2], "Epochs each", *EPOCHS_RANGE, default=2, key="diag_search_epochs")
-    lr_range = state.select_slider(
-        cols[3],
-        "Learning-rate range",
-        DECADES,
-        default=LR_RANGE,
-        key="diag_lr_range",
-        format_func=lambda v: f"{v:g}",
-    )
-    wd_range = state.select_slider(
-        cols[4],
-        "Weight-decay range",
-        DECADES,
-        default=WEIGHT_DECAY_RANGE,
-        key="diag_wd_range",
-        format_func=lambda v: f"{v:g}",
-    )
+    cols = st.columns(4)
+    lr_range = _range(state, cols[:2], "Learning rate", RANGE_KEYS[0], LR_RANGE)
+    wd_range = _range(state, cols[2:], "Weight decay", RANGE_KEYS[1], WEIGHT_DECAY_RANGE)
     method = method or "random"
-    if lr_range[0] == lr_range[1] or wd_range[0] == wd_range[1]:
-        st.warning("A range needs two different ends.")
+    if lr_range[0] >= lr_range[1] or wd_range[0] >= wd_range[1]:
+        st.warning("Each range needs its lowest end below its highest: move a slider.")
         return
     key = ("search", method, int(n), int(epochs), tuple(lr_range), tuple(wd_range))
     go, stop, _ = st.columns([1, 1, 4])
