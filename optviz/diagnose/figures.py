@@ -136,7 +136,7 @@ def _mark_divergence(fig: go.Figure, run: Run, steps_per_epoch: int, y: float) -
             mode="markers+text",
             marker={"symbol": "x", "size": 14, "color": WRONG_COLOUR},
             text=[f"diverged at step {run.diverged_at}"],
-            textposition="top center",
+            textposition="top right",
             name="diverged",
             showlegend=False,
         )
