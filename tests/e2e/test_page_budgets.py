@@ -1,6 +1,7 @@
 """Issue 16's page budgets, measured in the browser (one user, a warm server, this 2-core machine):
 
-- opening a tab of the lab, the MLP or the convolutions page draws its first chart within 1.5 s;
+- opening a tab of the lab, the MLP, the convolutions or the Diagnose training page draws its first
+  chart within 1.5 s;
 - choosing another loss surface in the lab's sidebar draws its race within 1 s;
 - a keyboard step of the lab's "Steps" slider draws the new race within 0.5 s.
 
@@ -42,7 +43,7 @@ IDLE_MS = 100  # a pause before each action: nobody clicks within a frame of the
 LATE_CHART_MS = 300  # after a run that drew no chart in the tab, how long a chart may still take
 
 RACE = "[data-testid=race-chart]"
-PAGES = {"lab": "/", "mlp": "/mlp", "conv": "/conv"}
+PAGES = {"lab": "/", "mlp": "/mlp", "conv": "/conv", "diagnose": "/diagnose"}
 
 # What counts as a chart, and as a tab's content when it has no chart (page context).
 JS_KINDS = """
