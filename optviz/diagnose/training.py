@@ -84,17 +84,23 @@ class Run(NamedTuple):
     snapshots: tuple[Snapshot, ...]
     diverged_at: int | None  # the first step (1-based, of this run) whose update was not finite
     first_epoch: int  # the epochs before this run's first one (0 unless continued from a checkpoint)
-    checkpoint: Checkpoint
+    checkpoint: Checkpoint | None  # None once dropped (`without_checkpoint`)
 
     @property
     def epochs(self) -> int:
         return len(self.val_accuracy)
 
+    def without_checkpoint(self) -> Run:
+        """The run without its weights and optimizer state (three copies of every parameter: 20 MB
+        for 6 x 512), for keeping many runs to draw."""
+        return self._replace(checkpoint=None)
+
     @property
     def nbytes(self) -> int:
         """The memory it holds (the weights and optimizer state of its checkpoint included)."""
         arrays = [self.train_loss, self.train_accuracy, self.val_loss, self.val_accuracy]
-        arrays += [self.batch_loss, self.update_ratio, self.checkpoint.flat, self.checkpoint.state]
+        arrays += [self.batch_loss, self.update_ratio]
+        arrays += [] if self.checkpoint is None else [self.checkpoint.flat, self.checkpoint.state]
         histograms = sum(len(s.layers) * 4 * 41 * 8 for s in self.snapshots)
         return sum(np.asarray(a).nbytes for a in arrays) + histograms
 

@@ -149,7 +149,7 @@ def _stops(value: float) -> list[float]:
 
 @st.cache_data(max_entries=32, show_spinner="Training…")
 def _train(**settings) -> diagnose.Run:
-    return diagnose.train(**settings)
+    return diagnose.train(**settings).without_checkpoint()  # kept to draw, not to go on from
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -177,7 +177,9 @@ def _sweep(seed: int, activation: str) -> dict:
 @st.cache_data(max_entries=16, show_spinner="Training from the pause…")
 def _branch(at_epoch: int, change: tuple, **settings):
     epochs = settings.pop("epochs")
-    return diagnose.branch(at_epoch, epochs, dict(change), **settings)
+    return tuple(
+        run.without_checkpoint() for run in diagnose.branch(at_epoch, epochs, dict(change), **settings)
+    )
 
 
 # --- ① initialization -------------------------------------------------------------------------------
