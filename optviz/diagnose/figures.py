@@ -14,7 +14,7 @@ from optviz.diagnose.gradcheck import STEP_SWEEP, THRESHOLDS, GradCheck
 from optviz.diagnose.hyperparameter_search import Search
 from optviz.diagnose.network import Snapshot
 from optviz.diagnose.training import Run
-from optviz.mlp.figures import MAX_CURVE_POINTS, WRONG_COLOUR, _layout
+from optviz.mlp.figures import MAX_CURVE_POINTS, WRONG_COLOUR, figure_layout
 
 LN10 = float(np.log(10))
 # Layer 1 .. 7 (the output layer last), light to dark: depth reads as shade. Viridis' stops (without its
@@ -85,7 +85,7 @@ def histograms_figure(snapshot: Snapshot, activation: str, *, height: int = 420)
     fig.update_yaxes(title_text=f"{activation}(u)", row=1, col=1)
     fig.update_yaxes(title_text="∂L/∂h", row=2, col=1)
     fig.update_annotations(font_size=12)
-    return _layout(fig, height, bargap=0)
+    return figure_layout(fig, height, bargap=0)
 
 
 def std_figure(snapshot: Snapshot, *, height: int = 300) -> go.Figure:
@@ -103,7 +103,7 @@ def std_figure(snapshot: Snapshot, *, height: int = 300) -> go.Figure:
         )
     fig.update_xaxes(title_text="hidden layer", dtick=1)
     fig.update_yaxes(title_text="standard deviation", type="log", exponentformat="power")
-    return _layout(fig, height, legend={"orientation": "h", "y": 1.15})
+    return figure_layout(fig, height, legend={"orientation": "h", "y": 1.15})
 
 
 # --- 2. update:weight ratio --------------------------------------------------------------------------
@@ -125,7 +125,7 @@ def update_ratio_figure(run: Run, steps_per_epoch: int, *, height: int = 380) ->
     _mark_divergence(fig, run, steps_per_epoch, y=RATIO_BAND[1])
     fig.update_xaxes(title_text="epoch")
     fig.update_yaxes(title_text="‖ΔW‖ / ‖W‖", type="log", exponentformat="power")
-    return _layout(fig, height, legend={"orientation": "h", "y": 1.12})
+    return figure_layout(fig, height, legend={"orientation": "h", "y": 1.12})
 
 
 def _mark_divergence(fig: go.Figure, run: Run, steps_per_epoch: int, y: float) -> None:
@@ -196,7 +196,7 @@ def loss_curves_figure(
     fig.update_yaxes(
         title_text="mini-batch loss", type="log" if log else "linear", range=None if log else [0, 3]
     )
-    return _layout(fig, height, legend={"orientation": "h", "y": 1.12})
+    return figure_layout(fig, height, legend={"orientation": "h", "y": 1.12})
 
 
 # --- 4. train/val gap --------------------------------------------------------------------------------
@@ -224,7 +224,7 @@ def gap_figure(run: Run, *, height: int = 380) -> go.Figure:
     )
     fig.update_xaxes(title_text="epoch")
     fig.update_yaxes(title_text="accuracy", tickformat=".0%", range=[0, 1.02])
-    return _layout(fig, height, legend={"orientation": "h", "y": 1.12})
+    return figure_layout(fig, height, legend={"orientation": "h", "y": 1.12})
 
 
 # --- 5. gradient check -------------------------------------------------------------------------------
@@ -272,7 +272,7 @@ def grad_check_figure(check: GradCheck, *, height: int = 360) -> go.Figure:
         )
     fig.update_xaxes(title_text="sampled parameter")
     fig.update_yaxes(title_text="relative error", type="log", exponentformat="power")
-    return _layout(fig, height, legend={"orientation": "h", "y": 1.14})
+    return figure_layout(fig, height, legend={"orientation": "h", "y": 1.14})
 
 
 def sweep_figure(sweep: dict[str, np.ndarray], h: float, *, height: int = 360) -> go.Figure:
@@ -290,7 +290,7 @@ def sweep_figure(sweep: dict[str, np.ndarray], h: float, *, height: int = 360) -
     fig.add_vline(x=h, line={"color": "#333333", "dash": "dash"}, annotation_text=f"h = {h:.0e}")
     fig.update_xaxes(title_text="step h", type="log", exponentformat="power", autorange="reversed")
     fig.update_yaxes(title_text="median relative error", type="log", exponentformat="power")
-    return _layout(fig, height, legend={"orientation": "h", "y": 1.14})
+    return figure_layout(fig, height, legend={"orientation": "h", "y": 1.14})
 
 
 # --- 6. search ---------------------------------------------------------------------------------------
@@ -390,7 +390,7 @@ def search_figure(result: Search, *, height: int = 470) -> go.Figure:
     )
     fig.update_yaxes(title_text="validation accuracy", tickformat=".0%", range=[0, 1], row=1, col=2)
     margin = {"l": 10, "r": 10, "t": 40, "b": 90}  # room for the colour bar under the left chart
-    return _layout(fig, height, legend={"orientation": "h", "y": 1.12}, margin=margin)
+    return figure_layout(fig, height, legend={"orientation": "h", "y": 1.12}, margin=margin)
 
 
 # --- 7. branch ---------------------------------------------------------------------------------------
@@ -429,4 +429,4 @@ def branch_figure(
         fig.add_vline(x=pause, line={"color": "#777777", "dash": "dot"}, row=1, col=col)
         fig.update_xaxes(title_text="epoch", dtick=1, row=1, col=col)
     fig.update_yaxes(tickformat=".1%", row=1, col=1)
-    return _layout(fig, height, legend={"orientation": "h", "y": 1.18})
+    return figure_layout(fig, height, legend={"orientation": "h", "y": 1.18})

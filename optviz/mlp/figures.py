@@ -20,7 +20,9 @@ WRONG_COLOUR = "#D55E00"
 MAX_CURVE_POINTS = 400  # mini-batch losses drawn per run: every k-th, so the noise stays visible
 
 
-def _layout(fig: go.Figure, height: int, **kwargs) -> go.Figure:
+def figure_layout(fig: go.Figure, height: int, **kwargs) -> go.Figure:
+    """The look every figure of the MLP and Diagnose pages shares: projector-sized text, a white
+    template, tight margins (unless given)."""
     kwargs.setdefault("margin", {"l": 10, "r": 10, "t": 40, "b": 10})
     fig.update_layout(height=height, font=FONT, template="plotly_white", **kwargs)
     return fig
@@ -89,7 +91,7 @@ def curves_figure(
     fig.update_xaxes(title_text="epoch", range=[0, epochs + 0.1])
     fig.update_yaxes(type="log", exponentformat="power", row=1, col=1)
     fig.update_yaxes(tickformat=".0%", row=1, col=2)
-    return _layout(fig, height, legend={"orientation": "h", "yanchor": "bottom", "y": 1.1, "x": 0})
+    return figure_layout(fig, height, legend={"orientation": "h", "yanchor": "bottom", "y": 1.1, "x": 0})
 
 
 # --- what the network learned ------------------------------------------------------------------
@@ -122,7 +124,7 @@ def weights_figure(w1: np.ndarray, *, count: int = 24, columns: int = 6, height:
     )  # fmt: skip
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
-    return _layout(fig, height, margin={"l": 0, "r": 0, "t": 0, "b": 0})
+    return figure_layout(fig, height, margin={"l": 0, "r": 0, "t": 0, "b": 0})
 
 
 def digits_figure(images, labels, probabilities, *, columns: int = 8, height: int = 380):
@@ -172,7 +174,7 @@ def digits_figure(images, labels, probabilities, *, columns: int = 8, height: in
     fig.update_xaxes(visible=False)
     # Top to bottom, with room above the first row for its labels.
     fig.update_yaxes(visible=False, range=[rows * row_cell - 9, -9], scaleanchor="x")
-    return _layout(fig, height, margin={"l": 0, "r": 0, "t": 0, "b": 0})
+    return figure_layout(fig, height, margin={"l": 0, "r": 0, "t": 0, "b": 0})
 
 
 def confusion_figure(counts: np.ndarray, *, height: int = 380):
@@ -187,4 +189,4 @@ def confusion_figure(counts: np.ndarray, *, height: int = 380):
     )  # fmt: skip
     fig.update_xaxes(title_text="predicted", dtick=1, side="top")
     fig.update_yaxes(title_text="true digit", dtick=1, autorange="reversed")
-    return _layout(fig, height, margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    return figure_layout(fig, height, margin={"l": 10, "r": 10, "t": 50, "b": 10})
