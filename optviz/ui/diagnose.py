@@ -27,7 +27,7 @@ from optviz.diagnose.hyperparameter_search import (
 )
 from optviz.diagnose.network import INITS, LAYERS_RANGE
 from optviz.diagnose.training import recommended_lr, steps_per_epoch
-from optviz.mlp.model import ACTIVATIONS, MLP_OPTIMIZERS
+from optviz.mlp.model import ACTIVATIONS, MLP_OPTIMIZERS, epoch_cap
 from optviz.mlp.training_jobs import DONE, FAILED, TRAINER
 from optviz.optimizers import OPTIMIZERS
 from optviz.text import literal
@@ -125,6 +125,12 @@ def _controls(state: PageState) -> dict:
     )
     batch_size = state.select_slider(st, "Mini-batch size", BATCH_SIZES, default=64, key="diag_batch")
     epochs = state.slider(st, "Epochs", 1, 10, default=3, key="diag_epochs")
+    cap = epoch_cap(batch_size, TRAIN_SIZE)  # the MLP page's bound on steps, so no run locks a session
+    if epochs > cap:
+        st.caption(
+            f"At a mini-batch of {batch_size} an epoch is {TRAIN_SIZE // batch_size:,} steps: {cap} epochs."
+        )
+        epochs = cap
     seed = state.number_input(st, "Seed", 0, 2**31 - 1, default=0, step=1, key="diag_seed")
     return {
         "layers": int(layers),
@@ -553,7 +559,8 @@ def _show_search(result: diagnose.Search) -> None:
 
 def _step_in(settings: dict, state: PageState) -> None:
     cols = st.columns(4)
-    epochs = state.slider(cols[0], "Epochs in all", 2, 10, default=5, key="diag_branch_epochs")
+    most = max(2, min(10, epoch_cap(settings["batch_size"], TRAIN_SIZE)))
+    epochs = state.slider(cols[0], "Epochs in all", 2, most, default=min(5, most), key="diag_branch_epochs")
     at = state.slider(cols[1], "Pause after epoch", 1, epochs - 1, default=2, key="diag_pause")
     optimizer = state.selectbox(
         cols[2],
