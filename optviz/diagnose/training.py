@@ -101,8 +101,14 @@ class Run(NamedTuple):
         arrays = [self.train_loss, self.train_accuracy, self.val_loss, self.val_accuracy]
         arrays += [self.batch_loss, self.update_ratio]
         arrays += [] if self.checkpoint is None else [self.checkpoint.flat, self.checkpoint.state]
-        histograms = sum(len(s.layers) * 4 * 41 * 8 for s in self.snapshots)
-        return sum(np.asarray(a).nbytes for a in arrays) + histograms
+        arrays += [
+            array
+            for snapshot in self.snapshots
+            for layer in snapshot.layers
+            for histogram in (layer.act_hist, layer.grad_hist)
+            for array in histogram
+        ]
+        return sum(np.asarray(a).nbytes for a in arrays)
 
 
 # --- the compiled epoch ----------------------------------------------------------------------------
