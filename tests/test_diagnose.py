@@ -393,10 +393,28 @@ def test_a_huge_learning_rate_diverges_and_freezes_finite():
     assert len(set(run.train_accuracy[run.diverged_at - 1 :].tolist())) == 1
 
 
+def test_dead_relus_stop_the_updates_and_are_not_read_as_a_low_learning_rate():
+    run = diagnose.train(optimizer="gd", lr=10.0, epochs=1)  # the default 3 x 256 ReLU network
+    assert run.diverged_at is None
+    stopped = run.updates_stopped_at
+    assert stopped is not None and 2 <= stopped < len(run.update_ratio) // 2
+    assert np.all(run.update_ratio[stopped - 1 :] == 0) and np.any(run.update_ratio[stopped - 2] > 0)
+    # medians over the steps that moved: far above the band, as a learning rate of 10 should read
+    assert np.all(run.median_update_ratio > 1e-2)
+    assert np.all(np.nanmedian(run.update_ratio, axis=0) == 0)  # what a plain median would have said
+
+
+def test_a_sane_run_never_stops_updating():
+    run = diagnose.train(**SMALL, optimizer="adam", lr=1e-3, epochs=2)
+    assert run.updates_stopped_at is None
+    assert np.all((run.median_update_ratio > 1e-4) & (run.median_update_ratio < 1e-1))
+
+
 def test_update_ratio_is_nan_while_a_weight_matrix_is_all_zero():
     run = diagnose.train(**{**SMALL, "init": "zero"}, optimizer="gd", epochs=2)
     assert run.update_ratio.shape == (2, 2)
     assert np.all(np.isnan(run.update_ratio))  # zero init: W_1 and W_2 stay 0 (symmetry is never broken)
+    assert np.all(np.isnan(run.median_update_ratio)) and run.updates_stopped_at is None
     assert run.diverged_at is None
 
 

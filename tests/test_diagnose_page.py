@@ -131,3 +131,17 @@ def test_a_diverging_run_is_named_and_never_drawn_as_nan():
     assert any("Diverged at step" in e.value for e in at.error), [e.value for e in at.error]
     for spec in figures(at):
         assert all(math.isfinite(x) for x in numbers(spec["data"]))
+
+
+def test_dead_relus_are_named_instead_of_a_low_learning_rate():
+    at = session({"diag_view": "② Update:weight ratio", "diag_optimizer": "gd", "diag_lr_gd": "10"})
+    assert not at.exception, at.exception
+    assert any("no weight matrix moved" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert not any("too low" in i.value for i in at.info)
+
+
+def test_step_in_with_two_epochs_pauses_after_the_first():
+    at = session({"diag_view": "⑦ Step in", "diag_branch_epochs": "2", "diag_pause": "5"})
+    assert not at.exception, at.exception
+    assert any("Pause after epoch: **1**" in c.value for c in at.caption)
+    assert "after epoch 1 and see the same batches" in " ".join(m.value for m in at.markdown)

@@ -21,6 +21,7 @@ Validation is the bundle's 2,000 held-out digits; the training set is the first 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from functools import cache, partial
 from typing import NamedTuple
@@ -94,6 +95,25 @@ class Run(NamedTuple):
         """The run without its weights and optimizer state (three copies of every parameter: 20 MB
         for 6 x 512), for keeping many runs to draw."""
         return self._replace(checkpoint=None)
+
+    @property
+    def median_update_ratio(self) -> np.ndarray:
+        """Each weight matrix's median ratio over the steps that moved it. Steps with a ratio of 0
+        (no gradient flowed back: dead units, or weights frozen after divergence) and NaN (W_l all
+        zero) are left out, so a network whose ReLUs died does not read as "learning rate too low"."""
+        moved = np.where(np.isfinite(self.update_ratio) & (self.update_ratio > 0), self.update_ratio, np.nan)
+        with warnings.catch_warnings():  # a matrix that never moved has no median: NaN, said by the page
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.nanmedian(moved, axis=0)
+
+    @property
+    def updates_stopped_at(self) -> int | None:
+        """The first step (1-based) from which no weight matrix moved again, if that happened before
+        the end: every unit of some layer stopped passing gradient back (ReLUs that all died)."""
+        moving = np.any(np.nan_to_num(self.update_ratio) > 0, axis=1)
+        if not moving.any() or moving[-1]:
+            return None
+        return int(np.flatnonzero(moving)[-1]) + 2
 
     @property
     def nbytes(self) -> int:

@@ -269,9 +269,15 @@ def _update_ratio(settings: dict) -> None:
         "optimizer and learning rate in the sidebar."
     )
     chart(st, figures.update_ratio_figure(run, per_epoch), key="diag_ratio")
-    median = np.nanmedian(np.where(np.isfinite(run.update_ratio), run.update_ratio, np.nan), axis=0)
+    median = run.median_update_ratio
+    stopped = run.updates_stopped_at if run.diverged_at is None else None
     if np.all(np.isnan(median)):
         st.warning("Every weight matrix is still all zeros: there is no ratio to take (zero initialization).")
+    elif stopped is not None:
+        st.warning(
+            f"From step {stopped} on, no weight matrix moved: a layer's units all stopped passing "
+            "gradient back (dead ReLUs, usually from a learning rate too high). Lower the learning rate."
+        )
     elif np.nanmax(median) < 1e-4:
         st.info(f"Median ratio {np.nanmax(median):.1e} at most: the learning rate is probably too low.")
     elif np.nanmin(median) > 1e-2:

@@ -178,6 +178,9 @@ class PageState:
             lambda text: _on_step(read_number(key, text, default, low, high, integer=integer), low, step),
         )
         self._clamp(key, low, high)
+        if low >= high:  # Streamlit refuses a slider with one value (e.g. "pause after epoch" of 2)
+            where.caption(f"{label}: **{low}**")
+            return self._made(key, low)
         return self._made(key, where.slider(label, low, high, step=step, key=key, **kwargs))
 
     def number_input(self, where, label, low=None, high=None, *, key, default, step=None, **kwargs):
