@@ -24,6 +24,19 @@ def tuning(at, *optimizers: str):
     return at.run()
 
 
+def with_files(at):
+    """Open the lab's folded "Files for slides" (closed, its buttons are not drawn) and run."""
+    at.session_state["lab_files"] = True
+    return at.run()
+
+
+def whole_page(at):
+    """`at` run once more as a whole page. A lab control that changes only the race reruns only the
+    page's fragments (optviz/ui/lab.py, `_race_changed`): AppTest's tree then holds just their
+    elements, where a browser keeps the rest. A test that reads the sidebar next reads this."""
+    return at.run()
+
+
 def race_charts(at) -> list:
     """The live race charts on the page (the lab has one; the share box is a component too)."""
     return [c for c in at.get("bidi_component") if c.proto.component_name == RACE_CHART]

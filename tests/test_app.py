@@ -6,7 +6,7 @@ import pytest
 import optviz
 from optviz import engine
 from optviz.lab.config import DEFAULT_OPTIMIZERS
-from tests.apptest import paths, race_chart_data, race_charts, race_curves, tuning, values
+from tests.apptest import paths, race_chart_data, race_charts, race_curves, tuning, values, whole_page
 
 
 def test_the_lab_opens_with_the_default_race(lab_session):
@@ -77,7 +77,7 @@ def test_a_diverging_run_shows_a_message_not_an_error(lab_session):
 
 def test_changing_the_surface_brings_its_defaults(lab_session):
     at = tuning(lab_session(), "adam", "momentum")
-    at.select_slider(key="hp_adam_lr").set_value(0.3).run()
+    whole_page(at.select_slider(key="hp_adam_lr").set_value(0.3).run())
     at.selectbox(key="surface").set_value("quadratic").run()
     surface = optviz.SURFACES["quadratic"]
     assert (
@@ -93,7 +93,7 @@ def test_changing_the_surface_brings_its_defaults(lab_session):
 
 def test_reset_button_restores_the_recommended_values(lab_session):
     at = tuning(lab_session(), "gd")
-    at.select_slider(key="hp_gd_lr").set_value(0.1).run()
+    whole_page(at.select_slider(key="hp_gd_lr").set_value(0.1).run())
     next(b for b in at.button if "Reset" in b.label).click().run()
     assert at.select_slider(key="hp_gd_lr").value == optviz.OPTIMIZERS["gd"].recommended["rosenbrock"]["lr"]
 
@@ -109,9 +109,9 @@ def test_side_by_side_gives_each_optimizer_its_own_panel(lab_session):
 
 def test_noise_start_steps_and_3d_view(lab_session):
     at = lab_session()
-    at.number_input(key="start_x").set_value(0.5).run()
-    at.slider(key="steps").set_value(100).run()
-    at.select_slider(key="noise").set_value(1.0).run()
+    whole_page(at.number_input(key="start_x").set_value(0.5).run())
+    whole_page(at.slider(key="steps").set_value(100).run())
+    whole_page(at.select_slider(key="noise").set_value(1.0).run())
     at.toggle(key="show_3d").set_value(True).run()
     assert not at.exception
     data = race_chart_data(at)
@@ -133,10 +133,10 @@ def test_the_update_rules_tab_shows_the_numbers_of_the_inspected_step(lab_sessio
 def test_hyperparameters_start_and_noise_never_recompile(lab_session):
     at = tuning(lab_session(), "adam", "momentum")
     compiled = engine._run_compiled._cache_size()
-    at.select_slider(key="hp_adam_lr").set_value(0.2).run()
-    at.select_slider(key="hp_momentum_beta").set_value(0.5).run()
-    at.number_input(key="start_y").set_value(1.0).run()
-    at.select_slider(key="noise").set_value(0.2).run()
+    whole_page(at.select_slider(key="hp_adam_lr").set_value(0.2).run())
+    whole_page(at.select_slider(key="hp_momentum_beta").set_value(0.5).run())
+    whole_page(at.number_input(key="start_y").set_value(1.0).run())
+    whole_page(at.select_slider(key="noise").set_value(0.2).run())
     at.multiselect(key="optimizers").set_value(["adam", "nesterov"]).run()
     assert not at.exception
     assert engine._run_compiled._cache_size() == compiled

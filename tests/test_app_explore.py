@@ -8,7 +8,7 @@ import pytest
 import optviz
 from optviz.lab import analysis
 from optviz.ui.lab_views import SWEEP_LRS
-from tests.apptest import paths, race_chart_data, race_charts, tuning, values
+from tests.apptest import paths, race_chart_data, race_charts, tuning, values, whole_page
 
 
 def _charts(at):
@@ -47,7 +47,7 @@ def test_a_new_surface_says_which_tuned_hyperparameters_went_back(lab_session):
     at.multiselect(key="optimizers").set_value(["gd", "adam"]).run()
     at.selectbox(key="surface").set_value("himmelblau").run()
     assert not at.toast, "nothing was tuned: nothing to say"
-    tuning(at, "adam").select_slider(key="hp_adam_lr").set_value(0.3).run()
+    whole_page(tuning(at, "adam").select_slider(key="hp_adam_lr").set_value(0.3).run())
     at.selectbox(key="surface").set_value("beale").run()
     assert [toast.value for toast in at.toast] == [
         "Adam: hyperparameters back at the values recommended for Beale."
@@ -73,14 +73,24 @@ def test_the_sweep_shows_the_current_learning_rates_on_the_curves(lab_session):
 def test_tuning_sets_each_learning_rate_to_the_sweeps_best_and_says_how(lab_session):
     at = lab_session()
     at.multiselect(key="optimizers").set_value(["gd", "momentum", "adam"]).run()
-    tuning(at.button(key="tune").click().run(), "gd", "momentum", "adam")
+    assert "lowest f − f* after the budget" in at.button(key="tune").help  # the objective, said
+    at.button(key="tune").click().run()
     assert not at.exception
     start, steps = optviz.SURFACES["rosenbrock"].default_start, at.slider(key="steps").value
     sweeps = analysis.lr_sweep("rosenbrock", ["gd", "momentum", "adam"], start, steps, lrs=SWEEP_LRS)
     expected = analysis.tune(sweeps, "rosenbrock")
+    said = [toast.value for toast in at.toast]
+    assert said == [
+        f"Tuned for {steps} steps from this start: "
+        + ", ".join(
+            f"{label} η = {expected[n].lr:.3g}"
+            for n, label in (("gd", "Gradient descent"), ("momentum", "Momentum"), ("adam", "Adam"))
+        )
+        + "."
+    ], said
+    tuning(at, "gd", "momentum", "adam")
     for name in ("gd", "momentum", "adam"):
         assert at.select_slider(key=f"hp_{name}_lr").value == pytest.approx(expected[name].lr)
-    assert any("Objective: the lowest f − f* after the budget" in c.value for c in at.caption)
     # The race re-ran with the tuned rates: Adam's path is the tuned one.
     adam = next(p for p in paths(race_chart_data(at)) if p["name"] == "Adam")
     tuned_run = optviz.simulate("rosenbrock", "adam", start=start, steps=steps, lr=expected["adam"].lr)

@@ -17,7 +17,7 @@ from optviz.lab.export.jobs import DONE, RUNNING, Renders
 from optviz.lab.export.limits import LIMITS, Limits
 from optviz.lab.export.view import RaceExport
 from optviz.ui import exports
-from tests.apptest import shown
+from tests.apptest import shown, with_files
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def _errors(at) -> str:
 
 
 def test_make_png_then_download_it(lab_session, renders):
-    at = lab_session()
+    at = with_files(lab_session())
     assert {"HTML animation", "Make GIF", "Make PNG"} <= set(_labels(at))
     at.button(key="make_png").click().run()
     job = at.session_state["export_png"]
@@ -56,7 +56,7 @@ def test_a_waiting_picture_says_how_many_are_ahead(lab_session, monkeypatch):
     ]
     while held[0].state != RUNNING:  # one drawing, two waiting, all held until the gate opens
         time.sleep(0.01)
-    at = lab_session()
+    at = with_files(lab_session())
     at.button(key="make_gif").click().run()
     texts = [p.proto.text for p in at.get("progress")]
     assert texts == ["GIF: waiting for a free renderer, 2 ahead of you"], texts
@@ -74,7 +74,7 @@ def test_a_failed_picture_says_why_and_can_be_tried_again(lab_session, renders, 
         raise export.ExportError("the browser stopped while drawing the picture [x](http://evil.example)")
 
     monkeypatch.setattr(RaceExport, "make_apart", broken)
-    at = lab_session()
+    at = with_files(lab_session())
     at.button(key="make_png").click().run()
     assert "The PNG could not be made: the browser stopped while drawing the picture" in _errors(at)
     assert "[x](http://evil.example)" in _errors(at), "the reason is shown as text, never as a link"
@@ -94,7 +94,7 @@ def test_a_full_queue_is_refused_with_a_message(lab_session, monkeypatch):
     while drawing.state != RUNNING:
         time.sleep(0.01)
     full.request(("busy", 1), lambda progress: gate.wait(30) and b"x")  # the one place in the queue
-    at = lab_session()
+    at = with_files(lab_session())
     at.button(key="make_gif").click().run()
     gate.set()
     assert "The GIF could not be made: the queue is full (1 pictures waiting)" in _errors(at)
@@ -102,10 +102,10 @@ def test_a_full_queue_is_refused_with_a_message(lab_session, monkeypatch):
 
 
 def test_a_file_someone_else_made_is_there_to_download(lab_session, renders):
-    at = lab_session()
+    at = with_files(lab_session())
     at.button(key="make_png").click().run()
     job = at.session_state["export_png"]
     job.wait(60)
-    other = lab_session()  # another student, same view
+    other = with_files(lab_session())  # another student, same view
     assert "Download PNG" in _labels(other), "made once for everyone"
     assert renders.job(job.key).state == DONE

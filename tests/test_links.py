@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.apptest import link_notes, race_chart_data, race_charts, shown, tuning
+from tests.apptest import link_notes, race_chart_data, race_charts, shown, tuning, whole_page
 
 # --- round trips -------------------------------------------------------------------------------------
 
@@ -18,13 +18,13 @@ from tests.apptest import link_notes, race_chart_data, race_charts, shown, tunin
 def test_lab_round_trip(page_session):
     at = page_session("lab")
     at.selectbox(key="surface").set_value("himmelblau").run()
-    at.number_input(key="start_x").set_value(1.25).run()
+    whole_page(at.number_input(key="start_x").set_value(1.25).run())
     tuning(at.multiselect(key="optimizers").set_value(["adam", "nesterov"]).run(), "adam")
-    at.select_slider(key="hp_adam_lr").set_value(0.3).run()
-    at.slider(key="steps").set_value(120).run()
+    whole_page(at.select_slider(key="hp_adam_lr").set_value(0.3).run())
+    whole_page(at.slider(key="steps").set_value(120).run())
     at.selectbox(key="schedule").set_value("warmup").run()
-    at.number_input(key="schedule_warmup").set_value(7).run()
-    at.segmented_control(key="layout").set_value("Side by side").run()
+    whole_page(at.number_input(key="schedule_warmup").set_value(7).run())
+    whole_page(at.segmented_control(key="layout").set_value("Side by side").run())
     at.toggle(key="presenter").set_value(True).run()
     query = dict(at.query_params)
     assert query["surface"] == "himmelblau" and query["optimizers"] == "adam,nesterov"

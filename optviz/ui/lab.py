@@ -9,8 +9,6 @@ whose cursor follows the race chart's step in the browser.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import streamlit as st
 
 from optviz import OPTIMIZERS, SURFACES, resolve_hyperparams
@@ -20,10 +18,10 @@ from optviz.lab.config import RaceConfig, RaceView
 from optviz.lab.curves_data import curves_data
 from optviz.lab.figures import surface3d_figure
 from optviz.lab.race import landmarks, race, step_internals, summarize
-from optviz.lab.race_data import race_data, signature
+from optviz.lab.race_data import race_data, race_paths, signature
 from optviz.lab.race_requests import REQUESTS as RACE_REQUESTS
 from optviz.params import hyperparameter_key, read_number
-from optviz.schedules import SCHEDULES, Schedule
+from optviz.schedules import SCHEDULES
 from optviz.text import literal
 from optviz.ui import exports, lab_views
 from optviz.ui.lab_views import by_settings, surface_view
@@ -35,6 +33,7 @@ from optviz.ui.widgets import (
     FRAME_PARAMETERS,
     chart,
     hyperparameter_sliders,
+    hyperparameter_values,
     page_setup,
     reset_hyperparameters,
     slider_stops,
@@ -44,10 +43,13 @@ from surfaces.formula import is_formula_name
 from surfaces.formula.program import listing
 
 RACE_CHART_KEY = "race_chart"
+# The page's fragments that a control changing only the race reruns (`_race_changed`).
+RACE_FRAGMENT, VIEW_FRAGMENT, SURFACE_3D_FRAGMENT = "lab_race", "lab_view", "lab_surface_3d"
 # The start's controls show x₀ and y₀ to 3 decimals; a start picked on the map is rounded to them.
 START_DECIMALS = 3
 START_FORMAT = f"%.{START_DECIMALS}f"
 RESET = ":material/restart_alt:"  # the toast that says tuned values went back
+TUNED = ":material/target:"  # the toast that says what tuning chose
 # px, the loss and distance panels side by side (larger type needs taller panels in presenter mode)
 CURVES_HEIGHT, PRESENTER_CURVES_HEIGHT = 300, 400
 # px, the race chart's controls included; the embedded chart fits a 960 x 540 slide under its title
@@ -88,8 +90,11 @@ def _race(config: RaceConfig):
     return race(config)
 
 
-def _race_data(config: RaceConfig) -> dict:
-    """The race as the chart draws it (the same for every session with these settings)."""
+def _race_data(config: RaceConfig, *, with_map: bool) -> dict:
+    """The race as the chart draws it (the same for every session with these settings); without
+    its map, the paths for the map the chart has."""
+    if not with_map:
+        return race_paths(config.surface, _race(config), settings=signature(config.key))
     grid, colour = surface_view(config.surface)
     return race_data(config.surface, grid, colour, _race(config), settings=signature(config.key))
 
@@ -168,113 +173,117 @@ def _start_from_chart() -> None:
     st.session_state.race_released = bool(sent.get("final"))
 
 
-def _tuned_for(config: RaceConfig) -> tuple:
-    """What a tuning applies to: the surface, the optimizers, the start and the step budget."""
-    return config.surface.name, config.optimizers, config.start, config.steps
-
-
-def _tune(config: RaceConfig) -> None:
-    """Set each optimizer's learning rate to the sweep's best for this surface, start and budget."""
-    tuned = analysis.tune(lab_views.lr_sweeps(config), config.surface)
-    st.session_state.tuned = {"for": _tuned_for(config), "lrs": {name: t.lr for name, t in tuned.items()}}
-    for name, choice in tuned.items():
-        st.session_state[hyperparameter_key(name, "lr")] = choice.lr
-
-
 # --- the page -------------------------------------------------------------------------------------
 
 
 def render() -> None:
     state = PageState("lab", known=LINK_PARAMETERS)
     with st.sidebar:
-        config, view, show_3d = _controls(state)
+        config, show_3d = _controls(state)
     presenter = page_setup(state)
     share = st.sidebar.container()
     state.show_notes()
     embedded = st.context.is_embedded
-    surface, selected = config.surface, config.optimizers
+    surface = config.surface
 
     title, formula = st.columns([1, 2], vertical_alignment="center")
     title.markdown(f"### {surface.title}")
     formula.latex(surface.formula)
     if not embedded:  # in a slide, the lecturer says it; the chart gets the room
         st.caption(f"{literal(surface.description, limit=None)} **What to look for:** {surface.lesson}")
-    if not selected:
+    fragments = st.session_state.lab_fragments = []  # what `_race_changed` reruns
+    if not config.optimizers:
         st.warning("Choose at least one optimizer in the sidebar.")
         share_box(share, state.publish())
         return
 
-    trajectories = _race(config)
     # A slide of one of the tabs (an embedded link naming `view`) shows that view alone, the race
     # chart's place included; remembered, since the link loses `view` when it names the first tab.
     alone = st.session_state.setdefault("lab_view_alone", embedded and "view" in st.query_params)
     if not alone:
-        _race_and_downloads(config, view, trajectories, state, presenter)
-    views = {
-        "Loss and distance": lambda: race_curves(
-            curves_data(surface, trajectories, settings=signature(config.key)),
-            key="race_curves",
-            presenter=presenter,
-            height=PRESENTER_CURVES_HEIGHT if presenter else CURVES_HEIGHT,
-        ),
-        "Results": lambda: _results_table(surface, trajectories, state),
-        "Update rules, step by step": lambda: _update_rules(trajectories, config, state),
-        "Learning-rate sweep": lambda: lab_views.sweep_view(config, trajectories, state),
-        "Basins of attraction": lambda: lab_views.basins_view(config, state),
-        "Stability": lambda: lab_views.stability_view(config, trajectories),
-        "Noise fan": lambda: lab_views.noise_view(config, state),
-        "Internals": lambda: lab_views.internals_view(config, trajectories, state),
-    }
+        height = EMBED_CHART_HEIGHT if embedded else PRESENTER_CHART_HEIGHT if presenter else CHART_HEIGHT
+        st.session_state.race_page_run = True  # read by the fragment: this run is the whole page's
+        fragments.append(RACE_FRAGMENT)
+        _race_panel(surface, presenter, height, state.flag("autoplay"))
+        if not embedded:
+            st.caption(
+                "▶ Play runs every optimizer together (Space on the chart; arrow keys step, Shift for ten). "
+                "Drag the start ring, or click anywhere on the map, to start from there."
+            )
+            _files(surface, presenter, fragments)
+    fragments.append(VIEW_FRAGMENT)
     if alone:
-        views[state.choice(VIEWS, key="view")]()
+        _view(state.choice(VIEWS, key="view"), surface, state, share, presenter)
     else:
         # Only the open tab computes (sweeps and basin maps are hundreds of runs).
-        for tab, show in zip(state.tabs(VIEWS, key="view"), views.values(), strict=True):
+        for tab, name in zip(state.tabs(VIEWS, key="view"), VIEWS, strict=True):
             if tab.open:
                 with tab:
-                    show()
+                    _view(name, surface, state, share, presenter)
     if show_3d:
-        grid, colour = surface_view(surface)
-        chart(st, surface3d_figure(surface, grid, colour, trajectories), fresh=True)
-    share_box(share, state.publish())
+        fragments.append(SURFACE_3D_FRAGMENT)
+        _surface_3d(surface)
+    state.show_notes_now()
 
 
-def _race_and_downloads(config: RaceConfig, view: RaceView, trajectories, state: PageState, presenter: bool):
-    """The live race chart, what diverged, and (on the page, not in a slide) tuning and the files."""
-    embedded = st.context.is_embedded
-    height = EMBED_CHART_HEIGHT if embedded else PRESENTER_CHART_HEIGHT if presenter else CHART_HEIGHT
-    st.session_state.race_page_run = True  # read by the fragment: this run is the whole page's
-    _race_panel(config, view, presenter, height, state.flag("autoplay"))
-    if not embedded:
-        st.caption(
-            "▶ Play runs every optimizer together (Space on the chart; arrow keys step, Shift for ten). "
-            "Drag the start ring, or click anywhere on the map, to start from there."
-        )
-    for name, t in trajectories.items():
-        summary = summarize(config.surface, t)
-        if t.diverged_at is not None:
-            st.warning(f"**{OPTIMIZERS[name].label}** {summary.status}.", icon=":material/warning:")
-    if not embedded:
-        _tune_button(config)
-        # The files are made from the settings when asked for, in the style the page shows.
-        exports.downloads(config, view, presenter)
+def _race_changed() -> None:
+    """A control that changes only the race (a hyperparameter, the steps, the noise, the start, the
+    chart's look) reruns the parts of the page that show the race, not the page: the race chart,
+    the open tab, and the files and the 3D surface if shown. Streamlit's keyed fragment rerun; the
+    sidebar, where the change was made, is drawn in the browser already."""
+    fragments = st.session_state.get("lab_fragments")
+    if fragments:
+        st.rerun(fragments)
 
 
-@st.fragment
-def _race_panel(config: RaceConfig, view: RaceView, presenter: bool, height: int, autoplay: bool) -> None:
-    """The live race chart, in a fragment of its own: while the start is dragged, each position the
-    chart sends reruns only this (a race and its packing, a few ms), not the page. The start comes
-    from the session (the chart's callback moved it; the arguments are the last page run's).
-    The release (or a click) reruns the whole page once, so the start boxes, the tabs and the link
-    follow. A race that fails keeps the last one drawn, with the reason under it."""
-    start = (float(st.session_state.start_x), float(st.session_state.start_y))
-    if start != config.start:
-        config = replace(config, start=start)
+def _race_settings(surface: Surface) -> tuple[RaceConfig, RaceView]:
+    """The race and its look as the controls have them, read from the session, where each control
+    keeps its value: a full run reads them after drawing the controls, a fragment rerun (after
+    `_race_changed`) without drawing them."""
+    session = st.session_state
+    recommended = _recommended(surface)
+    steps = int(session.steps)
+    schedule = lab.schedule(
+        session.schedule,
+        steps,
+        gamma=session.get("schedule_gamma", lab.DEFAULT_GAMMA),
+        every=session.get("schedule_every"),
+        warmup=session.get("schedule_warmup"),
+    )
+    config = RaceConfig.create(
+        surface,
+        session.optimizers,
+        (float(session.start_x), float(session.start_y)),
+        steps,
+        {name: hyperparameter_values(name, recommended[name]) for name in session.optimizers},
+        session.noise,
+        session.seed,
+        schedule,
+    )
+    view = RaceView(
+        panels=session.layout == lab.LAYOUTS[1],
+        speed=session.speed,
+        equal_scale=bool(session.equal_scale) and lab.equal_scale_fits(surface),
+    )
+    return config, view
+
+
+@st.fragment(key=RACE_FRAGMENT)
+def _race_panel(surface: Surface, presenter: bool, height: int, autoplay: bool) -> None:
+    """The live race chart and what diverged, in a fragment of their own: a control that changes
+    the race, or each position the chart sends while its start is dragged, reruns this (a race and
+    its packing, a few ms), not the page. The settings come from the session (`_race_settings`).
+    The map goes with a whole page's run (the chart may be new) or when the chart asks for it; a
+    fragment rerun sends the paths alone. The release (or a click) reruns the whole page once, so
+    the start boxes, the tabs and the link follow. A race that fails keeps the last one drawn, with
+    the reason under it."""
+    config, view = _race_settings(surface)
     page_run = st.session_state.pop("race_page_run", False)
     if st.session_state.pop("race_released", False) and not page_run:
         st.rerun(scope="app")
+    with_map = page_run or st.session_state.pop("race_map_wanted", False)
     try:
-        data, error = _race_data(config), None
+        data, error = _race_data(config, with_map=with_map), None
     except Exception as problem:  # the chart keeps its last race; the page says why
         data, error = None, f"This start could not be raced ({type(problem).__name__}: {problem})."
     race_chart(
@@ -290,38 +299,90 @@ def _race_panel(config: RaceConfig, view: RaceView, presenter: bool, height: int
         autoplay=autoplay,
         error=error,
         on_start=_start_from_chart,
+        on_map_wanted=_map_wanted,
     )
+    if error is None:
+        for name, t in _race(config).items():
+            if t.diverged_at is not None:
+                status = summarize(config.surface, t).status
+                st.warning(f"**{OPTIMIZERS[name].label}** {status}.", icon=":material/warning:")
 
 
-def _tune_button(config: RaceConfig) -> None:
-    """The fair-comparison button, and what the last tuning did (while it still applies)."""
-    left, right = st.columns([1, 3], vertical_alignment="center")
-    left.button(
-        ":material/target: Tune each learning rate",
-        key="tune",
-        on_click=_tune,
-        args=(config,),
-        help="Sweep 60 learning rates per optimizer and race each at its best: a fair comparison.",
-    )
-    tuned = st.session_state.get("tuned")
-    if tuned and tuned["for"] == _tuned_for(config):
-        chosen = ", ".join(
-            f"{OPTIMIZERS[n].label} η = {lr:.3g}" for n, lr in tuned["lrs"].items() if n in config.optimizers
+def _map_wanted() -> None:
+    """The chart was sent paths without a map and has none (it was drawn anew): the next run sends it."""
+    st.session_state.race_map_wanted = True
+
+
+def _files(surface: Surface, presenter: bool, fragments: list[str]) -> None:
+    """The downloads, folded away: closed, they are not drawn (opening them reruns the page), and a
+    change of the race has nothing of theirs to redraw."""
+    with st.expander(
+        ":material/download: Files for slides: an offline HTML animation, a GIF, a PNG",
+        key="lab_files",
+        on_change="rerun",
+    ) as box:
+        if box.open:
+            fragments.append(exports.SECTION)
+            # The files are made from the settings when asked for, in the style the page shows.
+            exports.downloads(*_race_settings(surface), presenter)
+
+
+@st.fragment(key=VIEW_FRAGMENT)
+def _view(name: str, surface: Surface, state: PageState, share, presenter: bool) -> None:
+    """The open tab's view, in a fragment that a change of the race reruns (with the chart), as its
+    own controls do; then the link, which follows every control, in the sidebar's share box."""
+    config, _ = _race_settings(surface)
+    trajectories = _race(config)
+    if name == "Loss and distance":
+        race_curves(
+            curves_data(surface, trajectories, settings=signature(config.key)),
+            key="race_curves",
+            presenter=presenter,
+            height=PRESENTER_CURVES_HEIGHT if presenter else CURVES_HEIGHT,
         )
-        x, y = config.start
-        right.caption(
-            f"Tuned: {chosen}. Objective: the lowest f − f* after the budget of {config.steps} steps from "
-            f"({x:.3g}, {y:.3g}), among 60 learning rates from 10⁻⁵ to 10 that did not "
-            "diverge (below 10⁻¹² counts as solved; ties take the middle rate). Other hyperparameters as set."
-        )
+    elif name == "Results":
+        _results_table(surface, trajectories, state)
+    elif name == "Update rules, step by step":
+        _update_rules(trajectories, config, state)
+    elif name == "Learning-rate sweep":
+        lab_views.sweep_view(config, trajectories, state)
+    elif name == "Basins of attraction":
+        lab_views.basins_view(config, state)
+    elif name == "Stability":
+        lab_views.stability_view(config, trajectories)
+    elif name == "Noise fan":
+        lab_views.noise_view(config, state)
     else:
-        right.caption(
-            "Fixed learning rates make an unfair race: tune each one for this surface, start and budget."
-        )
+        lab_views.internals_view(config, trajectories, state)
+    state.refresh()
+    share_box(share, state.publish(notes=False))
+
+
+@st.fragment(key=SURFACE_3D_FRAGMENT)
+def _surface_3d(surface: Surface) -> None:
+    """The surface in 3D with the paths on it."""
+    config, _ = _race_settings(surface)
+    grid, colour = surface_view(surface)
+    chart(st, surface3d_figure(surface, grid, colour, _race(config)), fresh=True)
+
+
+def _tune() -> None:
+    """Set each optimizer's learning rate to the sweep's best for this surface, start and budget,
+    and say what it chose (a button's callback: the page's run that follows moves the sliders)."""
+    config, _ = _race_settings(_current_surface())
+    tuned = analysis.tune(lab_views.lr_sweeps(config), config.surface)
+    for name, choice in tuned.items():
+        st.session_state[hyperparameter_key(name, "lr")] = choice.lr
+    chosen = ", ".join(
+        f"{OPTIMIZERS[n].label} η = {t.lr:.3g}" for n, t in tuned.items() if n in config.optimizers
+    )
+    st.toast(f"Tuned for {config.steps} steps from this start: {chosen or 'every run diverged'}.", icon=TUNED)
 
 
 def _controls(state: PageState):
-    """The sidebar. Returns the race configuration (hashable) and the view options."""
+    """The sidebar. Returns the race's configuration (hashable) and whether to show the 3D surface.
+    A control that changes only the race calls `_race_changed` (a fragment rerun); one that changes
+    what the sidebar itself shows (the surface, the optimizers, the schedule's kind) reruns the page."""
     choice = state.selectbox(
         st,
         "Loss surface",
@@ -342,12 +403,21 @@ def _controls(state: PageState):
     )
     left, right = st.columns(2)
     default_x, default_y = surface.default_start
-    start_x = state.number_input(
-        left, "x₀", x0, x1, key="start_x", default=default_x, step=(x1 - x0) / 100, format=START_FORMAT
-    )
-    start_y = state.number_input(
-        right, "y₀", y0, y1, key="start_y", default=default_y, step=(y1 - y0) / 100, format=START_FORMAT
-    )
+    for where, label, key, default, (low, high) in (
+        (left, "x₀", "start_x", default_x, (x0, x1)),
+        (right, "y₀", "start_y", default_y, (y0, y1)),
+    ):
+        state.number_input(
+            where,
+            label,
+            low,
+            high,
+            key=key,
+            default=default,
+            step=(high - low) / 100,
+            format=START_FORMAT,
+            on_change=_race_changed,
+        )
 
     selected = state.multiselect(
         st,
@@ -358,15 +428,23 @@ def _controls(state: PageState):
         format_func=lambda name: OPTIMIZERS[name].label,
     )
     recommended = _recommended(surface)
-    hyperparams = {}
     for name in selected:
         # Lazy: a closed expander's sliders are not drawn (opening one reruns the page).
         with st.expander(
             f":material/tune: {OPTIMIZERS[name].label}", key=f"tune_{name}", on_change="rerun"
         ) as box:
-            hyperparams[name] = hyperparameter_sliders(name, recommended[name], state, shown=box.open)
+            hyperparameter_sliders(name, recommended[name], state, shown=box.open, on_change=_race_changed)
     st.button(
         "Reset to this surface's defaults", on_click=reset_hyperparameters, args=(recommended,), key="reset"
+    )
+    st.button(
+        f"{TUNED} Tune each learning rate",
+        key="tune",
+        on_click=_tune,
+        help="Fixed learning rates make an unfair race. This sweeps 60 learning rates from 10⁻⁵ to 10 per "
+        "optimizer for this surface, start and step budget, and races each at the one with the lowest "
+        "f − f* after the budget (below 10⁻¹² counts as solved; ties take the middle rate). Other "
+        "hyperparameters stay as set.",
     )
 
     st.markdown("**Run**")
@@ -378,42 +456,52 @@ def _controls(state: PageState):
         step=lab.STEP_STEP,
         key="steps",
         default=surface.default_steps,
+        on_change=_race_changed,
     )
-    noise = state.select_slider(
+    state.select_slider(
         st,
         "Gradient noise σ for every optimizer",
         slider_stops("noise", 0.0),
         key="noise",
         default=0.0,
         help="Gaussian noise added to every gradient (SGD adds its own); all optimizers see the same draws.",
+        on_change=_race_changed,
     )
-    seed = state.number_input(st, "Noise seed", 0, lab.MAX_SEED, key="seed", default=0, step=1)
-    schedule = _schedule_controls(int(steps), state)
+    state.number_input(
+        st, "Noise seed", 0, lab.MAX_SEED, key="seed", default=0, step=1, on_change=_race_changed
+    )
+    _schedule_controls(int(steps), state)
     st.markdown("**View**")
     layouts = list(lab.LAYOUTS)
-    layout = state.segmented_control(
-        st, "Layout", layouts, key="layout", default=layouts[0], selection_mode="single", required=True
+    state.segmented_control(
+        st,
+        "Layout",
+        layouts,
+        key="layout",
+        default=layouts[0],
+        selection_mode="single",
+        required=True,
+        on_change=_race_changed,
     )
-    speed = state.select_slider(st, "Animation speed", list(lab.SPEEDS), key="speed", default="normal")
-    equal_scale = _equal_scale_toggle(surface, state)
+    state.select_slider(
+        st, "Animation speed", list(lab.SPEEDS), key="speed", default="normal", on_change=_race_changed
+    )
+    _equal_scale_toggle(surface, state)
     show_3d = state.toggle(st, "Show the 3D surface", key="show_3d")
-
-    config = RaceConfig.create(
-        surface, selected, (start_x, start_y), steps, hyperparams, noise, seed, schedule
-    )
-    view = RaceView(panels=layout == layouts[1], speed=speed, equal_scale=equal_scale)
-    return config, view, show_3d
+    config, _ = _race_settings(surface)
+    return config, show_3d
 
 
-def _equal_scale_toggle(surface: Surface, state: PageState) -> bool:
+def _equal_scale_toggle(surface: Surface, state: PageState) -> None:
     """Equal scales on x and y, offered where the window is not too far from square (the toggle is
-    greyed out, saying why, elsewhere, and its value then counts as off)."""
+    greyed out, saying why, elsewhere, and its value then counts as off: `_race_settings`)."""
     fits = lab.equal_scale_fits(surface)
-    on = state.toggle(
+    state.toggle(
         st,
         "Equal scale on x and y",
         key="equal_scale",
         disabled=not fits,
+        on_change=_race_changed,
         help=(
             "One unit as long on both axes: the gradient, perpendicular to the contours, is drawn "
             "perpendicular to them, and circles look round."
@@ -422,7 +510,6 @@ def _equal_scale_toggle(surface: Surface, state: PageState) -> bool:
             "on one scale the map would be a thin strip."
         ),
     )
-    return on and fits
 
 
 def _formula_controls(state: PageState) -> Surface:
@@ -453,17 +540,23 @@ def _formula_controls(state: PageState) -> Surface:
     return surface
 
 
-def _schedule_controls(steps: int, state: PageState) -> Schedule:
-    """The learning-rate schedule every optimizer follows, with its one or two settings."""
+def _schedule_controls(steps: int, state: PageState) -> None:
+    """The learning-rate schedule every optimizer follows, with its one or two settings (read back
+    by `_race_settings`). A new kind reruns the page: it brings other settings."""
     kind = state.selectbox(
         st, "Learning-rate schedule", list(SCHEDULES), key="schedule", format_func=lab.SCHEDULE_LABELS.get
     )
     if kind == "step":
         left, right = st.columns(2)
-        gamma = state.select_slider(
-            left, "× γ", lab.SCHEDULE_GAMMAS, key="schedule_gamma", default=lab.DEFAULT_GAMMA
+        state.select_slider(
+            left,
+            "× γ",
+            lab.SCHEDULE_GAMMAS,
+            key="schedule_gamma",
+            default=lab.DEFAULT_GAMMA,
+            on_change=_race_changed,
         )
-        every = state.number_input(
+        state.number_input(
             right,
             "every k steps",
             1,
@@ -471,10 +564,10 @@ def _schedule_controls(steps: int, state: PageState) -> Schedule:
             key="schedule_every",
             default=lab.default_every(steps),
             step=1,
+            on_change=_race_changed,
         )
-        return lab.schedule(kind, steps, gamma=gamma, every=int(every))
-    if kind == "warmup":
-        warmup = state.number_input(
+    elif kind == "warmup":
+        state.number_input(
             st,
             "warm up over w steps",
             1,
@@ -482,9 +575,8 @@ def _schedule_controls(steps: int, state: PageState) -> Schedule:
             key="schedule_warmup",
             default=lab.default_warmup(steps),
             step=1,
+            on_change=_race_changed,
         )
-        return lab.schedule(kind, steps, warmup=int(warmup))
-    return lab.schedule(kind, steps)
 
 
 def _results_table(surface, trajectories, state: PageState) -> None:

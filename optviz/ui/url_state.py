@@ -94,10 +94,10 @@ class PageState:
 
     def show_notes(self) -> None:
         """Reserve the place where what a link asked for that could not be used is shown (filled in
-        by `publish`, once every widget of this run has read its link value)."""
+        by `publish` or `show_notes_now`, once every widget of this run has read its link value)."""
         self._slot = st.container()
 
-    def _render_notes(self) -> None:
+    def show_notes_now(self) -> None:
         """The notice: each note is a plain sentence quoting a link's text, so all of it is shown
         literally (a value like `[Log in again](http://evil.example)` must not become a link)."""
         if not self._notes or self._slot is None:
@@ -109,10 +109,19 @@ class PageState:
         )
         self._slot.button("Dismiss", key=f"_url_dismiss_{self.page}", on_click=self._notes.clear)
 
-    def publish(self) -> str:
+    def refresh(self) -> None:
+        """Take every recorded value again from the session, where each control keeps its own: a
+        fragment rerun that did not draw the control that changed then publishes its new value."""
+        for key in self._values:
+            if key in st.session_state:
+                self._values[key] = st.session_state[key]
+
+    def publish(self, *, notes: bool = True) -> str:
         """Write every recorded value that differs from its default to the URL (short links), show
-        the link's notes, and return the full link to this view."""
-        self._render_notes()
+        the link's notes, and return the full link to this view. notes=False: the URL and the link
+        only (a fragment's rerun; the page's run shows the notes with `show_notes_now`)."""
+        if notes:
+            self.show_notes_now()
         query = {
             key: to_text(value)
             for key, value in self._values.items()

@@ -36,6 +36,7 @@ def hyperparameter_sliders(
     prefix: str = "hp",
     *,
     shown: bool = True,
+    on_change=None,
 ) -> dict[str, float]:
     """One slider per hyperparameter of `optimizer` in `recommended`, starting there (or at a link's
     value); returns their values. `prefix` keeps each page's sliders apart (the lab's Adam learning
@@ -44,9 +45,10 @@ def hyperparameter_sliders(
 
     shown=False: the values without the sliders (their expander is closed), each still read from a
     link, kept in the session and written to the link. A slider costs the server and the browser
-    more than any other widget on each run, and most of them sit in closed expanders."""
+    more than any other widget on each run, and most of them sit in closed expanders.
+    `on_change`: the sliders' callback."""
     values = {}
-    for name in (name for name in OPTIMIZERS[optimizer].hyperparams if name in recommended):
+    for name in _tuned_by_sliders(optimizer, recommended):
         info = HYPERPARAMETERS[name]
         key = hyperparameter_key(optimizer, name, prefix)
         default = recommended[name]
@@ -67,9 +69,26 @@ def hyperparameter_sliders(
                 options=sorted({*slider_stops(name, default), value}),
                 key=key,
                 format_func=lambda v: f"{v:.4g}",
+                on_change=on_change,
             )
         state.record(key, values[name])
     return values
+
+
+def hyperparameter_values(
+    optimizer: str, recommended: dict[str, float], prefix: str = "hp"
+) -> dict[str, float]:
+    """The values of `optimizer`'s sliders as the session holds them, once `hyperparameter_sliders`
+    has run in it: what a fragment rerun reads without drawing the sliders."""
+    return {
+        name: float(st.session_state[hyperparameter_key(optimizer, name, prefix)])
+        for name in _tuned_by_sliders(optimizer, recommended)
+    }
+
+
+def _tuned_by_sliders(optimizer: str, recommended: dict[str, float]) -> list[str]:
+    """The hyperparameters of `optimizer` that get a slider: those with a recommended value."""
+    return [name for name in OPTIMIZERS[optimizer].hyperparams if name in recommended]
 
 
 def reset_hyperparameters(recommended: dict[str, dict[str, float]]) -> None:

@@ -153,6 +153,14 @@ def test_every_page_renders_embedded_in_a_slide(browser, app_url, screenshot, pa
         context.close()
 
 
+def _open_files(page) -> None:
+    """Unfold the lab's "Files for slides" (folded, its buttons are not drawn) and wait for them."""
+    page.get_by_test_id("stExpander").filter(has_text="Files for slides").locator("summary").click()
+    page.get_by_test_id("stDownloadButton").filter(has_text="HTML animation").wait_for(
+        timeout=LOAD_TIMEOUT_MS
+    )
+
+
 def _download(page, label: str) -> tuple[str, bytes]:
     """Wait for the download button labelled `label`, click it: the file's name and bytes."""
     button = page.get_by_test_id("stDownloadButton").filter(has_text=label)
@@ -164,6 +172,7 @@ def _download(page, label: str) -> tuple[str, bytes]:
 
 def test_the_lab_downloads_an_offline_animation_and_a_picture(page, open_lab, browser_log):
     open_lab("/?surface=beale&optimizers=gd,adam&steps=100")
+    _open_files(page)
     name, content = _download(page, "HTML animation")
     assert name == "race-beale.html"
     assert b'data-testid="race-chart"' in content and b'"steps":100' in content, "not the chart's page"
@@ -181,6 +190,8 @@ def test_two_students_asking_for_one_gif_share_its_render(page, browser, open_la
     open_lab("/?surface=rosenbrock&optimizers=gd,momentum,adam&steps=400")
     context, other = _reopen(browser, page.url)
     try:
+        for student in (page, other):
+            _open_files(student)
         page.get_by_role("button", name="Make GIF").click()
         other.get_by_role("button", name="Make GIF").click()
         made = page.get_by_test_id("stProgress").or_(page.get_by_text("Download GIF"))

@@ -35,6 +35,7 @@ def race_chart(
     autoplay: bool = False,
     error: str | None = None,
     on_start: Callable[[], None],
+    on_map_wanted: Callable[[], None] | None = None,
 ):
     """Mount (or update) the chart.
 
@@ -45,7 +46,9 @@ def race_chart(
         per second; equal_scale: one unit as long on x as on y (the map narrower or shorter than its
     box); height: CSS px of the whole chart, controls included; autoplay: play as soon as the
         race is drawn and shown (in a slide: each time its slide comes up). `on_start` runs when the
-        chart sends a start ({x, y, seq, final} in `st.session_state[key].start`).
+        chart sends a start ({x, y, seq, final} in `st.session_state[key].start`); `on_map_wanted`
+        when it was sent a race without its map (`race_paths`) and has none: the next race must
+        bring the map.
     """
     data = {
         "race": race,
@@ -60,7 +63,7 @@ def race_chart(
         "autoplay": autoplay,
         "error": error,
     }
-    return _mount(key=key, data=data, on_start_change=on_start)
+    return _mount(key=key, data=data, on_start_change=on_start, on_map_wanted_change=on_map_wanted)
 
 
 def sent_start(key: str) -> dict | None:

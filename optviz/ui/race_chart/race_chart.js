@@ -177,6 +177,12 @@ class RaceChart {
   // A race from the page (with its map) or from the race route (race.surface null: same map).
   takeRace(race) {
     if (race.signature === this.drawnSignature) return;
+    if (!race.surface && !this.surface) {
+      // Paths for a map this element never got (it is new, and the page sent the paths alone): ask
+      // for the map, which comes back with them. A time, so that every ask is a change of state.
+      this.setStateValue?.("map_wanted", Date.now());
+      return;
+    }
     if (race.surface && race.surface.id !== this.surfaceId) {
       this.surfaceId = race.surface.id;
       this.surface = { ...race.surface, z: decodeUint16(race.surface.z) };
