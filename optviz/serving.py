@@ -1,6 +1,6 @@
 """Settings for serving the app to a class, each checked with `python -m bench.load` (a classroom of
 sessions changing the lab's controls; its output has the numbers). `prepare_process()` makes the
-first three, once, at the first page run; the fourth is `figure_slots`, the fifth is in
+first three and the last, once, at the first page run; the fourth is `figure_slots`, the fifth is in
 .streamlit/config.toml.
 
 - JAX's persistent compilation cache (`optviz.warmup`): the first student does not wait for a compile.
@@ -27,6 +27,11 @@ first three, once, at the first page run; the fourth is `figure_slots`, the fift
   with the frozen start it is a large share of a run for one session, and it grows with the class,
   so with a class it costs more than the page itself, on every run of every session. Python's own
   generational collector still runs.
+- The theme's settings read once (`read_theme_once`). At the start of every run, a fragment's too,
+  Streamlit sends the theme again, reading each of its seven sections by scanning every config
+  option: about 1.5 ms of the event loop's time a run, more than a quarter of the CPU of a rerun of
+  the lab's race chart (python -m bench.race_chart). The config does not change while the app
+  serves (no file watcher, .streamlit/config.toml), so each section is read once.
 """
 
 from __future__ import annotations
@@ -57,6 +62,28 @@ def prepare_process() -> None:
     enable_compilation_cache()  # before the first compile
     limit_malloc_arenas()
     gc.freeze()  # after the imports: what exists now lives as long as the process
+    read_theme_once()
+
+
+def read_theme_once() -> None:
+    """Make Streamlit's `config.get_options_for_section` read each theme section once (a copy is
+    returned each time, as the original makes a new dict); other sections are read as before."""
+    from streamlit import config
+
+    read = config.get_options_for_section
+    if getattr(read, "reads_theme_once", False):
+        return
+    sections: dict[str, dict] = {}
+
+    def get_options_for_section(section: str) -> dict:
+        if not section.startswith("theme"):
+            return read(section)
+        if section not in sections:
+            sections[section] = read(section)
+        return dict(sections[section])
+
+    get_options_for_section.reads_theme_once = True
+    config.get_options_for_section = get_options_for_section
 
 
 def limit_malloc_arenas(arenas: int = ARENAS) -> bool:
