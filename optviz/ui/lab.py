@@ -169,6 +169,7 @@ def _start_from_chart() -> None:
     except (KeyError, TypeError, ValueError):
         return  # not what the chart sends: ignored
     _set_start(*start)
+    _keep_race_settings(_race_settings()[0].surface)
     st.session_state.race_answer = seq
     st.session_state.race_released = bool(sent.get("final"))
 
@@ -233,13 +234,28 @@ def _race_changed() -> None:
     sidebar, where the change was made, is drawn in the browser already."""
     fragments = st.session_state.get("lab_fragments")
     if fragments:
+        config, _ = _race_settings()
+        _keep_race_settings(config.surface)
         st.rerun(fragments)
 
 
-def _race_settings(surface: Surface) -> tuple[RaceConfig, RaceView]:
+def _race_settings() -> tuple[RaceConfig, RaceView]:
+    """The race and its look as the controls last set them (`_read_race_settings`, kept in the
+    session where they change: the page's run, `_race_changed`, a start from the chart)."""
+    return st.session_state.lab_settings
+
+
+def _keep_race_settings(surface: Surface) -> tuple[RaceConfig, RaceView]:
+    """Read the race's settings on `surface` from the controls' values and keep them for this run's
+    fragments and the next fragment reruns."""
+    settings = st.session_state.lab_settings = _read_race_settings(surface)
+    return settings
+
+
+def _read_race_settings(surface: Surface) -> tuple[RaceConfig, RaceView]:
     """The race and its look as the controls have them, read from the session, where each control
-    keeps its value: a full run reads them after drawing the controls, a fragment rerun (after
-    `_race_changed`) without drawing them."""
+    keeps its value: a full run reads them after drawing the controls, a control that changes only
+    the race (`_race_changed`) without drawing them."""
     session = st.session_state
     recommended = _recommended(surface)
     steps = int(session.steps)
@@ -277,7 +293,7 @@ def _race_panel(surface: Surface, presenter: bool, height: int, autoplay: bool) 
     fragment rerun sends the paths alone. The release (or a click) reruns the whole page once, so
     the start boxes, the tabs and the link follow. A race that fails keeps the last one drawn, with
     the reason under it."""
-    config, view = _race_settings(surface)
+    config, view = _race_settings()
     page_run = st.session_state.pop("race_page_run", False)
     if st.session_state.pop("race_released", False) and not page_run:
         st.rerun(scope="app")
@@ -324,14 +340,14 @@ def _files(surface: Surface, presenter: bool, fragments: list[str]) -> None:
         if box.open:
             fragments.append(exports.SECTION)
             # The files are made from the settings when asked for, in the style the page shows.
-            exports.downloads(*_race_settings(surface), presenter)
+            exports.downloads(*_race_settings(), presenter)
 
 
 @st.fragment(key=VIEW_FRAGMENT)
 def _view(name: str, surface: Surface, state: PageState, share, presenter: bool) -> None:
     """The open tab's view, in a fragment that a change of the race reruns (with the chart), as its
     own controls do; then the link, which follows every control, in the sidebar's share box."""
-    config, _ = _race_settings(surface)
+    config, _ = _race_settings()
     trajectories = _race(config)
     if name == "Loss and distance":
         race_curves(
@@ -361,7 +377,7 @@ def _view(name: str, surface: Surface, state: PageState, share, presenter: bool)
 @st.fragment(key=SURFACE_3D_FRAGMENT)
 def _surface_3d(surface: Surface) -> None:
     """The surface in 3D with the paths on it."""
-    config, _ = _race_settings(surface)
+    config, _ = _race_settings()
     grid, colour = surface_view(surface)
     chart(st, surface3d_figure(surface, grid, colour, _race(config)), fresh=True)
 
@@ -369,7 +385,7 @@ def _surface_3d(surface: Surface) -> None:
 def _tune() -> None:
     """Set each optimizer's learning rate to the sweep's best for this surface, start and budget,
     and say what it chose (a button's callback: the page's run that follows moves the sliders)."""
-    config, _ = _race_settings(_current_surface())
+    config, _ = _race_settings()
     tuned = analysis.tune(lab_views.lr_sweeps(config), config.surface)
     for name, choice in tuned.items():
         st.session_state[hyperparameter_key(name, "lr")] = choice.lr
@@ -488,7 +504,7 @@ def _controls(state: PageState):
     )
     _equal_scale_toggle(surface, state)
     show_3d = state.toggle(st, "Show the 3D surface", key="show_3d")
-    config, _ = _race_settings(surface)
+    config, _ = _keep_race_settings(surface)
     return config, show_3d
 
 
