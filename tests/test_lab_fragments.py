@@ -1,0 +1,119 @@
+"""The lab's controls that change only the race rerun the page's fragments (the chart, the open tab,
+the files and the 3D surface when shown), not the page (optviz/ui/lab.py, `_race_changed`).
+
+AppTest's tree after such a rerun holds only what the fragments sent, as a browser receives it: no
+sidebar (the browser keeps the one it has), the chart with the new paths and no map (it has one).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import optviz
+from optviz.lab.config import DEFAULT_OPTIMIZERS, RaceConfig
+from optviz.lab.race_data import signature
+from tests.apptest import (
+    paths,
+    race_chart_data,
+    race_curves,
+    race_curves_data,
+    tuning,
+    values,
+    whole_page,
+    with_files,
+)
+
+
+def _sidebar_keys(at) -> set[str]:
+    return {widget.key for widget in at.sidebar.get("select_slider")} | {
+        widget.key for widget in at.sidebar.get("selectbox")
+    }
+
+
+def _linked_adam(lr: float) -> str:
+    return signature(
+        RaceConfig.create("rosenbrock", DEFAULT_OPTIMIZERS, hyperparams={"adam": {"lr": lr}}).key
+    )
+
+
+def test_a_learning_rate_change_redraws_the_race_and_its_curves_without_the_page(lab_session):
+    at = tuning(lab_session(), "adam")
+    assert race_chart_data(at)["race"]["surface"] is not None  # the page's run sends the map
+    assert "surface" in _sidebar_keys(at)
+
+    at.select_slider(key="hp_adam_lr").set_value(0.3).run()
+    assert not at.exception, at.exception
+    assert not _sidebar_keys(at), "the sidebar was sent again: the page reran"
+    race = race_chart_data(at)["race"]
+    assert race["surface"] is None, "the map went again with a change of the paths"
+    assert race["signature"] == _linked_adam(0.3)
+    adam = next(p for p in paths(race_chart_data(at)) if p["name"] == "Adam")
+    expected = optviz.simulate("rosenbrock", "adam", lr=0.3)
+    np.testing.assert_allclose(values(adam["x"])[-1], expected.xy[-1, 0], rtol=1e-5)
+    assert race_curves_data(at)["curves"]["signature"] == race["signature"]  # the open tab followed
+    assert at.query_params["hp_adam_lr"] == "0.3"  # and the link
+
+
+@pytest.mark.parametrize(
+    ("kind", "key", "value"),
+    [
+        ("slider", "steps", 120),
+        ("select_slider", "noise", 0.5),
+        ("number_input", "seed", 7),
+        ("number_input", "start_x", 0.5),
+        ("segmented_control", "layout", "Side by side"),
+        ("select_slider", "speed", "fast"),
+    ],
+)
+def test_every_race_control_reruns_the_fragments_only(lab_session, kind, key, value):
+    at = lab_session()
+    before = race_chart_data(at)
+    getattr(at, kind)(key=key).set_value(value).run()
+    assert not at.exception, at.exception
+    assert not _sidebar_keys(at), f"{key}: the page reran"
+    after = race_chart_data(at)
+    assert after["race"]["surface"] is None
+    assert (after["race"]["signature"], after["speed"], after["panels"]) != (
+        before["race"]["signature"],
+        before["speed"],
+        before["panels"],
+    ), f"{key}: the chart was not given the change"
+    assert len(race_curves(at)) == 1
+    assert at.query_params[key] == str(value)
+
+
+def test_a_chart_without_a_map_is_sent_one(lab_session):
+    """The chart asks (`map_wanted`) when it was given paths alone and has no map: the next run of
+    its fragment sends the map with the paths, once."""
+    at = tuning(lab_session(), "adam")
+    at.select_slider(key="hp_adam_lr").set_value(0.3).run()
+    assert race_chart_data(at)["race"]["surface"] is None
+    whole_page(at).session_state["race_map_wanted"] = True  # what the chart's `map_wanted` callback sets
+    at.select_slider(key="hp_adam_lr").set_value(0.2).run()
+    assert race_chart_data(at)["race"]["surface"]["id"].startswith("rosenbrock:")
+    whole_page(at).select_slider(key="hp_adam_lr").set_value(0.1).run()
+    assert race_chart_data(at)["race"]["surface"] is None  # asked once, sent once
+
+
+def test_the_files_and_the_3d_surface_follow_a_change_when_shown(lab_session):
+    at = lab_session()
+    assert not at.get("download_button"), "the files are folded away: not drawn"
+    at.toggle(key="show_3d").set_value(True).run()
+    at = with_files(at)
+    assert any(b.proto.label == ":material/download: HTML animation" for b in at.get("download_button"))
+    at.slider(key="steps").set_value(100).run()
+    assert not at.exception and not _sidebar_keys(at)
+    assert any(b.proto.label == ":material/download: HTML animation" for b in at.get("download_button"))
+    (surface3d,) = at.get("plotly_chart")
+    assert '"x"' in surface3d.proto.spec  # the 3D figure was drawn again, with the new paths
+
+
+def test_the_open_tab_follows_a_change(lab_session):
+    at = tuning(lab_session("Results"), "adam")
+    at.select_slider(key="hp_adam_lr").set_value(1.0).run()
+    assert not at.exception and not _sidebar_keys(at)
+    table = at.dataframe[0].value
+    adam = table[table["optimizer"] == "Adam"].iloc[0]
+    expected = optviz.simulate("rosenbrock", "adam", lr=1.0)
+    assert adam["final loss"] == pytest.approx(float(expected.loss[-1]), rel=1e-5)
