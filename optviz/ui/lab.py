@@ -233,10 +233,16 @@ def _race_changed() -> None:
     the open tab, and the files and the 3D surface if shown. Streamlit's keyed fragment rerun; the
     sidebar, where the change was made, is drawn in the browser already."""
     fragments = st.session_state.get("lab_fragments")
-    if fragments:
-        config, _ = _race_settings()
+    if not fragments:
+        return  # the page reruns
+    config, _ = _race_settings()
+    try:
         _keep_race_settings(config.surface)
-        st.rerun(fragments)
+    except (AttributeError, KeyError):
+        # A control the session no longer holds (a client that sent only the values it changed,
+        # where a browser sends them all): the page's run makes it again, from the link or its default.
+        return
+    st.rerun(fragments)
 
 
 def _race_settings() -> tuple[RaceConfig, RaceView]:
