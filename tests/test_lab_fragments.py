@@ -13,6 +13,7 @@ import pytest
 import optviz
 from optviz.lab.config import DEFAULT_OPTIMIZERS, RaceConfig
 from optviz.lab.race_data import signature
+from optviz.ui import lab
 from tests.apptest import (
     paths,
     race_chart_data,
@@ -117,3 +118,24 @@ def test_the_open_tab_follows_a_change(lab_session):
     adam = table[table["optimizer"] == "Adam"].iloc[0]
     expected = optviz.simulate("rosenbrock", "adam", lr=1.0)
     assert adam["final loss"] == pytest.approx(float(expected.loss[-1]), rel=1e-5)
+
+
+def test_a_race_control_in_a_session_missing_another_control_reruns_the_page(lab_session, monkeypatch):
+    """A client that sends only the values it changed (a browser sends them all) leaves the session
+    without the other controls' values, so the callback cannot read the race: the change then
+    reruns the page, which makes them again."""
+    at = tuning(lab_session(), "adam")
+    read, calls = lab._read_race_settings, []
+
+    def first_read_fails(surface):
+        calls.append(surface.name)
+        if len(calls) == 1:  # the callback's: as if "schedule" had not come back
+            raise AttributeError('st.session_state has no attribute "schedule"')
+        return read(surface)
+
+    monkeypatch.setattr(lab, "_read_race_settings", first_read_fails)
+    at.select_slider(key="hp_adam_lr").set_value(0.3).run()
+    assert not at.exception, at.exception
+    assert len(calls) == 2, "the page's run read the race again"
+    assert "surface" in _sidebar_keys(at), "the page reran"
+    assert race_chart_data(at)["race"]["signature"] == _linked_adam(0.3)
