@@ -139,3 +139,16 @@ def test_a_race_control_in_a_session_missing_another_control_reruns_the_page(lab
     assert len(calls) == 2, "the page's run read the race again"
     assert "surface" in _sidebar_keys(at), "the page reran"
     assert race_chart_data(at)["race"]["signature"] == _linked_adam(0.3)
+
+
+def test_fragment_reruns_in_a_row_keep_the_link_current(page_session):
+    """Each fragment rerun writes the link from the URL as it is then: a value set back to its
+    default leaves the link once, and the next rerun does not try to remove it again."""
+    at = tuning(page_session("lab", {"hp_adam_lr": "0.3", "view": "Results"}), "adam")
+    default = optviz.OPTIMIZERS["adam"].recommended["rosenbrock"]["lr"]
+    at.select_slider(key="hp_adam_lr").set_value(default).run()  # the race's fragments rerun
+    assert not at.exception, at.exception
+    assert "hp_adam_lr" not in at.query_params
+    at.select_slider(key="tolerance").set_value(1e-2).run()  # the tab's own control: its fragment alone
+    assert not at.exception, at.exception
+    assert "hp_adam_lr" not in at.query_params and at.query_params["tolerance"] == "0.01"

@@ -128,7 +128,9 @@ class PageState:
             if not _same(value, self._defaults.get(key))
         }
         # Parameters bound to a widget (tabs that must not rerun) are Streamlit's to write.
-        current = {k: v[-1] for k, v in self._link.items() if k not in RESERVED and k not in self._bound}
+        # The URL as it is now: a fragment's rerun may have changed it since this page run began.
+        current = {k: st.query_params.get_all(k)[-1] for k in st.query_params}
+        current = {k: v for k, v in current.items() if k not in RESERVED and k not in self._bound}
         for key in current.keys() - query.keys() - self._bound:
             del st.query_params[key]
         for key, text in query.items():
