@@ -588,46 +588,12 @@ class LabClient:
         if widget_id.startswith("$$ID-"):
             key = widget_id.split("-", 2)[2]
             self.widgets[key] = widget
-            if key not in self.states:  # as a browser: every widget it shows goes back with each rerun
-                shown = BackMsg().rerun_script.widget_states.widgets.add()
-                shown.id = widget_id
-                if _as_shown(widget, shown):
-                    self.states[key] = shown
             if key in self.states and self.states[key].id != widget_id:  # its parameters changed
                 self.states[key].id = widget_id
             if key == RACE_CHART and result.chart_at is None:
                 result.chart_at, result.chart_spec = received_at, widget.json
             return key
         return None
-
-
-def _as_shown(widget, state) -> bool:
-    """Fill `state` with what a browser sends for `widget` that nobody has touched: the value the
-    server set, else its default, as the labels the widget shows. False for a kind it does not know
-    (left out of the reruns, as before)."""
-    kind = type(widget).DESCRIPTOR.name
-    if kind == "Selectbox":
-        state.string_value = widget.raw_value if widget.set_value else widget.options[widget.default]
-    elif kind == "MultiSelect":
-        shown = widget.raw_values if widget.set_value else [widget.options[i] for i in widget.default]
-        state.string_array_value.data.extend(shown)
-    elif kind == "ButtonGroup":
-        chosen = (
-            widget.raw_values if widget.set_value else [widget.options[i].content for i in widget.default]
-        )
-        state.string_array_value.data.extend(chosen)
-    elif kind == "Slider" and widget.options:  # a select_slider: the labels of its stops
-        shown = widget.raw_value if widget.set_value else [widget.options[int(i)] for i in widget.default]
-        state.string_array_value.data.extend(shown)
-    elif kind == "Slider":
-        state.double_array_value.data.extend(widget.value if widget.set_value else widget.default)
-    elif kind == "Checkbox":
-        state.bool_value = widget.value if widget.set_value else widget.default
-    elif kind == "NumberInput":
-        state.double_value = widget.value if widget.set_value else widget.default
-    else:
-        return False
-    return True
 
 
 # --- one student --------------------------------------------------------------------------------------
