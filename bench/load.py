@@ -455,6 +455,7 @@ class LabClient:
         self.ws = None
         self.widgets: dict[str, object] = {}  # user key -> the widget's proto (id, options, ...)
         self.states: dict[str, BackMsg] = {}  # user key -> the WidgetState proto last sent
+        self.shown: dict[str, BackMsg] = {}  # user key -> its value as shown (sent unless set here)
         self.runs = 0
         self.auto_rerun: tuple[float, str] | None = None  # a fragment's timer: (interval s, fragment id)
         self.fragments: dict[str, str] = {}  # user key -> the fragment its widget is in ("" if none)
@@ -471,7 +472,7 @@ class LabClient:
         """The page's websocket closed (its worker died): connect again through the front, a new
         session there, which the next `rerun` opens at the page's address, as a reload would."""
         await self.close()
-        self.states = {}
+        self.states, self.shown = {}, {}
         self.auto_rerun = None
         await self.connect()
 
@@ -521,7 +522,7 @@ class LabClient:
         back.rerun_script.page_script_hash = ""
         back.rerun_script.context_info.url = self.url + "/"
         back.rerun_script.context_info.timezone = "UTC"
-        for state in self.states.values():
+        for state in {**self.shown, **self.states}.values():
             back.rerun_script.widget_states.widgets.add().CopyFrom(state)
         sent_at = time.perf_counter()
         await self.ws.send(back.SerializeToString())
@@ -588,12 +589,51 @@ class LabClient:
         if widget_id.startswith("$$ID-"):
             key = widget_id.split("-", 2)[2]
             self.widgets[key] = widget
+            # As a browser: every widget it shows goes back with each rerun, holding the value it
+            # was first drawn with, or the one the server set since.
+            if key not in self.shown or getattr(widget, "set_value", False):
+                shown = BackMsg().rerun_script.widget_states.widgets.add()
+                shown.id = widget_id
+                if _as_shown(widget, shown):
+                    self.shown[key] = shown
+            if key in self.shown:
+                self.shown[key].id = widget_id
             if key in self.states and self.states[key].id != widget_id:  # its parameters changed
                 self.states[key].id = widget_id
             if key == RACE_CHART and result.chart_at is None:
                 result.chart_at, result.chart_spec = received_at, widget.json
             return key
         return None
+
+
+def _as_shown(widget, state) -> bool:
+    """Fill `state` with the value a browser shows for `widget`: the one the server set (when it
+    did), else its default; as the labels the widget shows. False for a kind it does not know
+    (left out of the reruns, as before)."""
+    kind, server = type(widget).DESCRIPTOR.name, getattr(widget, "set_value", False)
+    if kind == "Selectbox":
+        state.string_value = widget.raw_value if server else widget.options[widget.default]
+    elif kind == "MultiSelect":
+        state.string_array_value.data.extend(
+            widget.raw_values if server else [widget.options[i] for i in widget.default]
+        )
+    elif kind == "ButtonGroup":
+        state.string_array_value.data.extend(
+            widget.raw_values if server else [widget.options[i].content for i in widget.default]
+        )
+    elif kind == "Slider" and widget.options:  # a select_slider: the labels of its stops
+        state.string_array_value.data.extend(
+            widget.raw_value if server else [widget.options[int(i)] for i in widget.default]
+        )
+    elif kind == "Slider":
+        state.double_array_value.data.extend(widget.value if server else widget.default)
+    elif kind == "Checkbox":
+        state.bool_value = widget.value if server else widget.default
+    elif kind == "NumberInput":
+        state.double_value = widget.value if server else widget.default
+    else:
+        return False
+    return True
 
 
 # --- one student --------------------------------------------------------------------------------------
