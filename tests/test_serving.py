@@ -1,5 +1,7 @@
 """Settings for serving a class: made once per process, and the one Streamlit reads from its config."""
 
+import threading
+import time
 import tomllib
 from pathlib import Path
 
@@ -14,13 +16,54 @@ def test_the_process_is_prepared_once(monkeypatch):
     monkeypatch.setattr(serving, "limit_malloc_arenas", lambda: calls.append("malloc arenas"))
     monkeypatch.setattr(serving.gc, "freeze", lambda: calls.append("gc frozen"))
     monkeypatch.setattr(serving, "read_theme_once", lambda: calls.append("theme read once"))
+    monkeypatch.setattr(serving, "return_freed_memory_every", lambda s: calls.append(f"trim every {s} s"))
     serving.prepare_process.cache_clear()
     try:
         serving.prepare_process()
         serving.prepare_process()  # app.py calls it on every page run
     finally:
         serving.prepare_process.cache_clear()
-    assert calls == ["compilation cache", "malloc arenas", "gc frozen", "theme read once"]
+    assert calls == [
+        "compilation cache",
+        "malloc arenas",
+        "gc frozen",
+        "theme read once",
+        f"trim every {serving.TRIM_EVERY_S} s",
+    ]
+
+
+def test_freed_memory_goes_back_to_the_system():
+    """A large freed block that malloc kept is returned by the trimming thread (glibc)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None)
+    libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+    libc.free.argtypes = [ctypes.c_void_p]
+
+    def rss_kb() -> int:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmRSS"))
+
+    # Many small blocks (below mmap's threshold: they come from the heap), touched, then freed but
+    # one in a hundred: the heap cannot shrink from its top, its freed pages stay resident.
+    blocks = [libc.malloc(64 * 1024) for _ in range(2000)]
+    for block in blocks:
+        ctypes.memset(block, 1, 64 * 1024)
+    for i, block in enumerate(blocks):
+        if i % 100:
+            libc.free(block)
+    before = rss_kb()
+    stop = threading.Event()
+    thread = serving.return_freed_memory_every(0.05, stop)
+    assert thread is not None and thread.daemon
+    time.sleep(0.5)
+    after = rss_kb()
+    stop.set()
+    thread.join(timeout=5)
+    for i, block in enumerate(blocks):
+        if not i % 100:
+            libc.free(block)
+    assert before - after > 50_000, f"RSS {before} kB before the trim, {after} kB after"
 
 
 def test_the_theme_is_read_once_and_handed_out_as_copies(monkeypatch):
