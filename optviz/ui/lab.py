@@ -169,9 +169,10 @@ def _start_from_chart() -> None:
     except (KeyError, TypeError, ValueError):
         return  # not what the chart sends: ignored
     _set_start(*start)
-    _keep_race_settings(_race_settings()[0].surface)
     st.session_state.race_answer = seq
-    st.session_state.race_released = bool(sent.get("final"))
+    # The release reruns the page (the start boxes, the tabs and the link follow), as does a start
+    # whose race cannot be read again here.
+    st.session_state.race_released = bool(sent.get("final")) or not _race_settings_read_again()
 
 
 # --- the page -------------------------------------------------------------------------------------
@@ -233,16 +234,20 @@ def _race_changed() -> None:
     the open tab, and the files and the 3D surface if shown. Streamlit's keyed fragment rerun; the
     sidebar, where the change was made, is drawn in the browser already."""
     fragments = st.session_state.get("lab_fragments")
-    if not fragments:
-        return  # the page reruns
-    config, _ = _race_settings()
+    if fragments and _race_settings_read_again():
+        st.rerun(fragments)
+    # else the page reruns
+
+
+def _race_settings_read_again() -> bool:
+    """Read the race's settings again on the surface shown (in a callback); False if the session
+    lacks a control's value (a client that sent only the values it changed, where a browser sends
+    them all): the page's run then makes it again, from the link or its default."""
     try:
-        _keep_race_settings(config.surface)
+        _keep_race_settings(_race_settings()[0].surface)
     except (AttributeError, KeyError):
-        # A control the session no longer holds (a client that sent only the values it changed,
-        # where a browser sends them all): the page's run makes it again, from the link or its default.
-        return
-    st.rerun(fragments)
+        return False
+    return True
 
 
 def _race_settings() -> tuple[RaceConfig, RaceView]:
