@@ -9,7 +9,7 @@ from optviz.lab.config import DEFAULT_OPTIMIZERS, RaceConfig
 from optviz.lab.curves_data import unpack_curve
 from optviz.lab.race_data import signature
 from optviz.ui.lab import CURVES_HEIGHT, PRESENTER_CURVES_HEIGHT
-from tests.apptest import race_chart_data, race_charts, race_curves, race_curves_data
+from tests.apptest import race_chart_data, race_charts, race_curves, race_curves_data, whole_page
 
 
 def test_the_default_tab_mounts_the_curves_of_the_race_drawn(lab_session):
@@ -36,7 +36,7 @@ def test_the_curves_follow_a_new_setting_and_presenter_mode(lab_session):
     curves = race_curves_data(at)["curves"]
     assert [c["name"] for c in curves["curves"]] == ["gd", "adam"] and curves["steps"] == 100
     assert curves["signature"] == race_chart_data(at)["race"]["signature"]
-    at.toggle(key="presenter").set_value(True).run()
+    whole_page(at).toggle(key="presenter").set_value(True).run()
     data = race_curves_data(at)
     assert (data["presenter"], data["height"]) == (True, PRESENTER_CURVES_HEIGHT)
 
