@@ -33,6 +33,13 @@ first three and the last, once, at the first page run; the fourth is `figure_slo
   above its one-session level (python -m bench.load --workers 2 --sessions 200). glibc's
   `malloc_trim(0)` gives those pages back (it also returns pages inside the heap, not only its
   top); a daemon thread calls it every few seconds, outside the GIL.
+- Dropped sessions shut down (`optviz.ui.dropped_sessions`). Streamlit keeps a student's session
+  for `server.disconnectedSessionTTL` after the tab closes, in case it reconnects, in a TTL cache of
+  128. When that cache drops one (it expired, or 128 newer ones came), nothing shuts it down, so its
+  media files stay, and an expired one is only dropped by the cache's next write: after the last
+  student of a class left, up to 128 of them stay in each worker, with their state and their last
+  messages (a race chart's are ~80 KB). Here dropping shuts the session down, and the expired ones
+  are dropped every few seconds.
 - The theme's settings read once (`read_theme_once`). At the start of every run, a fragment's too,
   Streamlit sends the theme again, reading each of its seven sections by scanning every config
   option: about 1.5 ms of the event loop's time a run, more than a quarter of the CPU of a rerun of
@@ -48,6 +55,7 @@ import functools
 import gc
 import logging
 import threading
+from collections.abc import Callable
 
 from optviz.warmup import enable_compilation_cache
 
@@ -70,13 +78,18 @@ def prepare_process() -> None:
     limit_malloc_arenas()
     gc.freeze()  # after the imports: what exists now lives as long as the process
     read_theme_once()
-    return_freed_memory_every(TRIM_EVERY_S)
+    from optviz.ui.dropped_sessions import shut_down_dropped_sessions  # Streamlit's internals: ui/
+
+    drop_expired = shut_down_dropped_sessions()
+    return_freed_memory_every(TRIM_EVERY_S, before=drop_expired)
 
 
-def return_freed_memory_every(seconds: float, stop: threading.Event | None = None) -> threading.Thread | None:
+def return_freed_memory_every(
+    seconds: float, stop: threading.Event | None = None, before: Callable[[], object] | None = None
+) -> threading.Thread | None:
     """Start a daemon thread that asks glibc's malloc to give freed pages back every `seconds`, until
-    `stop` is set (never, by default). Returns it; None where there is no `malloc_trim` (macOS,
-    musl, Windows)."""
+    `stop` is set (never, by default), calling `before` first each time (what frees them). Returns
+    it; None where there is no `malloc_trim` (macOS, musl, Windows)."""
     try:
         trim = ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim
     except (OSError, AttributeError, TypeError):
@@ -86,6 +99,8 @@ def return_freed_memory_every(seconds: float, stop: threading.Event | None = Non
 
     def keep_trimming() -> None:
         while not stop.wait(seconds):
+            if before is not None:
+                before()
             trim(0)
 
     thread = threading.Thread(target=keep_trimming, name="optviz-malloc-trim", daemon=True)

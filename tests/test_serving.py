@@ -16,7 +16,15 @@ def test_the_process_is_prepared_once(monkeypatch):
     monkeypatch.setattr(serving, "limit_malloc_arenas", lambda: calls.append("malloc arenas"))
     monkeypatch.setattr(serving.gc, "freeze", lambda: calls.append("gc frozen"))
     monkeypatch.setattr(serving, "read_theme_once", lambda: calls.append("theme read once"))
-    monkeypatch.setattr(serving, "return_freed_memory_every", lambda s: calls.append(f"trim every {s} s"))
+    monkeypatch.setattr(
+        "optviz.ui.dropped_sessions.shut_down_dropped_sessions",
+        lambda: calls.append("sessions shut down") or "drop_expired",
+    )
+    monkeypatch.setattr(
+        serving,
+        "return_freed_memory_every",
+        lambda s, before: calls.append(f"trim every {s} s, after {before}"),
+    )
     serving.prepare_process.cache_clear()
     try:
         serving.prepare_process()
@@ -28,7 +36,8 @@ def test_the_process_is_prepared_once(monkeypatch):
         "malloc arenas",
         "gc frozen",
         "theme read once",
-        f"trim every {serving.TRIM_EVERY_S} s",
+        "sessions shut down",
+        f"trim every {serving.TRIM_EVERY_S} s, after drop_expired",
     ]
 
 
@@ -54,9 +63,11 @@ def test_freed_memory_goes_back_to_the_system():
             libc.free(block)
     before = rss_kb()
     stop = threading.Event()
-    thread = serving.return_freed_memory_every(0.05, stop)
+    dropped = []
+    thread = serving.return_freed_memory_every(0.05, stop, before=lambda: dropped.append("sessions"))
     assert thread is not None and thread.daemon
     time.sleep(0.5)
+    assert dropped, "what frees memory is called before each trim"
     after = rss_kb()
     stop.set()
     thread.join(timeout=5)
@@ -99,3 +110,10 @@ def test_figures_are_built_one_at_a_time():
 def test_streamlit_runs_no_full_garbage_collection_after_every_page_run():
     config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
     assert config["runner"]["postScriptGC"] is False
+
+
+def test_no_parent_page_may_steer_the_app():
+    """Streamlit trusts its cloud's sites to steer an embedded app by postMessage; optviz trusts none,
+    and its page then opens no host channel at all (no echo of every run's events to itself)."""
+    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["allowedOrigins"] == []

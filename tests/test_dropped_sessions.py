@@ -1,0 +1,135 @@
+"""A disconnected session that Streamlit's server drops is shut down: expired, pushed out by newer ones,
+or at the timer's call; a session its browser takes back is not. On a real Streamlit runtime (the
+pinned version's internals are what `optviz.ui.dropped_sessions` reaches into)."""
+
+import asyncio
+
+import pytest
+from streamlit.runtime import Runtime, RuntimeConfig
+from streamlit.runtime.app_session import AppSessionState
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.runtime.memory_session_storage import MemorySessionStorage
+from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+
+from optviz.ui.dropped_sessions import ShutDownWhenDropped, shut_down_dropped_sessions
+
+TTL_S = 0.3
+
+
+class Browser:
+    """A websocket's end of a session: it takes what the server sends and keeps nothing."""
+
+    def write_forward_msg(self, msg) -> None:
+        pass
+
+
+def _serve(tmp_path, scenario, maxsize: int = 128):
+    """Run `scenario(server, drop_expired)` on a started Streamlit runtime whose disconnected sessions
+    live TTL_S seconds in a store of `maxsize`."""
+    page = tmp_path / "page.py"
+    page.write_text("import streamlit as st\nst.write('a page')\n")
+
+    async def main():
+        server = Runtime(
+            RuntimeConfig(
+                script_path=str(page),
+                media_file_storage=MemoryMediaFileStorage("/media"),
+                uploaded_file_manager=MemoryUploadedFileManager("/upload"),
+                session_storage=MemorySessionStorage(maxsize=maxsize, ttl_seconds=TTL_S),
+            )
+        )
+        try:
+            await server.start()
+            drop_expired = await asyncio.get_running_loop().run_in_executor(None, shut_down_dropped_sessions)
+            assert drop_expired is not None
+            await scenario(server, drop_expired)
+        finally:
+            server.stop()
+            await server.stopped
+            Runtime._instance = None
+
+    asyncio.run(main())
+
+
+def _shut_down(session) -> bool:
+    return session._state == AppSessionState.SHUTDOWN_REQUESTED
+
+
+def _connect(server: Runtime, count: int) -> dict:
+    """`count` new sessions, by id."""
+    ids = [server.connect_session(client=Browser(), user_info={}) for _ in range(count)]
+    return {session_id: server.get_app_session(session_id) for session_id in ids}
+
+
+def test_expired_sessions_are_shut_down_at_the_timers_call(tmp_path):
+    async def scenario(server, drop_expired):
+        sessions = _connect(server, 3)
+        for session_id in sessions:
+            server.disconnect_session(session_id)
+        assert not any(_shut_down(s) for s in sessions.values())  # kept for a reconnect
+        await asyncio.sleep(TTL_S + 0.1)
+        assert not any(_shut_down(s) for s in sessions.values())  # Streamlit alone: still there
+        drop_expired()  # from the timer's thread: it runs on the event loop
+        await asyncio.sleep(0.05)
+        assert all(_shut_down(s) for s in sessions.values())
+        assert server._session_mgr._session_storage.list() == []
+
+    _serve(tmp_path, scenario)
+
+
+def test_the_oldest_session_pushed_out_of_a_full_store_is_shut_down(tmp_path):
+    async def scenario(server, drop_expired):
+        sessions = _connect(server, 3)
+        first, *rest = sessions
+        for session_id in sessions:
+            server.disconnect_session(session_id)  # the third pushes the first out of a store of 2
+        assert _shut_down(sessions[first])
+        assert not any(_shut_down(sessions[s]) for s in rest)
+
+    _serve(tmp_path, scenario, maxsize=2)
+
+
+def test_a_session_its_browser_takes_back_lives_on(tmp_path):
+    async def scenario(server, drop_expired):
+        sessions = _connect(server, 1)
+        (session_id,) = sessions
+        server.disconnect_session(session_id)
+        again = server.connect_session(client=Browser(), user_info={}, existing_session_id=session_id)
+        assert again == session_id
+        await asyncio.sleep(TTL_S + 0.1)
+        drop_expired()
+        await asyncio.sleep(0.05)
+        assert not _shut_down(sessions[session_id])
+        assert server.is_active_session(session_id)
+
+    _serve(tmp_path, scenario)
+
+
+def test_without_a_server_nothing_is_changed():
+    """AppTest and `python script.py` run pages without Streamlit's server."""
+    assert shut_down_dropped_sessions() is None
+
+
+@pytest.mark.parametrize("expired", [True, False])
+def test_the_store_drops_by_its_clock(expired):
+    """The cache alone: what it drops is shut down, what is taken out (`del`) is not."""
+    now = [0.0]
+
+    class Session:
+        down = False
+
+        def shutdown(self):
+            self.down = True
+
+    class Info:
+        def __init__(self):
+            self.session = Session()
+
+    cache = ShutDownWhenDropped(maxsize=4, ttl=10, timer=lambda: now[0])
+    kept, taken = Info(), Info()
+    cache["kept"], cache["taken"] = kept, taken
+    del cache["taken"]
+    now[0] = 11.0 if expired else 9.0
+    cache.expire()
+    assert kept.session.down is expired
+    assert taken.session.down is False
