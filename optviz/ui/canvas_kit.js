@@ -2,7 +2,10 @@
 
 // Bytes packed by optviz/packing.py's `encode` (base64).
 function decodeBytes(text) {
-  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
 }
 
 // A float32 array packed the same way (little-endian).
