@@ -75,8 +75,10 @@ Measured:
   with every wave, full caches and allocator arenas do not. "Closed" means dropped by the server:
   Streamlit keeps a disconnected session for `server.disconnectedSessionTTL` (120 s by default) in
   case its browser reconnects, with its last messages (a race chart's data and code are ~80 KB). The
-  server here keeps them `SESSION_TTL_S`, under `SETTLE_S`, so the levels are read after the sessions
-  are gone, as they are two minutes later with the default.
+  server here keeps them `SESSION_TTL_S`, and its timer drops expired ones every
+  `optviz.serving.TRIM_EVERY_S` and frees them at its next call (optviz/ui/dropped_sessions.py), all
+  within `SETTLE_S`, so the levels are read after the sessions are gone, as they are two minutes later
+  with the default.
 """
 
 from __future__ import annotations
@@ -105,6 +107,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from bench._server import HOST, AppServer, ServedApp, tree_pss_mb
+from optviz.serving import TRIM_EVERY_S
 
 SESSIONS, SECONDS = 30, 60
 MAX_SESSIONS = 300  # a lecture hall
@@ -115,8 +118,10 @@ THINK_S = (1.0, 4.0)
 FORMULA_THINK_S = (10.0, 30.0)  # typing a formula (or editing the last one), then watching its race
 PILOT_S = 8.0  # how long the first session, alone, makes changes
 CHART_TIMEOUT_S = 30.0
-SETTLE_S = 10.0  # after the last session closes, before reading the "after" memory
 SESSION_TTL_S = 5  # how long the server keeps a disconnected session (the default is 120 s)
+# After the last session closes, before reading the "after" memory: the sessions' time to live, the
+# server's timer that drops them and, at its next call, collects what they held, and 5 s for the rest.
+SETTLE_S = SESSION_TTL_S + 2 * TRIM_EVERY_S + 5.0
 RACE_CHART = "race_chart"  # the race chart component's key (optviz.ui.lab.RACE_CHART_KEY)
 FINISHED_SUCCESSFULLY, FINISHED_EARLY_FOR_RERUN, FRAGMENT_FINISHED = 0, 2, 3  # ScriptFinishedStatus
 EXPORT_START_S, EXPORT_WITHIN_S = 10.0, 10.0  # the GIF sessions ask 10-20 s into the first wave

@@ -57,8 +57,6 @@ import logging
 import threading
 from collections.abc import Callable
 
-from optviz.warmup import enable_compilation_cache
-
 M_ARENA_MAX = -8  # glibc's <malloc.h>
 ARENAS = 1
 TRIM_EVERY_S = 5.0  # how often freed memory goes back to the system
@@ -74,12 +72,13 @@ log = logging.getLogger(__name__)
 def prepare_process() -> None:
     """The compilation cache, one malloc arena and a frozen start, once per process; call it after the
     app's imports (app.py does, on every page run)."""
+    from optviz.ui.dropped_sessions import shut_down_dropped_sessions  # Streamlit's internals: in ui/
+    from optviz.warmup import enable_compilation_cache  # imports JAX, which this module's constants need not
+
     enable_compilation_cache()  # before the first compile
     limit_malloc_arenas()
     gc.freeze()  # after the imports: what exists now lives as long as the process
     read_theme_once()
-    from optviz.ui.dropped_sessions import shut_down_dropped_sessions  # Streamlit's internals: ui/
-
     drop_expired = shut_down_dropped_sessions()
     return_freed_memory_every(TRIM_EVERY_S, before=drop_expired)
 

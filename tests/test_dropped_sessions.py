@@ -3,8 +3,12 @@ or at the timer's call; a session its browser takes back is not. On a real Strea
 pinned version's internals are what `optviz.ui.dropped_sessions` reaches into)."""
 
 import asyncio
+import gc
+import weakref
 
 import pytest
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ClientState_pb2 import ClientState
 from streamlit.runtime import Runtime, RuntimeConfig
 from streamlit.runtime.app_session import AppSessionState
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
@@ -27,7 +31,15 @@ def _serve(tmp_path, scenario, maxsize: int = 128):
     """Run `scenario(server, drop_expired)` on a started Streamlit runtime whose disconnected sessions
     live TTL_S seconds in a store of `maxsize`."""
     page = tmp_path / "page.py"
-    page.write_text("import streamlit as st\nst.write('a page')\n")
+    # The session's state holding itself: a cycle, as the lab's component presenters make.
+    page.write_text(
+        "import streamlit as st\n"
+        "from streamlit.runtime.scriptrunner import get_script_run_ctx\n"
+        "class Held: pass\n"
+        "st.session_state.held = Held()\n"
+        "st.session_state.cycle = get_script_run_ctx().session_state\n"
+        "st.session_state.ran = True\n"
+    )
 
     async def main():
         server = Runtime(
@@ -49,6 +61,18 @@ def _serve(tmp_path, scenario, maxsize: int = 128):
             Runtime._instance = None
 
     asyncio.run(main())
+
+
+async def _runs_done(sessions) -> None:
+    """Until each session's first run of the page is over."""
+    for _ in range(200):
+        if all(
+            "ran" in session._session_state and session._state == AppSessionState.APP_NOT_RUNNING
+            for session in sessions
+        ):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the page's runs did not end")
 
 
 def _shut_down(session) -> bool:
@@ -73,6 +97,35 @@ def test_expired_sessions_are_shut_down_at_the_timers_call(tmp_path):
         await asyncio.sleep(0.05)
         assert all(_shut_down(s) for s in sessions.values())
         assert server._session_mgr._session_storage.list() == []
+
+    _serve(tmp_path, scenario)
+
+
+def test_what_dropped_sessions_held_is_freed_at_the_next_call(tmp_path):
+    """A session's objects form reference cycles: the timer's call after the one that shut them down
+    collects them."""
+
+    async def scenario(server, drop_expired):
+        sessions = _connect(server, 3)
+        for session_id in sessions:
+            server.handle_backmsg(session_id, BackMsg(rerun_script=ClientState()))
+        await _runs_done(sessions.values())
+        gone = [weakref.ref(session._session_state["held"]) for session in sessions.values()]
+        for session_id in sessions:
+            server.disconnect_session(session_id)
+        del sessions
+        await asyncio.sleep(TTL_S + 0.1)
+        gc.disable()  # only the timer's collection counts
+        try:
+            drop_expired()  # shuts them down
+            await asyncio.sleep(0.05)
+            drop_expired()  # collects them
+            await asyncio.sleep(0.05)
+            # All but the one Streamlit's event loop last sent messages to (its flush loop's variable
+            # keeps it until the loop sends again).
+            assert sum(held() is None for held in gone) >= len(gone) - 1
+        finally:
+            gc.enable()
 
     _serve(tmp_path, scenario)
 

@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_the_process_is_prepared_once(monkeypatch):
     calls = []
-    monkeypatch.setattr(serving, "enable_compilation_cache", lambda: calls.append("compilation cache"))
+    monkeypatch.setattr("optviz.warmup.enable_compilation_cache", lambda: calls.append("compilation cache"))
     monkeypatch.setattr(serving, "limit_malloc_arenas", lambda: calls.append("malloc arenas"))
     monkeypatch.setattr(serving.gc, "freeze", lambda: calls.append("gc frozen"))
     monkeypatch.setattr(serving, "read_theme_once", lambda: calls.append("theme read once"))

@@ -8,11 +8,13 @@ frees its media files and uploads; and the cache drops an expired entry only at 
 each worker with their state and their last messages. This module makes dropping shut a session
 down and lets a timer drop the expired ones. It reaches into three private names of the pinned
 Streamlit (the runtime's session manager, its storage and its event loop), and steps aside, with a
-log line, where they are not there.
+log line, where they are not there. The timer's call after sessions were shut down makes a full
+garbage collection, which frees what they held.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable
 
@@ -27,18 +29,25 @@ class ShutDownWhenDropped(TTLCache):
     """Streamlit's cache of disconnected sessions (session id -> SessionInfo, see
     `streamlit.runtime.memory_session_storage`) that shuts down each session it drops: an expired one
     (`expire`, which its writes and `len` call too) or the least recently used one when full. A
-    session taken back out by its reconnecting browser (`del`) is not dropped: it lives on."""
+    session taken back out by its reconnecting browser (`del`) is not dropped: it lives on.
+    `shut_down` counts the sessions shut down since the owner last reset it."""
+
+    shut_down = 0
 
     def expire(self, at_time: float | None = None) -> list:
         dropped = super().expire(at_time)
         for _, info in dropped:
-            info.session.shutdown()
+            self._shut(info)
         return dropped
 
     def _evict_lru(self, reason):
         info = super()._evict_lru(reason)
-        info.session.shutdown()
+        self._shut(info)
         return info
+
+    def _shut(self, info) -> None:
+        info.session.shutdown()
+        self.shut_down += 1
 
 
 def shut_down_dropped_sessions() -> Callable[[], None] | None:
@@ -65,6 +74,14 @@ def shut_down_dropped_sessions() -> Callable[[], None] | None:
 
     def drop_expired() -> None:
         with lock:
-            storage._cache.expire()
+            cache = storage._cache
+            collect, cache.shut_down = cache.shut_down > 0, 0
+            cache.expire()
+        if collect:
+            # The sessions shut down before this call: a session's objects refer to each other, so
+            # only a full collection frees them, and page runs make none (`runner.postScriptGC =
+            # false`, see optviz/serving.py). Not those shut down just now: their threads and the
+            # event loop's callbacks still hold them for a moment.
+            gc.collect()
 
     return lambda: loop.call_soon_threadsafe(drop_expired)
