@@ -38,8 +38,8 @@ first three and the last, once, at the first page run; the fourth is `figure_slo
   128. When that cache drops one (it expired, or 128 newer ones came), nothing shuts it down, so its
   media files stay, and an expired one is only dropped by the cache's next write: after the last
   student of a class left, up to 128 of them stay in each worker, with their state and their last
-  messages (a race chart's are ~80 KB). Here dropping shuts the session down, and the expired ones
-  are dropped every few seconds.
+  messages (a race chart's are ~80 KB). Here dropping shuts the session down, the expired ones are
+  dropped every few seconds, and what they held is collected at the next of those calls.
 - The theme's settings read once (`read_theme_once`). At the start of every run, a fragment's too,
   Streamlit sends the theme again, reading each of its seven sections by scanning every config
   option: about 1.5 ms of the event loop's time a run, more than a quarter of the CPU of a rerun of
