@@ -4,6 +4,7 @@ pinned version's internals are what `optviz.ui.dropped_sessions` reaches into)."
 
 import asyncio
 import gc
+import threading
 import weakref
 
 import pytest
@@ -60,7 +61,22 @@ def _serve(tmp_path, scenario, maxsize: int = 128):
             await server.stopped
             Runtime._instance = None
 
-    asyncio.run(main())
+    # On a thread of its own, as Streamlit's server runs: the test's thread may have an event loop
+    # running already (the browser tests' Playwright leaves one).
+    failures = []
+    thread = threading.Thread(target=lambda: _run_catching(main, failures))
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive(), "the scenario did not end within 60 s"
+    if failures:
+        raise failures[0]
+
+
+def _run_catching(main, failures: list) -> None:
+    try:
+        asyncio.run(main())
+    except BaseException as failure:  # raised again on the test's thread
+        failures.append(failure)
 
 
 async def _runs_done(sessions) -> None:
