@@ -13,6 +13,7 @@ the focus back, and the conv animation whole in its slide.
 from __future__ import annotations
 
 import statistics
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -101,11 +102,24 @@ def view_frame(page, part: str):
 
 
 def show_race_slide(page):
-    """Show slide 1 (the race on Beale) and wait until its view has drawn its race; its frame."""
+    """Show slide 1 (the race on Beale) and wait until its view has drawn its race and the slide has
+    come to rest; its frame."""
     page.evaluate("() => Reveal.slide(1)")
     frame = view_frame(page, BEALE)
     frame.wait_for_function(JS_DRAWN, timeout=LOAD_TIMEOUT_MS)
+    wait_until_still(page, frame.frame_element())
     return frame
+
+
+def wait_until_still(page, element, timeout_s: float = 10.0) -> None:
+    """Until `element` stops moving: reveal.js slides a new slide in (about 0.8 s), and a view that
+    drew sooner would be measured, and clicked, mid-way."""
+    deadline = time.monotonic() + timeout_s
+    last = None
+    while (box := element.bounding_box()) != last:
+        assert time.monotonic() < deadline, f"the slide still moved after {timeout_s} s"
+        last = box
+        page.wait_for_timeout(150)
 
 
 def slide_index(page) -> int:
