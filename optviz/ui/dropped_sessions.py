@@ -6,10 +6,10 @@ When the cache drops one, expired or pushed out by newer ones, nothing calls its
 frees its media files and uploads; and the cache drops an expired entry only at its next write (or
 `expire()`, or `len`). So after the last student of a class has left, up to 128 sessions stay in
 each worker with their state and their last messages. This module makes dropping shut a session
-down and lets a timer drop the expired ones. It reaches into three private names of the pinned
-Streamlit (the runtime's session manager, its storage and its event loop), and steps aside, with a
-log line, where they are not there. The timer's call after sessions were shut down makes a full
-garbage collection, which frees what they held.
+down and lets a timer drop the expired ones. It reaches into private names of the pinned Streamlit
+(the runtime's session manager, its storage with that storage's cache and lock, and the event loop),
+and steps aside, with a log line, where they are not there. The timer's call after sessions were
+shut down makes a full garbage collection, which frees what they held.
 """
 
 from __future__ import annotations
