@@ -229,6 +229,7 @@ def test_a_killed_workers_page_comes_back_with_its_view(front, browser, measurem
             timeout=LOAD_TIMEOUT_MS,
         )
         wait_until_drawn(visit.page)
+        assert visit.start_x() == pytest.approx(1.5)
         assert visit.csp_violations() == []
         measurement(
             f"a killed worker's page reconnected to the other after {reconnected:.1f} s; "
