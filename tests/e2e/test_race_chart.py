@@ -273,6 +273,8 @@ def test_chart_stays_the_same_element_and_keeps_its_step_across_changes(
 ):
     open_race(page, app_url)
     race(page).evaluate("el => { el.__e2eMark = 'first mount'; }")
+    # A legend entry's swatch: a learning rate changes no entry, so the legend is kept as drawn.
+    race(page).evaluate("el => { el.querySelector('.optviz-race__legend canvas').__e2eMark = 'first legend'; }")
     focus_chart(page)
     page.keyboard.press("Home")
     for _ in range(12):
@@ -293,6 +295,8 @@ def test_chart_stays_the_same_element_and_keeps_its_step_across_changes(
         assert now["playing"] == "false", f"after change {i + 1} the chart plays"
         mark = race(page).evaluate("el => el.__e2eMark ?? null")
         assert mark == "first mount", f"after change {i + 1} the chart is a new element (remounted)"
+        swatch = race(page).evaluate("el => el.querySelector('.optviz-race__legend canvas')?.__e2eMark ?? null")
+        assert swatch == "first legend", f"after change {i + 1} the legend was drawn again"
     assert hooks(page)["revision"] >= revision + 5, "five changes did not draw five new runs"
     assert float(link(page)[ADAM_LR]) == float(slider.get_attribute("aria-valuetext"))
     measurement(
@@ -666,6 +670,22 @@ def test_a_diverging_path_is_named_in_the_legend_and_the_page(page, app_url, bro
         has_text=re.compile(r"Gradient descent.*diverged")
     )
     expect(warning.first).to_be_visible()
+
+    # A smaller step brings GD home: its legend entry loses the note, the others stay as they were.
+    sidebar = page.get_by_test_id("stSidebar")
+    expander = sidebar.get_by_test_id("stExpander").filter(
+        has=page.locator("summary", has_text=re.compile(r"(^|\s)Gradient descent$"))
+    )
+    expander.locator("summary").click()
+    slider = expander.get_by_role("slider", name=re.compile("learning rate"))
+    slider.wait_for(state="visible")
+    for _ in range(10):
+        if "diverged at step" not in race(page).inner_text():
+            break
+        change_control(page, slider, "ArrowLeft")
+    assert "diverged at step" not in race(page).inner_text(), "GD's legend entry still says it diverged"
+    assert float(slider.get_attribute("aria-valuetext")) < 0.01
+    assert "Gradient descent" in race(page).inner_text()
     assert page.get_by_test_id("stException").count() == 0
     browser_log.assert_clean()
 

@@ -71,6 +71,7 @@ class RaceChart {
     this.speedFromPage = null;
     this.revision = 0;
     this.drawnSignature = null;
+    this.legendKey = null; // what the legend shows (renderLegend)
     this.drawnAnswer = -1;
     this.surfaceId = null;
     this.race = null; // {steps, start, paths: [{label, colour, xy, divergedAt}]}
@@ -211,10 +212,14 @@ class RaceChart {
     this.pathPixels = null;
   }
 
+  // The legend, rebuilt only when an entry changes (most changes, a learning rate say, change none).
   renderLegend() {
+    const entries = this.panelsMode ? [] : this.race.paths; // in panels, each title names its optimizer
+    const key = JSON.stringify(entries.map((p) => [p.label, p.colour, p.marker, p.divergedAt]));
+    if (key === this.legendKey) return;
+    this.legendKey = key;
     this.legend.replaceChildren();
-    if (this.panelsMode) return; // each panel's title names its optimizer
-    for (const path of this.race.paths) {
+    for (const path of entries) {
       const item = document.createElement("span");
       item.append(this.swatch(path), path.label); // text, never markup
       if (path.divergedAt != null) item.append(` (diverged at step ${path.divergedAt})`);
