@@ -65,6 +65,14 @@ def test_lab_link_reopens_the_same_view(page, browser, open_lab, browser_log):
     )
     embed = page.get_by_test_id("share-iframe").input_value()
     assert embed.startswith(f'<iframe src="{link}&embed=true"') and 'width="960" height="540"' in embed
+    # Each field as tall as its wrapped text, up to about six lines: the link shows whole, and the
+    # longer embed code scrolls inside its capped field.
+    heights = page.get_by_test_id("share-box").evaluate(
+        "box => [...box.querySelectorAll('textarea')].map(t => [t.clientHeight, t.scrollHeight])"
+    )
+    (link_shown, link_text), (embed_shown, embed_text) = heights
+    assert 2 * 18 <= link_shown and link_text <= link_shown, f"the link field (shown, text px): {heights[0]}"
+    assert 100 <= embed_shown <= 120 < embed_text, f"the embed field (shown, text px): {heights[1]}"
     context, other = _reopen(browser, link)
     try:
         other.wait_for_function(RACE_DRAWN, timeout=LOAD_TIMEOUT_MS)
