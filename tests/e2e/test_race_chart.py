@@ -274,7 +274,8 @@ def test_chart_stays_the_same_element_and_keeps_its_step_across_changes(
     open_race(page, app_url)
     race(page).evaluate("el => { el.__e2eMark = 'first mount'; }")
     # A legend entry's swatch: a learning rate changes no entry, so the legend is kept as drawn.
-    race(page).evaluate("el => { el.querySelector('.optviz-race__legend canvas').__e2eMark = 'first legend'; }")
+    swatch = "el.querySelector('.optviz-race__legend canvas')"
+    race(page).evaluate(f"el => {{ {swatch}.__e2eMark = 'first legend'; }}")
     focus_chart(page)
     page.keyboard.press("Home")
     for _ in range(12):
@@ -295,8 +296,8 @@ def test_chart_stays_the_same_element_and_keeps_its_step_across_changes(
         assert now["playing"] == "false", f"after change {i + 1} the chart plays"
         mark = race(page).evaluate("el => el.__e2eMark ?? null")
         assert mark == "first mount", f"after change {i + 1} the chart is a new element (remounted)"
-        swatch = race(page).evaluate("el => el.querySelector('.optviz-race__legend canvas')?.__e2eMark ?? null")
-        assert swatch == "first legend", f"after change {i + 1} the legend was drawn again"
+        legend = race(page).evaluate(f"el => {swatch}?.__e2eMark ?? null")
+        assert legend == "first legend", f"after change {i + 1} the legend was drawn again"
     assert hooks(page)["revision"] >= revision + 5, "five changes did not draw five new runs"
     assert float(link(page)[ADAM_LR]) == float(slider.get_attribute("aria-valuetext"))
     measurement(
