@@ -210,6 +210,7 @@ class Report:
     worker_of: dict[int, str] = field(default_factory=dict)  # session -> the worker it was sent to
     kill_at_s: float | None = None  # when, into the first wave, one worker is killed
     killed: tuple[str, float] | None = None  # the killed worker's address, perf_counter at the kill
+    on_killed: set[int] = field(default_factory=set)  # the sessions on that worker at the kill
     recoveries: dict[int, float] = field(default_factory=dict)  # its session -> kill to own chart, s
 
     def during_exports(self) -> list[float]:
@@ -245,12 +246,6 @@ class Report:
     def megabytes(self, level: str) -> str:
         """The RSS at `level`, each worker's: "336 + 338"."""
         return " + ".join(f"{v:.0f}" for v in self.memory[level])
-
-    def victims(self) -> set[int]:
-        """The sessions that were on the killed worker."""
-        if self.killed is None:
-            return set()
-        return {index for index, worker in self.worker_of.items() if worker == self.killed[0]}
 
     def after_kill(self, low: float, high: float = float("inf")) -> list[float]:
         """The changes sent from `low` to `high` seconds after the kill."""
@@ -294,11 +289,12 @@ class Report:
     def _broken_recovery(self) -> list[str]:
         if self.killed is None:
             return ["no worker was killed (the wave ended first)"]
-        victims, late = self.victims(), [t for t in self.recoveries.values() if t > RECOVERY_BUDGET_S]
+        lost = self.on_killed - self.recoveries.keys()
+        late = [t for t in self.recoveries.values() if t > RECOVERY_BUDGET_S]
         broken = []
-        if len(self.recoveries) < len(victims) or late:
+        if lost or late:
             broken.append(
-                f"{len(victims) - len(self.recoveries)} of {len(victims)} views lost after the kill, "
+                f"{len(lost)} of {len(self.on_killed)} views lost after the kill, "
                 f"{len(late)} back later than {RECOVERY_BUDGET_S:g} s"
             )
         settled = self.after_kill(SETTLED_S)
@@ -313,7 +309,7 @@ class Report:
     def _recovery_lines(self) -> list[str]:
         if self.killed is None:
             return ["  killing a worker: the wave ended before the kill"]
-        victims, times = self.victims(), sorted(self.recoveries.values())
+        victims, times = self.on_killed, sorted(self.recoveries.values())
         during, settled = self.after_kill(0, SETTLED_S), self.after_kill(SETTLED_S)
         return [
             f"  worker {self.killed[0]} killed {self.kill_at_s:g} s into the first wave: {len(victims)} of "
@@ -1119,6 +1115,8 @@ async def _kill_a_worker(server: ServedApp, report: Report, seconds: float, unti
         return
     address = server.addresses()[0]
     report.killed = (address, time.perf_counter())
+    # Who was on it now: a later wave's sessions are sent to the worker that replaces it.
+    report.on_killed = {index for index, worker in report.worker_of.items() if worker == address}
     server.kill_worker(address)
 
 

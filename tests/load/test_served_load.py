@@ -45,7 +45,7 @@ def test_every_session_sees_its_own_settings(report):
 
 def test_a_killed_workers_sessions_get_their_own_view_back(report, measurement):
     assert report.killed is not None, "the wave ended before the kill"
-    victims, times = report.victims(), report.recoveries
+    victims, times = report.on_killed, report.recoveries
     measurement(
         f"{len(victims)} of {SESSIONS} sessions on the killed worker; back with their own chart after "
         f"median {report.percentile(50, list(times.values())):.1f} s, slowest {max(times.values()):.1f} s "
