@@ -16,9 +16,9 @@ figure, and `postScriptGC` is in .streamlit/config.toml.
   threshold rises to the size of every such block freed (up to 32 MiB): after the first page runs,
   a race chart's message (~90 KB), a cached race (~170 KB) and their arrays are cut from the heap,
   between small objects that outlive them, and after a class those freed pages stay held. Fixed,
-  they never enter the heap. After 200 students through two workers each worker stayed +8.4 % and
-  +9.2 % above its one-session level, against +10.0 % and +10.4 % without, at the same CPU per page
-  run (python -m bench.load --workers 2 --sessions 200). What remains is Python's own small-object
+  they never enter the heap. After 200 students through two workers each worker stayed 8.4-9.2 %
+  above its one-session level in three runs, against 10.0 % and 10.4 % without, at the same CPU per
+  page run (python -m bench.load --workers 2 --sessions 200). What remains is Python's own small-object
   arenas (1 MiB each, handed back only when empty): the class's peak adds about 25 of them, which
   the few objects that outlive it (caches, the race route's registry) keep.
 - The garbage collector's view of everything loaded at start, frozen (`gc.freeze()`): the objects of
