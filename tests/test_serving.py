@@ -55,11 +55,13 @@ def test_freed_memory_goes_back_to_the_system():
         with open("/proc/self/status") as status:
             return next(int(line.split()[1]) for line in status if line.startswith("VmRSS"))
 
-    # Many small blocks (below mmap's threshold: they come from the heap), touched, then freed but
-    # one in a hundred: the heap cannot shrink from its top, its freed pages stay resident.
-    blocks = [libc.malloc(64 * 1024) for _ in range(2000)]
+    # Many small blocks (below mmap's threshold, glibc's default or `tune_malloc`'s, which an app run
+    # in this process may have set: they come from the heap), touched, then freed but one in a
+    # hundred: the heap cannot shrink from its top, its freed pages stay resident.
+    size = serving.MMAP_THRESHOLD_BYTES // 2
+    blocks = [libc.malloc(size) for _ in range(4000)]
     for block in blocks:
-        ctypes.memset(block, 1, 64 * 1024)
+        ctypes.memset(block, 1, size)
     for i, block in enumerate(blocks):
         if i % 100:
             libc.free(block)
