@@ -141,11 +141,11 @@ def focus_chart(page) -> None:
     race(page).click(position={"x": 3, "y": 3})
 
 
-def adam_lr_slider(page):
-    """Adam's learning-rate slider in the sidebar (its expander opened)."""
+def lr_slider(page, optimizer: str = "Adam"):
+    """An optimizer's learning-rate slider in the sidebar (its expander opened)."""
     sidebar = page.get_by_test_id("stSidebar")
     expander = sidebar.get_by_test_id("stExpander").filter(
-        has=page.locator("summary", has_text=re.compile(r"(^|\s)Adam$"))
+        has=page.locator("summary", has_text=re.compile(rf"(^|\s){optimizer}$"))
     )
     if not expander.get_by_role("slider").first.is_visible():
         expander.locator("summary").click()
@@ -283,7 +283,7 @@ def test_chart_stays_the_same_element_and_keeps_its_step_across_changes(
     expect(race(page)).to_have_attribute("data-step", "120")
     expect(race(page)).to_have_attribute("data-playing", "false")
 
-    slider = adam_lr_slider(page)
+    slider = lr_slider(page)
     revision = hooks(page)["revision"]
     latencies = []
     for i in range(5):
@@ -517,7 +517,7 @@ def test_fifty_rapid_slider_changes_end_with_the_last_settings_paths(
     page, app_url, new_page, browser_log, measurement
 ):
     open_race(page, app_url)
-    slider = adam_lr_slider(page)
+    slider = lr_slider(page)
     slider.focus()
     revision = hooks(page)["revision"]
     index, last = int(slider.get_attribute("value")), int(slider.get_attribute("max"))
@@ -673,13 +673,7 @@ def test_a_diverging_path_is_named_in_the_legend_and_the_page(page, app_url, bro
     expect(warning.first).to_be_visible()
 
     # A smaller step brings GD home: its legend entry loses the note, the others stay as they were.
-    sidebar = page.get_by_test_id("stSidebar")
-    expander = sidebar.get_by_test_id("stExpander").filter(
-        has=page.locator("summary", has_text=re.compile(r"(^|\s)Gradient descent$"))
-    )
-    expander.locator("summary").click()
-    slider = expander.get_by_role("slider", name=re.compile("learning rate"))
-    slider.wait_for(state="visible")
+    slider = lr_slider(page, "Gradient descent")
     for _ in range(10):
         if "diverged at step" not in race(page).inner_text():
             break
