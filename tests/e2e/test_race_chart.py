@@ -672,7 +672,7 @@ def test_a_diverging_path_is_named_in_the_legend_and_the_page(page, app_url, bro
     )
     expect(warning.first).to_be_visible()
 
-    # A smaller step brings GD home: its legend entry loses the note, the others stay as they were.
+    # A smaller step brings GD home: its legend entry loses the note and keeps its name.
     slider = lr_slider(page, "Gradient descent")
     for _ in range(10):
         if "diverged at step" not in race(page).inner_text():
