@@ -48,6 +48,25 @@ def test_a_start_off_the_map_is_clamped_and_rounded_as_the_page_does():
             requests.answer(token, bad, 0.0)
 
 
+def test_the_charts_sliders_values_race_as_the_page_would_race_them():
+    """What the chart's own sliders ask: the registered settings with some hyperparameters set (named
+    as in a link), clamped to their ranges; a name the race does not have is a ValueError."""
+    requests = RaceRequests()
+    token = requests.register(config())
+    answer = requests.answer(token, -1.5, 2.0, {"hp_adam_lr": 0.003})
+    assert answer["signature"] == signature(config(lr=0.003).key)
+    (_, adam) = answer["paths"]
+    np.testing.assert_array_equal(
+        unpack_path(adam), np.asarray(race(config(lr=0.003))["adam"].xy, dtype=np.float32)
+    )
+    high = lab.HYPERPARAMETERS["lr"].high
+    clamped = requests.answer(token, -1.5, 2.0, {"hp_adam_lr": 1e9})
+    assert clamped["signature"] == signature(config(lr=high).key)
+    for bad in ({"hp_momentum_beta": 0.5}, {"hp_adam_noise_lr": 0.1}, {"hp_adam_lr": float("nan")}):
+        with pytest.raises(ValueError):
+            requests.answer(token, -1.5, 2.0, bad)
+
+
 def test_tokens_name_the_settings_not_the_start_and_the_registry_is_bounded():
     requests = RaceRequests(max_configs=2)
     first = requests.register(config())
@@ -81,8 +100,10 @@ def token(monkeypatch):
 
 
 def test_the_route_answers_json_never_cached(token):
-    status, headers, body = get({"token": token, "x": "0.5", "y": "0.5", "seq": "7"})
+    status, headers, body = get({"token": token, "x": "0.5", "y": "0.5", "seq": "7", "hp_adam_lr": "0.02"})
     assert status == 200 and headers["cache-control"] == "no-store"
+    assert headers["content-encoding"] == "identity"  # not gzipped by Streamlit's middleware
+    assert body["signature"] == signature(replace(config(lr=0.02), start=(0.5, 0.5)).key)
     assert body["start"] == [0.5, 0.5] and len(body["paths"]) == 2
 
 
@@ -93,6 +114,9 @@ def test_the_route_answers_json_never_cached(token):
         ({"x": "1"}, 400, "finite numbers"),
         ({"x": "nan", "y": "1"}, 400, "finite numbers"),
         ({"x": "1", "y": "-inf"}, 400, "finite numbers"),
+        ({"x": "1", "y": "1", "hp_adam_lr": "fast"}, 400, "finite numbers"),
+        ({"x": "1", "y": "1", "hp_adam_lr": "inf"}, 400, "finite numbers"),
+        ({"x": "1", "y": "1", "hp_sgd_lr": "0.1"}, 400, "not a hyperparameter of this race"),
         ({"x": "1", "y": "1", "token": "<script>"}, 404, "unknown settings"),
     ],
 )

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from optviz.engine import STEP_BUCKETS, resolve_hyperparams
 from optviz.optimizers import HYPERPARAMETERS, OPTIMIZERS
+from optviz.params import hyperparameter_key
 from optviz.schedules import CONSTANT, Schedule
 from surfaces import Point, Surface, as_surface
 
@@ -127,6 +128,30 @@ class RaceConfig:
 
     def hyperparams_of(self, optimizer: str) -> dict[str, float]:
         return dict(dict(self.hyperparams)[optimizer])
+
+    def tuned(self, values: Mapping[str, float]) -> RaceConfig:
+        """This race with some hyperparameters set, named as in a link (`hyperparameter_key`, e.g.
+        hp_adam_lr) and clamped to their documented ranges: what the chart's own sliders race.
+        ValueError for a name that is not one of this race's optimizers' hyperparameters, or a value
+        that is not a finite number."""
+        names = {
+            hyperparameter_key(optimizer, name): (optimizer, name)
+            for optimizer, values_of in self.hyperparams
+            if optimizer in self.optimizers
+            for name, _ in values_of
+        }
+        hyperparams = {optimizer: dict(values_of) for optimizer, values_of in self.hyperparams}
+        for key, value in values.items():
+            if key not in names:
+                raise ValueError(f"{key} is not a hyperparameter of this race")
+            if not math.isfinite(value):
+                raise ValueError(f"{key} must be a finite number, got {value}")
+            optimizer, name = names[key]
+            info = HYPERPARAMETERS[name]
+            hyperparams[optimizer][name] = min(max(float(value), info.low), info.high)
+        return replace(
+            self, hyperparams=tuple((name, tuple(sorted(v.items()))) for name, v in hyperparams.items())
+        )
 
     @property
     def key(self) -> tuple:

@@ -7,6 +7,8 @@ answer here, which held a drag to about ten redraws a second. So the chart asks 
 route instead (optviz/serve/race_route.py, `GET /optviz/race?token=...&x=...&y=...`): the race is
 computed and packed without its map (`race_data.race_paths`; the chart has the map) and the chart
 draws it. The release still goes through the page, so the link, the start boxes and the tabs follow.
+The chart's own hyperparameter sliders ask the same way, with the values they set (`tuned`): a slider
+dragged or stepped redraws at the route's pace, and the page hears of the values when they settle.
 
 A request names its race's settings by a token: the page registers the configuration here when it
 draws the chart, and hands the chart the token. A token is the settings' signature (start left
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import replace
 
 from optviz.lab.config import RaceConfig, start_on_map
@@ -46,15 +49,16 @@ class RaceRequests:
                 self._configs.popitem(last=False)
         return token
 
-    def answer(self, token: str, x: float, y: float) -> dict | None:
+    def answer(self, token: str, x: float, y: float, tuned: Mapping[str, float] | None = None) -> dict | None:
         """The race of the registered settings from (x, y), clamped to the window as the page does
-        (`config.start_on_map`), packed without its map; None for a token not registered here.
-        ValueError if x or y is not a finite number."""
+        (`config.start_on_map`), with the hyperparameters in `tuned` set (`RaceConfig.tuned`: named as
+        in a link), packed without its map; None for a token not registered here. ValueError if x or
+        y is not a finite number, or for a name or value in `tuned` that the race cannot take."""
         with self._lock:
             config = self._configs.get(token)
         if config is None:
             return None
-        config = replace(config, start=start_on_map(config.surface, x, y))
+        config = replace(config, start=start_on_map(config.surface, x, y)).tuned(tuned or {})
         return race_paths(config.surface, race(config), settings=signature(config.key))
 
 

@@ -1,10 +1,12 @@
-"""The server's one HTTP route of its own: `GET /optviz/race?token=...&x=...&y=...`, the race from a
-dragged start (optviz/lab/race_requests.py says why it bypasses a page run).
+"""The server's one HTTP route of its own: `GET /optviz/race?token=...&x=...&y=...[&hp_adam_lr=...]`,
+the race from a dragged start, with the hyperparameters the chart's own sliders set (named as in a
+link); optviz/lab/race_requests.py says why it bypasses a page run.
 
-Answers JSON: 200 with the race's paths (`race_data.race_paths`), 400 when x or y is not a finite
-number (with the reason), 404 for a token this process does not know (the chart then asks through
-the page), 422 when the race itself fails (a formula that cannot be evaluated there). Never cached:
-every answer is for one position. app.py mounts `ROUTES` beside Streamlit's own.
+Answers JSON: 200 with the race's paths (`race_data.race_paths`), 400 when x, y or a hyperparameter
+is not a finite number or names none of the race's (with the reason), 404 for a token this process
+does not know (the chart then asks through the page), 422 when the race itself fails (a formula that
+cannot be evaluated there). Never cached: every answer is for one position and values. app.py mounts
+`ROUTES` beside Streamlit's own.
 """
 
 from __future__ import annotations
@@ -15,6 +17,11 @@ from starlette.routing import Route
 
 RACE_ROUTE = "/optviz/race"
 NO_STORE = {"Cache-Control": "no-store"}
+# Sent as they are: Streamlit's middleware gzips (level 9) any response without a Content-Encoding,
+# which cost ~2.7 ms of the server's CPU per answer here to save 9 of its 32 KB (packed float32 paths
+# in base64 hardly compress). The chart asks for one at every slider step and drag move.
+UNCOMPRESSED = {"Content-Encoding": "identity"}
+TUNED_PREFIX = "hp_"  # a query parameter naming a hyperparameter, as in a link (`hyperparameter_key`)
 
 
 def race_at(request: Request) -> JSONResponse:
@@ -24,14 +31,16 @@ def race_at(request: Request) -> JSONResponse:
     query = request.query_params
     try:
         x, y = float(query["x"]), float(query["y"])
-        answer = REQUESTS.answer(query.get("token", ""), x, y)
+        tuned = {key: float(value) for key, value in query.items() if key.startswith(TUNED_PREFIX)}
+        answer = REQUESTS.answer(query.get("token", ""), x, y, tuned)
     except (KeyError, ValueError) as problem:
-        return JSONResponse({"error": f"x and y must be finite numbers ({problem})"}, 400, NO_STORE)
+        message = f"x, y and hyperparameters must be finite numbers, and the race's ({problem})"
+        return JSONResponse({"error": message}, 400, NO_STORE)
     except Exception as problem:  # the race itself: the chart keeps its picture and says why
         return JSONResponse({"error": f"{type(problem).__name__}: {problem}"}, 422, NO_STORE)
     if answer is None:
         return JSONResponse({"error": "unknown settings"}, 404, NO_STORE)
-    return JSONResponse(answer, headers=NO_STORE)
+    return JSONResponse(answer, headers={**NO_STORE, **UNCOMPRESSED})
 
 
 ROUTES = [Route(RACE_ROUTE, race_at, methods=["GET"])]
