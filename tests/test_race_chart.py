@@ -13,9 +13,11 @@ from optviz.lab.config import (
     window_ratio,
 )
 from optviz.lab.race_data import signature
+from optviz.optimizers import HYPERPARAMETERS
 from optviz.ui.lab import CHART_HEIGHT
+from optviz.ui.widgets import slider_stops
 from surfaces import from_formula
-from tests.apptest import paths, race_chart_data, race_charts, send_from_race_chart
+from tests.apptest import paths, race_chart_data, race_charts, send_from_race_chart, tuning
 
 
 def test_the_lab_mounts_the_chart_with_the_race_it_computed(lab_session):
@@ -88,3 +90,63 @@ def test_equal_scale_fits_windows_up_to_the_set_ratio():
     strip = from_formula("x^2 + y^2", ((0.0, EQUAL_SCALE_MAX_RATIO + 0.1), (0.0, 1.0)))
     assert not equal_scale_fits(strip)
     assert not equal_scale_fits(from_formula("x^2 + y^2", ((0.0, 1.0), (0.0, 5.0))))
+
+
+# --- the chart's own sliders -----------------------------------------------------------------------
+
+
+def _chart_sliders(data) -> dict[str, dict]:
+    return {s["key"]: s for t in data["tuning"] for s in t["sliders"]}
+
+
+def test_the_chart_offers_each_racing_optimizer_its_step_size_and_decays(lab_session):
+    at = lab_session()
+    data = race_chart_data(at)
+    labels = [t["label"] for t in data["tuning"]]
+    assert labels == [optviz.OPTIMIZERS[name].label for name in DEFAULT_OPTIMIZERS]
+    sliders = _chart_sliders(data)
+    assert {k for k in sliders if k.startswith("hp_adam_")} == {"hp_adam_lr", "hp_adam_b1", "hp_adam_b2"}
+    adam_lr = sliders["hp_adam_lr"]
+    recommended = optviz.resolve_hyperparams("rosenbrock", "adam")["lr"]
+    assert adam_lr["symbol"] == "η" and adam_lr["value"] == recommended
+    assert adam_lr["stops"] == slider_stops("lr", recommended)  # the sidebar's stops
+
+    # A change in the sidebar reruns the race's fragments: the values go, the stops (kept by the chart) not.
+    tuning(at, "adam").select_slider(key="hp_adam_lr").set_value(0.3).run()
+    sliders = _chart_sliders(race_chart_data(at))
+    assert sliders["hp_adam_lr"]["value"] == 0.3 and "stops" not in sliders["hp_adam_lr"]
+
+
+def test_values_the_chart_settled_on_become_the_sidebars_and_the_links(lab_session):
+    at = lab_session()
+    send_from_race_chart(at, {"tuned": {"values": {"hp_adam_lr": 0.003, "hp_momentum_beta": 0.5}, "seq": 5}})
+    assert not at.exception, at.exception
+    assert (at.session_state["hp_adam_lr"], at.session_state["hp_momentum_beta"]) == (0.003, 0.5)
+    data = race_chart_data(at)
+    assert data["answer"] == 5  # the race answers the chart's request 5
+    expected = RaceConfig.create(
+        "rosenbrock", DEFAULT_OPTIMIZERS, hyperparams={"adam": {"lr": 0.003}, "momentum": {"beta": 0.5}}
+    )
+    assert data["race"]["signature"] == signature(expected.key)
+    assert (at.query_params["hp_adam_lr"], at.query_params["hp_momentum_beta"]) == ("0.003", "0.5")
+    # Its box closed, the sidebar was not sent again (the fragments reran); open, it shows the value.
+    at = tuning(lab_session(), "adam")
+    send_from_race_chart(at, {"tuned": {"values": {"hp_adam_lr": 0.007}, "seq": 2}})
+    assert at.select_slider(key="hp_adam_lr").value == 0.007
+    assert at.query_params["hp_adam_lr"] == "0.007"
+
+
+def test_settled_values_out_of_range_clamp_and_nonsense_is_ignored(lab_session):
+    at = lab_session()
+    send_from_race_chart(at, {"tuned": {"values": {"hp_adam_lr": 1e9}, "seq": 1}})
+    assert at.session_state["hp_adam_lr"] == HYPERPARAMETERS["lr"].high
+    for nonsense in (
+        {"values": {"hp_adam_lr": "fast"}, "seq": 2},
+        {"values": {"hp_bogus_lr": 0.1}, "seq": 3},
+        {"values": {"hp_adam_lr": float("nan")}, "seq": 4},
+        {"values": "hp_adam_lr=0.1", "seq": 5},
+        {"seq": 6},
+    ):
+        send_from_race_chart(at, {"tuned": nonsense})
+        assert not at.exception, (nonsense, at.exception)
+        assert at.session_state["hp_adam_lr"] == HYPERPARAMETERS["lr"].high, nonsense

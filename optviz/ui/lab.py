@@ -32,6 +32,7 @@ from optviz.ui.url_state import PageState
 from optviz.ui.widgets import (
     FRAME_PARAMETERS,
     chart,
+    chart_sliders,
     hyperparameter_sliders,
     hyperparameter_values,
     page_setup,
@@ -175,6 +176,32 @@ def _start_from_chart() -> None:
     st.session_state.race_released = bool(sent.get("final")) or not _race_settings_read_again()
 
 
+def _tuned_from_chart() -> None:
+    """The chart's own sliders settled ({values: {hp_adam_lr: 0.003, ...}, seq}; the chart raced them
+    through the server's race route meanwhile): the values become the sidebar's, and the race's
+    fragments rerun as after a change there (`_race_changed`), so the tabs and the link follow; the
+    page reruns instead when the sidebar shows one of those sliders (its optimizer's box is open), so
+    that it shows the value. The sequence number goes back with the race. Values the race cannot take
+    (`RaceConfig.tuned`) are ignored."""
+    sent = (st.session_state.get(RACE_CHART_KEY) or {}).get("tuned")
+    try:
+        values, seq = {str(k): float(v) for k, v in sent["values"].items()}, int(sent["seq"])
+        config, _ = _race_settings()
+        tuned = config.tuned(values)
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return  # not what the chart sends: ignored
+    shown = False
+    for optimizer in tuned.optimizers:
+        for name, value in tuned.hyperparams_of(optimizer).items():
+            if hyperparameter_key(optimizer, name) in values:
+                st.session_state[hyperparameter_key(optimizer, name)] = value
+                shown = shown or bool(st.session_state.get(_tuning_box_key(optimizer)))
+    st.session_state.race_answer = seq
+    if not shown:
+        _race_changed()  # reruns the fragments; returns when only the page can follow
+    st.session_state.race_released = True
+
+
 # --- the page -------------------------------------------------------------------------------------
 
 
@@ -305,6 +332,7 @@ def _race_panel(surface: Surface, presenter: bool, height: int, autoplay: bool) 
     the start boxes, the tabs and the link follow. A race that fails keeps the last one drawn, with
     the reason under it."""
     config, view = _race_settings()
+    recommended = _recommended(surface)
     page_run = st.session_state.pop("race_page_run", False)
     if st.session_state.pop("race_released", False) and not page_run:
         st.rerun(scope="app")
@@ -318,6 +346,16 @@ def _race_panel(surface: Surface, presenter: bool, height: int, autoplay: bool) 
         key=RACE_CHART_KEY,
         token=RACE_REQUESTS.register(config),
         answer=st.session_state.get("race_answer", 0),
+        tuning=[
+            {
+                "label": OPTIMIZERS[name].label,
+                "colour": OPTIMIZERS[name].colour,
+                "sliders": chart_sliders(
+                    name, recommended[name], config.hyperparams_of(name), with_stops=with_map
+                ),
+            }
+            for name in config.optimizers
+        ],
         speed=lab.CHART_SPEEDS[view.speed],
         panels=view.panels,
         equal_scale=view.equal_scale,
@@ -326,6 +364,7 @@ def _race_panel(surface: Surface, presenter: bool, height: int, autoplay: bool) 
         autoplay=autoplay,
         error=error,
         on_start=_start_from_chart,
+        on_tuned=_tuned_from_chart,
         on_map_wanted=_map_wanted,
     )
     if error is None:
@@ -458,7 +497,7 @@ def _controls(state: PageState):
     for name in selected:
         # Lazy: a closed expander's sliders are not drawn (opening one reruns the page).
         with st.expander(
-            f":material/tune: {OPTIMIZERS[name].label}", key=f"tune_{name}", on_change="rerun"
+            f":material/tune: {OPTIMIZERS[name].label}", key=_tuning_box_key(name), on_change="rerun"
         ) as box:
             hyperparameter_sliders(name, recommended[name], state, shown=box.open, on_change=_race_changed)
     st.button(
@@ -517,6 +556,11 @@ def _controls(state: PageState):
     show_3d = state.toggle(st, "Show the 3D surface", key="show_3d")
     config, _ = _keep_race_settings(surface)
     return config, show_3d
+
+
+def _tuning_box_key(optimizer: str) -> str:
+    """The key of the sidebar's box of `optimizer`'s sliders (its value: whether it is open)."""
+    return f"tune_{optimizer}"
 
 
 def _equal_scale_toggle(surface: Surface, state: PageState) -> None:

@@ -66,13 +66,44 @@ def hyperparameter_sliders(
         if shown:
             values[name] = st.select_slider(
                 f"${info.symbol}$  {info.description}",
-                options=sorted({*slider_stops(name, default), value}),
+                options=_slider_options(name, default, value),
                 key=key,
                 format_func=lambda v: f"{v:.4g}",
                 on_change=on_change,
             )
         state.record(key, values[name])
     return values
+
+
+# The race chart's own sliders (optviz/ui/race_chart): each rule's step size and decays. Epsilon and an
+# optimizer's own gradient noise stay in the sidebar: a lecture seldom turns them, and a row of the
+# chart holds five sliders.
+CHART_HYPERPARAMETERS = ("lr", "beta", "decay", "b1", "b2")
+
+
+def chart_sliders(
+    optimizer: str, recommended: dict[str, float], values: dict[str, float], *, with_stops: bool
+) -> list[dict]:
+    """The sliders the lab's race chart offers for `optimizer`, as data for the browser: the
+    sidebar's (`hyperparameter_sliders`) among CHART_HYPERPARAMETERS, at `values`, with their stops
+    when `with_stops` (the chart keeps the last it got: a page's run sends them, not each change)."""
+    return [
+        {
+            "key": hyperparameter_key(optimizer, name),
+            "symbol": HYPERPARAMETERS[name].text,
+            "description": HYPERPARAMETERS[name].description,
+            "value": values[name],
+            **({"stops": _slider_options(name, recommended[name], values[name])} if with_stops else {}),
+        }
+        for name in _tuned_by_sliders(optimizer, recommended)
+        if name in CHART_HYPERPARAMETERS
+    ]
+
+
+def _slider_options(name: str, recommended: float, value: float) -> list[float]:
+    """A hyperparameter slider's stops, with its current value among them (a value from a link or the
+    tuner that is not a stop is kept exactly)."""
+    return sorted({*slider_stops(name, recommended), value})
 
 
 def hyperparameter_values(

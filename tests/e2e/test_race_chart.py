@@ -26,6 +26,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
+import optviz
 from optviz.serve.race_route import RACE_ROUTE
 from surfaces import SURFACES
 from tests.e2e.browser import LOAD_TIMEOUT_MS, RERUN_TIMEOUT_MS, wait_until_drawn
@@ -309,6 +310,73 @@ def test_chart_stays_the_same_element_and_keeps_its_step_across_changes(
     # figure swings with other work (300-600 ms at load averages 4-8), so the default run only guards
     # against a chart that has become grossly slow.
     assert statistics.median(latencies) <= 1000, f"median {statistics.median(latencies):.0f} ms per change"
+    assert page.get_by_test_id("stException").count() == 0
+    browser_log.assert_clean()
+
+
+def chart_lr_slider(page, optimizer: str = "Adam"):
+    """An optimizer's learning rate among the chart's own sliders (its "Tune η" row opened)."""
+    toggle = race(page).locator(".optviz-race__tune-toggle")
+    if toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+    race(page).get_by_label("optimizer to tune").select_option(label=optimizer)
+    slider = race(page).get_by_role("slider", name=f"{optimizer} η learning rate")
+    slider.wait_for(state="visible")
+    return slider
+
+
+JS_COUNT_RUNS = """() => {
+    window.__runs = 0;
+    const app = document.querySelector("[data-testid='stApp']");
+    new MutationObserver(() => {
+        if (app.dataset.testScriptState === 'running') window.__runs += 1;
+    }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+
+
+def test_the_charts_own_slider_redraws_at_once_and_the_page_follows_when_it_rests(
+    page, app_url, browser_log, measurement, screenshot
+):
+    """The chart's own η slider: each press draws the race of the new value, raced by the server's
+    route with no page run (the step, the element and the legend stay); once the slider rests, one
+    page run takes the value into the link and the sidebar's slider, and the picture stays."""
+    open_race(page, app_url)
+    race(page).evaluate("el => { el.__e2eMark = 'first mount'; }")
+    focus_chart(page)
+    page.keyboard.press("Home")
+    for _ in range(12):
+        page.keyboard.press("Shift+ArrowRight")
+    expect(race(page)).to_have_attribute("data-step", "120")
+    slider = chart_lr_slider(page)
+    page.evaluate(JS_COUNT_RUNS)
+    latencies = []
+    for _ in range(4):
+        latencies.append(change_control(page, slider, "ArrowLeft"))  # the arrows move the slider...
+    value = slider.get_attribute("aria-valuetext")
+    runs_while_moving = page.evaluate("() => window.__runs")
+    assert hooks(page)["step"] == "120", "...not the race"
+    assert race(page).evaluate("el => el.__e2eMark ?? null") == "first mount", "the chart was remounted"
+    adam = np.asarray(race(page).evaluate("el => el.drawnPath('Adam')")).reshape(-1, 2)
+    expected = optviz.simulate("rosenbrock", "adam", lr=float(value)).xy
+    np.testing.assert_allclose(adam, expected, rtol=1e-4, atol=1e-5)
+    screenshot(page, "tuned")
+
+    page.wait_for_function(
+        "v => Number(new URLSearchParams(location.search).get('hp_adam_lr')) === Number(v)",
+        arg=value,
+        timeout=RERUN_TIMEOUT_MS,
+    )
+    settle(page)
+    measurement(
+        "the chart's own η slider, key press -> new paths drawn: "
+        + ", ".join(f"{t:.0f}" for t in latencies)
+        + f" ms; page runs while it moved: {runs_while_moving}"
+    )
+    assert runs_while_moving == 0, "a press on the chart's slider ran the page before the slider rested"
+    assert statistics.median(latencies) <= 500, f"median {statistics.median(latencies):.0f} ms per press"
+    assert np.allclose(np.asarray(race(page).evaluate("el => el.drawnPath('Adam')")).reshape(-1, 2), adam)
+    assert hooks(page)["step"] == "120"
+    assert lr_slider(page).get_attribute("aria-valuetext") == value  # the sidebar's slider followed
     assert page.get_by_test_id("stException").count() == 0
     browser_log.assert_clean()
 

@@ -27,6 +27,7 @@ def race_chart(
     key: str,
     token: str,
     answer: int,
+    tuning: list[dict] = (),
     speed: int,
     panels: bool,
     equal_scale: bool = False,
@@ -35,6 +36,7 @@ def race_chart(
     autoplay: bool = False,
     error: str | None = None,
     on_start: Callable[[], None],
+    on_tuned: Callable[[], None] | None = None,
     on_map_wanted: Callable[[], None] | None = None,
 ):
     """Mount (or update) the chart.
@@ -42,19 +44,24 @@ def race_chart(
         race: `optviz.lab.race_data.race_data(...)` (None keeps the last race drawn, e.g. after a failed
         computation, with `error` said under it); token: what the chart asks the server's race route
         with while the start is dragged (`optviz.lab.race_requests`, `RACE_ROUTE`); answer: the
-        sequence number of the last start the chart sent that this race was computed for; speed: steps
+        sequence number of the last start (or settled sliders) the chart sent that this race was
+        computed for; tuning: the chart's own hyperparameter sliders, one entry per racing optimizer
+        ({label, colour, sliders: `widgets.chart_sliders(...)`}), raced through the route while they
+        move; speed: steps
         per second; equal_scale: one unit as long on x as on y (the map narrower or shorter than its
     box); height: CSS px of the whole chart, controls included; autoplay: play as soon as the
         race is drawn and shown (in a slide: each time its slide comes up). `on_start` runs when the
         chart sends a start ({x, y, seq, final} in `st.session_state[key].start`); `on_map_wanted`
         when it was sent a race without its map (`race_paths`) and has none: the next race must
-        bring the map.
+        bring the map; `on_tuned` when the chart's sliders settled ({values: {hp_adam_lr: ...}, seq}
+        in `st.session_state[key].tuned`).
     """
     data = {
         "race": race,
         "route": RACE_ROUTE,
         "token": token,
         "answer": answer,
+        "tuning": list(tuning),
         "speed": speed,
         "panels": panels,
         "equalScale": equal_scale,
@@ -63,7 +70,13 @@ def race_chart(
         "autoplay": autoplay,
         "error": error,
     }
-    return _mount(key=key, data=data, on_start_change=on_start, on_map_wanted_change=on_map_wanted)
+    return _mount(
+        key=key,
+        data=data,
+        on_start_change=on_start,
+        on_tuned_change=on_tuned,
+        on_map_wanted_change=on_map_wanted,
+    )
 
 
 def sent_start(key: str) -> dict | None:

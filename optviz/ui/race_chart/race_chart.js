@@ -17,6 +17,12 @@
 // answer behind (Streamlit, too, runs a fragment's queued reruns one after another, folding them
 // into the latest); a further position waits here until an answer comes. An answer older than one
 // already drawn is never drawn.
+//
+// The chart's own hyperparameter sliders (TuningPanel, under "Tune η") race the same way: each move
+// asks the race route with the values set (named as in a link, hp_adam_lr=...) from the current
+// start, and the page hears of them (component state {values, seq}) once they have rested for
+// TUNE_SETTLE_MS, or before a start goes to the page: one page run for a whole drag of a slider, and
+// the sidebar, the tabs and the link follow it. Until the page answers, every request carries them.
 
 const FRAME_CAP_MS = 1000; // a longer gap (a hidden tab) does not jump the race forward
 const IN_FLIGHT_TIMEOUT_MS = 3000; // an answer this late is given up on: the next position goes out
@@ -25,6 +31,107 @@ const DRAG_RADIUS_PX = { mouse: 14, pen: 16, touch: 26 };
 const CLICK_SLOP_PX = 6;
 const SPEED_CHOICES = [5, 10, 20, 50, 100, 200, 500];
 const WINDOW_MARGIN_PX = 8; // below a chart fitted to the window
+const TUNE_SETTLE_MS = 600; // the chart's sliders at rest this long: the page takes their values
+
+// The chart's own hyperparameter sliders: one racing optimizer's at a time (a choice of which), each a
+// native range input over the sidebar's stops, so keyboard, touch and screen readers work as on any
+// slider. The page sends them ({label, colour, sliders: [{key, symbol, description, value, stops}]}
+// per optimizer; the stops with a page's run only: kept here); a move calls onMove(key, value).
+// Rebuilt only when the optimizers or stops change.
+class TuningPanel {
+  constructor(panel, toggle, onMove) {
+    this.panel = panel;
+    this.toggle = toggle;
+    this.choice = panel.querySelector(".optviz-race__tune-optimizer");
+    this.sliders = panel.querySelector(".optviz-race__tune-sliders");
+    this.onMove = onMove;
+    this.tuning = [];
+    this.stops = new Map(); // a slider's key -> its stops, as last sent
+    this.key = null;
+    this.toggle.addEventListener("click", () => this.setOpen(this.panel.hidden));
+    this.choice.addEventListener("change", () => this.showSliders());
+  }
+
+  setOpen(open) {
+    this.panel.hidden = !open;
+    this.toggle.setAttribute("aria-expanded", String(open));
+    this.toggle.textContent = open ? "Tune η ▾" : "Tune η ▸";
+  }
+
+  // The page's sliders; `tuned` holds values set here that the page has not taken yet.
+  update(tuning, tuned, offered) {
+    this.toggle.hidden = !offered || !tuning.length;
+    if (this.toggle.hidden) this.setOpen(false);
+    for (const slider of tuning.flatMap((t) => t.sliders)) {
+      if (slider.stops) this.stops.set(slider.key, slider.stops);
+    }
+    // A slider whose stops never came (a chart drawn anew by a change: the next page run sends them).
+    this.tuning = tuning.map((t) => ({ ...t, sliders: t.sliders.filter((s) => this.stops.has(s.key)) }));
+    this.tuned = tuned;
+    const key = JSON.stringify(this.tuning.map((t) => [t.label, t.colour, t.sliders.map((s) => [s.key, this.stops.get(s.key)])]));
+    if (key !== this.key) {
+      this.key = key;
+      const chosen = this.choice.selectedOptions[0]?.text; // the same optimizer stays chosen
+      this.choice.replaceChildren(...this.tuning.map((t, i) => new Option(t.label, String(i)))); // text, never markup
+      this.choice.value = String(Math.max(0, this.tuning.findIndex((t) => t.label === chosen)));
+      this.showSliders();
+    } else {
+      this.showValues();
+    }
+  }
+
+  showSliders() {
+    const optimizer = this.tuning[Number(this.choice.value)];
+    this.choice.style.setProperty("--colour", optimizer?.colour ?? "#888");
+    this.sliders.replaceChildren(...(optimizer?.sliders ?? []).map((slider) => {
+      const stops = this.stops.get(slider.key);
+      const row = document.createElement("label");
+      row.className = "optviz-race__tune-slider";
+      row.title = slider.description;
+      const input = document.createElement("input");
+      input.type = "range";
+      input.min = "0";
+      input.max = String(stops.length - 1);
+      input.step = "1";
+      input.dataset.key = slider.key;
+      input.setAttribute("aria-label", `${optimizer.label} ${slider.symbol} ${slider.description}`);
+      const output = document.createElement("output");
+      input.addEventListener("input", () => {
+        const value = stops[Number(input.value)];
+        this.show(input, output, value);
+        this.onMove(slider.key, value);
+      });
+      row.append(slider.symbol, input, output);
+      return row;
+    }));
+    this.showValues();
+  }
+
+  showValues() {
+    const optimizer = this.tuning[Number(this.choice.value)];
+    for (const row of this.sliders.children) {
+      const [input, output] = [row.querySelector("input"), row.querySelector("output")];
+      const slider = optimizer.sliders.find((s) => s.key === input.dataset.key);
+      const stops = this.stops.get(slider.key);
+      const value = this.tuned[slider.key] ?? slider.value;
+      const index = stops.indexOf(value);
+      input.value = String(index >= 0 ? index : nearestIndex(stops, value));
+      this.show(input, output, value);
+    }
+  }
+
+  show(input, output, value) {
+    const text = Number(value.toPrecision(4)).toString(); // as the sidebar shows it (4 significant digits)
+    output.textContent = text;
+    input.setAttribute("aria-valuetext", text);
+  }
+}
+
+function nearestIndex(stops, value) {
+  let best = 0;
+  stops.forEach((stop, i) => { if (Math.abs(stop - value) < Math.abs(stops[best] - value)) best = i; });
+  return best;
+}
 
 function decodeUint16(text) {
   const bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
@@ -64,6 +171,7 @@ class RaceChart {
     this.speedSelect = find("speed");
     this.wholeBox = find("whole");
     this.note = find("note");
+    this.tuningPanel = new TuningPanel(find("tune"), find("tune-toggle"), (key, value) => this.tune(key, value));
 
     this.step = 0; // fractional: the heads move smoothly between steps
     this.playing = false;
@@ -81,6 +189,9 @@ class RaceChart {
     this.equalScale = false;
     this.height = 520;
 
+    this.tuned = {}; // hyperparameters set on the chart's sliders that the page has not taken yet
+    this.tuneSent = null; // {seq, values} of the last ones sent to the page
+    this.tuneSettle = null; // the timer that sends them (TUNE_SETTLE_MS)
     this.seq = 0; // the last drag/click request sent (to the route or the page)
     this.route = null; // {path, token} of the server's race route, or null (unusable)
     this.routeFailed = null; // the token the route failed for: not asked again for those settings
@@ -145,10 +256,18 @@ class RaceChart {
     this.root.classList.toggle("optviz-race--recording", !this.interactive);
     const answer = data.answer ?? 0;
     this.inFlight = this.inFlight.filter((request) => request.seq > answer);
+    if (this.tuneSent && answer >= this.tuneSent.seq) {
+      // The page took them: its race and its token hold them now (unless moved again since).
+      for (const [key, value] of Object.entries(this.tuneSent.values)) {
+        if (this.tuned[key] === value) delete this.tuned[key];
+      }
+      this.tuneSent = null;
+    }
     if (data.token !== this.route?.token && data.token !== this.routeFailed) {
       this.route = data.route && data.token ? { path: data.route, token: data.token } : null;
     }
     this.note.textContent = data.error ?? "";
+    this.tuningPanel.update(data.tuning ?? [], this.tuned, this.interactive);
     const look = Boolean(data.presenter) !== this.presenter || Boolean(data.panels) !== this.panelsMode
       || Boolean(data.equalScale) !== this.equalScale || data.height !== this.height;
     this.autoplay = Boolean(data.autoplay);
@@ -282,7 +401,7 @@ class RaceChart {
   }
 
   onKey(event) {
-    if (controlKeepsKey(event)) return;
+    if (controlKeepsKey(event) || event.target.closest?.(".optviz-race__tune")) return; // a slider's keys
     const paused = !this.playing;
     const jump = event.shiftKey ? 10 : 1;
     const here = this.shownStep(); // paused mid-way between two steps: from the one on screen
@@ -400,6 +519,32 @@ class RaceChart {
     this.requestFrame();
   }
 
+  // A slider of the chart's own moved: race its value from the start shown now, and tell the page
+  // once the sliders rest (at once when the route cannot answer: the page races it then).
+  tune(key, value) {
+    if (!this.race) return;
+    this.tuned[key] = value;
+    clearTimeout(this.tuneSettle);
+    this.tuneSettle = setTimeout(() => this.sendTuned(), TUNE_SETTLE_MS);
+    if (!this.route) {
+      this.sendTuned();
+      return;
+    }
+    const [x, y] = this.currentStart();
+    this.pending = { x, y, final: false };
+    this.sendPending();
+  }
+
+  sendTuned() {
+    clearTimeout(this.tuneSettle);
+    this.tuneSettle = null;
+    if (!Object.keys(this.tuned).length || !this.setStateValue) return;
+    this.seq = Math.max(this.seq, this.drawnAnswer) + 1;
+    this.tuneSent = { seq: this.seq, values: { ...this.tuned } };
+    this.inFlight.push({ seq: this.seq, at: performance.now() });
+    this.setStateValue("tuned", this.tuneSent);
+  }
+
   sendPending() {
     if (!this.pending || !this.setStateValue) return;
     const now = performance.now();
@@ -409,14 +554,19 @@ class RaceChart {
     const { x, y, final } = this.pending;
     this.pending = null;
     this.inFlight.push({ seq: this.seq, at: now });
-    if (!final && this.route) this.askRoute(this.route, x, y, this.seq);
-    else this.setStateValue("start", { x, y, seq: this.seq, final });
+    if (!final && this.route) {
+      this.askRoute(this.route, x, y, this.seq);
+    } else {
+      if (this.tuneSettle !== null) this.sendTuned(); // the page races the start with them
+      this.setStateValue("start", { x, y, seq: this.seq, final });
+    }
   }
 
   // A position of a drag in progress, asked of the race route; a failure sends it to the page
   // instead, and so does every later position of this race's settings.
   async askRoute(route, x, y, seq) {
     const query = new URLSearchParams({ token: route.token, x: String(x), y: String(y), seq: String(seq) });
+    for (const [key, value] of Object.entries(this.tuned)) query.set(key, String(value));
     let race = null;
     try {
       const response = await fetch(`${route.path}?${query}`, { cache: "no-store" });
@@ -906,6 +1056,7 @@ class RaceChart {
 
   destroy() {
     this.destroyed = true;
+    clearTimeout(this.tuneSettle);
     this.resizeObserver.disconnect();
     this.stopWatching?.();
     window.removeEventListener("optviz-race-goto", this.onGoTo);
