@@ -47,6 +47,7 @@ from pathlib import Path
 
 from bench._browser_probe import ARGS, CHROMIUM
 from bench._server import REPO, AppServer
+from optviz.component_code import without_comment_lines
 
 VIEWPORT = {"width": 1280, "height": 720}
 DRAWN = """() => document.querySelector("[data-testid='stApp'][data-test-script-state='notRunning']")
@@ -221,8 +222,10 @@ def race_parts(frame: bytes) -> dict[str, int]:
         return {}
     code = {}
     for source in sorted((REPO / "optviz" / "ui" / "race_chart").glob("race_chart.*")):
-        body = source.read_text()
-        if source.suffix != ".py" and body.strip() and body.strip()[:200] in text:
+        body = source.read_text().strip()
+        if source.suffix == ".js":  # as the browser gets it
+            body = without_comment_lines(body)
+        if source.suffix != ".py" and body and body[:200] in text:
             code[source.suffix[1:]] = len(body.encode())
     try:
         data, end = json.JSONDecoder().raw_decode(text, start)

@@ -9,7 +9,7 @@ the Content-Security-Policy allows blob: scripts (optviz/serve/csp.py).
 Components share a few functions from kits beside this module, which `from_files` puts before their
 own JS and CSS (an inline module cannot import another): `canvas_kit.js` (decoding the packed arrays,
 round tick spacings, the step charts' StepChart; its frame in `canvas_kit.css`) and `clipboard_kit.js`
-(a Copy button's copying).
+(a Copy button's copying). The JS goes without its comment lines (optviz/component_code.py).
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+
+from optviz.component_code import without_comment_lines
 
 KITS = Path(__file__).parent
 
@@ -28,6 +30,7 @@ def from_files(name: str, folder: Path, *, kits: tuple[str, ...] = ()):
     files = {kind: _read(folder / f"{folder.name}.{kind}") for kind in ("html", "css", "js")}
     for kind in ("css", "js"):
         files[kind] = "\n".join([*(_read(KITS / f"{kit}.{kind}") for kit in kits), files[kind]]).strip()
+    files["js"] = without_comment_lines(files["js"])
     return st.components.v2.component(name, **files, isolate_styles=False)
 
 
