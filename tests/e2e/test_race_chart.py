@@ -556,11 +556,11 @@ def test_drag_moves_the_start_redraws_while_dragging_clamps_and_a_click_sets_it(
     browser_log.assert_clean()
 
 
-def test_a_drag_still_redraws_through_the_page_when_the_race_route_fails(
+def test_a_drag_and_the_charts_slider_still_redraw_through_the_page_when_the_race_route_fails(
     page, app_url, new_page, browser_log
 ):
     """A worker that cannot answer the route (here: every request to it fails on the way) costs
-    speed, not the drag: the chart sends the positions to the page instead."""
+    speed, not the drag or the chart's own sliders: the chart sends them to the page instead."""
     failed = []
     page.route(f"**{RACE_ROUTE}*", lambda route: (failed.append(route.request.url), route.abort()))
     open_race(page, app_url)
@@ -573,6 +573,20 @@ def test_a_drag_still_redraws_through_the_page_when_the_race_route_fails(
     open_race(fresh, app_url, "/?" + urlsplit(page.url).query)
     assert hooks(page)["signature"] == hooks(fresh)["signature"], "the final start's race is not drawn"
     fresh.context.close()
+    # The chart's own slider, too, goes to the page at once when the route cannot answer.
+    slider = chart_lr_slider(page)
+    for _ in range(2):
+        change_control(page, slider, "ArrowLeft")
+    value = slider.get_attribute("aria-valuetext")
+    page.wait_for_function(
+        "v => Number(new URLSearchParams(location.search).get('hp_adam_lr')) === Number(v)",
+        arg=value,
+        timeout=RERUN_TIMEOUT_MS,
+    )
+    settle(page)
+    fresh = new_page(viewport=page.viewport_size)
+    open_race(fresh, app_url, "/?" + urlsplit(page.url).query)
+    assert hooks(page)["signature"] == hooks(fresh)["signature"], "the last value's race is not drawn"
     # The aborted requests themselves are logged by the browser; anything else is a failure.
     browser_log.errors = [e for e in browser_log.errors if "net::ERR_FAILED" not in e]
     browser_log.assert_clean()
@@ -634,6 +648,36 @@ def test_fifty_rapid_slider_changes_end_with_the_last_settings_paths(
     browser_log.assert_clean()
 
 
+def test_fifty_rapid_presses_on_the_charts_slider_end_with_the_last_values_race(
+    page, app_url, new_page, browser_log, measurement
+):
+    """Fifty presses as fast as the keyboard goes: the route's answers come back in any order and at
+    most two are asked at a time, yet what is drawn at the end, and what the page and the link take
+    once the slider rests, is the last value's race."""
+    open_race(page, app_url)
+    slider = chart_lr_slider(page)
+    slider.focus()
+    revision = hooks(page)["revision"]
+    for key in FIFTY_PRESSES:
+        page.keyboard.press(key)
+    final = slider.get_attribute("aria-valuetext")
+    page.wait_for_function(
+        "v => Number(new URLSearchParams(location.search).get('hp_adam_lr')) === Number(v)",
+        arg=final,
+        timeout=RERUN_TIMEOUT_MS,
+    )
+    settle(page, quiet_ms=1500, timeout_ms=RERUN_TIMEOUT_MS)
+    measurement(f"fifty rapid presses on the chart's η slider: {hooks(page)['revision'] - revision} redraws")
+    fresh = new_page(viewport=page.viewport_size)
+    open_race(fresh, app_url, "/?" + urlsplit(page.url).query)
+    assert hooks(page)["signature"] == hooks(fresh)["signature"], (
+        f"drawn after fifty presses: {hooks(page)['signature']}; a fresh page at the link: "
+        f"{hooks(fresh)['signature']}"
+    )
+    assert page.get_by_test_id("stException").count() == 0
+    browser_log.assert_clean()
+
+
 # --- 5. the embed box and a phone --------------------------------------------------------------------
 
 
@@ -642,32 +686,40 @@ def test_embed_box_holds_map_play_and_scrubber_without_overlap(new_page, app_url
     open_race(page, app_url, "/?embed=true")
     screenshot(page, "embed")
     view = {"x": 0, "y": 0, "width": 960, "height": 540}
-    boxes = {
-        "map": page.evaluate(JS_MAP_BOX),
-        "Play": play_button(page).bounding_box(),
-        "scrubber": scrubber(page).bounding_box(),
-    }
-    for name, box in boxes.items():
-        assert box is not None and box["width"] > 0, f"no {name} in the embedded chart"
-        assert box_inside(box, view), f"the {name} ({box}) is not inside the 960 x 540 embed box"
-    # The other controls the chart shows (speed, the whole-paths toggle) are inside too, and no two
-    # of the map and the controls overlap.
-    others = page.evaluate(
-        """() => [...window.__race().querySelectorAll('button, input, select')]
-            .filter(el => el.checkVisibility({visibilityProperty: true}))
-            .map(el => { const b = el.getBoundingClientRect();
-                         const box = {x: b.x, y: b.y, width: b.width, height: b.height};
-                         return [el.className || el.tagName, box]; })"""
-    )
-    for name, box in others:
-        if box not in boxes.values():
-            boxes[name] = box
+
+    def check_boxes(least: int) -> None:
+        boxes = {
+            "map": page.evaluate(JS_MAP_BOX),
+            "Play": play_button(page).bounding_box(),
+            "scrubber": scrubber(page).bounding_box(),
+        }
+        for name, box in boxes.items():
+            assert box is not None and box["width"] > 0, f"no {name} in the embedded chart"
             assert box_inside(box, view), f"the {name} ({box}) is not inside the 960 x 540 embed box"
-    names = list(boxes)
-    assert len(names) >= 4, f"only {names} found in the embedded chart (a speed control expected too)"
-    for i, a in enumerate(names):
-        for b in names[i + 1 :]:
-            assert not boxes_overlap(boxes[a], boxes[b]), f"{a} {boxes[a]} overlaps {b} {boxes[b]}"
+        # The other controls the chart shows (speed, the whole-paths toggle, its own sliders when
+        # open) are inside too, and no two of the map and the controls overlap.
+        others = page.evaluate(
+            """() => [...window.__race().querySelectorAll('button, input, select')]
+                .filter(el => el.checkVisibility({visibilityProperty: true}))
+                .map((el, i) => { const b = el.getBoundingClientRect();
+                                  const box = {x: b.x, y: b.y, width: b.width, height: b.height};
+                                  return [`${el.className || el.type || el.tagName} ${i}`, box]; })"""
+        )
+        for name, box in others:
+            if box not in boxes.values():
+                boxes[name] = box
+                assert box_inside(box, view), f"the {name} ({box}) is not inside the 960 x 540 embed box"
+        names = list(boxes)
+        assert len(names) >= least, f"only {names} found in the embedded chart"
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                assert not boxes_overlap(boxes[a], boxes[b]), f"{a} {boxes[a]} overlaps {b} {boxes[b]}"
+
+    check_boxes(least=4)  # a speed control too
+    chart_lr_slider(page)  # the chart's own sliders opened: the map makes room for them
+    page.wait_for_timeout(300)
+    screenshot(page, "embed-tune")
+    check_boxes(least=8)  # the optimizer's choice and its three sliders too
     browser_log.assert_clean()
 
 
