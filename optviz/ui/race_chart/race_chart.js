@@ -550,16 +550,14 @@ class RaceChart {
     const now = performance.now();
     this.inFlight = this.inFlight.filter((request) => now - request.at < IN_FLIGHT_TIMEOUT_MS);
     if (this.inFlight.length >= MAX_IN_FLIGHT) return;
-    this.seq = Math.max(this.seq, this.drawnAnswer) + 1;
     const { x, y, final } = this.pending;
+    const toPage = final || !this.route;
+    if (toPage && this.tuneSettle !== null) this.sendTuned(); // the page races the start with them
+    this.seq = Math.max(this.seq, this.drawnAnswer) + 1;
     this.pending = null;
     this.inFlight.push({ seq: this.seq, at: now });
-    if (!final && this.route) {
-      this.askRoute(this.route, x, y, this.seq);
-    } else {
-      if (this.tuneSettle !== null) this.sendTuned(); // the page races the start with them
-      this.setStateValue("start", { x, y, seq: this.seq, final });
-    }
+    if (toPage) this.setStateValue("start", { x, y, seq: this.seq, final });
+    else this.askRoute(this.route, x, y, this.seq);
   }
 
   // A position of a drag in progress, asked of the race route; a failure sends it to the page
