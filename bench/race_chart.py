@@ -393,7 +393,7 @@ def measure_playback(page, seconds: float = 3.0) -> dict:
     idle = page.evaluate(JS_IDLE_FPS)
     chart.click(position={"x": 3, "y": 3})  # focus, away from the map
     page.keyboard.press("Home")
-    steps = int(page.evaluate("() => window.__race().querySelector('input[type=range]')?.max ?? 0"))
+    steps = int(page.evaluate("() => window.__race().querySelector('.optviz-race__scrubber')?.max ?? 0"))
     chart.get_by_role("button", name="Play").click()
     page.wait_for_function("() => window.__race().dataset.playing === 'true'", timeout=5_000)
     result = page.evaluate(JS_PLAYBACK, seconds)

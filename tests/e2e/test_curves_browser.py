@@ -96,7 +96,7 @@ def test_the_cursor_follows_the_race_playing_and_stepped_with_the_keys(page, ope
 
 def test_hovering_reads_a_step_and_a_click_moves_the_race_there(page, open_lab, browser_log):
     _open_curves(page, open_lab)
-    steps = int(page.locator(CHART).locator("input[type=range]").get_attribute("max"))
+    steps = int(page.locator(CHART).get_by_role("slider", name="step", exact=True).get_attribute("max"))
     box = page.evaluate(
         f"""() => {{ const canvas = document.querySelector('{CURVES} canvas');
                     const r = canvas.getBoundingClientRect();

@@ -103,7 +103,7 @@ def test_page_loads_without_errors(page, open_page, open_lab, browser_log, scree
 
 def test_race_chart_has_one_path_per_default_optimizer_over_the_map(page, open_lab, browser_log):
     open_lab()
-    steps = int(chart(page).locator("input[type=range]").get_attribute("max"))
+    steps = int(chart(page).get_by_role("slider", name="step", exact=True).get_attribute("max"))
     assert steps >= 100
     legend = chart(page).locator(".optviz-race__legend span").all_inner_texts()
     assert legend == DEFAULT_OPTIMIZERS

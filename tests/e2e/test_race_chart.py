@@ -173,6 +173,16 @@ def change_control(page, slider, key: str = "ArrowLeft") -> float:
     return drawn_at - key_at
 
 
+def wait_for_link(page, name: str, value: str) -> None:
+    """Wait until the page's URL gives link parameter `name` the number `value` (once a change has
+    reached the page)."""
+    page.wait_for_function(
+        "([name, v]) => Number(new URLSearchParams(location.search).get(name)) === Number(v)",
+        arg=[name, value],
+        timeout=RERUN_TIMEOUT_MS,
+    )
+
+
 def link(page) -> dict[str, str]:
     return {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query).items()}
 
@@ -200,7 +210,7 @@ def play_button(page):
 
 
 def scrubber(page):
-    return race(page).locator('input[type="range"], [role="slider"]').first
+    return race(page).get_by_role("slider", name="step", exact=True)
 
 
 # --- pixel statistics of the map --------------------------------------------------------------------
@@ -361,11 +371,7 @@ def test_the_charts_own_slider_redraws_at_once_and_the_page_follows_when_it_rest
     np.testing.assert_allclose(adam, expected, rtol=1e-4, atol=1e-5)
     screenshot(page, "tuned")
 
-    page.wait_for_function(
-        "v => Number(new URLSearchParams(location.search).get('hp_adam_lr')) === Number(v)",
-        arg=value,
-        timeout=RERUN_TIMEOUT_MS,
-    )
+    wait_for_link(page, ADAM_LR, value)
     settle(page)
     measurement(
         "the chart's own η slider, key press -> new paths drawn: "
@@ -578,11 +584,7 @@ def test_a_drag_and_the_charts_slider_still_redraw_through_the_page_when_the_rac
     for _ in range(2):
         change_control(page, slider, "ArrowLeft")
     value = slider.get_attribute("aria-valuetext")
-    page.wait_for_function(
-        "v => Number(new URLSearchParams(location.search).get('hp_adam_lr')) === Number(v)",
-        arg=value,
-        timeout=RERUN_TIMEOUT_MS,
-    )
+    wait_for_link(page, ADAM_LR, value)
     settle(page)
     fresh = new_page(viewport=page.viewport_size)
     open_race(fresh, app_url, "/?" + urlsplit(page.url).query)
@@ -608,11 +610,7 @@ def test_fifty_rapid_slider_changes_end_with_the_last_settings_paths(
         page.keyboard.press(key)
     expect(slider).to_have_attribute("value", str(index))
     final = slider.get_attribute("aria-valuetext")
-    page.wait_for_function(
-        "v => Number(new URLSearchParams(location.search).get('hp_adam_lr')) === Number(v)",
-        arg=final,
-        timeout=RERUN_TIMEOUT_MS,
-    )
+    wait_for_link(page, ADAM_LR, final)
     settle(page, quiet_ms=1500, timeout_ms=RERUN_TIMEOUT_MS)
     after = hooks(page)["revision"]
     measurement(f"fifty rapid presses on Adam's learning rate: {after - revision} redraws")
@@ -648,6 +646,28 @@ def test_fifty_rapid_slider_changes_end_with_the_last_settings_paths(
     browser_log.assert_clean()
 
 
+def test_a_click_on_the_map_right_after_a_slider_press_races_the_start_with_the_new_value(
+    page, app_url, new_page, browser_log
+):
+    """A start that goes to the page before the chart's slider rested takes the slider's value with
+    it: the page never races the new start with the old value (which would flash before the slider's
+    own run)."""
+    open_race(page, app_url)
+    slider = chart_lr_slider(page)
+    change_control(page, slider, "ArrowLeft")
+    value = slider.get_attribute("aria-valuetext")
+    box = page.evaluate(JS_MAP_BOX)
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # within the 0.6 s
+    page.wait_for_url(re.compile(r"[?&]start_x="), timeout=RERUN_TIMEOUT_MS)
+    wait_for_link(page, ADAM_LR, value)
+    settle(page)
+    fresh = new_page(viewport=page.viewport_size)
+    open_race(fresh, app_url, "/?" + urlsplit(page.url).query)
+    assert hooks(page)["signature"] == hooks(fresh)["signature"], "the click's race lacks the slider's value"
+    assert page.get_by_test_id("stException").count() == 0
+    browser_log.assert_clean()
+
+
 def test_fifty_rapid_presses_on_the_charts_slider_end_with_the_last_values_race(
     page, app_url, new_page, browser_log, measurement
 ):
@@ -661,11 +681,7 @@ def test_fifty_rapid_presses_on_the_charts_slider_end_with_the_last_values_race(
     for key in FIFTY_PRESSES:
         page.keyboard.press(key)
     final = slider.get_attribute("aria-valuetext")
-    page.wait_for_function(
-        "v => Number(new URLSearchParams(location.search).get('hp_adam_lr')) === Number(v)",
-        arg=final,
-        timeout=RERUN_TIMEOUT_MS,
-    )
+    wait_for_link(page, ADAM_LR, final)
     settle(page, quiet_ms=1500, timeout_ms=RERUN_TIMEOUT_MS)
     measurement(f"fifty rapid presses on the chart's η slider: {hooks(page)['revision'] - revision} redraws")
     fresh = new_page(viewport=page.viewport_size)
