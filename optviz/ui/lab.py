@@ -346,16 +346,7 @@ def _race_panel(surface: Surface, presenter: bool, height: int, autoplay: bool) 
         key=RACE_CHART_KEY,
         token=RACE_REQUESTS.register(config),
         answer=st.session_state.get("race_answer", 0),
-        tuning=[
-            {
-                "label": OPTIMIZERS[name].label,
-                "colour": OPTIMIZERS[name].colour,
-                "sliders": chart_sliders(
-                    name, recommended[name], config.hyperparams_of(name), with_stops=with_map
-                ),
-            }
-            for name in config.optimizers
-        ],
+        tuning=_chart_tuning(config, recommended, with_stops=with_map),
         speed=lab.CHART_SPEEDS[view.speed],
         panels=view.panels,
         equal_scale=view.equal_scale,
@@ -372,6 +363,20 @@ def _race_panel(surface: Surface, presenter: bool, height: int, autoplay: bool) 
             if t.diverged_at is not None:
                 status = summarize(config.surface, t).status
                 st.warning(f"**{OPTIMIZERS[name].label}** {status}.", icon=":material/warning:")
+
+
+def _chart_tuning(config: RaceConfig, recommended: dict, *, with_stops: bool) -> list[dict]:
+    """The chart's own sliders: each racing optimizer's (`widgets.chart_sliders`) at its values."""
+    return [
+        {
+            "label": OPTIMIZERS[name].label,
+            "colour": OPTIMIZERS[name].colour,
+            "sliders": chart_sliders(
+                name, recommended[name], config.hyperparams_of(name), with_stops=with_stops
+            ),
+        }
+        for name in config.optimizers
+    ]
 
 
 def _map_wanted() -> None:

@@ -76,8 +76,8 @@ def hyperparameter_sliders(
 
 
 # The race chart's own sliders (optviz/ui/race_chart): each rule's step size and decays. Epsilon and an
-# optimizer's own gradient noise stay in the sidebar: a lecture seldom turns them, and a row of the
-# chart holds five sliders.
+# optimizer's own gradient noise stay in the sidebar: a lecture seldom turns them, and without them the
+# chart's row of sliders is one line on a 960 px slide.
 CHART_HYPERPARAMETERS = ("lr", "beta", "decay", "b1", "b2")
 
 

@@ -9,7 +9,7 @@ element (the same `key`), so the step and the play state survive a change.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import streamlit as st
@@ -27,7 +27,7 @@ def race_chart(
     key: str,
     token: str,
     answer: int,
-    tuning: list[dict] = (),
+    tuning: Sequence[dict] = (),
     speed: int,
     panels: bool,
     equal_scale: bool = False,
@@ -41,20 +41,18 @@ def race_chart(
 ):
     """Mount (or update) the chart.
 
-        race: `optviz.lab.race_data.race_data(...)` (None keeps the last race drawn, e.g. after a failed
-        computation, with `error` said under it); token: what the chart asks the server's race route
-        with while the start is dragged (`optviz.lab.race_requests`, `RACE_ROUTE`); answer: the
-        sequence number of the last start (or settled sliders) the chart sent that this race was
-        computed for; tuning: the chart's own hyperparameter sliders, one entry per racing optimizer
-        ({label, colour, sliders: `widgets.chart_sliders(...)`}), raced through the route while they
-        move; speed: steps
-        per second; equal_scale: one unit as long on x as on y (the map narrower or shorter than its
-    box); height: CSS px of the whole chart, controls included; autoplay: play as soon as the
-        race is drawn and shown (in a slide: each time its slide comes up). `on_start` runs when the
-        chart sends a start ({x, y, seq, final} in `st.session_state[key].start`); `on_map_wanted`
-        when it was sent a race without its map (`race_paths`) and has none: the next race must
-        bring the map; `on_tuned` when the chart's sliders settled ({values: {hp_adam_lr: ...}, seq}
-        in `st.session_state[key].tuned`).
+    race: `optviz.lab.race_data.race_data(...)` (None keeps the last race drawn, e.g. after a failed
+    computation, with `error` said under it); token: what the chart asks the server's race route with
+    while the start is dragged or its own sliders move (`optviz.lab.race_requests`, `RACE_ROUTE`);
+    answer: the sequence number of the last start (or settled sliders) the chart sent that this race
+    was computed for; tuning: the chart's own hyperparameter sliders, one entry per racing optimizer
+    ({label, colour, sliders: `widgets.chart_sliders(...)`}); speed: steps per second; equal_scale:
+    one unit as long on x as on y (the map narrower or shorter than its box); height: CSS px of the
+    whole chart, controls included; autoplay: play as soon as the race is drawn and shown (in a
+    slide: each time its slide comes up). `on_start` runs when the chart sends a start ({x, y, seq,
+    final} in `st.session_state[key].start`); `on_tuned` when its sliders settled ({values: {hp_adam_lr:
+    ...}, seq} in `st.session_state[key].tuned`); `on_map_wanted` when it was sent a race without its
+    map (`race_paths`) and has none: the next race must bring the map.
     """
     data = {
         "race": race,
