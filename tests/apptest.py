@@ -114,6 +114,14 @@ def send_from_race_chart(at, state: dict):
     return at._run(widgets)
 
 
+def move_race_slider(at, key: str, value: float, seq: int = 1):
+    """Move a hyperparameter's slider in the lab's sidebar to `value` as in a browser: the slider
+    runs nothing itself (on_change="ignore"); the race chart, which saw it move, races it and, once
+    it rests, sends the values ({values, seq}), with whose run the slider's value comes."""
+    at.select_slider(key=key).set_value(value)
+    return send_from_race_chart(at, {"tuned": {"values": {key: value}, "seq": seq}})
+
+
 def shown(markdown: str) -> str:
     """The text a reader sees of Markdown made by `optviz.text.literal` (escapes read, the invisible
     word joiners that break autolinks dropped)."""

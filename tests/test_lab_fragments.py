@@ -1,5 +1,7 @@
 """The lab's controls that change only the race rerun the page's fragments (the chart, the open tab,
-the files and the 3D surface when shown), not the page (optviz/ui/lab.py, `_race_changed`).
+the files and the 3D surface when shown), not the page (optviz/ui/lab.py, `_race_changed`). A
+hyperparameter's slider runs nothing itself: the race chart races it in the browser and sends the
+values once they rest (`move_race_slider`), and that run reruns the fragments.
 
 AppTest's tree after such a rerun holds only what the fragments sent, as a browser receives it: no
 sidebar (the browser keeps the one it has), the chart with the new paths and no map (it has one).
@@ -15,8 +17,10 @@ from optviz.lab.config import DEFAULT_OPTIMIZERS, RaceConfig
 from optviz.lab.race_data import signature
 from optviz.ui import lab
 from tests.apptest import (
+    move_race_slider,
     paths,
     race_chart_data,
+    race_charts,
     race_curves,
     race_curves_data,
     tuning,
@@ -43,9 +47,10 @@ def test_a_learning_rate_change_redraws_the_race_and_its_curves_without_the_page
     assert race_chart_data(at)["race"]["surface"] is not None  # the page's run sends the map
     assert "surface" in _sidebar_keys(at)
 
-    at.select_slider(key="hp_adam_lr").set_value(0.3).run()
+    move_race_slider(at, "hp_adam_lr", 0.3)
     assert not at.exception, at.exception
     assert not _sidebar_keys(at), "the sidebar was sent again: the page reran"
+    assert race_chart_data(at)["answer"] == 1  # the race answers the chart's request
     race = race_chart_data(at)["race"]
     assert race["surface"] is None, "the map went again with a change of the paths"
     assert race["signature"] == _linked_adam(0.3)
@@ -84,16 +89,36 @@ def test_every_race_control_reruns_the_fragments_only(lab_session, kind, key, va
     assert at.query_params[key] == str(value)
 
 
+def test_the_sidebars_hyperparameter_sliders_run_nothing_while_the_chart_races_them(lab_session):
+    """With the race chart on the page, a hyperparameter's slider is made with on_change="ignore"
+    (the chart races its moves); a slide of a tab alone (no chart) reruns the view on each move."""
+    at = tuning(lab_session(), "adam")
+    assert at.select_slider(key="hp_adam_lr").proto.ignore_rerun
+    assert not at.slider(key="steps").proto.ignore_rerun  # the race's other controls rerun the fragments
+    alone = lab_session("Results")
+    alone.session_state["lab_view_alone"] = True  # an embedded link naming a view (a slide of the tab)
+    alone = tuning(alone, "adam")
+    assert not race_charts(alone)
+    slider = alone.select_slider(key="hp_adam_lr")
+    assert not slider.proto.ignore_rerun
+    slider.set_value(1.0).run()
+    assert not alone.exception and not _sidebar_keys(alone), "the page reran"
+    table = alone.dataframe[0].value
+    expected = optviz.simulate("rosenbrock", "adam", lr=1.0)
+    adam = table[table["optimizer"] == "Adam"].iloc[0]
+    assert adam["final loss"] == pytest.approx(float(expected.loss[-1]), rel=1e-5)
+
+
 def test_a_chart_without_a_map_is_sent_one(lab_session):
     """The chart asks (`map_wanted`) when it was given paths alone and has no map: the next run of
     its fragment sends the map with the paths, once."""
     at = tuning(lab_session(), "adam")
-    at.select_slider(key="hp_adam_lr").set_value(0.3).run()
+    move_race_slider(at, "hp_adam_lr", 0.3)
     assert race_chart_data(at)["race"]["surface"] is None
     whole_page(at).session_state["race_map_wanted"] = True  # what the chart's `map_wanted` callback sets
-    at.select_slider(key="hp_adam_lr").set_value(0.2).run()
+    move_race_slider(at, "hp_adam_lr", 0.2, seq=2)
     assert race_chart_data(at)["race"]["surface"]["id"].startswith("rosenbrock:")
-    whole_page(at).select_slider(key="hp_adam_lr").set_value(0.1).run()
+    move_race_slider(whole_page(at), "hp_adam_lr", 0.1, seq=3)
     assert race_chart_data(at)["race"]["surface"] is None  # asked once, sent once
 
 
@@ -112,7 +137,7 @@ def test_the_files_and_the_3d_surface_follow_a_change_when_shown(lab_session):
 
 def test_the_open_tab_follows_a_change(lab_session):
     at = tuning(lab_session("Results"), "adam")
-    at.select_slider(key="hp_adam_lr").set_value(1.0).run()
+    move_race_slider(at, "hp_adam_lr", 1.0)
     assert not at.exception and not _sidebar_keys(at)
     table = at.dataframe[0].value
     adam = table[table["optimizer"] == "Adam"].iloc[0]
@@ -134,11 +159,12 @@ def test_a_race_control_in_a_session_missing_another_control_reruns_the_page(lab
         return read(surface)
 
     monkeypatch.setattr(lab, "_read_race_settings", first_read_fails)
-    at.select_slider(key="hp_adam_lr").set_value(0.3).run()
+    at.slider(key="steps").set_value(120).run()
     assert not at.exception, at.exception
     assert len(calls) == 2, "the page's run read the race again"
     assert "surface" in _sidebar_keys(at), "the page reran"
-    assert race_chart_data(at)["race"]["signature"] == _linked_adam(0.3)
+    expected = RaceConfig.create("rosenbrock", DEFAULT_OPTIMIZERS, steps=120)
+    assert race_chart_data(at)["race"]["signature"] == signature(expected.key)
 
 
 def test_fragment_reruns_in_a_row_keep_the_link_current(page_session):
@@ -146,7 +172,7 @@ def test_fragment_reruns_in_a_row_keep_the_link_current(page_session):
     default leaves the link once, and the next rerun does not try to remove it again."""
     at = tuning(page_session("lab", {"hp_adam_lr": "0.3", "view": "Results"}), "adam")
     default = optviz.OPTIMIZERS["adam"].recommended["rosenbrock"]["lr"]
-    at.select_slider(key="hp_adam_lr").set_value(default).run()  # the race's fragments rerun
+    move_race_slider(at, "hp_adam_lr", default)  # the race's fragments rerun
     assert not at.exception, at.exception
     assert "hp_adam_lr" not in at.query_params
     at.select_slider(key="tolerance").set_value(1e-2).run()  # the tab's own control: its fragment alone

@@ -17,7 +17,14 @@ from optviz.optimizers import HYPERPARAMETERS
 from optviz.ui.lab import CHART_HEIGHT
 from optviz.ui.widgets import slider_stops
 from surfaces import from_formula
-from tests.apptest import paths, race_chart_data, race_charts, send_from_race_chart, tuning
+from tests.apptest import (
+    move_race_slider,
+    paths,
+    race_chart_data,
+    race_charts,
+    send_from_race_chart,
+    tuning,
+)
 
 
 def test_the_lab_mounts_the_chart_with_the_race_it_computed(lab_session):
@@ -100,19 +107,27 @@ def _chart_sliders(data) -> dict[str, dict]:
 
 
 def test_the_chart_offers_each_racing_optimizer_its_step_size_and_decays(lab_session):
-    at = lab_session()
+    at = tuning(lab_session(), "adam")
     data = race_chart_data(at)
     labels = [t["label"] for t in data["tuning"]]
     assert labels == [optviz.OPTIMIZERS[name].label for name in DEFAULT_OPTIMIZERS]
     sliders = _chart_sliders(data)
-    assert {k for k in sliders if k.startswith("hp_adam_")} == {"hp_adam_lr", "hp_adam_b1", "hp_adam_b2"}
+    # It knows every slider of the sidebar (it races their moves: their stops read a position)...
+    sidebar = {s.key for s in at.sidebar.get("select_slider") if s.key.startswith("hp_adam_")}
+    assert {k for k in sliders if k.startswith("hp_adam_")} == sidebar
+    for key in sidebar:  # position i of the sidebar's slider is stop i of the chart's
+        shown = [f"{stop:.4g}" for stop in sliders[key]["stops"]]
+        assert shown == list(at.select_slider(key=key).proto.options), key
+    # ... and offers the step size and decays in its own row.
+    row = {k for k, s in sliders.items() if k.startswith("hp_adam_") and s["row"]}
+    assert row == {"hp_adam_lr", "hp_adam_b1", "hp_adam_b2"}
     adam_lr = sliders["hp_adam_lr"]
     recommended = optviz.resolve_hyperparams("rosenbrock", "adam")["lr"]
     assert adam_lr["symbol"] == "η" and adam_lr["value"] == recommended
     assert adam_lr["stops"] == slider_stops("lr", recommended)  # the sidebar's stops
 
-    # A change in the sidebar reruns the race's fragments: the values go, the stops (kept by the chart) not.
-    tuning(at, "adam").select_slider(key="hp_adam_lr").set_value(0.3).run()
+    # A change that reruns the race's fragments sends the values, not the stops (kept by the chart).
+    move_race_slider(at, "hp_adam_lr", 0.3)
     sliders = _chart_sliders(race_chart_data(at))
     assert sliders["hp_adam_lr"]["value"] == 0.3 and "stops" not in sliders["hp_adam_lr"]
 

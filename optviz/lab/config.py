@@ -131,7 +131,8 @@ class RaceConfig:
 
     def tuned(self, values: Mapping[str, float]) -> RaceConfig:
         """This race with some hyperparameters set, named as in a link (`hyperparameter_key`, e.g.
-        hp_adam_lr) and clamped to their documented ranges: what the chart's own sliders race.
+        hp_adam_lr) and clamped to their documented ranges: what the race chart races as its sliders
+        (its own, and the sidebar's) move.
         ValueError for a name that is not one of this race's optimizers' hyperparameters, or a value
         that is not a finite number."""
         names = {

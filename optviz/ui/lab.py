@@ -177,12 +177,13 @@ def _start_from_chart() -> None:
 
 
 def _tuned_from_chart() -> None:
-    """The chart's own sliders settled ({values: {hp_adam_lr: 0.003, ...}, seq}; the chart raced them
-    through the server's race route meanwhile): the values become the sidebar's, and the race's
-    fragments rerun as after a change there (`_race_changed`), so the tabs and the link follow; the
-    page reruns instead when the sidebar shows one of those sliders (its optimizer's box is open), so
-    that it shows the value. The sequence number goes back with the race. Values the race cannot take
-    (`RaceConfig.tuned`) are ignored."""
+    """The sliders the chart races settled ({values: {hp_adam_lr: 0.003, ...}, seq}; the chart raced
+    them through the server's race route meanwhile): its own, or the sidebar's (whose values came
+    with this run). The values become the sidebar's, and the race's fragments rerun as after a change
+    there (`_race_changed`), so the tabs and the link follow; the page reruns instead when the
+    sidebar shows one of those sliders at another value (moved on the chart, its optimizer's box
+    open), so that it shows the value. The sequence number goes back with the race. Values the race
+    cannot take (`RaceConfig.tuned`) are ignored."""
     sent = (st.session_state.get(RACE_CHART_KEY) or {}).get("tuned")
     try:
         values, seq = {str(k): float(v) for k, v in sent["values"].items()}, int(sent["seq"])
@@ -190,14 +191,16 @@ def _tuned_from_chart() -> None:
         tuned = config.tuned(values)
     except (AttributeError, KeyError, TypeError, ValueError):
         return  # not what the chart sends: ignored
-    shown = False
+    redraw_sidebar = False
     for optimizer in tuned.optimizers:
         for name, value in tuned.hyperparams_of(optimizer).items():
-            if hyperparameter_key(optimizer, name) in values:
-                st.session_state[hyperparameter_key(optimizer, name)] = value
-                shown = shown or bool(st.session_state.get(_tuning_box_key(optimizer)))
+            key = hyperparameter_key(optimizer, name)
+            if key in values:
+                shown = bool(st.session_state.get(_tuning_box_key(optimizer)))
+                redraw_sidebar = redraw_sidebar or (shown and st.session_state.get(key) != value)
+                st.session_state[key] = value
     st.session_state.race_answer = seq
-    if not shown:
+    if not redraw_sidebar:
         _race_changed()  # reruns the fragments; returns when only the page can follow
     st.session_state.race_released = True
 
@@ -207,12 +210,15 @@ def _tuned_from_chart() -> None:
 
 def render() -> None:
     state = PageState("lab", known=LINK_PARAMETERS)
+    embedded = st.context.is_embedded
+    # A slide of one of the tabs (an embedded link naming `view`) shows that view alone, the race
+    # chart's place included; remembered, since the link loses `view` when it names the first tab.
+    alone = st.session_state.setdefault("lab_view_alone", embedded and "view" in st.query_params)
     with st.sidebar:
-        config, show_3d = _controls(state)
+        config, show_3d = _controls(state, raced_by_chart=not alone)
     presenter = page_setup(state)
     share = st.sidebar.container()
     state.show_notes()
-    embedded = st.context.is_embedded
     surface = config.surface
 
     title, formula = st.columns([1, 2], vertical_alignment="center")
@@ -226,9 +232,6 @@ def render() -> None:
         share_box(share, state.publish())
         return
 
-    # A slide of one of the tabs (an embedded link naming `view`) shows that view alone, the race
-    # chart's place included; remembered, since the link loses `view` when it names the first tab.
-    alone = st.session_state.setdefault("lab_view_alone", embedded and "view" in st.query_params)
     if not alone:
         height = EMBED_CHART_HEIGHT if embedded else PRESENTER_CHART_HEIGHT if presenter else CHART_HEIGHT
         st.session_state.race_page_run = True  # read by the fragment: this run is the whole page's
@@ -450,10 +453,14 @@ def _tune() -> None:
     st.toast(f"Tuned for {config.steps} steps from this start: {chosen or 'every run diverged'}.", icon=TUNED)
 
 
-def _controls(state: PageState):
+def _controls(state: PageState, *, raced_by_chart: bool):
     """The sidebar. Returns the race's configuration (hashable) and whether to show the 3D surface.
     A control that changes only the race calls `_race_changed` (a fragment rerun); one that changes
-    what the sidebar itself shows (the surface, the optimizers, the schedule's kind) reruns the page."""
+    what the sidebar itself shows (the surface, the optimizers, the schedule's kind) reruns the page.
+    With the race chart on the page (`raced_by_chart`), a hyperparameter's slider runs nothing at
+    all (on_change="ignore"): the chart sees it move in the browser, races it through the server's
+    race route, and sends the values once they rest (`_tuned_from_chart`), with whose run the
+    slider's value comes."""
     choice = state.selectbox(
         st,
         "Loss surface",
@@ -504,7 +511,13 @@ def _controls(state: PageState):
         with st.expander(
             f":material/tune: {OPTIMIZERS[name].label}", key=_tuning_box_key(name), on_change="rerun"
         ) as box:
-            hyperparameter_sliders(name, recommended[name], state, shown=box.open, on_change=_race_changed)
+            hyperparameter_sliders(
+                name,
+                recommended[name],
+                state,
+                shown=box.open,
+                on_change="ignore" if raced_by_chart else _race_changed,
+            )
     st.button(
         "Reset to this surface's defaults", on_click=reset_hyperparameters, args=(recommended,), key="reset"
     )

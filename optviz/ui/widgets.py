@@ -46,7 +46,8 @@ def hyperparameter_sliders(
     shown=False: the values without the sliders (their expander is closed), each still read from a
     link, kept in the session and written to the link. A slider costs the server and the browser
     more than any other widget on each run, and most of them sit in closed expanders.
-    `on_change`: the sliders' callback."""
+    `on_change`: the sliders' callback, or "ignore" (a move runs nothing: the lab's race chart
+    races it in the browser)."""
     values = {}
     for name in _tuned_by_sliders(optimizer, recommended):
         info = HYPERPARAMETERS[name]
@@ -75,28 +76,30 @@ def hyperparameter_sliders(
     return values
 
 
-# The race chart's own sliders (optviz/ui/race_chart): each rule's step size and decays. Epsilon and an
-# optimizer's own gradient noise stay in the sidebar: a lecture seldom turns them, and without them the
-# chart's row of sliders is one line on a 960 px slide.
+# The race chart's own row of sliders (optviz/ui/race_chart): each rule's step size and decays. Epsilon and
+# an optimizer's own gradient noise stay in the sidebar: a lecture seldom turns them, and without them the
+# row is one line on a 960 px slide.
 CHART_HYPERPARAMETERS = ("lr", "beta", "decay", "b1", "b2")
 
 
 def chart_sliders(
     optimizer: str, recommended: dict[str, float], values: dict[str, float], *, with_stops: bool
 ) -> list[dict]:
-    """The sliders the lab's race chart offers for `optimizer`, as data for the browser: the
-    sidebar's (`hyperparameter_sliders`) among CHART_HYPERPARAMETERS, at `values`, with their stops
-    when `with_stops` (the chart keeps the last it got: a page's run sends them, not each change)."""
+    """The sliders of `optimizer` that the lab's race chart races in the browser, as data for it:
+    every slider of the sidebar (`hyperparameter_sliders`), at `values`, with its stops when
+    `with_stops` (the chart keeps the last it got: a page's run sends them, not each change), so the
+    chart can read a sidebar slider's position (an index into the stops); `row` marks those its own
+    row of sliders offers (CHART_HYPERPARAMETERS)."""
     return [
         {
             "key": hyperparameter_key(optimizer, name),
             "symbol": HYPERPARAMETERS[name].text,
             "description": HYPERPARAMETERS[name].description,
             "value": values[name],
+            "row": name in CHART_HYPERPARAMETERS,
             **({"stops": _slider_options(name, recommended[name], values[name])} if with_stops else {}),
         }
         for name in _tuned_by_sliders(optimizer, recommended)
-        if name in CHART_HYPERPARAMETERS
     ]
 
 

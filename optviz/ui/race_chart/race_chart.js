@@ -23,6 +23,9 @@
 // start, and the page hears of them (component state {values, seq}) once they have rested for
 // TUNE_SETTLE_MS, or before a start goes to the page: one page run for a whole drag of a slider, and
 // the sidebar, the tabs and the link follow it. Until the page answers, every request carries them.
+// The sidebar's hyperparameter sliders race the same way (watchSidebarSliders): Streamlit's own
+// sliders, made with on_change="ignore", so that moving one runs nothing on the server; the page's
+// run at rest takes the slider's value with it.
 
 const FRAME_CAP_MS = 1000; // a longer gap (a hidden tab) does not jump the race forward
 const IN_FLIGHT_TIMEOUT_MS = 3000; // an answer this late is given up on: the next position goes out
@@ -35,9 +38,10 @@ const TUNE_SETTLE_MS = 600; // the chart's sliders at rest this long: the page t
 
 // The chart's own hyperparameter sliders: one racing optimizer's at a time (a choice of which), each a
 // native range input over the sidebar's stops, so keyboard, touch and screen readers work as on any
-// slider. The page sends them ({label, colour, sliders: [{key, symbol, description, value, stops}]}
-// per optimizer; the stops with a page's run only: kept here); a move calls onMove(key, value).
-// Rebuilt only when the optimizers or stops change.
+// slider. The page sends every slider of the sidebar ({label, colour, sliders: [{key, symbol,
+// description, value, row, stops}]} per optimizer; the stops with a page's run only: kept here); the
+// row shows those marked `row`; a move calls onMove(key, value). Rebuilt only when the optimizers or
+// stops change.
 class TuningPanel {
   constructor(panel, toggle, onMove) {
     this.panel = panel;
@@ -47,6 +51,8 @@ class TuningPanel {
     this.onMove = onMove;
     this.tuning = [];
     this.stops = new Map(); // a slider's key -> its stops, as last sent
+    this.values = new Map(); // a slider's key -> its value, as last sent
+    this.tuned = {}; // values set on the chart (RaceChart.tuned), not yet taken by the page
     this.key = null;
     this.toggle.addEventListener("click", () => this.setOpen(this.panel.hidden));
     this.choice.addEventListener("change", () => this.showSliders());
@@ -64,9 +70,10 @@ class TuningPanel {
     if (this.toggle.hidden) this.setOpen(false);
     for (const slider of tuning.flatMap((t) => t.sliders)) {
       if (slider.stops) this.stops.set(slider.key, slider.stops);
+      this.values.set(slider.key, slider.value);
     }
     // A slider whose stops never came (a chart drawn anew by a change: the next page run sends them).
-    this.tuning = tuning.map((t) => ({ ...t, sliders: t.sliders.filter((s) => this.stops.has(s.key)) }));
+    this.tuning = tuning.map((t) => ({ ...t, sliders: t.sliders.filter((s) => s.row && this.stops.has(s.key)) }));
     this.tuned = tuned;
     const key = JSON.stringify(this.tuning.map((t) => [t.label, t.colour, t.sliders.map((s) => [s.key, this.stops.get(s.key)])]));
     if (key !== this.key) {
@@ -113,11 +120,16 @@ class TuningPanel {
       const [input, output] = [row.querySelector("input"), row.querySelector("output")];
       const slider = optimizer.sliders.find((s) => s.key === input.dataset.key);
       const stops = this.stops.get(slider.key);
-      const value = this.tuned[slider.key] ?? slider.value;
+      const value = this.valueOf(slider.key);
       const index = stops.indexOf(value);
       input.value = String(index >= 0 ? index : nearestIndex(stops, value));
       this.show(input, output, value);
     }
+  }
+
+  // A slider's value: set here and not yet taken by the page, or as the page sent it.
+  valueOf(key) {
+    return this.tuned[key] ?? this.values.get(key);
   }
 
   show(input, output, value) {
@@ -125,6 +137,23 @@ class TuningPanel {
     output.textContent = text;
     input.setAttribute("aria-valuetext", text);
   }
+}
+
+// Calls onMove(key, index) when one of the sidebar's hyperparameter sliders (key hp_...) moves: Streamlit
+// draws it as a range input whose value is the index of its stop, and sets its aria-valuetext anew
+// with each move (a key, a drag, a click on the track); the key is its element's st-key-<key> class.
+// Returns what stops the watching.
+function watchSidebarSliders(onMove) {
+  const observer = new MutationObserver((records) => {
+    for (const { target } of records) {
+      if (target.type !== "range") continue;
+      const classes = target.closest("[class*='st-key-hp_']")?.classList ?? [];
+      const key = [...classes].find((name) => name.startsWith("st-key-hp_"))?.slice("st-key-".length);
+      if (key) onMove(key, Number(target.value));
+    }
+  });
+  observer.observe(document.body, { subtree: true, attributes: true, attributeFilter: ["aria-valuetext"] });
+  return () => observer.disconnect();
 }
 
 function nearestIndex(stops, value) {
@@ -227,6 +256,7 @@ class RaceChart {
     };
     this.listen();
     this.stopWatching = watchSlide(this.root, (shown) => this.setShown(shown));
+    this.stopWatchingSidebar = watchSidebarSliders((key, index) => this.tuneFromSidebar(key, index));
     // A new width (or legend and controls of a new height) lays the chart out again; the height the
     // chart sets itself does not.
     this.resizeObserver = new ResizeObserver(() => {
@@ -535,10 +565,24 @@ class RaceChart {
     this.sendPending();
   }
 
-  sendTuned() {
+  // A move of a sidebar slider (watchSidebarSliders), raced as one of the chart's own; the row follows.
+  // A slider whose stops the chart lacks, or a move before a race is drawn, goes to the page at once
+  // (its run takes the slider's value with it).
+  tuneFromSidebar(key, index) {
+    const value = this.tuningPanel.stops.get(key)?.[index];
+    if (value === undefined || !this.race || !this.interactive) {
+      this.sendTuned(true);
+    } else if (value !== this.tuningPanel.valueOf(key)) {
+      this.tune(key, value);
+      this.tuningPanel.showValues();
+    }
+  }
+
+  // The values set here go to the page (and, `always`, a request for its run even without any).
+  sendTuned(always = false) {
     clearTimeout(this.tuneSettle);
     this.tuneSettle = null;
-    if (!Object.keys(this.tuned).length || !this.setStateValue) return;
+    if ((!always && !Object.keys(this.tuned).length) || !this.setStateValue) return;
     this.seq = Math.max(this.seq, this.drawnAnswer) + 1;
     this.tuneSent = { seq: this.seq, values: { ...this.tuned } };
     this.inFlight.push({ seq: this.seq, at: performance.now() });
@@ -1057,6 +1101,7 @@ class RaceChart {
     clearTimeout(this.tuneSettle);
     this.resizeObserver.disconnect();
     this.stopWatching?.();
+    this.stopWatchingSidebar();
     window.removeEventListener("optviz-race-goto", this.onGoTo);
     window.removeEventListener("resize", this.onWindowResize);
     if (this.frameRequest !== null) cancelAnimationFrame(this.frameRequest);
