@@ -7,16 +7,17 @@ It starts `streamlit run app.py` on a loopback port (bench/_server.py), opens th
 
 - first chart: from navigation start to the first animation frame at which the chart's
   `data-revision` is 1 (new page, warm server); the very first open (JAX compiles) is printed too;
-- control change -> new paths drawn: a key press on Adam's learning-rate slider (each press a value
-  not seen before, so nothing comes from a cache) to the first animation frame with the next
-  `data-revision`; budget p50 <= 100 ms, p95 <= 200 ms. Split at the arrival of the websocket
-  message with the race chart's data (timed in the page): the server's part and the browser's;
-- data per path update: the bytes of the websocket frames carrying the race chart's data (the
-  packed race) that the page receives for one change (Playwright's `framereceived`); budget
-  <= 100 KB. Its JSON's parts (the map, the paths) and everything the page received per change
-  (other elements' deltas too) are printed beside it;
-- server CPU per control change: the server process's CPU time (/proc/PID/stat) over the changes,
-  divided by their number; budget <= 15 ms;
+- control change -> new paths drawn: a key press on a learning-rate slider, the chart's own (Adam's)
+  and the sidebar's (Adagrad's: the chart races its moves too), each press a value not raced before
+  (nothing comes from a cache), to the first animation frame with the next `data-revision`; budget
+  p50 <= 100 ms, p95 <= 200 ms;
+- data per path update: the bytes of the race route's answers and of the websocket frames carrying
+  the race chart's data (Playwright's `response` and `framereceived`) for one press; budget
+  <= 100 KB. Everything the page received per press, and in the page's run once the slider rested
+  (the chart's JSON by part, and its code when sent again), are printed beside it;
+- server CPU per control change: the server process's CPU time (/proc/PID/stat) over the presses
+  and the page's run once they rested, divided by their number; budget <= 15 ms. Beside it, the
+  same for a press left to rest each time (the route's answer and a run of the race's fragments);
 - drag: the start marker dragged for 2 s with a mouse move every 16 ms. Redraws per second are the
   `data-revision` increments during the drag over its length (budget >= 15). Each redraw's lag is
   its time minus the time of the mouse move whose position it answers: the chart's `data-answer`
@@ -82,7 +83,6 @@ INIT_SCRIPT = r"""
         requestAnimationFrame(poll);
     };
     requestAnimationFrame(poll);
-    window.__recv = []; window.__raceRecv = [];
     const send = WebSocket.prototype.send;
     window.__sentSeq = new Map();  // a start the chart sent: its seq -> when
     WebSocket.prototype.send = function (data) {
@@ -100,21 +100,6 @@ INIT_SCRIPT = r"""
         if (seq) window.__sentSeq.set(Number(seq[1]), performance.now());
         return nativeFetch.call(this, url, ...rest);
     };
-    const Native = WebSocket;  // every socket gets a first 'message' listener that times arrivals
-    window.WebSocket = function (...args) {
-        const ws = new Native(...args);
-        ws.addEventListener('message', event => {
-            const t = performance.now();
-            window.__recv.push(t);
-            const data = event.data;  // the race chart's data: its settings' "signature" and "paths"
-            if (!(data instanceof ArrayBuffer) || data.byteLength < 1000) return;
-            const text = new TextDecoder().decode(data);
-            if (text.includes('"signature"') && text.includes('"paths"')) window.__raceRecv.push(t);
-        });
-        return ws;
-    };
-    window.WebSocket.prototype = Native.prototype;
-    for (const k of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED']) window.WebSocket[k] = Native[k];
     window.__moves = [];
     addEventListener('pointermove', () => window.__moves.push(performance.now()), {capture: true});
     window.__clears = new Map();  // canvas -> clearRect calls: a redrawn canvas starts with one
@@ -251,32 +236,42 @@ def open_lab(browser, url: str):
     return page, frames, page.evaluate("() => window.__firstChartAt")
 
 
-def adam_lr_slider(page):
+def sidebar_lr_slider(page, optimizer: str):
+    """An optimizer's learning rate in the sidebar (its box of sliders opened)."""
     sidebar = page.get_by_test_id("stSidebar")
-    expander = sidebar.get_by_test_id("stExpander").filter(has=page.locator("summary", has_text="Adam"))
+    expander = sidebar.get_by_test_id("stExpander").filter(has=page.locator("summary", has_text=optimizer))
     expander.locator("summary").click()
     slider = expander.get_by_role("slider", name="learning rate")
     slider.wait_for(state="visible")
     return slider
 
 
-def chart_adam_lr_slider(page):
-    """Adam's learning rate among the race chart's own sliders (its "Tune η" row opened)."""
+def chart_lr_slider(page, optimizer: str):
+    """An optimizer's learning rate among the race chart's own sliders (its "Tune η" row opened)."""
     chart = page.get_by_test_id("race-chart")
     toggle = chart.locator(".optviz-race__tune-toggle")
     if toggle.get_attribute("aria-expanded") != "true":
         toggle.click()
-    chart.get_by_label("optimizer to tune").select_option(label="Adam")
-    slider = chart.get_by_role("slider", name="Adam η learning rate")
+    chart.get_by_label("optimizer to tune").select_option(label=optimizer)
+    slider = chart.get_by_role("slider", name=f"{optimizer} η learning rate")
     slider.wait_for(state="visible")
     return slider
 
 
-def measure_changes(page, frames: Frames, server: AppServer, count: int, slider, key: str) -> dict:
-    """`count` presses of `key` on a learning-rate slider (after WARM_UP_CHANGES more), one at a
-    time, each once the page is drawn and 150 ms more. The chart's own slider tells the page when
-    it rests (TUNE_SETTLE_MS): the server's CPU includes that page run, after the last press."""
-    latencies, update_bytes, race_bytes, arrival_ms, drawing_ms = [], [], [], [], []
+# The sliders measured, each pressed down from its default so that every press races a value not raced
+# before: (how to find it, its optimizer, its link name, its stops below the default on Rosenbrock).
+SLIDERS = {
+    "the chart's own": (chart_lr_slider, "Adam", "hp_adam_lr", 28),
+    "the sidebar's": (sidebar_lr_slider, "Adagrad", "hp_adagrad_lr", 34),
+}
+RESTED_CHANGES = 4  # presses each left to rest until the page took it (`measure_rested_changes`)
+
+
+def measure_changes(page, frames: Frames, server: AppServer, count: int, slider) -> dict:
+    """`count` presses of ArrowLeft on a learning-rate slider (after WARM_UP_CHANGES more), one at a
+    time, each once the page is drawn and 150 ms more. The slider tells the page when it rests
+    (TUNE_SETTLE_MS): the server's CPU includes that run, after the last press."""
+    latencies, update_bytes, race_bytes = [], [], []
     cpu_before = None
     for i in range(WARM_UP_CHANGES + count):
         if i == WARM_UP_CHANGES:
@@ -290,30 +285,27 @@ def measure_changes(page, frames: Frames, server: AppServer, count: int, slider,
                                         {capture: true, once: true}); }"""
         )
         t0 = time.perf_counter()
-        page.keyboard.press(key)
+        page.keyboard.press("ArrowLeft")
         drawn_at = page.wait_for_function(
             JS_REVISION_ABOVE, arg=revision, polling="raf", timeout=CHANGE_MS
         ).json_value()
-        key_at, arrivals = page.evaluate("() => [window.__keyAt, window.__raceRecv]")
-        arrived = [t for t in arrivals if key_at <= t <= drawn_at]
+        key_at = page.evaluate("() => window.__keyAt")
         page.wait_for_function(DRAWN, timeout=CHANGE_MS)
         page.wait_for_timeout(150)  # frames still on their way
         if i >= WARM_UP_CHANGES:
             latencies.append(drawn_at - key_at)
-            if arrived:  # key -> the race chart's data here; its arrival -> drawn
-                arrival_ms.append(arrived[-1] - key_at)
-                drawing_ms.append(drawn_at - arrived[-1])
-            update_bytes.append(sum(frames.since(t0)))
+            update_bytes.append(sum(frames.since(t0)) + sum(frames.answers_since(t0)))
             race_bytes.append(sum(frames.since(t0, race_only=True)) + sum(frames.answers_since(t0)))
+    rest = time.perf_counter()
     page.wait_for_timeout(TUNE_SETTLE_MS + 200)
     page.wait_for_function(DRAWN, timeout=CHANGE_MS)
+    page.wait_for_timeout(150)
     cpu_ms = 1e3 * (server.cpu_s() - cpu_before) / count
     return {
         "latencies": latencies,
         "bytes": update_bytes,
         "race_bytes": race_bytes,
-        "arrival_ms": arrival_ms,
-        "drawing_ms": drawing_ms,
+        "rest_bytes": sum(frames.since(rest)),
         "parts": race_parts(frames.last_race),
         "cpu_ms": cpu_ms,
         "value": slider.get_attribute("aria-valuetext"),
@@ -322,13 +314,13 @@ def measure_changes(page, frames: Frames, server: AppServer, count: int, slider,
 
 
 def measure_rested_changes(page, server: AppServer, slider, count: int = 4) -> float:
-    """The server's CPU per change of the chart's own slider when each change rests until the page
-    took it (one press, then the page's run): the route's answer and a run of the race's fragments."""
+    """The server's CPU per change of a slider when each change rests until the page took it (one
+    press, then the page's run): the route's answer and a run of the race's fragments."""
     cpu_before = server.cpu_s()
-    for i in range(count):
+    for _ in range(count):
         revision = page.evaluate(JS_REVISION)
         slider.focus()
-        page.keyboard.press("ArrowRight" if i % 2 else "ArrowLeft")
+        page.keyboard.press("ArrowLeft")
         page.wait_for_function(JS_REVISION_ABOVE, arg=revision, polling="raf", timeout=CHANGE_MS)
         page.wait_for_timeout(TUNE_SETTLE_MS + 200)
         page.wait_for_function(DRAWN, timeout=CHANGE_MS)
@@ -414,68 +406,62 @@ def measure_playback(page, seconds: float = 3.0) -> dict:
     return result
 
 
-def report(warm_ms: float, cold_ms: float, changes: dict, sidebar: dict, drag: dict, play: dict) -> list[str]:
-    """Print the figures beside their budgets; return what is over budget. The budgets hold for the
-    chart's own sliders; the sidebar's (Streamlit's, a page run per change) are printed beside them."""
+def report_slider(kind: str, changes: dict) -> list[str]:
+    """Print one slider's figures (`measure_changes`, with `rested_cpu_ms`); return what is over budget."""
+    broken, lat = [], changes["latencies"]
+    p50, p95 = percentile(lat, 50), percentile(lat, 95)
+    print(
+        f"  {kind} slider ({len(lat)} presses on {changes['optimizer']}'s learning rate, down to "
+        f"{changes['value']}):"
+    )
+    print(
+        f"    control change -> new paths drawn: p50 {p50:.0f} ms (budget {BUDGET_CHANGE_P50_MS}), p95 "
+        f"{p95:.0f} ms (budget {BUDGET_CHANGE_P95_MS}); all: {', '.join(f'{t:.0f}' for t in lat)}"
+    )
+    if p50 > BUDGET_CHANGE_P50_MS:
+        broken.append(f"{kind} slider: control change p50 {p50:.0f} ms > {BUDGET_CHANGE_P50_MS} ms")
+    if p95 > BUDGET_CHANGE_P95_MS:
+        broken.append(f"{kind} slider: control change p95 {p95:.0f} ms > {BUDGET_CHANGE_P95_MS} ms")
+    if f"{changes['link_name']}=" not in changes["url"]:
+        broken.append(f"{kind} slider: the value is not in the URL once it rests")
+
+    kb = max(changes["race_bytes"]) / 1024
+    parts = changes["parts"]
+    data = ", ".join(f"{k} {parts[k] / 1024:.1f} KB" for k in ("data", "map", "paths") if k in parts)
+    code = ", ".join(f"{k[6:-1]} {v / 1024:.1f} KB" for k, v in parts.items() if k.startswith("code"))
+    per_press, at_rest = statistics.median(changes["bytes"]) / 1024, changes["rest_bytes"] / 1024
+    print(
+        f"    data per path update: {kb:.1f} KB at most (budget {BUDGET_UPDATE_KB} KB: the race route's "
+        f"answer); everything the page received per press: median {per_press:.1f} KB; the page's run "
+        f"once the slider rested: {at_rest:.1f} KB (the race chart's JSON: {data or 'not found'}"
+        + (f"; its code, sent again with it: {code}" if code else "")
+        + ")"
+    )
+    if kb > BUDGET_UPDATE_KB or kb == 0:
+        broken.append(f"{kind} slider: {kb:.1f} KB for one path update (budget {BUDGET_UPDATE_KB} KB)")
+
+    cpu, rested = changes["cpu_ms"], changes["rested_cpu_ms"]
+    over = rested > BUDGET_SERVER_CPU_MS
+    print(
+        f"    server CPU per control change: {cpu:.1f} ms (budget {BUDGET_SERVER_CPU_MS} ms; the route's "
+        f"answer to each press, and the page's run once they rest); one press left to rest each time: "
+        f"{rested:.1f} ms" + (" (over the budget: a run of the fragments follows each)" if over else "")
+    )
+    if cpu > BUDGET_SERVER_CPU_MS:
+        broken.append(f"{kind} slider: server CPU {cpu:.1f} ms per change > {BUDGET_SERVER_CPU_MS} ms")
+    return broken
+
+
+def report(warm_ms: float, cold_ms: float, sliders: dict[str, dict], drag: dict, play: dict) -> list[str]:
+    """Print the figures beside their budgets; return what is over budget."""
     broken = []
     print(
         "6 optimizers x 500 steps on Rosenbrock, one user, headless Chromium, this machine "
         f"(load average now {os.getloadavg()[0]:.1f}: other work slows every figure):"
     )
     print(f"  first chart after opening the page: {warm_ms:.0f} ms (the very first open: {cold_ms:.0f} ms)")
-
-    lat = changes["latencies"]
-    p50, p95 = percentile(lat, 50), percentile(lat, 95)
-    print(
-        f"  control change -> new paths drawn, on the chart's own sliders ({len(lat)} presses on Adam's η, "
-        f"down to {changes['value']}): p50 {p50:.0f} ms (budget {BUDGET_CHANGE_P50_MS}), p95 {p95:.0f} ms "
-        f"(budget {BUDGET_CHANGE_P95_MS}); all: {', '.join(f'{t:.0f}' for t in lat)}"
-    )
-    if p50 > BUDGET_CHANGE_P50_MS:
-        broken.append(f"control change p50 {p50:.0f} ms > {BUDGET_CHANGE_P50_MS} ms")
-    if p95 > BUDGET_CHANGE_P95_MS:
-        broken.append(f"control change p95 {p95:.0f} ms > {BUDGET_CHANGE_P95_MS} ms")
-    if "hp_adam_lr=" not in changes["url"]:
-        broken.append("the chart's sliders: the value is not in the URL once they rest")
-    side = sidebar["latencies"]
-    print(
-        f"    in the sidebar ({len(side)} presses on Adam's learning rate, up to {sidebar['value']}; a "
-        f"run of the page's fragments each): p50 {percentile(side, 50):.0f} ms, "
-        f"p95 {percentile(side, 95):.0f} ms"
-    )
-    if sidebar["arrival_ms"]:
-        arrival, drawing = statistics.median(sidebar["arrival_ms"]), statistics.median(sidebar["drawing_ms"])
-        print(
-            f"      of which (medians): key press -> the race chart's data received {arrival:.0f} ms (the "
-            f"server's run and the way), received -> drawn {drawing:.0f} ms (the browser's part)"
-        )
-
-    kb = max(changes["race_bytes"]) / 1024
-    side_kb = max(sidebar["race_bytes"]) / 1024
-    parts = sidebar["parts"]
-    data = ", ".join(f"{k} {parts[k] / 1024:.1f} KB" for k in ("data", "map", "paths") if k in parts)
-    code = ", ".join(f"{k[6:-1]} {v / 1024:.1f} KB" for k, v in parts.items() if k.startswith("code"))
-    everything = statistics.median(sidebar["bytes"]) / 1024
-    print(
-        f"  data per path update: the race route's answer {kb:.1f} KB at most "
-        f"(budget {BUDGET_UPDATE_KB} KB); "
-        f"from the sidebar, the race chart's frames {side_kb:.1f} KB at most, in the last: its JSON "
-        f"{data or 'not found'}"
-        + (f"; the chart's own code, sent again with it: {code}" if code else "")
-        + f"; everything the page received per change: median {everything:.1f} KB"
-    )
-    for size in (kb, side_kb):
-        if size > BUDGET_UPDATE_KB or size == 0:
-            broken.append(f"{size:.1f} KB of race data for one path update (budget {BUDGET_UPDATE_KB} KB)")
-
-    cpu, rested, side_cpu = changes["cpu_ms"], changes["rested_cpu_ms"], sidebar["cpu_ms"]
-    print(
-        f"  server CPU per control change, on the chart's own sliders: {cpu:.1f} ms (budget "
-        f"{BUDGET_SERVER_CPU_MS} ms; the route's answer to each press, and the page's run once they "
-        f"rest); one press left to rest each time: {rested:.1f} ms; in the sidebar: {side_cpu:.1f} ms"
-    )
-    if cpu > BUDGET_SERVER_CPU_MS:
-        broken.append(f"server CPU {cpu:.1f} ms per change > {BUDGET_SERVER_CPU_MS} ms")
+    for kind, changes in sliders.items():
+        broken += report_slider(kind, changes)
 
     rate, lags = drag["redraws"] / drag["seconds"], drag["lags"]
     worst = max(lags, default=float("inf"))
@@ -530,9 +516,10 @@ def report(warm_ms: float, cold_ms: float, changes: dict, sidebar: dict, drag: d
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--changes", type=int, default=20, help="control changes timed (3 to 26)")
+    limit = min(stops for *_, stops in SLIDERS.values()) - WARM_UP_CHANGES - RESTED_CHANGES
+    parser.add_argument("--changes", type=int, default=20, help=f"control changes timed (3 to {limit})")
     args = parser.parse_args(argv)
-    count = max(3, min(args.changes, 28 - WARM_UP_CHANGES))  # Adam's lr has 28 stops below its default
+    count = max(3, min(args.changes, limit))
 
     from playwright.sync_api import sync_playwright
 
@@ -546,12 +533,13 @@ def main(argv: list[str] | None = None) -> int:
                 first_page, _, cold_ms = open_lab(browser, server.url)  # compiles; warms every cache
                 first_page.context.close()
                 page, frames, warm_ms = open_lab(browser, server.url)
-                stage = "control changes on the chart's own sliders"
-                slider = chart_adam_lr_slider(page)
-                changes = measure_changes(page, frames, server, count, slider, "ArrowLeft")
-                changes["rested_cpu_ms"] = measure_rested_changes(page, server, slider)
-                stage = "control changes in the sidebar"
-                sidebar = measure_changes(page, frames, server, count, adam_lr_slider(page), "ArrowRight")
+                sliders = {}
+                for kind, (find, optimizer, link_name, _) in SLIDERS.items():
+                    stage = f"control changes on {kind} slider"
+                    slider = find(page, optimizer)
+                    changes = sliders[kind] = measure_changes(page, frames, server, count, slider)
+                    changes["rested_cpu_ms"] = measure_rested_changes(page, server, slider, RESTED_CHANGES)
+                    changes.update(optimizer=optimizer, link_name=link_name)
                 stage = "the drag"
                 drag = measure_drag(page)
                 stage = "playback"
@@ -562,7 +550,7 @@ def main(argv: list[str] | None = None) -> int:
         first_line = (str(error).strip().splitlines() or [""])[0]
         print(f"RESULT: BROKEN: {stage} failed: {type(error).__name__}: {first_line} (server log: {log})")
         return 1
-    broken = report(warm_ms, cold_ms, changes, sidebar, drag, play)
+    broken = report(warm_ms, cold_ms, sliders, drag, play)
     print("RESULT: OK" if not broken else "RESULT: BROKEN: " + "; ".join(broken))
     return 1 if broken else 0
 
