@@ -13,7 +13,9 @@ from optviz.lab.config import (
     window_ratio,
 )
 from optviz.lab.race_data import signature
+from optviz.lab.race_requests import REQUESTS as RACE_REQUESTS
 from optviz.optimizers import HYPERPARAMETERS
+from optviz.ui import lab
 from optviz.ui.lab import CHART_HEIGHT
 from optviz.ui.widgets import slider_stops
 from surfaces import from_formula
@@ -149,6 +151,23 @@ def test_values_the_chart_settled_on_become_the_sidebars_and_the_links(lab_sessi
     send_from_race_chart(at, {"tuned": {"values": {"hp_adam_lr": 0.007}, "seq": 2}})
     assert at.select_slider(key="hp_adam_lr").value == 0.007
     assert at.query_params["hp_adam_lr"] == "0.007"
+
+
+def test_the_run_at_rest_takes_the_race_the_route_answered(lab_session, monkeypatch):
+    """The chart raced its sliders through the route; the page's run once they rest draws that race
+    rather than computing it again (`RaceRequests.raced`)."""
+    at = lab_session()
+    data = race_chart_data(at)
+    RACE_REQUESTS.answer(data["token"], *data["race"]["start"], {"hp_adam_lr": 0.0015})
+
+    def no_race(config):
+        raise AssertionError("the page raced the settings again")
+
+    monkeypatch.setattr(lab, "race", no_race)
+    send_from_race_chart(at, {"tuned": {"values": {"hp_adam_lr": 0.0015}, "seq": 3}})
+    assert not at.exception, at.exception
+    expected = RaceConfig.create("rosenbrock", DEFAULT_OPTIMIZERS, hyperparams={"adam": {"lr": 0.0015}})
+    assert race_chart_data(at)["race"]["signature"] == signature(expected.key)
 
 
 def test_settled_values_out_of_range_clamp_and_nonsense_is_ignored(lab_session):

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from optviz.lab import config as lab
 from optviz.lab.race import race
 from optviz.lab.race_data import signature, unpack_path
-from optviz.lab.race_requests import RaceRequests
+from optviz.lab.race_requests import MAX_RACED, RaceRequests
 from optviz.serve.race_route import RACE_ROUTE, ROUTES
 from surfaces import SURFACES
 
@@ -41,8 +41,8 @@ def test_a_start_off_the_map_is_clamped_and_rounded_as_the_page_does():
     token = requests.register(config())
     (x0, _), (_, y1) = SURFACE.bounds
     assert requests.answer(token, -1e9, 1e9)["start"] == [x0, y1]
-    assert requests.answer(token, 0.123456789, 0.5)["start"] == [0.1235, 0.5]
-    assert lab.start_on_map(SURFACE, 0.123456789, 0.5) == (0.1235, 0.5)
+    assert requests.answer(token, 0.123456789, 0.5)["start"] == [0.123, 0.5]
+    assert lab.start_on_map(SURFACE, 0.123456789, 0.5) == (0.123, 0.5)
     for bad in (float("nan"), float("inf")):
         with pytest.raises(ValueError, match="finite"):
             requests.answer(token, bad, 0.0)
@@ -75,6 +75,24 @@ def test_tokens_name_the_settings_not_the_start_and_the_registry_is_bounded():
     assert len({first, second, third}) == 3
     assert requests.answer(first, 0.0, 0.0) is None  # the oldest went
     assert requests.answer(second, 0.0, 0.0) is not None and requests.answer("nonsense", 0, 0) is None
+
+
+def test_the_page_takes_the_races_the_route_answered_last():
+    """The page's run after a drag's release or sliders at rest races what the route just raced:
+    the registry hands it over (the same trajectories) for the very same settings only, and keeps a
+    bounded number."""
+    requests = RaceRequests()
+    token = requests.register(config())
+    requests.answer(token, 0.25, -0.5, {"hp_adam_lr": 0.003})
+    page = replace(config(lr=0.003), start=(0.25, -0.5))  # as the page reads them from its controls
+    kept = requests.raced(page)
+    assert kept is not None and list(kept) == ["gd", "adam"]
+    np.testing.assert_array_equal(kept["adam"].xy, race(page)["adam"].xy)
+    assert requests.raced(replace(page, start=(0.25, -0.501))) is None
+    assert requests.raced(config(lr=0.003)) is None  # the registered start was not raced
+    for i in range(MAX_RACED):
+        requests.answer(token, 0.0, i / 10)
+    assert requests.raced(page) is None  # the oldest went
 
 
 def get(params: dict[str, str]):

@@ -43,7 +43,9 @@ DEFAULT_GAMMA = 0.5
 HYPERPARAMETER_KEYS = r"hp_\w+_\w+"  # every link name `params.hyperparameter_key` makes for the lab
 
 
-START_DECIMALS = 4  # a start set on the map: a link stays short; a pixel is ~1e-3 of the window
+# A start set on the map, as the start's boxes show it: a link stays short, and the race the chart draws
+# while the start is dragged is the page's at the release.
+START_DECIMALS = 3
 
 
 def start_on_map(surface: Surface, x: float, y: float) -> tuple[float, float]:

@@ -15,6 +15,10 @@ draws the chart, and hands the chart the token. A token is the settings' signatu
 out), so the sessions racing the same settings share one entry; the registry keeps the last
 `MAX_CONFIGS` (a configuration is a few hundred bytes). A process that does not know a token (it
 restarted) answers None, and the chart asks through the page.
+
+The page's run that follows a drag's release or sliders at rest races the settings the route has
+just raced: the registry keeps the last `MAX_RACED` races it answered (`raced`), so that run takes
+the race instead of computing it again.
 """
 
 from __future__ import annotations
@@ -27,8 +31,10 @@ from dataclasses import replace
 from optviz.lab.config import RaceConfig, start_on_map
 from optviz.lab.race import race
 from optviz.lab.race_data import race_paths, signature
+from optviz.simulate import Trajectory
 
 MAX_CONFIGS = 256
+MAX_RACED = 8  # races of about 100 KB each: the last answers of a few users at a time
 
 
 class RaceRequests:
@@ -37,6 +43,7 @@ class RaceRequests:
     def __init__(self, max_configs: int = MAX_CONFIGS) -> None:
         self._configs: OrderedDict[str, RaceConfig] = OrderedDict()
         self._max = max_configs
+        self._raced: OrderedDict[tuple, dict[str, Trajectory]] = OrderedDict()  # by `RaceConfig.key`
         self._lock = threading.Lock()
 
     def register(self, config: RaceConfig) -> str:
@@ -59,7 +66,18 @@ class RaceRequests:
         if config is None:
             return None
         config = replace(config, start=start_on_map(config.surface, x, y)).tuned(tuned or {})
-        return race_paths(config.surface, race(config), settings=signature(config.key))
+        trajectories = race(config)
+        with self._lock:
+            self._raced[config.key] = trajectories
+            self._raced.move_to_end(config.key)
+            while len(self._raced) > MAX_RACED:
+                self._raced.popitem(last=False)
+        return race_paths(config.surface, trajectories, settings=signature(config.key))
+
+    def raced(self, config: RaceConfig) -> dict[str, Trajectory] | None:
+        """The race of `config` if it is among the last answered here (`MAX_RACED`), else None."""
+        with self._lock:
+            return self._raced.get(config.key)
 
 
 REQUESTS = RaceRequests()  # this process's: the page registers, the route answers

@@ -46,9 +46,8 @@ from surfaces.formula.program import listing
 RACE_CHART_KEY = "race_chart"
 # The page's fragments that a control changing only the race reruns (`_race_changed`).
 RACE_FRAGMENT, VIEW_FRAGMENT, SURFACE_3D_FRAGMENT = "lab_race", "lab_view", "lab_surface_3d"
-# The start's controls show x₀ and y₀ to 3 decimals; a start picked on the map is rounded to them.
-START_DECIMALS = 3
-START_FORMAT = f"%.{START_DECIMALS}f"
+# The start's controls show x₀ and y₀ to the decimals a start picked on the map is rounded to.
+START_FORMAT = f"%.{lab.START_DECIMALS}f"
 RESET = ":material/restart_alt:"  # the toast that says tuned values went back
 TUNED = ":material/target:"  # the toast that says what tuning chose
 # px, the loss and distance panels side by side (larger type needs taller panels in presenter mode)
@@ -88,7 +87,9 @@ VIEWS = (
 
 @by_settings(max_entries=16)
 def _race(config: RaceConfig):
-    return race(config)
+    """The race of `config`: the one the chart's race route has just answered for these settings (a
+    drag released, sliders at rest: `RaceRequests.raced`), or raced now."""
+    return RACE_REQUESTS.raced(config) or race(config)
 
 
 def _race_data(config: RaceConfig, *, with_map: bool) -> dict:
@@ -143,10 +144,11 @@ def _tuned_away_from(recommended: dict[str, dict[str, float]]) -> list[str]:
 
 
 def _set_start(x: float, y: float) -> None:
-    """Start at (x, y) as the start's controls show it (START_DECIMALS): a point picked on the map
-    (a float32 from the browser, e.g. -2.700000048) races from, and lands in the link as, -2.7."""
-    st.session_state.start_x = round(float(x), START_DECIMALS)
-    st.session_state.start_y = round(float(y), START_DECIMALS)
+    """Start at (x, y) as the start's controls show it (`lab.START_DECIMALS`): a named start, or a
+    point picked on the map (a float32 from the browser, e.g. -2.700000048), races from, and lands in
+    the link as, -2.7."""
+    st.session_state.start_x = round(float(x), lab.START_DECIMALS)
+    st.session_state.start_y = round(float(y), lab.START_DECIMALS)
 
 
 def _start_from_preset() -> None:
