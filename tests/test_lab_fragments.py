@@ -1,7 +1,8 @@
 """The lab's controls that change only the race rerun the page's fragments (the chart, the open tab,
 the files and the 3D surface when shown), not the page (optviz/ui/lab.py, `_race_changed`). A
-hyperparameter's slider runs nothing itself: the race chart races it in the browser and sends the
-values once they rest (`move_race_slider`), and that run reruns the fragments.
+slider of a hyperparameter, the steps or the noise runs nothing itself: the race chart races it in
+the browser and sends the values once they rest (`move_race_slider`), and that run reruns the
+fragments.
 
 AppTest's tree after such a rerun holds only what the fragments sent, as a browser receives it: no
 sidebar (the browser keeps the one it has), the chart with the new paths and no map (it has one).
@@ -64,8 +65,8 @@ def test_a_learning_rate_change_redraws_the_race_and_its_curves_without_the_page
 @pytest.mark.parametrize(
     ("kind", "key", "value"),
     [
-        ("slider", "steps", 120),
-        ("select_slider", "noise", 0.5),
+        ("raced", "steps", 120),
+        ("raced", "noise", 0.5),
         ("number_input", "seed", 7),
         ("number_input", "start_x", 0.5),
         ("segmented_control", "layout", "Side by side"),
@@ -75,7 +76,10 @@ def test_a_learning_rate_change_redraws_the_race_and_its_curves_without_the_page
 def test_every_race_control_reruns_the_fragments_only(lab_session, kind, key, value):
     at = lab_session()
     before = race_chart_data(at)
-    getattr(at, kind)(key=key).set_value(value).run()
+    if kind == "raced":  # a slider the chart races: the values come once it rests
+        move_race_slider(at, key, value)
+    else:
+        getattr(at, kind)(key=key).set_value(value).run()
     assert not at.exception, at.exception
     assert not _sidebar_keys(at), f"{key}: the page reran"
     after = race_chart_data(at)
@@ -93,14 +97,15 @@ def test_the_sidebars_hyperparameter_sliders_run_nothing_while_the_chart_races_t
     """With the race chart on the page, a hyperparameter's slider is made with on_change="ignore"
     (the chart races its moves); a slide of a tab alone (no chart) reruns the view on each move."""
     at = tuning(lab_session(), "adam")
-    assert at.select_slider(key="hp_adam_lr").proto.ignore_rerun
-    assert not at.slider(key="steps").proto.ignore_rerun  # the race's other controls rerun the fragments
+    for slider in (at.select_slider(key="hp_adam_lr"), at.slider(key="steps"), at.select_slider(key="noise")):
+        assert slider.proto.ignore_rerun, slider.key
+    assert not at.select_slider(key="speed").proto.ignore_rerun  # the chart's look reruns the fragments
     alone = lab_session("Results")
     alone.session_state["lab_view_alone"] = True  # an embedded link naming a view (a slide of the tab)
     alone = tuning(alone, "adam")
     assert not race_charts(alone)
     slider = alone.select_slider(key="hp_adam_lr")
-    assert not slider.proto.ignore_rerun
+    assert not slider.proto.ignore_rerun and not alone.slider(key="steps").proto.ignore_rerun
     slider.set_value(1.0).run()
     assert not alone.exception and not _sidebar_keys(alone), "the page reran"
     table = alone.dataframe[0].value
@@ -128,7 +133,7 @@ def test_the_files_and_the_3d_surface_follow_a_change_when_shown(lab_session):
     at.toggle(key="show_3d").set_value(True).run()
     at = with_files(at)
     assert any(b.proto.label == ":material/download: HTML animation" for b in at.get("download_button"))
-    at.slider(key="steps").set_value(100).run()
+    move_race_slider(at, "steps", 100)
     assert not at.exception and not _sidebar_keys(at)
     assert any(b.proto.label == ":material/download: HTML animation" for b in at.get("download_button"))
     (surface3d,) = at.get("plotly_chart")
@@ -159,11 +164,11 @@ def test_a_race_control_in_a_session_missing_another_control_reruns_the_page(lab
         return read(surface)
 
     monkeypatch.setattr(lab, "_read_race_settings", first_read_fails)
-    at.slider(key="steps").set_value(120).run()
+    at.number_input(key="seed").set_value(7).run()
     assert not at.exception, at.exception
     assert len(calls) == 2, "the page's run read the race again"
     assert "surface" in _sidebar_keys(at), "the page reran"
-    expected = RaceConfig.create("rosenbrock", DEFAULT_OPTIMIZERS, steps=120)
+    expected = RaceConfig.create("rosenbrock", DEFAULT_OPTIMIZERS, seed=7)
     assert race_chart_data(at)["race"]["signature"] == signature(expected.key)
 
 

@@ -128,6 +128,13 @@ def test_the_chart_offers_each_racing_optimizer_its_step_size_and_decays(lab_ses
     assert adam_lr["symbol"] == "η" and adam_lr["value"] == recommended
     assert adam_lr["stops"] == slider_stops("lr", recommended)  # the sidebar's stops
 
+    # ... and the race-wide sliders it races too: the steps (numeric: a position is the value) and the
+    # noise (a position is the index of a stop).
+    steps, noise = data["raceSliders"]
+    assert steps == {"key": "steps", "value": 500, "numeric": True}
+    assert noise["key"] == "noise" and noise["value"] == 0.0
+    assert [str(stop) for stop in noise["stops"]] == list(at.select_slider(key="noise").proto.options)
+
     # A change that reruns the race's fragments sends the values, not the stops (kept by the chart).
     move_race_slider(at, "hp_adam_lr", 0.3)
     sliders = _chart_sliders(race_chart_data(at))

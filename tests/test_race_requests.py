@@ -67,6 +67,29 @@ def test_the_charts_sliders_values_race_as_the_page_would_race_them():
             requests.answer(token, -1.5, 2.0, bad)
 
 
+def test_the_steps_and_the_noise_race_as_the_page_would_race_them():
+    """The sidebar's step and noise sliders, raced by the chart like a hyperparameter: clamped to
+    their ranges, and a cosine schedule anneals over the new number of steps."""
+    requests = RaceRequests()
+    base = replace(config(), schedule=lab.schedule("cosine", 60))
+    token = requests.register(base)
+    answer = requests.answer(token, -1.5, 2.0, {"steps": 120, "noise": 0.5})
+    expected = lab.RaceConfig.create(
+        SURFACE, ["gd", "adam"], (-1.5, 2.0), 120, {"adam": {"lr": 0.01}}, 0.5, 0, lab.schedule("cosine", 120)
+    )
+    assert answer["steps"] == 120 and answer["signature"] == signature(expected.key)
+    assert base.tuned({"steps": 60}) == base  # the same steps: the same schedule
+    clamped = base.tuned({"steps": 1e9, "noise": -3.0})
+    assert (clamped.steps, clamped.noise) == (lab.MAX_STEPS, lab.NOISE_RANGE[0])
+    assert (clamped.setting("steps"), base.setting("hp_adam_lr"), base.setting("noise")) == (
+        lab.MAX_STEPS,
+        0.01,
+        0.0,
+    )
+    with pytest.raises(KeyError):
+        base.setting("hp_momentum_beta")  # momentum does not race here
+
+
 def test_tokens_name_the_settings_not_the_start_and_the_registry_is_bounded():
     requests = RaceRequests(max_configs=2)
     first = requests.register(config())
@@ -134,7 +157,10 @@ def test_the_route_answers_json_never_cached(token):
         ({"x": "1", "y": "-inf"}, 400, "finite numbers"),
         ({"x": "1", "y": "1", "hp_adam_lr": "fast"}, 400, "finite numbers"),
         ({"x": "1", "y": "1", "hp_adam_lr": "inf"}, 400, "finite numbers"),
-        ({"x": "1", "y": "1", "hp_sgd_lr": "0.1"}, 400, "not a hyperparameter of this race"),
+        ({"x": "1", "y": "1", "hp_sgd_lr": "0.1"}, 400, "not a setting of this race"),
+        ({"x": "1", "y": "1", "start_x": "0.1"}, 400, "not a setting of this race"),
+        ({"x": "1", "y": "1", "steps": "many"}, 400, "finite numbers"),
+        ({"x": "1", "y": "1", "noise": "nan"}, 400, "finite numbers"),
         ({"x": "1", "y": "1", "token": "<script>"}, 404, "unknown settings"),
     ],
 )

@@ -24,6 +24,9 @@ DEFAULT_OPTIMIZERS = ("gd", "sgd", "momentum", "adagrad", "rmsprop", "adam")
 MIN_STEPS, MAX_STEPS, STEP_STEP = 10, STEP_BUCKETS[-1], 10  # the step slider
 MAX_SEED = 2**31 - 1
 NOISE_RANGE = (HYPERPARAMETERS["noise"].low, HYPERPARAMETERS["noise"].high)
+# The race-wide settings whose sidebar sliders the race chart races in the browser, as it races every
+# hyperparameter's (optviz/ui/race_chart): their link names, which are the controls' keys too.
+RACE_SLIDERS = ("steps", "noise")
 SPEEDS = {"slow": 6, "normal": 15, "fast": 30, "very fast": 60}  # a GIF's frames per second
 # The live chart's steps per second: "normal" plays a 500-step race in 10 s; it paints at the
 # display's rate whatever the speed, moving the heads between steps.
@@ -132,29 +135,51 @@ class RaceConfig:
         return dict(dict(self.hyperparams)[optimizer])
 
     def tuned(self, values: Mapping[str, float]) -> RaceConfig:
-        """This race with some hyperparameters set, named as in a link (`hyperparameter_key`, e.g.
-        hp_adam_lr) and clamped to their documented ranges: what the race chart races as its sliders
-        (its own, and the sidebar's) move.
-        ValueError for a name that is not one of this race's optimizers' hyperparameters, or a value
-        that is not a finite number."""
-        names = {
+        """This race with some settings changed, named as in a link: a hyperparameter of one of its
+        optimizers (`hyperparameter_key`, e.g. hp_adam_lr) or one of RACE_SLIDERS (steps, noise),
+        each clamped to its range (steps: a whole number; a cosine schedule anneals over them): what
+        the race chart races as the sliders it watches move (its own, and the sidebar's).
+        ValueError for a name that is none of these, or a value that is not a finite number."""
+        names = self._hyperparameter_names()
+        hyperparams = {optimizer: dict(values_of) for optimizer, values_of in self.hyperparams}
+        steps, noise = self.steps, self.noise
+        for key, value in values.items():
+            if key not in names and key not in RACE_SLIDERS:
+                raise ValueError(f"{key} is not a setting of this race")
+            if not math.isfinite(value):
+                raise ValueError(f"{key} must be a finite number, got {value}")
+            if key == "steps":
+                steps = min(max(round(value), MIN_STEPS), MAX_STEPS)
+            elif key == "noise":
+                noise = min(max(float(value), NOISE_RANGE[0]), NOISE_RANGE[1])
+            else:
+                optimizer, name = names[key]
+                info = HYPERPARAMETERS[name]
+                hyperparams[optimizer][name] = min(max(float(value), info.low), info.high)
+        s = self.schedule
+        return replace(
+            self,
+            steps=steps,
+            noise=noise,
+            hyperparams=tuple((name, tuple(sorted(v.items()))) for name, v in hyperparams.items()),
+            schedule=s if steps == self.steps else schedule(s.kind, steps, s.gamma, s.every, s.warmup),
+        )
+
+    def setting(self, key: str) -> float:
+        """The value of a setting named as in a link, as `tuned` takes them (KeyError for another)."""
+        if key in RACE_SLIDERS:
+            return getattr(self, key)
+        optimizer, name = self._hyperparameter_names()[key]
+        return self.hyperparams_of(optimizer)[name]
+
+    def _hyperparameter_names(self) -> dict[str, tuple[str, str]]:
+        """Link name -> (optimizer, hyperparameter) for the hyperparameters of the optimizers racing."""
+        return {
             hyperparameter_key(optimizer, name): (optimizer, name)
             for optimizer, values_of in self.hyperparams
             if optimizer in self.optimizers
             for name, _ in values_of
         }
-        hyperparams = {optimizer: dict(values_of) for optimizer, values_of in self.hyperparams}
-        for key, value in values.items():
-            if key not in names:
-                raise ValueError(f"{key} is not a hyperparameter of this race")
-            if not math.isfinite(value):
-                raise ValueError(f"{key} must be a finite number, got {value}")
-            optimizer, name = names[key]
-            info = HYPERPARAMETERS[name]
-            hyperparams[optimizer][name] = min(max(float(value), info.low), info.high)
-        return replace(
-            self, hyperparams=tuple((name, tuple(sorted(v.items()))) for name, v in hyperparams.items())
-        )
 
     @property
     def key(self) -> tuple:

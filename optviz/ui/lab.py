@@ -44,6 +44,7 @@ from surfaces.formula import is_formula_name
 from surfaces.formula.program import listing
 
 RACE_CHART_KEY = "race_chart"
+NOISE_STOPS = slider_stops("noise", 0.0)  # the stops of the gradient noise's slider
 # The page's fragments that a control changing only the race reruns (`_race_changed`).
 RACE_FRAGMENT, VIEW_FRAGMENT, SURFACE_3D_FRAGMENT = "lab_race", "lab_view", "lab_surface_3d"
 # The start's controls show x₀ and y₀ to the decimals a start picked on the map is rounded to.
@@ -179,13 +180,13 @@ def _start_from_chart() -> None:
 
 
 def _tuned_from_chart() -> None:
-    """The sliders the chart races settled ({values: {hp_adam_lr: 0.003, ...}, seq}; the chart raced
-    them through the server's race route meanwhile): its own, or the sidebar's (whose values came
-    with this run). The values become the sidebar's, and the race's fragments rerun as after a change
-    there (`_race_changed`), so the tabs and the link follow; the page reruns instead when the
-    sidebar shows one of those sliders at another value (moved on the chart, its optimizer's box
-    open), so that it shows the value. The sequence number goes back with the race. Values the race
-    cannot take (`RaceConfig.tuned`) are ignored."""
+    """The sliders the chart races settled ({values: {hp_adam_lr: 0.003, steps: 120, ...}, seq}; the
+    chart raced them through the server's race route meanwhile): its own, or the sidebar's (whose
+    values came with this run). The values become the sidebar's, and the race's fragments rerun as
+    after a change there (`_race_changed`), so the tabs and the link follow; the page reruns instead
+    when the sidebar shows one of those sliders at another value (moved on the chart, its optimizer's
+    box open), so that it shows the value. The sequence number goes back with the race. Values the
+    race cannot take (`RaceConfig.tuned`) are ignored."""
     sent = (st.session_state.get(RACE_CHART_KEY) or {}).get("tuned")
     try:
         values, seq = {str(k): float(v) for k, v in sent["values"].items()}, int(sent["seq"])
@@ -193,14 +194,19 @@ def _tuned_from_chart() -> None:
         tuned = config.tuned(values)
     except (AttributeError, KeyError, TypeError, ValueError):
         return  # not what the chart sends: ignored
+    # Each setting's control (its key is its link name) and the box it sits in, if any.
+    controls = [
+        *((hyperparameter_key(optimizer, name), _tuning_box_key(optimizer))
+          for optimizer in tuned.optimizers for name in tuned.hyperparams_of(optimizer)),
+        *((key, None) for key in lab.RACE_SLIDERS),
+    ]  # fmt: skip
     redraw_sidebar = False
-    for optimizer in tuned.optimizers:
-        for name, value in tuned.hyperparams_of(optimizer).items():
-            key = hyperparameter_key(optimizer, name)
-            if key in values:
-                shown = bool(st.session_state.get(_tuning_box_key(optimizer)))
-                redraw_sidebar = redraw_sidebar or (shown and st.session_state.get(key) != value)
-                st.session_state[key] = value
+    for key, box in controls:
+        if key in values:
+            value = tuned.setting(key)
+            shown = box is None or bool(st.session_state.get(box))
+            redraw_sidebar = redraw_sidebar or (shown and st.session_state.get(key) != value)
+            st.session_state[key] = value
     st.session_state.race_answer = seq
     if not redraw_sidebar:
         _race_changed()  # reruns the fragments; returns when only the page can follow
@@ -352,6 +358,7 @@ def _race_panel(surface: Surface, presenter: bool, height: int, autoplay: bool) 
         token=RACE_REQUESTS.register(config),
         answer=st.session_state.get("race_answer", 0),
         tuning=_chart_tuning(config, recommended, with_stops=with_map),
+        race_sliders=_race_sliders(config, with_stops=with_map),
         speed=lab.CHART_SPEEDS[view.speed],
         panels=view.panels,
         equal_scale=view.equal_scale,
@@ -381,6 +388,17 @@ def _chart_tuning(config: RaceConfig, recommended: dict, *, with_stops: bool) ->
             ),
         }
         for name in config.optimizers
+    ]
+
+
+def _race_sliders(config: RaceConfig, *, with_stops: bool) -> list[dict]:
+    """The race-wide sliders of the sidebar that the chart races too (`lab.RACE_SLIDERS`), as data
+    for it: the steps (a numeric slider: its position is its value) and the noise (its position is
+    the index of a stop; the stops go with a page's run, as the hyperparameters' do)."""
+    noise_stops = {"stops": NOISE_STOPS} if with_stops else {}
+    return [
+        {"key": "steps", "value": config.steps, "numeric": True},
+        {"key": "noise", "value": config.noise, **noise_stops},
     ]
 
 
@@ -459,10 +477,11 @@ def _controls(state: PageState, *, raced_by_chart: bool):
     """The sidebar. Returns the race's configuration (hashable) and whether to show the 3D surface.
     A control that changes only the race calls `_race_changed` (a fragment rerun); one that changes
     what the sidebar itself shows (the surface, the optimizers, the schedule's kind) reruns the page.
-    With the race chart on the page (`raced_by_chart`), a hyperparameter's slider runs nothing at
-    all (on_change="ignore"): the chart sees it move in the browser, races it through the server's
-    race route, and sends the values once they rest (`_tuned_from_chart`), with whose run the
-    slider's value comes."""
+    With the race chart on the page (`raced_by_chart`), the sliders of the hyperparameters, the steps
+    and the noise run nothing at all (on_change="ignore"): the chart sees them move in the browser,
+    races them through the server's race route, and sends the values once they rest
+    (`_tuned_from_chart`), with whose run the sliders' values come."""
+    raced = "ignore" if raced_by_chart else _race_changed
     choice = state.selectbox(
         st,
         "Loss surface",
@@ -513,13 +532,7 @@ def _controls(state: PageState, *, raced_by_chart: bool):
         with st.expander(
             f":material/tune: {OPTIMIZERS[name].label}", key=_tuning_box_key(name), on_change="rerun"
         ) as box:
-            hyperparameter_sliders(
-                name,
-                recommended[name],
-                state,
-                shown=box.open,
-                on_change="ignore" if raced_by_chart else _race_changed,
-            )
+            hyperparameter_sliders(name, recommended[name], state, shown=box.open, on_change=raced)
     st.button(
         "Reset to this surface's defaults", on_click=reset_hyperparameters, args=(recommended,), key="reset"
     )
@@ -542,16 +555,16 @@ def _controls(state: PageState, *, raced_by_chart: bool):
         step=lab.STEP_STEP,
         key="steps",
         default=surface.default_steps,
-        on_change=_race_changed,
+        on_change=raced,
     )
     state.select_slider(
         st,
         "Gradient noise σ for every optimizer",
-        slider_stops("noise", 0.0),
+        NOISE_STOPS,
         key="noise",
         default=0.0,
         help="Gaussian noise added to every gradient (SGD adds its own); all optimizers see the same draws.",
-        on_change=_race_changed,
+        on_change=raced,
     )
     state.number_input(
         st, "Noise seed", 0, lab.MAX_SEED, key="seed", default=0, step=1, on_change=_race_changed

@@ -393,6 +393,28 @@ def test_a_learning_rate_slider_redraws_at_once_and_the_page_follows_when_it_res
     browser_log.assert_clean()
 
 
+def test_the_sidebars_steps_and_noise_sliders_race_without_a_page_run(page, app_url, new_page, browser_log):
+    """The steps and the noise, too, are raced by the chart as their sliders move (no page run until
+    they rest); then the link holds both, and a fresh page at the link draws the same race."""
+    open_race(page, app_url)
+    sidebar = page.get_by_test_id("stSidebar")
+    steps = sidebar.get_by_role("slider", name="Steps")
+    noise = sidebar.get_by_role("slider", name="Gradient noise σ for every optimizer")
+    page.evaluate(JS_COUNT_RUNS)
+    change_control(page, steps, "ArrowRight")
+    assert len(race(page).evaluate("el => el.drawnPath('Adam')")) == 2 * (ROSENBROCK.default_steps + 11)
+    change_control(page, noise, "ArrowRight")
+    assert page.evaluate("() => window.__runs") == 0, "a press on the steps or the noise ran the page"
+    wait_for_link(page, "noise", noise.get_attribute("aria-valuetext"))
+    wait_for_link(page, "steps", str(ROSENBROCK.default_steps + 10))
+    settle(page)
+    fresh = new_page(viewport=page.viewport_size)
+    open_race(fresh, app_url, "/?" + urlsplit(page.url).query)
+    assert hooks(page)["signature"] == hooks(fresh)["signature"], "the last values' race is not drawn"
+    assert page.get_by_test_id("stException").count() == 0
+    browser_log.assert_clean()
+
+
 # --- 2. Play, Space and the keyboard; the contour while playing -------------------------------------
 
 

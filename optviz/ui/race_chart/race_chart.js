@@ -23,9 +23,9 @@
 // start, and the page hears of them (component state {values, seq}) once they have rested for
 // TUNE_SETTLE_MS, or before a start goes to the page: one page run for a whole drag of a slider, and
 // the sidebar, the tabs and the link follow it. Until the page answers, every request carries them.
-// The sidebar's hyperparameter sliders race the same way (watchSidebarSliders): Streamlit's own
-// sliders, made with on_change="ignore", so that moving one runs nothing on the server; the page's
-// run at rest takes the slider's value with it.
+// The sidebar's sliders of the hyperparameters, the steps and the noise race the same way
+// (watchSidebarSliders): Streamlit's own sliders, made with on_change="ignore", so that moving one
+// runs nothing on the server; the page's run at rest takes the slider's value with it.
 
 const FRAME_CAP_MS = 1000; // a longer gap (a hidden tab) does not jump the race forward
 const IN_FLIGHT_TIMEOUT_MS = 3000; // an answer this late is given up on: the next position goes out
@@ -38,10 +38,10 @@ const TUNE_SETTLE_MS = 600; // the chart's sliders at rest this long: the page t
 
 // The chart's own hyperparameter sliders: one racing optimizer's at a time (a choice of which), each a
 // native range input over the sidebar's stops, so keyboard, touch and screen readers work as on any
-// slider. The page sends every slider of the sidebar ({label, colour, sliders: [{key, symbol,
-// description, value, row, stops}]} per optimizer; the stops with a page's run only: kept here); the
-// row shows those marked `row`; a move calls onMove(key, value). Rebuilt only when the optimizers or
-// stops change.
+// slider. The page sends every hyperparameter slider of the sidebar ({label, colour, sliders: [{key,
+// symbol, description, value, row, stops}]} per optimizer; the stops with a page's run only: kept
+// here) and its race-wide ones ([{key, value, stops or numeric}]); the row shows those marked `row`;
+// a move calls onMove(key, value). Rebuilt only when the optimizers or stops change.
 class TuningPanel {
   constructor(panel, toggle, onMove) {
     this.panel = panel;
@@ -52,6 +52,7 @@ class TuningPanel {
     this.tuning = [];
     this.stops = new Map(); // a slider's key -> its stops, as last sent
     this.values = new Map(); // a slider's key -> its value, as last sent
+    this.numeric = new Set(); // the keys of numeric sliders (a position is the value, not a stop's index)
     this.tuned = {}; // values set on the chart (RaceChart.tuned), not yet taken by the page
     this.key = null;
     this.toggle.addEventListener("click", () => this.setOpen(this.panel.hidden));
@@ -65,11 +66,12 @@ class TuningPanel {
   }
 
   // The page's sliders; `tuned` holds values set here that the page has not taken yet.
-  update(tuning, tuned, offered) {
+  update(tuning, raceSliders, tuned, offered) {
     this.toggle.hidden = !offered || !tuning.length;
     if (this.toggle.hidden) this.setOpen(false);
-    for (const slider of tuning.flatMap((t) => t.sliders)) {
+    for (const slider of [...tuning.flatMap((t) => t.sliders), ...raceSliders]) {
       if (slider.stops) this.stops.set(slider.key, slider.stops);
+      if (slider.numeric) this.numeric.add(slider.key);
       this.values.set(slider.key, slider.value);
     }
     // A slider whose stops never came (a chart drawn anew by a change: the next page run sends them).
@@ -132,6 +134,11 @@ class TuningPanel {
     return this.tuned[key] ?? this.values.get(key);
   }
 
+  // The value at `position` of the sidebar's slider `key` (undefined if its stops never came).
+  valueAt(key, position) {
+    return this.numeric.has(key) ? position : this.stops.get(key)?.[position];
+  }
+
   show(input, output, value) {
     const text = Number(value.toPrecision(4)).toString(); // as the sidebar shows it (4 significant digits)
     output.textContent = text;
@@ -139,16 +146,16 @@ class TuningPanel {
   }
 }
 
-// Calls onMove(key, index) when one of the sidebar's hyperparameter sliders (key hp_...) moves: Streamlit
-// draws it as a range input whose value is the index of its stop, and sets its aria-valuetext anew
-// with each move (a key, a drag, a click on the track); the key is its element's st-key-<key> class.
-// Returns what stops the watching.
+// Calls onMove(key, position) when a slider of the page's moves: Streamlit draws one as a range input
+// (its value: the index of a select slider's stop, or a numeric slider's value) and sets its
+// aria-valuetext anew with each move (a key, a drag, a click on the track); the key is its
+// element's st-key-<key> class. Returns what stops the watching.
 function watchSidebarSliders(onMove) {
   const observer = new MutationObserver((records) => {
     for (const { target } of records) {
       if (target.type !== "range") continue;
-      const classes = target.closest("[class*='st-key-hp_']")?.classList ?? [];
-      const key = [...classes].find((name) => name.startsWith("st-key-hp_"))?.slice("st-key-".length);
+      const classes = target.closest("[class*='st-key-']")?.classList ?? [];
+      const key = [...classes].find((name) => name.startsWith("st-key-"))?.slice("st-key-".length);
       if (key) onMove(key, Number(target.value));
     }
   });
@@ -256,7 +263,7 @@ class RaceChart {
     };
     this.listen();
     this.stopWatching = watchSlide(this.root, (shown) => this.setShown(shown));
-    this.stopWatchingSidebar = watchSidebarSliders((key, index) => this.tuneFromSidebar(key, index));
+    this.stopWatchingSidebar = watchSidebarSliders((key, position) => this.tuneFromSidebar(key, position));
     // A new width (or legend and controls of a new height) lays the chart out again; the height the
     // chart sets itself does not.
     this.resizeObserver = new ResizeObserver(() => {
@@ -297,7 +304,7 @@ class RaceChart {
       this.route = data.route && data.token ? { path: data.route, token: data.token } : null;
     }
     this.note.textContent = data.error ?? "";
-    this.tuningPanel.update(data.tuning ?? [], this.tuned, this.interactive);
+    this.tuningPanel.update(data.tuning ?? [], data.raceSliders ?? [], this.tuned, this.interactive);
     const look = Boolean(data.presenter) !== this.presenter || Boolean(data.panels) !== this.panelsMode
       || Boolean(data.equalScale) !== this.equalScale || data.height !== this.height;
     this.autoplay = Boolean(data.autoplay);
@@ -565,11 +572,12 @@ class RaceChart {
     this.sendPending();
   }
 
-  // A move of a sidebar slider (watchSidebarSliders), raced as one of the chart's own; the row follows.
-  // A slider whose stops the chart lacks, or a move before a race is drawn, goes to the page at once
-  // (its run takes the slider's value with it).
-  tuneFromSidebar(key, index) {
-    const value = this.tuningPanel.stops.get(key)?.[index];
+  // A move of a slider of the page's (watchSidebarSliders), raced as one of the chart's own if it is
+  // one the page said the chart races; the row follows. One whose stops the chart lacks, or a move
+  // before a race is drawn, goes to the page at once (its run takes the slider's value with it).
+  tuneFromSidebar(key, position) {
+    if (!this.tuningPanel.values.has(key)) return; // not one of the race's: it runs the page itself
+    const value = this.tuningPanel.valueAt(key, position);
     if (value === undefined || !this.race || !this.interactive) {
       this.sendTuned(true);
     } else if (value !== this.tuningPanel.valueOf(key)) {
