@@ -46,11 +46,16 @@ its own start point (y₀ unique to the session), Adam's and GD's learning rates
 then for `--seconds` keeps changing one of those controls (x₀, Adam's η, GD's η or the step count
 within the default's compile bucket) after a think time of 1-4 s (uniform, `--think`: a student moving a
 slider, then watching). Every setting a session makes is new, so no run is served from the shared
-cache: the worst case for the server.
+cache: the worst case for the server. A slider the race chart races (the learning rates, the steps)
+goes as the browser sends it: it runs nothing itself (on_change="ignore"); the chart asks the race
+route for the race with the new value (GET /optviz/race: its answer is the change's chart) and, the
+slider at rest (0.6 s), sets its state to the value, which reruns the page's fragments (the run that
+carries the slider's value). x₀ reruns the fragments at once, as the start's box does.
 
 Measured:
-- latency: from sending the control change to receiving the race chart's new element (the moment a
-  browser would start drawing it); p50 and p95 over every change of every session.
+- latency: from sending the control change to receiving the race chart's new element, or the race
+  route's answer (the moment a browser would start drawing it); p50 and p95 over every change of
+  every session.
 - errors: failed connections, exceptions or error boxes in the page, runs that did not finish
   successfully, changes with no chart within 30 s, and tracebacks in the server's log.
 - with `--exports N`: N more sessions, open before the load starts, click Make GIF 10-20 s into it
@@ -89,9 +94,11 @@ import base64
 import itertools
 import json
 import random
+import re
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -107,6 +114,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from bench._server import HOST, AppServer, ServedApp, tree_pss_mb
+from optviz.serve.race_route import RACE_ROUTE
 from optviz.serving import TRIM_EVERY_S
 
 SESSIONS, SECONDS = 30, 60
@@ -123,6 +131,8 @@ SESSION_TTL_S = 5  # how long the server keeps a disconnected session (the defau
 # server's timer that drops them and, at its next call, collects what they held, and 5 s for the rest.
 SETTLE_S = SESSION_TTL_S + 2 * TRIM_EVERY_S + 5.0
 RACE_CHART = "race_chart"  # the race chart component's key (optviz.ui.lab.RACE_CHART_KEY)
+TOKEN = re.compile(r'"token":\s*"([^"]*)"')  # in the race chart's data (JSON)
+TUNE_SETTLE_S = 0.6  # a slider the chart races at rest this long: the page takes its value (race_chart.js)
 FINISHED_SUCCESSFULLY, FINISHED_EARLY_FOR_RERUN, FRAGMENT_FINISHED = 0, 2, 3  # ScriptFinishedStatus
 EXPORT_START_S, EXPORT_WITHIN_S = 10.0, 10.0  # the GIF sessions ask 10-20 s into the first wave
 EXPORT_BUDGET_S, EXPORT_MEMORY_BUDGET_MB = 60.0, 1500.0
@@ -200,6 +210,7 @@ class Report:
     load_average: tuple[float, float, float] = (0.0, 0.0, 0.0)
     server_cpu_s: float = 0.0  # CPU the server used while the sessions ran
     runs: int = 0  # page runs the sessions asked for (opening the lab, and every change)
+    route_answers: int = 0  # races the sessions asked of the race route (a slider the chart races)
     alone: list[Sample] = field(default_factory=list)  # the first session's changes, made alone
     formulas: bool = False  # the formula mode: its sessions enter formulas
     exports: int = 0  # sessions that ask for the page's GIF during the first wave
@@ -370,9 +381,12 @@ class Report:
                 if self.workers
                 else f"its Python runs under one GIL: at most ~{1 / per_run:.1f} runs per s"
             )
+            per_change = self.server_cpu_s / max(1, len(self.samples))
             lines.append(
-                f"  server CPU: {self.server_cpu_s:.1f} s for {self.runs} page runs, {per_run * 1e3:.0f} ms "
-                f"per run ({gil}{KILLED_CPU if self.killed else ''})"
+                f"  server CPU: {self.server_cpu_s:.1f} s for {self.runs} page runs and {self.route_answers} "
+                f"answers of the race route, {per_run * 1e3:.0f} ms per run ({gil}"
+                f"{KILLED_CPU if self.killed else ''}); {per_change * 1e3:.0f} ms per change "
+                f"({len(self.samples)} changes)"
             )
         if self.browser_latencies_s:
             b = self.browser_latencies_s
@@ -429,7 +443,11 @@ class Report:
 
 def read_chart(data: str) -> Chart:
     """The race chart component's data (JSON) as a `Chart`."""
-    race = json.loads(data)["race"]
+    return read_race(json.loads(data)["race"])
+
+
+def read_race(race: dict) -> Chart:
+    """A race as packed for the chart (in its data, or the race route's answer) as a `Chart`."""
     paths = {p["name"]: p for p in race["paths"] if p["name"] in ("adam", "gd")}
     return Chart(race["signature"], (float(race["start"][0]), float(race["start"][1])), paths)
 
@@ -460,6 +478,8 @@ class LabClient:
         self.runs = 0
         self.auto_rerun: tuple[float, str] | None = None  # a fragment's timer: (interval s, fragment id)
         self.fragments: dict[str, str] = {}  # user key -> the fragment its widget is in ("" if none)
+        self.tuned_seq = 0  # the race chart's count of the values it sent (`settle`)
+        self.route_answers = 0
 
     async def connect(self) -> None:
         ws_url = self.url.replace("http://", "ws://") + "/_stcore/stream"
@@ -561,6 +581,35 @@ class LabClient:
             result.problems.append(f"script finished with status {result.status}")
         return sent_at, result
 
+    async def ask_route(self, token: str, start: tuple[float, float], values: dict[str, float]):
+        """What the race chart does as a slider it races moves: GET the server's race route for the
+        race from `start` with `values` set (named as in a link). Returns (sent_at, answered_at, the
+        race, or None when the route did not answer it: the chart then asks through the page)."""
+        query = urllib.parse.urlencode({"token": token, "x": start[0], "y": start[1], **values})
+        request = urllib.request.Request(f"{self.url}{RACE_ROUTE}?{query}")
+        if self.cookie:  # through the front: to this browser's worker, which knows the token
+            request.add_header("Cookie", f"{COOKIE}={self.cookie}")
+
+        def fetch():
+            try:
+                with urllib.request.urlopen(request, timeout=CHART_TIMEOUT_S) as response:
+                    return json.loads(response.read())
+            except OSError:  # a status other than 200 (an unknown token), or the network
+                return None
+
+        sent_at = time.perf_counter()
+        race = await asyncio.to_thread(fetch)
+        self.route_answers += race is not None
+        return sent_at, time.perf_counter(), race
+
+    async def settle(self, values: dict[str, float]) -> tuple[float, RunResult]:
+        """What the race chart does once the sliders it raced rest: set its state to their values
+        (the sliders' own values go with the run, as Streamlit's frontend sends them), which reruns
+        the page's fragments."""
+        self.tuned_seq += 1
+        self._state(RACE_CHART).json_value = json.dumps({"tuned": {"values": values, "seq": self.tuned_seq}})
+        return await self.rerun(self.fragments.get(RACE_CHART, ""))
+
     async def download(self, key: str) -> bytes:
         """The file of the download button `key`, fetched from its address as the browser does."""
         url = self.widgets[key].url
@@ -655,6 +704,8 @@ class Student(ABC):
         self.client = LabClient(url, cookie)
         self.shown: Settings | Formula | None = None  # what its last chart showed
         self.failed = False
+        self.raced: dict[str, float] | None = None  # the change `next` set, if the race chart races it
+        self.token = ""  # what the race chart asks the race route with (from its last data)
 
     @abstractmethod
     def first(self) -> tuple[Settings | Formula, str]:
@@ -684,6 +735,7 @@ class Student(ABC):
     async def leave(self) -> None:
         await self.client.close()
         self.report.runs += self.client.runs
+        self.report.route_answers += self.client.route_answers
 
     async def _open(self, warm_up: bool) -> None:
         await self.client.connect()
@@ -714,15 +766,60 @@ class Student(ABC):
             self.report.errors.append(f"session {self.index}: {type(error).__name__}: {error}")
 
     async def _measure(self, settings: Settings | Formula, what: str, opening: bool = False) -> None:
-        """Send the change just set; a sample of its chart, or the errors of its run."""
+        """Send the change just set; a sample of its chart, or the errors of its run. A slider the
+        race chart races (`raced`) goes as the browser sends it (`_race_in_browser`), through the
+        page at once if the route cannot answer."""
+        raced, self.raced = self.raced, None
+        if raced and self.token and await self._race_in_browser(settings, what, raced):
+            return
         report, index = self.report, self.index
         try:
-            sent_at, result = await self.client.rerun()
+            sent_at, result = await self._send(raced)
         except (ConnectionClosed, ConnectionError):
             if report.killed is None or report.worker_of.get(index) != report.killed[0]:
                 raise
             await self._recover()
-            sent_at, result = await self.client.rerun()  # the change again, on the live worker
+            sent_at, result = await self._send(raced)  # the change again, on the live worker
+        self._take(settings, what, sent_at, result, opening)
+
+    async def _send(self, raced: dict[str, float] | None) -> tuple[float, RunResult]:
+        """The run of the change set: the page's, or (a slider the chart races) the one the chart's
+        state asks for."""
+        return await (self.client.settle(raced) if raced else self.client.rerun())
+
+    async def _race_in_browser(self, settings: Settings, what: str, raced: dict[str, float]) -> bool:
+        """As the race chart does when a slider it races moves (on_change="ignore": no run): ask the
+        race route (its answer is the new chart: the sample), then, the slider at rest, send the
+        values, whose run takes them. False if the route did not answer, or the page's websocket
+        closed before that run (the caller sends the change through the page)."""
+        sent_at, answered_at, race = await self.client.ask_route(self.token, settings.start, raced)
+        if race is None:
+            return False
+        try:
+            chart = read_race(race)
+        except (KeyError, TypeError, ValueError) as error:
+            self.report.errors.append(
+                f"session {self.index}, {what}: unreadable race route answer ({error!r})"
+            )
+            return True
+        latency = answered_at - sent_at
+        self.report.samples.append(Sample(self.index, settings, latency, latency, chart, False, sent_at))
+        self.shown = settings
+        await asyncio.sleep(TUNE_SETTLE_S)
+        try:
+            _, result = await self.client.settle(raced)
+        except (ConnectionClosed, ConnectionError):
+            return False
+        for problem in result.problems:
+            self.report.errors.append(f"session {self.index}, {what} (at rest): {problem}")
+        self._read_token(result)
+        return True
+
+    def _take(
+        self, settings: Settings | Formula, what: str, sent_at: float, result: RunResult, opening: bool
+    ):
+        """A sample of the run's chart, or the run's errors."""
+        report, index = self.report, self.index
         for problem in result.problems:
             report.errors.append(f"session {index}, {what}: {problem}")
         if result.chart_at is None:
@@ -739,6 +836,13 @@ class Student(ABC):
             Sample(index, settings, result.chart_at - sent_at, run_s, chart, opening, sent_at)
         )
         self.shown = settings
+        self._read_token(result)
+
+    def _read_token(self, result: RunResult) -> None:
+        """The race route's token in the run's race chart data, if the run sent the chart."""
+        found = result.chart_spec and TOKEN.search(result.chart_spec)
+        if found:
+            self.token = found.group(1)
 
     async def _recover(self) -> None:
         """Its worker was killed: reconnect through the front and open the page at its address (as the
@@ -783,13 +887,16 @@ class ControlStudent(Student):
             self.report.errors.append(f"session {self.index}, opening the expanders: {problem}")
 
     def first(self) -> tuple[Settings, str]:
+        from optviz.lab.config import START_DECIMALS  # JAX: not imported before the load needs it
+
         client, rng = self.client, self.rng
         self.adam_options = _lr_options(client, "hp_adam_lr", 1e-3, 0.5)
         self.gd_options = _lr_options(client, "hp_gd_lr", 1e-5, 1e-3)
         self.x_bounds = client.widgets["start_x"].min, client.widgets["start_x"].max
         y0, y1 = client.widgets["start_y"].min, client.widgets["start_y"].max
-        # y0 is this session's alone: (index + 1/2) / n of the way up the window.
-        start_y = round(y0 + (y1 - y0) * (0.05 + 0.9 * (self.index + 0.5) / self.n), 6)
+        # y0 is this session's alone: (index + 1/2) / n of the way up the window (at most 300 sessions:
+        # 0.3 % of it apart, more than the start's decimals tell apart on every surface).
+        start_y = round(y0 + (y1 - y0) * (0.05 + 0.9 * (self.index + 0.5) / self.n), START_DECIMALS)
         start, steps = (self._new_x(), start_y), rng.choice(self.STEPS)
         adam, gd = rng.choice(self.adam_options), rng.choice(self.gd_options)
         self.settings = Settings(start, steps, float(adam), float(gd))
@@ -816,17 +923,22 @@ class ControlStudent(Student):
             adam = rng.choice([o for o in self.adam_options if float(o) != s.adam_lr])
             self.settings = replace(s, adam_lr=float(adam))
             client.set_strings("hp_adam_lr", [adam])
+            self.raced = {"hp_adam_lr": float(adam)}
         elif what == "gd":
             gd = rng.choice([o for o in self.gd_options if float(o) != s.gd_lr])
             self.settings = replace(s, gd_lr=float(gd))
             client.set_strings("hp_gd_lr", [gd])
+            self.raced = {"hp_gd_lr": float(gd)}
         else:
             self._set_steps(rng.choice([n for n in self.STEPS if n != s.steps]))
+            self.raced = {"steps": float(self.settings.steps)}
         return self.settings, f"changing {what}"
 
     def _new_x(self) -> float:
+        from optviz.lab.config import START_DECIMALS
+
         low, high = self.x_bounds
-        return round(low + (high - low) * self.rng.uniform(0.05, 0.95), 6)
+        return round(low + (high - low) * self.rng.uniform(0.05, 0.95), START_DECIMALS)
 
     def _set_steps(self, steps: int) -> None:
         self.settings = replace(self.settings, steps=steps)

@@ -3,8 +3,10 @@
 Data flows one way: widgets -> a `RaceConfig` (optviz/lab/config.py) -> cached library calls ->
 figure builders -> `widgets.chart`; the race itself is the live race chart (optviz/ui/race_chart),
 fed the packed race (optviz/lab/race_data.py), which sends a dragged or clicked start back. The
-"Loss and distance" tab is a component too (optviz/ui/race_curves, fed optviz/lab/curves_data.py),
-whose cursor follows the race chart's step in the browser.
+sliders of the hyperparameters, the steps and the noise run nothing on the server as they move: the
+chart races them in the browser (through the server's race route, as a dragged start) and sends
+their values once they rest. The "Loss and distance" tab is a component too (optviz/ui/race_curves,
+fed optviz/lab/curves_data.py), whose cursor follows the race chart's step in the browser.
 """
 
 from __future__ import annotations
@@ -315,10 +317,16 @@ def _read_race_settings(surface: Surface) -> tuple[RaceConfig, RaceView]:
         every=session.get("schedule_every"),
         warmup=session.get("schedule_warmup"),
     )
+    # The start as its boxes show it (START_DECIMALS, as a start picked on the map is): a link's or a
+    # typed 0.123456 races from 0.123, as the chart's race route races it while a slider moves.
+    start = (
+        round(float(session.start_x), lab.START_DECIMALS),
+        round(float(session.start_y), lab.START_DECIMALS),
+    )
     config = RaceConfig.create(
         surface,
         session.optimizers,
-        (float(session.start_x), float(session.start_y)),
+        start,
         steps,
         {name: hyperparameter_values(name, recommended[name]) for name in session.optimizers},
         session.noise,
@@ -378,7 +386,8 @@ def _race_panel(surface: Surface, presenter: bool, height: int, autoplay: bool) 
 
 
 def _chart_tuning(config: RaceConfig, recommended: dict, *, with_stops: bool) -> list[dict]:
-    """The chart's own sliders: each racing optimizer's (`widgets.chart_sliders`) at its values."""
+    """The hyperparameter sliders the chart races, its own and the sidebar's: each racing optimizer's
+    (`widgets.chart_sliders`) at its values."""
     return [
         {
             "label": OPTIMIZERS[name].label,
