@@ -26,6 +26,7 @@ from tests.apptest import (
     race_charts,
     send_from_race_chart,
     tuning,
+    whole_page,
 )
 
 
@@ -175,6 +176,25 @@ def test_the_run_at_rest_takes_the_race_the_route_answered(lab_session, monkeypa
     assert not at.exception, at.exception
     expected = RaceConfig.create("rosenbrock", DEFAULT_OPTIMIZERS, hyperparams={"adam": {"lr": 0.0015}})
     assert race_chart_data(at)["race"]["signature"] == signature(expected.key)
+
+
+def test_the_page_setting_the_sliders_itself_starts_a_new_epoch(lab_session):
+    """A reset, the tuner and a new surface set the sliders the chart races: the chart is told (a
+    new `epoch`) to forget values it has not sent, which would undo them; other changes are not."""
+    at = lab_session()
+    first = race_chart_data(at)["epoch"]
+    move_race_slider(at, "steps", 100)
+    whole_page(at).number_input(key="seed").set_value(3).run()
+    assert race_chart_data(at)["epoch"] == first
+    whole_page(at)
+    for step, more in (
+        (lambda: at.button(key="reset").click().run(), 1),
+        (lambda: at.button(key="tune").click().run(), 2),
+        (lambda: at.selectbox(key="surface").set_value("beale").run(), 3),
+    ):
+        step()
+        assert not at.exception, at.exception
+        assert race_chart_data(at)["epoch"] == first + more
 
 
 def test_settled_values_out_of_range_clamp_and_nonsense_is_ignored(lab_session):

@@ -127,7 +127,7 @@ def _apply_surface_defaults(surface: Surface) -> None:
     st.session_state.recommended = recommended
     st.session_state.start_x, st.session_state.start_y = surface.default_start
     st.session_state.steps = surface.default_steps
-    reset_hyperparameters(recommended)
+    _reset(recommended)
     if tuned:
         names, title = ", ".join(tuned), literal(surface.title)
         st.toast(f"{names}: hyperparameters back at the values recommended for {title}.", icon=RESET)
@@ -365,6 +365,7 @@ def _race_panel(surface: Surface, presenter: bool, height: int, autoplay: bool) 
         key=RACE_CHART_KEY,
         token=RACE_REQUESTS.register(config),
         answer=st.session_state.get("race_answer", 0),
+        epoch=st.session_state.get("race_epoch", 0),
         tuning=_chart_tuning(config, recommended, with_stops=with_map),
         race_sliders=_race_sliders(config, with_stops=with_map),
         speed=lab.CHART_SPEEDS[view.speed],
@@ -469,6 +470,20 @@ def _surface_3d(surface: Surface) -> None:
     chart(st, surface3d_figure(surface, grid, colour, _race(config)), fresh=True)
 
 
+def _reset(recommended: dict[str, dict[str, float]]) -> None:
+    """Every optimizer's sliders back to `recommended` (a callback), over any value the chart has not
+    sent yet (`_page_set_values`)."""
+    reset_hyperparameters(recommended)
+    _page_set_values()
+
+
+def _page_set_values() -> None:
+    """The page set the race's sliders itself (a reset, the tuner, a new surface): a new epoch tells
+    the chart to forget the values it raced and has not sent yet (a slider moved just before), which
+    would otherwise come back once they rest and undo this."""
+    st.session_state.race_epoch = st.session_state.get("race_epoch", 0) + 1
+
+
 def _tune() -> None:
     """Set each optimizer's learning rate to the sweep's best for this surface, start and budget,
     and say what it chose (a button's callback: the page's run that follows moves the sliders)."""
@@ -476,6 +491,7 @@ def _tune() -> None:
     tuned = analysis.tune(lab_views.lr_sweeps(config), config.surface)
     for name, choice in tuned.items():
         st.session_state[hyperparameter_key(name, "lr")] = choice.lr
+    _page_set_values()
     chosen = ", ".join(
         f"{OPTIMIZERS[n].label} η = {t.lr:.3g}" for n, t in tuned.items() if n in config.optimizers
     )
@@ -542,9 +558,7 @@ def _controls(state: PageState, *, raced_by_chart: bool):
             f":material/tune: {OPTIMIZERS[name].label}", key=_tuning_box_key(name), on_change="rerun"
         ) as box:
             hyperparameter_sliders(name, recommended[name], state, shown=box.open, on_change=raced)
-    st.button(
-        "Reset to this surface's defaults", on_click=reset_hyperparameters, args=(recommended,), key="reset"
-    )
+    st.button("Reset to this surface's defaults", on_click=_reset, args=(recommended,), key="reset")
     st.button(
         f"{TUNED} Tune each learning rate",
         key="tune",

@@ -415,6 +415,29 @@ def test_the_sidebars_steps_and_noise_sliders_race_without_a_page_run(page, app_
     browser_log.assert_clean()
 
 
+def test_a_reset_right_after_a_slider_press_is_not_undone_when_the_slider_rests(
+    page, app_url, new_page, browser_log
+):
+    """A slider the chart races waits 0.6 s before the page takes its value; a reset clicked within
+    that time wins: the value moved before it (here on the chart's own slider, the sidebar's box
+    closed) never comes back, and the default's race is drawn."""
+    open_race(page, app_url)
+    fresh = new_page(viewport=page.viewport_size)
+    open_race(fresh, app_url)  # the defaults' race
+    slider = chart_lr_slider(page)
+    default = slider.get_attribute("aria-valuetext")
+    change_control(page, slider, "ArrowLeft")
+    change_control(page, slider, "ArrowLeft")
+    page.get_by_role("button", name="Reset to this surface's defaults").click()  # within the 0.6 s
+    page.wait_for_timeout(1500)
+    settle(page)
+    assert slider.get_attribute("aria-valuetext") == default
+    assert ADAM_LR not in link(page), f"the moved value came back: {page.url}"
+    assert hooks(page)["signature"] == hooks(fresh)["signature"], "the reset's race is not drawn"
+    assert page.get_by_test_id("stException").count() == 0
+    browser_log.assert_clean()
+
+
 # --- 2. Play, Space and the keyboard; the contour while playing -------------------------------------
 
 

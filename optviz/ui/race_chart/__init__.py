@@ -27,6 +27,7 @@ def race_chart(
     key: str,
     token: str,
     answer: int,
+    epoch: int = 0,
     tuning: Sequence[dict] = (),
     race_sliders: Sequence[dict] = (),
     speed: int,
@@ -46,7 +47,9 @@ def race_chart(
     computation, with `error` said under it); token: what the chart asks the server's race route with
     while the start is dragged or a slider it watches moves (`optviz.lab.race_requests`,
     `RACE_ROUTE`); answer: the sequence number of the last start (or settled sliders) the chart sent
-    that this race was computed for; tuning: every racing optimizer's hyperparameter sliders ({label,
+    that this race was computed for; epoch: one more each time the page set the sliders the chart
+    races itself (a reset, the tuner, a new surface): the chart forgets the values it has not sent
+    and draws the page's race; tuning: every racing optimizer's hyperparameter sliders ({label,
     colour, sliders: `widgets.chart_sliders(...)`}), those of its own row and those of the sidebar,
     whose moves the chart races too; race_sliders: the race-wide sliders of the sidebar it races the
     same way (the steps, the noise: {key, value, stops or numeric}); speed: steps per second;
@@ -63,6 +66,7 @@ def race_chart(
         "route": RACE_ROUTE,
         "token": token,
         "answer": answer,
+        "epoch": epoch,
         "tuning": list(tuning),
         "raceSliders": list(race_sliders),
         "speed": speed,

@@ -228,6 +228,7 @@ class RaceChart {
     this.tuned = {}; // hyperparameters set on the chart's sliders that the page has not taken yet
     this.tuneSent = null; // {seq, values} of the last ones sent to the page
     this.tuneSettle = null; // the timer that sends them (TUNE_SETTLE_MS)
+    this.epoch = null; // the page's count of the times it set the sliders itself (data.epoch)
     this.seq = 0; // the last drag/click request sent (to the route or the page)
     this.route = null; // {path, token} of the server's race route, or null (unusable)
     this.routeFailed = null; // the token the route failed for: not asked again for those settings
@@ -292,6 +293,18 @@ class RaceChart {
     this.interactive = data.interactive !== false;
     this.root.classList.toggle("optviz-race--recording", !this.interactive);
     const answer = data.answer ?? 0;
+    // The page set the sliders itself (a reset, the tuner): the values set here and not sent are
+    // forgotten (they would undo it once they rest), every answer still on its way is stale, and the
+    // page's race is drawn.
+    const pageSet = this.epoch !== null && data.epoch !== this.epoch;
+    this.epoch = data.epoch;
+    if (pageSet) {
+      for (const key of Object.keys(this.tuned)) delete this.tuned[key];
+      clearTimeout(this.tuneSettle);
+      this.tuneSettle = this.tuneSent = null;
+      this.drawnAnswer = Math.max(this.drawnAnswer, this.seq);
+      this.inFlight = [];
+    }
     this.inFlight = this.inFlight.filter((request) => request.seq > answer);
     if (this.tuneSent && answer >= this.tuneSent.seq) {
       // The page took them: its race and its token hold them now (unless moved again since).
@@ -319,8 +332,8 @@ class RaceChart {
     }
     if (look) this.layout = null;
     // A stale answer (older than one drawn) never replaces a newer picture.
-    if (data.race && answer >= this.drawnAnswer) {
-      this.drawnAnswer = answer;
+    if (data.race && (answer >= this.drawnAnswer || pageSet)) {
+      this.drawnAnswer = Math.max(answer, this.drawnAnswer);
       this.takeRace(data.race);
     }
     if (this.autoplay && this.race && this.shown && !this.autoplayed) {
