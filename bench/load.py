@@ -804,14 +804,14 @@ class Student(ABC):
             return True
         latency = answered_at - sent_at
         self.report.samples.append(Sample(self.index, settings, latency, latency, chart, False, sent_at))
-        self.shown = settings
         await asyncio.sleep(TUNE_SETTLE_S)
         try:
             _, result = await self.client.settle(raced)
         except (ConnectionClosed, ConnectionError):
-            return False
+            return False  # the page never took the value: a reload shows it without (`shown`)
         for problem in result.problems:
             self.report.errors.append(f"session {self.index}, {what} (at rest): {problem}")
+        self.shown = settings
         self._read_token(result)
         return True
 

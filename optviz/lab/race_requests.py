@@ -7,8 +7,10 @@ answer here, which held a drag to about ten redraws a second. So the chart asks 
 route instead (optviz/serve/race_route.py, `GET /optviz/race?token=...&x=...&y=...`): the race is
 computed and packed without its map (`race_data.race_paths`; the chart has the map) and the chart
 draws it. The release still goes through the page, so the link, the start boxes and the tabs follow.
-The chart's own hyperparameter sliders ask the same way, with the values they set (`tuned`): a slider
-dragged or stepped redraws at the route's pace, and the page hears of the values when they settle.
+The sliders the chart races (its own row of hyperparameters, and the sidebar's sliders of the
+hyperparameters, the steps and the noise, which run nothing on the server themselves) ask the same
+way, with the values they set (`tuned`): a slider dragged or stepped redraws at the route's pace, and
+the page hears of the values when they settle.
 
 A request names its race's settings by a token: the page registers the configuration here when it
 draws the chart, and hands the chart the token. A token is the settings' signature (start left
