@@ -200,7 +200,7 @@ def test_learning_rate_change_updates_the_chart_within_500_ms(page, open_lab, br
     gd_before = drawn_path(page, "Gradient descent")
     node = chart(page).element_handle()
 
-    timings_ms, rerun_start_ms = [], []  # key press -> chart drawn with the new path; -> script run started
+    timings_ms = []  # key press -> chart drawn with the new path (raced by the chart: no page run)
     # Every press lowers Adam's learning rate to a value not seen before (0.05 -> 0.03 -> ... -> 3e-4),
     # so no sample is served from a cache and every one changes Adam's path; the first
     # WARM_UP_CHANGES (the browser's and the server's first redraws) are not counted.
@@ -214,7 +214,6 @@ def test_learning_rate_change_updates_the_chart_within_500_ms(page, open_lab, br
                        window.addEventListener('keydown', () => { window.__e2eKeyAt = performance.now(); },
                                                {capture: true, once: true}); }"""
         )
-        arm_rerun_watch(page)
         page.keyboard.press(key)
         # Polled once per animation frame: the first frame the chart paints with the new race.
         changed_at = page.wait_for_function(
@@ -226,16 +225,13 @@ def test_learning_rate_change_updates_the_chart_within_500_ms(page, open_lab, br
             polling="raf",
             timeout=RERUN_TIMEOUT_MS,
         ).json_value()
-        key_at, run_at = page.evaluate("() => [window.__e2eKeyAt, window.__e2eRanAt]")
+        key_at = page.evaluate("() => window.__e2eKeyAt")
         assert key_at is not None, "the key press did not reach the slider"
         if i >= WARM_UP_CHANGES:
             timings_ms.append(changed_at - key_at)
-            rerun_start_ms.append(None if run_at is None else run_at - key_at)
         value_after = learning_rate.get_attribute("aria-valuetext")
         assert value_after != value_before, f"{key} did not move Adam's learning-rate slider ({value_before})"
-        # The new revision shows the run happened (the script-state watch can miss a short fragment
-        # rerun): wait for it to end and be drawn before the next press.
-        wait_until_drawn(page, RERUN_TIMEOUT_MS)
+        wait_until_drawn(page, RERUN_TIMEOUT_MS)  # a run for an earlier press at rest, if one began
 
     assert drawn_path(page, "Gradient descent") == gd_before, (
         "changing Adam's learning rate changed GD's path"
@@ -247,9 +243,7 @@ def test_learning_rate_change_updates_the_chart_within_500_ms(page, open_lab, br
     measurement(
         "learning-rate change -> chart drawn with the new path: "
         + ", ".join(f"{t:.0f}" for t in timings_ms)
-        + f" ms; median {median:.0f} ms (script run started after: "
-        + ", ".join("?" if t is None else f"{t:.0f}" for t in rerun_start_ms)
-        + " ms)"
+        + f" ms; median {median:.0f} ms"
     )
     assert median <= 500, f"median {median:.0f} ms from key press to updated chart (samples {timings_ms})"
     browser_log.assert_clean()

@@ -183,6 +183,21 @@ def wait_for_link(page, name: str, value: str) -> None:
     )
 
 
+def at_its_link(page, new_page, app_url: str):
+    """A fresh page opened at `page`'s link, its chart drawn: the race the link's settings make."""
+    fresh = new_page(viewport=page.viewport_size)
+    open_race(fresh, app_url, "/?" + urlsplit(page.url).query)
+    return fresh
+
+
+def assert_drawn_as_at_its_link(page, new_page, app_url: str, what: str):
+    """`page`'s chart draws the race a fresh page opened at its link draws (`what` says otherwise);
+    returns the fresh page."""
+    fresh = at_its_link(page, new_page, app_url)
+    assert hooks(page)["signature"] == hooks(fresh)["signature"], what
+    return fresh
+
+
 def link(page) -> dict[str, str]:
     return {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query).items()}
 
@@ -408,9 +423,7 @@ def test_the_sidebars_steps_and_noise_sliders_race_without_a_page_run(page, app_
     wait_for_link(page, "noise", noise.get_attribute("aria-valuetext"))
     wait_for_link(page, "steps", str(ROSENBROCK.default_steps + 10))
     settle(page)
-    fresh = new_page(viewport=page.viewport_size)
-    open_race(fresh, app_url, "/?" + urlsplit(page.url).query)
-    assert hooks(page)["signature"] == hooks(fresh)["signature"], "the last values' race is not drawn"
+    assert_drawn_as_at_its_link(page, new_page, app_url, "the last values' race is not drawn")
     assert page.get_by_test_id("stException").count() == 0
     browser_log.assert_clean()
 
@@ -556,8 +569,7 @@ def test_drag_moves_the_start_redraws_while_dragging_clamps_and_a_click_sets_it(
     assert float(page.get_by_label("x₀", exact=True).input_value()) == pytest.approx(x, abs=1e-3)
     # The race drawn at the end is the final start's (no late answer to an earlier position won):
     # the same settings as a fresh page opened at the link.
-    fresh = new_page(viewport=page.viewport_size)
-    open_race(fresh, app_url, "/?" + urlsplit(page.url).query)
+    fresh = at_its_link(page, new_page, app_url)
     drawn, expected = hooks(page)["signature"], hooks(fresh)["signature"]
     assert drawn is not None, "the chart does not name the settings it drew (data-signature)"
     assert drawn == expected, f"after the drag the chart shows race {drawn}; the final start's is {expected}"
@@ -626,9 +638,7 @@ def test_a_drag_and_the_charts_slider_still_redraw_through_the_page_when_the_rac
     settle(page)
     assert failed, "the chart never tried the race route"
     assert dragged["during"] >= 2, f"only {dragged['during']} redraws while dragging through the page"
-    fresh = new_page(viewport=page.viewport_size)
-    open_race(fresh, app_url, "/?" + urlsplit(page.url).query)
-    assert hooks(page)["signature"] == hooks(fresh)["signature"], "the final start's race is not drawn"
+    fresh = assert_drawn_as_at_its_link(page, new_page, app_url, "the final start's race is not drawn")
     fresh.context.close()
     # The sliders the chart races, its own and the sidebar's, too, go to the page at once.
     for find in (chart_lr_slider, lr_slider):
@@ -638,9 +648,7 @@ def test_a_drag_and_the_charts_slider_still_redraw_through_the_page_when_the_rac
         value = slider.get_attribute("aria-valuetext")
         wait_for_link(page, ADAM_LR, value)
         settle(page)
-        fresh = new_page(viewport=page.viewport_size)
-        open_race(fresh, app_url, "/?" + urlsplit(page.url).query)
-        assert hooks(page)["signature"] == hooks(fresh)["signature"], "the last value's race is not drawn"
+        fresh = assert_drawn_as_at_its_link(page, new_page, app_url, "the last value's race is not drawn")
         fresh.context.close()
     # The aborted requests themselves are logged by the browser; anything else is a failure.
     browser_log.errors = [e for e in browser_log.errors if "net::ERR_FAILED" not in e]
@@ -671,8 +679,7 @@ def test_fifty_rapid_slider_changes_end_with_the_last_settings_paths(
     assert page.get_by_test_id("stException").count() == 0
 
     # What is drawn is the last setting's race: the same picture as a fresh page opened at its link.
-    fresh = new_page(viewport=page.viewport_size)
-    open_race(fresh, app_url, "/?" + urlsplit(page.url).query)
+    fresh = at_its_link(page, new_page, app_url)
     assert float(link(fresh)[ADAM_LR]) == float(final)
     signatures = (hooks(page)["signature"], hooks(fresh)["signature"])
     if signatures != (None, None):  # the chart names the settings it drew (data-signature)
@@ -714,9 +721,7 @@ def test_a_click_on_the_map_right_after_a_slider_press_races_the_start_with_the_
     page.wait_for_url(re.compile(r"[?&]start_x="), timeout=RERUN_TIMEOUT_MS)
     wait_for_link(page, ADAM_LR, value)
     settle(page)
-    fresh = new_page(viewport=page.viewport_size)
-    open_race(fresh, app_url, "/?" + urlsplit(page.url).query)
-    assert hooks(page)["signature"] == hooks(fresh)["signature"], "the click's race lacks the slider's value"
+    assert_drawn_as_at_its_link(page, new_page, app_url, "the click's race lacks the slider's value")
     assert page.get_by_test_id("stException").count() == 0
     browser_log.assert_clean()
 
@@ -737,8 +742,7 @@ def test_fifty_rapid_presses_on_the_charts_slider_end_with_the_last_values_race(
     wait_for_link(page, ADAM_LR, final)
     settle(page, quiet_ms=1500, timeout_ms=RERUN_TIMEOUT_MS)
     measurement(f"fifty rapid presses on the chart's η slider: {hooks(page)['revision'] - revision} redraws")
-    fresh = new_page(viewport=page.viewport_size)
-    open_race(fresh, app_url, "/?" + urlsplit(page.url).query)
+    fresh = at_its_link(page, new_page, app_url)
     assert hooks(page)["signature"] == hooks(fresh)["signature"], (
         f"drawn after fifty presses: {hooks(page)['signature']}; a fresh page at the link: "
         f"{hooks(fresh)['signature']}"
