@@ -17,7 +17,9 @@ It starts `streamlit run app.py` on a loopback port (bench/_server.py), opens th
   (the chart's JSON by part, and its code when sent again), are printed beside it;
 - server CPU per control change: the server process's CPU time (/proc/PID/stat) over the presses
   and the page's run once they rested, divided by their number; budget <= 15 ms. Beside it, the
-  same for a press left to rest each time (the route's answer and a run of the race's fragments);
+  same for a press left to rest each time (the route's answer and a run of the race's fragments),
+  and how much of it is the idle server's own work over the time a press took (its CPU per second
+  with the page open and nothing asked: Streamlit polls its config files, optviz trims memory);
 - drag: the start marker dragged for 2 s with a mouse move every 16 ms. Redraws per second are the
   `data-revision` increments during the drag over its length (budget >= 15). Each redraw's lag is
   its time minus the time of the mouse move whose position it answers: the chart's `data-answer`
@@ -313,10 +315,20 @@ def measure_changes(page, frames: Frames, server: AppServer, count: int, slider)
     }
 
 
-def measure_rested_changes(page, server: AppServer, slider, count: int = 4) -> float:
-    """The server's CPU per change of a slider when each change rests until the page took it (one
-    press, then the page's run): the route's answer and a run of the race's fragments."""
+def measure_idle_cpu(server: AppServer, seconds: float = 6.0) -> float:
+    """The server's CPU per second with the page open and nothing asked of it (Streamlit polls its
+    config files every 0.2 s; optviz's timer trims freed memory): counted in every figure of CPU
+    per change, in proportion to the time the change took."""
     cpu_before = server.cpu_s()
+    time.sleep(seconds)
+    return 1e3 * (server.cpu_s() - cpu_before) / seconds
+
+
+def measure_rested_changes(page, server: AppServer, slider, count: int = 4) -> tuple[float, float]:
+    """The server's CPU per change of a slider when each change rests until the page took it (one
+    press, then the page's run): the route's answer and a run of the race's fragments. Returns it
+    and the seconds each change took."""
+    cpu_before, started = server.cpu_s(), time.perf_counter()
     for _ in range(count):
         revision = page.evaluate(JS_REVISION)
         slider.focus()
@@ -325,7 +337,7 @@ def measure_rested_changes(page, server: AppServer, slider, count: int = 4) -> f
         page.wait_for_timeout(TUNE_SETTLE_MS + 200)
         page.wait_for_function(DRAWN, timeout=CHANGE_MS)
         page.wait_for_timeout(150)
-    return 1e3 * (server.cpu_s() - cpu_before) / count
+    return 1e3 * (server.cpu_s() - cpu_before) / count, (time.perf_counter() - started) / count
 
 
 def measure_drag(page, seconds: float = 2.0, interval_ms: float = 16.0) -> dict:
@@ -441,11 +453,15 @@ def report_slider(kind: str, changes: dict) -> list[str]:
         broken.append(f"{kind} slider: {kb:.1f} KB for one path update (budget {BUDGET_UPDATE_KB} KB)")
 
     cpu, rested = changes["cpu_ms"], changes["rested_cpu_ms"]
+    idle = changes["idle_ms_per_s"] * changes["rested_s"]  # the idle server's CPU over a rested press
     over = rested > BUDGET_SERVER_CPU_MS
     print(
         f"    server CPU per control change: {cpu:.1f} ms (budget {BUDGET_SERVER_CPU_MS} ms; the route's "
         f"answer to each press, and the page's run once they rest); one press left to rest each time: "
-        f"{rested:.1f} ms" + (" (over the budget: a run of the fragments follows each)" if over else "")
+        f"{rested:.1f} ms"
+        + (" (over the budget: a run of the fragments follows each)" if over else "")
+        + f", of which {idle:.1f} ms is the idle server's own work over the {changes['rested_s']:.1f} s "
+        f"each took ({changes['idle_ms_per_s']:.1f} ms/s with the page open)"
     )
     if cpu > BUDGET_SERVER_CPU_MS:
         broken.append(f"{kind} slider: server CPU {cpu:.1f} ms per change > {BUDGET_SERVER_CPU_MS} ms")
@@ -538,7 +554,9 @@ def main(argv: list[str] | None = None) -> int:
                     stage = f"control changes on {kind} slider"
                     slider = find(page, optimizer)
                     changes = sliders[kind] = measure_changes(page, frames, server, count, slider)
-                    changes["rested_cpu_ms"] = measure_rested_changes(page, server, slider, RESTED_CHANGES)
+                    rested = measure_rested_changes(page, server, slider, RESTED_CHANGES)
+                    changes["rested_cpu_ms"], changes["rested_s"] = rested
+                    changes["idle_ms_per_s"] = measure_idle_cpu(server)
                     changes.update(optimizer=optimizer, link_name=link_name)
                 stage = "the drag"
                 drag = measure_drag(page)
