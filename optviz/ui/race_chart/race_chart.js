@@ -282,6 +282,17 @@ class RaceChart {
       }
     };
     window.addEventListener("resize", this.onWindowResize);
+    // Content above the chart that changes height moves it, and the height fitted to the window
+    // with it: a web font that arrives late rewraps the description above (the chart was 56 px too
+    // short on a loaded machine). The page's block is watched; the chart lays out again only when
+    // its fitted height differs.
+    this.pageObserver = new ResizeObserver(() => {
+      if (this.layout && this.fittedHeight() !== this.layout.fitted) {
+        this.layout = null;
+        this.requestFrame();
+      }
+    });
+    this.pageObserver.observe(this.root.closest('[data-testid="stMainBlockContainer"]') ?? document.body);
   }
 
   // --- data from Python ------------------------------------------------------------------------
@@ -677,7 +688,8 @@ class RaceChart {
     const cellWidth = (width - colourBar - gap * (cols - 1)) / cols;
     // The page's height (fitted to the window), less the controls; on a phone, maps about as tall
     // as they are wide.
-    let height = Math.max(160, this.fittedHeight() - fixed);
+    const fitted = this.fittedHeight();
+    let height = Math.max(160, fitted - fixed);
     if (narrow) height = rows * Math.round((cellWidth - left) * 0.9 + title) + bottom + gap * (rows - 1);
     // The x tick labels go once, under the last row (the axes are shared).
     const cellHeight = (height - bottom - gap * (rows - 1)) / rows;
@@ -703,7 +715,7 @@ class RaceChart {
     // twice as thick.
     const thick = this.presenter ? 2 : 1;
     const dpr = window.devicePixelRatio || 1;
-    return { width, height, fixed, panels, font, scale, thick, colourBar, dpr, window: window.innerHeight };
+    return { width, height, fitted, fixed, panels, font, scale, thick, colourBar, dpr, window: window.innerHeight };
   }
 
   // The height the page asks for, lowered so that the whole chart, Play included, shows in the window
@@ -1121,6 +1133,7 @@ class RaceChart {
     this.destroyed = true;
     clearTimeout(this.tuneSettle);
     this.resizeObserver.disconnect();
+    this.pageObserver.disconnect();
     this.stopWatching?.();
     this.stopWatchingSidebar();
     window.removeEventListener("optviz-race-goto", this.onGoTo);
