@@ -114,14 +114,14 @@ def send_from_race_chart(at, state: dict):
     return at._run(widgets)
 
 
-def move_race_slider(at, key: str, value: float, seq: int = 1):
+def move_race_slider(at, key: str, value: float, seq: int = 1, drawn: str | None = None):
     """Move a slider the lab's race chart races (a hyperparameter's, the steps', the noise's) to
     `value` as in a browser: the slider runs nothing itself (on_change="ignore"); the chart, which
-    saw it move, races it and, once it rests, sends the values ({values, seq}), with whose run the
-    slider's value comes."""
+    saw it move, races it and, once it rests, sends the values ({values, seq, drawn}: `drawn` the
+    signature of the race it shows), with whose run the slider's value comes."""
     (slider,) = [w for w in [*at.get("select_slider"), *at.get("slider")] if w.key == key]
     slider.set_value(value)
-    return send_from_race_chart(at, {"tuned": {"values": {key: value}, "seq": seq}})
+    return send_from_race_chart(at, {"tuned": {"values": {key: value}, "seq": seq, "drawn": drawn}})
 
 
 def shown(markdown: str) -> str:

@@ -62,6 +62,21 @@ def test_a_learning_rate_change_redraws_the_race_and_its_curves_without_the_page
     assert at.query_params["hp_adam_lr"] == "0.3"  # and the link
 
 
+def test_sliders_at_rest_are_not_sent_again_the_race_the_chart_shows(lab_session):
+    """The chart raced the sliders through the route and shows that race: it sends the race's
+    signature with the values (`drawn`), and the run at rest sends no race (None: the chart keeps
+    the one it shows), while the tabs and the link follow. A chart showing another race (the
+    route's answer still on its way) is sent the page's."""
+    at = tuning(lab_session(), "adam")
+    move_race_slider(at, "hp_adam_lr", 0.3, drawn=_linked_adam(0.3))
+    assert not at.exception, at.exception
+    assert race_chart_data(at)["race"] is None and race_chart_data(at)["answer"] == 1
+    assert race_curves_data(at)["curves"]["signature"] == _linked_adam(0.3)
+    assert at.query_params["hp_adam_lr"] == "0.3"
+    move_race_slider(whole_page(at), "hp_adam_lr", 0.2, seq=2, drawn=_linked_adam(0.3))
+    assert race_chart_data(at)["race"]["signature"] == _linked_adam(0.2)
+
+
 @pytest.mark.parametrize(
     ("kind", "key", "value"),
     [

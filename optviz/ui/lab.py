@@ -182,13 +182,14 @@ def _start_from_chart() -> None:
 
 
 def _tuned_from_chart() -> None:
-    """The sliders the chart races settled ({values: {hp_adam_lr: 0.003, steps: 120, ...}, seq}; the
-    chart raced them through the server's race route meanwhile): its own, or the sidebar's (whose
-    values came with this run). The values become the sidebar's, and the race's fragments rerun as
-    after a change there (`_race_changed`), so the tabs and the link follow; the page reruns instead
-    when the sidebar shows one of those sliders at another value (moved on the chart, its optimizer's
-    box open), so that it shows the value. The sequence number goes back with the race. Values the
-    race cannot take (`RaceConfig.tuned`) are ignored."""
+    """The sliders the chart races settled ({values: {hp_adam_lr: 0.003, steps: 120, ...}, seq,
+    drawn}; the chart raced them through the server's race route meanwhile): its own, or the
+    sidebar's (whose values came with this run). The values become the sidebar's, and the race's
+    fragments rerun as after a change there (`_race_changed`), so the tabs and the link follow; the
+    page reruns instead when the sidebar shows one of those sliders at another value (moved on the
+    chart, its optimizer's box open), so that it shows the value. The sequence number goes back with
+    the race, which is not sent again if it is the one the chart shows (`drawn`, its signature: the
+    route's answer). Values the race cannot take (`RaceConfig.tuned`) are ignored."""
     sent = (st.session_state.get(RACE_CHART_KEY) or {}).get("tuned")
     try:
         values, seq = {str(k): float(v) for k, v in sent["values"].items()}, int(sent["seq"])
@@ -210,6 +211,7 @@ def _tuned_from_chart() -> None:
             redraw_sidebar = redraw_sidebar or (shown and st.session_state.get(key) != value)
             st.session_state[key] = value
     st.session_state.race_answer = seq
+    st.session_state.race_drawn = sent.get("drawn")  # the race the chart shows (the route's answer)
     if not redraw_sidebar:
         _race_changed()  # reruns the fragments; returns when only the page can follow
     st.session_state.race_released = True
@@ -356,8 +358,11 @@ def _race_panel(surface: Surface, presenter: bool, height: int, autoplay: bool) 
     if st.session_state.pop("race_released", False) and not page_run:
         st.rerun(scope="app")
     with_map = page_run or st.session_state.pop("race_map_wanted", False)
+    # Sliders at rest: the chart shows their race already (the route answered it), not sent again.
+    drawn = st.session_state.pop("race_drawn", None) == signature(config.key)
     try:
-        data, error = _race_data(config, with_map=with_map), None
+        data = None if drawn and not with_map else _race_data(config, with_map=with_map)
+        error = None
     except Exception as problem:  # the chart keeps its last race; the page says why
         data, error = None, f"This start could not be raced ({type(problem).__name__}: {problem})."
     race_chart(

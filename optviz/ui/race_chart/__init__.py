@@ -43,23 +43,23 @@ def race_chart(
 ):
     """Mount (or update) the chart.
 
-    race: `optviz.lab.race_data.race_data(...)` (None keeps the last race drawn, e.g. after a failed
-    computation, with `error` said under it); token: what the chart asks the server's race route with
-    while the start is dragged or a slider it watches moves (`optviz.lab.race_requests`,
-    `RACE_ROUTE`); answer: the sequence number of the last start (or settled sliders) the chart sent
-    that this race was computed for; epoch: one more each time the page set the sliders the chart
-    races itself (a reset, the tuner, a new surface): the chart forgets the values it has not sent
-    and draws the page's race; tuning: every racing optimizer's hyperparameter sliders ({label,
-    colour, sliders: `widgets.chart_sliders(...)`}), those of its own row and those of the sidebar,
-    whose moves the chart races too; race_sliders: the race-wide sliders of the sidebar it races the
-    same way (the steps, the noise: {key, value, stops or numeric}); speed: steps per second;
+    race: `optviz.lab.race_data.race_data(...)` (None keeps the last race drawn: the one the chart says
+    it shows, or after a failed computation, with `error` said under it); token: what the chart asks the
+    server's race route with while the start is dragged or a slider it watches moves
+    (`optviz.lab.race_requests`, `RACE_ROUTE`); answer: the sequence number of the last start (or
+    settled sliders) the chart sent that this race was computed for; epoch: one more each time the page
+    set the sliders the chart races itself (a reset, the tuner, a new surface): the chart forgets the
+    values it has not sent and draws the page's race; tuning: every racing optimizer's hyperparameter
+    sliders ({label, colour, sliders: `widgets.chart_sliders(...)`}), those of its own row and those of
+    the sidebar, whose moves the chart races too; race_sliders: the race-wide sliders of the sidebar it
+    races the same way (the steps, the noise: {key, value, stops or numeric}); speed: steps per second;
     equal_scale: one unit as long on x as on y (the map narrower or shorter than its box); height: CSS
-    px of the whole chart, controls included; autoplay: play as soon as the race is drawn and shown
-    (in a slide: each time its slide comes up). `on_start` runs when the chart sends a start ({x, y,
-    seq, final} in `st.session_state[key].start`); `on_tuned` when the sliders it races settled
-    ({values: {hp_adam_lr: ..., steps: ...}, seq} in `st.session_state[key].tuned`); `on_map_wanted`
-    when it was sent a race without its map (`race_paths`) and has none: the next race must bring
-    the map.
+    px of the whole chart, controls included; autoplay: play as soon as the race is drawn and shown (in
+    a slide: each time its slide comes up). `on_start` runs when the chart sends a start ({x, y, seq,
+    final} in `st.session_state[key].start`); `on_tuned` when the sliders it races settled ({values:
+    {hp_adam_lr: ..., steps: ...}, seq, drawn: the signature of the race it shows} in
+    `st.session_state[key].tuned`); `on_map_wanted` when it was sent a race without its map
+    (`race_paths`) and has none: the next race must bring the map.
     """
     data = {
         "race": race,

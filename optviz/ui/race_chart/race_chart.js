@@ -616,7 +616,8 @@ class RaceChart {
     this.tuneSettle = null;
     if ((!always && !Object.keys(this.tuned).length) || !this.setStateValue) return;
     this.seq = Math.max(this.seq, this.drawnAnswer) + 1;
-    this.tuneSent = { seq: this.seq, values: { ...this.tuned } };
+    // With the signature of the race drawn: the page does not send that race again.
+    this.tuneSent = { seq: this.seq, values: { ...this.tuned }, drawn: this.drawnSignature };
     this.inFlight.push({ seq: this.seq, at: performance.now() });
     this.setStateValue("tuned", this.tuneSent);
   }
