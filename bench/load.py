@@ -1155,12 +1155,22 @@ def _peak(samples: list[list[float]]) -> list[float]:
 
 
 async def _load(
-    server: AppServer | ServedApp, sessions: int, seconds: float, waves: int, report: Report, seed: int, probe
+    server: AppServer | ServedApp,
+    sessions: int,
+    seconds: float,
+    waves: int,
+    report: Report,
+    seed: int,
+    probe,
+    memory_levels: bool,
 ):
+    # Without `memory_levels`, no memory is read and nothing waits for sessions to go (SETTLE_S).
+    settle = partial(asyncio.sleep, SETTLE_S if memory_levels else 0)
+    levels = report.memory if memory_levels else {}
     memory: list[list[float]] = []
     stop = asyncio.Event()
     sampler = asyncio.create_task(_sample_memory(server, memory, stop))
-    report.memory["start"] = server.rss_by_worker()
+    levels["start"] = server.rss_by_worker()
     student = partial(FormulaStudent, formulas=distinct_formulas()) if report.formulas else ControlStudent
     # One session first, alone (one per worker, one worker after the other): it opens the lab, warms up
     # (every step count the class will use, or a formula: each compiles a small program once per
@@ -1172,8 +1182,8 @@ async def _load(
         await _wave([first], PILOT_S, seated=False, warm_up=True)
     report.errors += [f"(first session) {e}" for e in pilot.errors]
     report.alone = pilot.measured
-    await asyncio.sleep(SETTLE_S)
-    report.memory["one session"] = server.rss_by_worker()
+    await settle()
+    levels["one session"] = server.rss_by_worker()
 
     gifs = None
     if report.exports:
@@ -1195,14 +1205,15 @@ async def _load(
         also = partial(_together, extra) if extra else None
         await _wave(students, seconds, seated=report.formulas, also=also)
         if wave == 0:
-            report.memory["peak"] = _peak(memory)
-        await asyncio.sleep(SETTLE_S)
-        report.memory["after" if wave == 0 else f"after wave {wave + 1}"] = server.rss_by_worker()
+            levels["peak"] = _peak(memory)
+        await settle()
+        levels["after" if wave == 0 else f"after wave {wave + 1}"] = server.rss_by_worker()
     if probe is not None:
         report.runs += len(report.browser_latencies_s) + 1  # its changes, and opening the lab
     report.server_cpu_s = server.cpu_s() - cpu_before
     report.load_average = tuple(max(a, b) for a, b in zip(load_before, _load_average(), strict=True))
-    report.memory["peak"] = _peak([report.memory["peak"], *memory])
+    if memory_levels:
+        report.memory["peak"] = _peak([report.memory["peak"], *memory])
     stop.set()
     await sampler
 
@@ -1255,11 +1266,14 @@ def run(
     exports: int = 0,
     workers: int = 0,
     kill_at_s: float | None = None,
+    memory: bool = True,
 ) -> Report:
     """Start the app, run the load (`waves` times, one after the other), stop the app, check the charts.
     `formulas`: the formula mode; `think_s` defaults to the mode's think time. `exports` more sessions
     ask for GIFs during the first wave. `workers`: serve the app with `python -m optviz serve --workers
-    N` and measure through its front (0: one `streamlit run`); `kill_at_s`: kill one of them then."""
+    N` and measure through its front (0: one `streamlit run`); `kill_at_s`: kill one of them then.
+    `memory`: read the memory levels, each once the sessions before it have gone (SETTLE_S); a test
+    that does not judge memory goes without them, and without the waits."""
     from surfaces import SURFACES
 
     surface = next(iter(SURFACES))  # the lab's default surface (the first of its list)
@@ -1290,7 +1304,7 @@ def run(
             # sync API does, under pytest's browser fixtures), and asyncio.run refuses to nest.
             with ThreadPoolExecutor(1) as worker:
                 worker.submit(
-                    asyncio.run, _load(server, sessions, seconds, waves, report, seed, probe)
+                    asyncio.run, _load(server, sessions, seconds, waves, report, seed, probe, memory)
                 ).result()
             log = server.logs()
     for line in log.splitlines():

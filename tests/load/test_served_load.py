@@ -1,13 +1,14 @@
 """The lecture-hall load test (bench/load.py --workers 2 --kill-worker-at 10), shortened: 60 lab
 sessions through `python -m optviz serve --workers 2` (nginx in front of two Streamlit workers) for
-45 s, one worker killed 10 s in. About 2 minutes; `python -m bench.load --workers 2 --sessions 200`
+45 s, one worker killed 10 s in. About 70 s; `python -m bench.load --workers 2 --sessions 200`
 prints the full report.
 
 Asserted: 0 errors; every chart a session received shows its own settings, the charts of the
 sessions that were on the killed worker, reopened on the live one, included; every one of those
 sessions shows its own chart again within 10 s of the kill (0 lost views); the front spread the class
 over both workers. Printed, not asserted here (two workers on two cores share them with this test's
-60 clients; `bench.load` holds the budgets): p95 from a change to its chart, and after the kill.
+60 clients; `bench.load` holds the budgets): p95 from a change to its chart, and after the kill. The
+memory is not read here (nor waited for): tests/load/test_classroom_load.py judges it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ SESSIONS, SECONDS, WORKERS, KILL_AT_S = 60, 45, 2, 10.0
 
 @pytest.fixture(scope="module")
 def report() -> load.Report:
-    result = load.run(SESSIONS, SECONDS, waves=1, workers=WORKERS, kill_at_s=KILL_AT_S)
+    result = load.run(SESSIONS, SECONDS, waves=1, workers=WORKERS, kill_at_s=KILL_AT_S, memory=False)
     print("\n" + result.text())
     return result
 
