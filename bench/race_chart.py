@@ -169,12 +169,13 @@ def percentile(values: list[float], q: float) -> float:
 
 class Frames:
     """The websocket frames a page receives: the time each arrived here, its size, and whether it is
-    the race chart's data (a frame holding the packed race: its "signature" and its "paths"); and the
-    race route's answers (the chart's own sliders and drags)."""
+    the race chart's data (a frame holding the packed race: its "signature" and its "paths"); the
+    frames that carry the chart's data, with or without a race; and the race route's answers (the
+    chart's own sliders and drags)."""
 
     def __init__(self, page) -> None:
         self.received: list[tuple[float, int, bool]] = []
-        self.last_race: bytes = b""
+        self.charts: list[tuple[float, bytes]] = []
         self.answers: list[tuple[float, int]] = []  # the race route's answers: when, bytes
         page.on("websocket", self._watch)
         page.on("response", self._answer)
@@ -190,8 +191,8 @@ class Frames:
         def on_frame(payload) -> None:
             data = payload.encode() if isinstance(payload, str) else payload
             is_race = b'"signature"' in data and b'"paths"' in data
-            if is_race:
-                self.last_race = data
+            if b'{"race"' in data:
+                self.charts.append((time.perf_counter(), data))
             self.received.append((time.perf_counter(), len(data), is_race))
 
         ws.on("framereceived", on_frame)
@@ -199,10 +200,15 @@ class Frames:
     def since(self, t0: float, race_only: bool = False) -> list[int]:
         return [size for t, size, is_race in self.received if t >= t0 and (is_race or not race_only)]
 
+    def last_chart_since(self, t0: float) -> bytes:
+        """The last frame since `t0` that carried the chart's data (b"" if none)."""
+        return next((data for t, data in reversed(self.charts) if t >= t0), b"")
+
 
 def race_parts(frame: bytes) -> dict[str, int]:
-    """The bytes of the race chart's JSON data in a frame, in all and by part (the map, the paths),
-    and of the chart's own code (its JS, CSS and HTML files) when the frame carries it too."""
+    """The bytes of the race chart's JSON data in a frame, in all and by part (the map, the paths: none
+    when the frame has no race), and of the chart's own code (its JS, CSS and HTML files) when the
+    frame carries it too."""
     text = frame.decode("utf-8", errors="replace")
     start = text.find('{"race"')
     if start < 0:
@@ -218,13 +224,9 @@ def race_parts(frame: bytes) -> dict[str, int]:
         data, end = json.JSONDecoder().raw_decode(text, start)
     except json.JSONDecodeError:
         return {}
-    race = data.get("race") or {}
-    return {
-        "data": end - start,
-        "map": len(json.dumps(race.get("surface"))),
-        "paths": len(json.dumps(race.get("paths"))),
-        **{f"code ({kind})": size for kind, size in code.items()},
-    }
+    race = data.get("race")
+    parts = {"map": len(json.dumps(race["surface"])), "paths": len(json.dumps(race["paths"]))} if race else {}
+    return {"data": end - start, **parts, **{f"code ({kind})": size for kind, size in code.items()}}
 
 
 def open_lab(browser, url: str):
@@ -308,7 +310,7 @@ def measure_changes(page, frames: Frames, server: AppServer, count: int, slider)
         "bytes": update_bytes,
         "race_bytes": race_bytes,
         "rest_bytes": sum(frames.since(rest)),
-        "parts": race_parts(frames.last_race),
+        "parts": race_parts(frames.last_chart_since(rest)),
         "cpu_ms": cpu_ms,
         "value": slider.get_attribute("aria-valuetext"),
         "url": page.url,
@@ -440,6 +442,8 @@ def report_slider(kind: str, changes: dict) -> list[str]:
     kb = max(changes["race_bytes"]) / 1024
     parts = changes["parts"]
     data = ", ".join(f"{k} {parts[k] / 1024:.1f} KB" for k in ("data", "map", "paths") if k in parts)
+    if "data" in parts and "paths" not in parts:
+        data += " and no race: the chart shows the route's answer already"
     code = ", ".join(f"{k[6:-1]} {v / 1024:.1f} KB" for k, v in parts.items() if k.startswith("code"))
     per_press, at_rest = statistics.median(changes["bytes"]) / 1024, changes["rest_bytes"] / 1024
     print(
