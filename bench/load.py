@@ -46,11 +46,11 @@ its own start point (y₀ unique to the session), Adam's and GD's learning rates
 then for `--seconds` keeps changing one of those controls (x₀, Adam's η, GD's η or the step count
 within the default's compile bucket) after a think time of 1-4 s (uniform, `--think`: a student moving a
 slider, then watching). Every setting a session makes is new, so no run is served from the shared
-cache: the worst case for the server. Every change goes as the browser sends it: the control (a
-learning rate's or the steps' slider, x₀'s box) runs nothing itself (on_change="ignore"); the race
-chart asks the race route for the race with the new value (GET /optviz/race: its answer is the
-change's chart) and, the control at rest (0.6 s), sets its state to the value and the signature of
-the race it shows, which reruns the page's fragments (the run that carries the control's value).
+cache: the worst case for the server. A slider the race chart races (the learning rates, the steps)
+goes as the browser sends it: it runs nothing itself (on_change="ignore"); the chart asks the race
+route for the race with the new value (GET /optviz/race: its answer is the change's chart) and, the
+slider at rest (0.6 s), sets its state to the value, which reruns the page's fragments (the run that
+carries the slider's value). x₀ reruns the fragments at once, as the start's box does.
 
 Measured:
 - latency: from sending the control change to receiving the race chart's new element, or the race
@@ -602,13 +602,12 @@ class LabClient:
         self.route_answers += race is not None
         return sent_at, time.perf_counter(), race
 
-    async def settle(self, values: dict[str, float], drawn: str | None = None) -> tuple[float, RunResult]:
-        """What the race chart does once the controls it raced rest: set its state to their values
-        and the signature of the race it shows, `drawn` (the controls' own values go with the run, as
-        Streamlit's frontend sends them), which reruns the page's fragments."""
+    async def settle(self, values: dict[str, float]) -> tuple[float, RunResult]:
+        """What the race chart does once the sliders it raced rest: set its state to their values
+        (the sliders' own values go with the run, as Streamlit's frontend sends them), which reruns
+        the page's fragments."""
         self.tuned_seq += 1
-        tuned = {"values": values, "seq": self.tuned_seq, "drawn": drawn}
-        self._state(RACE_CHART).json_value = json.dumps({"tuned": tuned})
+        self._state(RACE_CHART).json_value = json.dumps({"tuned": {"values": values, "seq": self.tuned_seq}})
         return await self.rerun(self.fragments.get(RACE_CHART, ""))
 
     async def download(self, key: str) -> bytes:
@@ -705,8 +704,7 @@ class Student(ABC):
         self.client = LabClient(url, cookie)
         self.shown: Settings | Formula | None = None  # what its last chart showed
         self.failed = False
-        # The change `next` set, if the race chart races it: the values it names ({} for the start).
-        self.raced: dict[str, float] | None = None
+        self.raced: dict[str, float] | None = None  # the change `next` set, if the race chart races it
         self.token = ""  # what the race chart asks the race route with (from its last data)
 
     @abstractmethod
@@ -768,11 +766,11 @@ class Student(ABC):
             self.report.errors.append(f"session {self.index}: {type(error).__name__}: {error}")
 
     async def _measure(self, settings: Settings | Formula, what: str, opening: bool = False) -> None:
-        """Send the change just set; a sample of its chart, or the errors of its run. A control the
-        race chart races (`raced`: a slider, a start box) goes as the browser sends it
-        (`_race_in_browser`), through the page at once if the route cannot answer."""
+        """Send the change just set; a sample of its chart, or the errors of its run. A slider the
+        race chart races (`raced`) goes as the browser sends it (`_race_in_browser`), through the
+        page at once if the route cannot answer."""
         raced, self.raced = self.raced, None
-        if raced is not None and self.token and await self._race_in_browser(settings, what, raced):
+        if raced and self.token and await self._race_in_browser(settings, what, raced):
             return
         report, index = self.report, self.index
         try:
@@ -785,16 +783,15 @@ class Student(ABC):
         self._take(settings, what, sent_at, result, opening)
 
     async def _send(self, raced: dict[str, float] | None) -> tuple[float, RunResult]:
-        """The run of the change set: the page's, or (a control the chart races) the one the chart's
+        """The run of the change set: the page's, or (a slider the chart races) the one the chart's
         state asks for."""
-        return await (self.client.settle(raced) if raced is not None else self.client.rerun())
+        return await (self.client.settle(raced) if raced else self.client.rerun())
 
     async def _race_in_browser(self, settings: Settings, what: str, raced: dict[str, float]) -> bool:
-        """As the race chart does when a control it races changes (on_change="ignore": no run): ask
-        the race route (its answer is the new chart: the sample), then, the control at rest, send the
-        values and the answer's signature, whose run takes them. False if the route did not answer,
-        or the page's websocket closed before that run (the caller sends the change through the
-        page)."""
+        """As the race chart does when a slider it races moves (on_change="ignore": no run): ask the
+        race route (its answer is the new chart: the sample), then, the slider at rest, send the
+        values, whose run takes them. False if the route did not answer, or the page's websocket
+        closed before that run (the caller sends the change through the page)."""
         sent_at, answered_at, race = await self.client.ask_route(self.token, settings.start, raced)
         if race is None:
             return False
@@ -809,7 +806,7 @@ class Student(ABC):
         self.report.samples.append(Sample(self.index, settings, latency, latency, chart, False, sent_at))
         await asyncio.sleep(TUNE_SETTLE_S)
         try:
-            _, result = await self.client.settle(raced, drawn=race.get("signature"))
+            _, result = await self.client.settle(raced)
         except (ConnectionClosed, ConnectionError):
             return False  # the page never took the value: a reload shows it without (`shown`)
         for problem in result.problems:
@@ -922,7 +919,6 @@ class ControlStudent(Student):
         if what == "x0":
             self.settings = replace(s, start=(self._new_x(), s.start[1]))
             client.set_double("start_x", self.settings.start[0])
-            self.raced = {}  # typed into its box: the chart races the start (the route's x, y)
         elif what == "adam":
             adam = rng.choice([o for o in self.adam_options if float(o) != s.adam_lr])
             self.settings = replace(s, adam_lr=float(adam))
