@@ -124,14 +124,6 @@ def move_race_slider(at, key: str, value: float, seq: int = 1, drawn: str | None
     return send_from_race_chart(at, {"tuned": {"values": {key: value}, "seq": seq, "drawn": drawn}})
 
 
-def type_race_start(at, key: str, value: float, seq: int = 1):
-    """Type `value` into the lab's start box `key` (x₀ or y₀) as in a browser: the box runs nothing
-    itself (on_change="ignore"); the race chart, which saw it change, races the start and, once it
-    rests, asks for the page's run ({values: {}, seq}), with which the box's value comes."""
-    at.number_input(key=key).set_value(value)
-    return send_from_race_chart(at, {"tuned": {"values": {}, "seq": seq, "drawn": None}})
-
-
 def shown(markdown: str) -> str:
     """The text a reader sees of Markdown made by `optviz.text.literal` (escapes read, the invisible
     word joiners that break autolinks dropped)."""

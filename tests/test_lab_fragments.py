@@ -1,8 +1,8 @@
 """The lab's controls that change only the race rerun the page's fragments (the chart, the open tab,
 the files and the 3D surface when shown), not the page (optviz/ui/lab.py, `_race_changed`). A
-slider of a hyperparameter, the steps or the noise, and the start's boxes, run nothing themselves:
-the race chart races them in the browser and sends the values once they rest (`move_race_slider`,
-`type_race_start`), and that run reruns the fragments.
+slider of a hyperparameter, the steps or the noise runs nothing itself: the race chart races it in
+the browser and sends the values once they rest (`move_race_slider`), and that run reruns the
+fragments.
 
 AppTest's tree after such a rerun holds only what the fragments sent, as a browser receives it: no
 sidebar (the browser keeps the one it has), the chart with the new paths and no map (it has one).
@@ -25,7 +25,6 @@ from tests.apptest import (
     race_curves,
     race_curves_data,
     tuning,
-    type_race_start,
     values,
     whole_page,
     with_files,
@@ -84,7 +83,7 @@ def test_sliders_at_rest_are_not_sent_again_the_race_the_chart_shows(lab_session
         ("raced", "steps", 120),
         ("raced", "noise", 0.5),
         ("number_input", "seed", 7),
-        ("typed", "start_x", 0.5),
+        ("number_input", "start_x", 0.5),
         ("segmented_control", "layout", "Side by side"),
         ("select_slider", "speed", "fast"),
     ],
@@ -94,8 +93,6 @@ def test_every_race_control_reruns_the_fragments_only(lab_session, kind, key, va
     before = race_chart_data(at)
     if kind == "raced":  # a slider the chart races: the values come once it rests
         move_race_slider(at, key, value)
-    elif kind == "typed":  # a start box, raced by the chart alike
-        type_race_start(at, key, value)
     else:
         getattr(at, kind)(key=key).set_value(value).run()
     assert not at.exception, at.exception
@@ -112,13 +109,11 @@ def test_every_race_control_reruns_the_fragments_only(lab_session, kind, key, va
 
 
 def test_the_sidebars_hyperparameter_sliders_run_nothing_while_the_chart_races_them(lab_session):
-    """With the race chart on the page, a hyperparameter's slider (and the steps', the noise's, the
-    start's boxes) is made with on_change="ignore" (the chart races its moves); a slide of a tab alone
-    (no chart) reruns the view on each move."""
+    """With the race chart on the page, a hyperparameter's slider is made with on_change="ignore"
+    (the chart races its moves); a slide of a tab alone (no chart) reruns the view on each move."""
     at = tuning(lab_session(), "adam")
-    raced = [at.select_slider(key="hp_adam_lr"), at.slider(key="steps"), at.select_slider(key="noise")]
-    for control in [*raced, at.number_input(key="start_x"), at.number_input(key="start_y")]:
-        assert control.proto.ignore_rerun, control.key
+    for slider in (at.select_slider(key="hp_adam_lr"), at.slider(key="steps"), at.select_slider(key="noise")):
+        assert slider.proto.ignore_rerun, slider.key
     assert not at.select_slider(key="speed").proto.ignore_rerun  # the chart's look reruns the fragments
     alone = lab_session("Results")
     alone.session_state["lab_view_alone"] = True  # an embedded link naming a view (a slide of the tab)
@@ -126,7 +121,6 @@ def test_the_sidebars_hyperparameter_sliders_run_nothing_while_the_chart_races_t
     assert not race_charts(alone)
     slider = alone.select_slider(key="hp_adam_lr")
     assert not slider.proto.ignore_rerun and not alone.slider(key="steps").proto.ignore_rerun
-    assert not alone.number_input(key="start_x").proto.ignore_rerun
     slider.set_value(1.0).run()
     assert not alone.exception and not _sidebar_keys(alone), "the page reran"
     table = alone.dataframe[0].value

@@ -51,7 +51,6 @@ NOISE_STOPS = slider_stops("noise", 0.0)  # the stops of the gradient noise's sl
 RACE_FRAGMENT, VIEW_FRAGMENT, SURFACE_3D_FRAGMENT = "lab_race", "lab_view", "lab_surface_3d"
 # The start's controls show x₀ and y₀ to the decimals a start picked on the map is rounded to.
 START_FORMAT = f"%.{lab.START_DECIMALS}f"
-START_BOXES = ("start_x", "start_y")  # the keys of the start's boxes, x₀ and y₀ (the race chart watches them)
 RESET = ":material/restart_alt:"  # the toast that says tuned values went back
 TUNED = ":material/target:"  # the toast that says what tuning chose
 # px, the loss and distance panels side by side (larger type needs taller panels in presenter mode)
@@ -374,7 +373,6 @@ def _race_panel(surface: Surface, presenter: bool, height: int, autoplay: bool) 
         epoch=st.session_state.get("race_epoch", 0),
         tuning=_chart_tuning(config, recommended, with_stops=with_map),
         race_sliders=_race_sliders(config, with_stops=with_map),
-        start_boxes=START_BOXES,
         speed=lab.CHART_SPEEDS[view.speed],
         panels=view.panels,
         equal_scale=view.equal_scale,
@@ -510,9 +508,9 @@ def _controls(state: PageState, *, raced_by_chart: bool):
     A control that changes only the race calls `_race_changed` (a fragment rerun); one that changes
     what the sidebar itself shows (the surface, the optimizers, the schedule's kind) reruns the page.
     With the race chart on the page (`raced_by_chart`), the sliders of the hyperparameters, the steps
-    and the noise, and the start's boxes, run nothing at all (on_change="ignore"): the chart sees them
-    change in the browser, races them through the server's race route, and runs the page once they
-    rest (`_tuned_from_chart`), with which run their values come."""
+    and the noise run nothing at all (on_change="ignore"): the chart sees them move in the browser,
+    races them through the server's race route, and sends the values once they rest
+    (`_tuned_from_chart`), with whose run the sliders' values come."""
     raced = "ignore" if raced_by_chart else _race_changed
     choice = state.selectbox(
         st,
@@ -535,8 +533,8 @@ def _controls(state: PageState, *, raced_by_chart: bool):
     left, right = st.columns(2)
     default_x, default_y = surface.default_start
     for where, label, key, default, (low, high) in (
-        (left, "x₀", START_BOXES[0], default_x, (x0, x1)),
-        (right, "y₀", START_BOXES[1], default_y, (y0, y1)),
+        (left, "x₀", "start_x", default_x, (x0, x1)),
+        (right, "y₀", "start_y", default_y, (y0, y1)),
     ):
         state.number_input(
             where,
@@ -547,7 +545,7 @@ def _controls(state: PageState, *, raced_by_chart: bool):
             default=default,
             step=(high - low) / 100,
             format=START_FORMAT,
-            on_change=raced,
+            on_change=_race_changed,
         )
 
     selected = state.multiselect(

@@ -428,37 +428,6 @@ def test_the_sidebars_steps_and_noise_sliders_race_without_a_page_run(page, app_
     browser_log.assert_clean()
 
 
-def test_a_start_typed_into_its_boxes_is_raced_without_a_page_run(
-    page, app_url, new_page, browser_log, measurement
-):
-    """x₀ and y₀ typed into the sidebar's boxes (Enter, or leaving the box) are raced by the chart as a
-    dragged start is: the paths start there at once, with no page run until the box rests; then the
-    link and the boxes hold the start, and a fresh page at the link draws the same race."""
-    open_race(page, app_url)
-    sidebar = page.get_by_test_id("stSidebar")
-    page.evaluate(JS_COUNT_RUNS)
-    latencies = []
-    for label, value, commit in [("x₀", "0.25", "Enter"), ("y₀", "-0.5", "Tab")]:
-        box = sidebar.get_by_label(label, exact=True)
-        box.fill(value)
-        latencies.append(change_control(page, box, commit))
-        assert page.evaluate("() => window.__runs") == 0, f"typing {label} ran the page before it rested"
-    assert race(page).get_attribute("data-start") == "0.25,-0.5"
-    adam = np.asarray(race(page).evaluate("el => el.drawnPath('Adam')")).reshape(-1, 2)
-    np.testing.assert_allclose(adam[0], [0.25, -0.5], atol=1e-6)
-    wait_for_link(page, "start_x", "0.25")
-    wait_for_link(page, "start_y", "-0.5")
-    settle(page)
-    measurement(
-        "a typed start (Enter, Tab) -> its race drawn: " + ", ".join(f"{t:.0f}" for t in latencies) + " ms"
-    )
-    assert page.evaluate("() => window.__runs") >= 1, "the page never took the start"
-    assert sidebar.get_by_label("x₀", exact=True).input_value() == "0.250"
-    assert_drawn_as_at_its_link(page, new_page, app_url, "the typed start's race is not drawn")
-    assert page.get_by_test_id("stException").count() == 0
-    browser_log.assert_clean()
-
-
 def test_a_reset_right_after_a_slider_press_is_not_undone_when_the_slider_rests(
     page, app_url, new_page, browser_log
 ):

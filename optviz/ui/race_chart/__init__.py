@@ -30,7 +30,6 @@ def race_chart(
     epoch: int = 0,
     tuning: Sequence[dict] = (),
     race_sliders: Sequence[dict] = (),
-    start_boxes: Sequence[str] = (),
     speed: int,
     panels: bool,
     equal_scale: bool = False,
@@ -53,8 +52,7 @@ def race_chart(
     values it has not sent and draws the page's race; tuning: every racing optimizer's hyperparameter
     sliders ({label, colour, sliders: `widgets.chart_sliders(...)`}), those of its own row and those of
     the sidebar, whose moves the chart races too; race_sliders: the race-wide sliders of the sidebar it
-    races the same way (the steps, the noise: {key, value, stops or numeric}); start_boxes: the keys of
-    the sidebar's x₀ and y₀ boxes, whose typed values it races as a dragged start; speed: steps per second;
+    races the same way (the steps, the noise: {key, value, stops or numeric}); speed: steps per second;
     equal_scale: one unit as long on x as on y (the map narrower or shorter than its box); height: CSS
     px of the whole chart, controls included; autoplay: play as soon as the race is drawn and shown (in
     a slide: each time its slide comes up). `on_start` runs when the chart sends a start ({x, y, seq,
@@ -71,7 +69,6 @@ def race_chart(
         "epoch": epoch,
         "tuning": list(tuning),
         "raceSliders": list(race_sliders),
-        "startBoxes": list(start_boxes),
         "speed": speed,
         "panels": panels,
         "equalScale": equal_scale,

@@ -25,15 +25,13 @@
 // the sidebar, the tabs and the link follow it. Until the page answers, every request carries them.
 // The sidebar's sliders of the hyperparameters, the steps and the noise race the same way
 // (watchSidebarSliders): Streamlit's own sliders, made with on_change="ignore", so that moving one
-// runs nothing on the server; the page's run at rest takes the slider's value with it. So do the
-// sidebar's start boxes (x₀, y₀; watchSidebarNumbers): a typed start is raced like a dragged one.
+// runs nothing on the server; the page's run at rest takes the slider's value with it.
 
 const FRAME_CAP_MS = 1000; // a longer gap (a hidden tab) does not jump the race forward
 const IN_FLIGHT_TIMEOUT_MS = 3000; // an answer this late is given up on: the next position goes out
 const MAX_IN_FLIGHT = 2; // requests sent and not yet answered (see above)
 const DRAG_RADIUS_PX = { mouse: 14, pen: 16, touch: 26 };
 const CLICK_SLOP_PX = 6;
-const START_SAME = 5e-4; // a typed start this close to the one shown is that one (its boxes show 3 decimals)
 const SPEED_CHOICES = [5, 10, 20, 50, 100, 200, 500];
 const WINDOW_MARGIN_PX = 8; // below a chart fitted to the window
 const TUNE_SETTLE_MS = 600; // the chart's sliders at rest this long: the page takes their values
@@ -165,23 +163,6 @@ function watchSidebarSliders(onMove) {
   return () => observer.disconnect();
 }
 
-// Calls onCommit(key, text) when a number box of the page's may have taken a value: Enter or an
-// arrow key in it, leaving it, a click on its step buttons (Streamlit's number input commits then),
-// read once the box shows it. The callback tells a new value from the one it has.
-function watchSidebarNumbers(onCommit) {
-  const read = (event) => {
-    if (event.type === "keydown" && !["Enter", "ArrowUp", "ArrowDown"].includes(event.key)) return;
-    const holder = event.target.closest?.("[class*='st-key-']");
-    const input = holder?.querySelector("input[data-testid='stNumberInputField']");
-    if (!input) return;
-    const key = [...holder.classList].find((name) => name.startsWith("st-key-")).slice("st-key-".length);
-    requestAnimationFrame(() => requestAnimationFrame(() => onCommit(key, input.value)));
-  };
-  const kinds = ["keydown", "focusout", "click"];
-  for (const kind of kinds) document.addEventListener(kind, read, true);
-  return () => kinds.forEach((kind) => document.removeEventListener(kind, read, true));
-}
-
 function nearestIndex(stops, value) {
   let best = 0;
   stops.forEach((stop, i) => { if (Math.abs(stop - value) < Math.abs(stops[best] - value)) best = i; });
@@ -284,7 +265,6 @@ class RaceChart {
     this.listen();
     this.stopWatching = watchSlide(this.root, (shown) => this.setShown(shown));
     this.stopWatchingSidebar = watchSidebarSliders((key, position) => this.tuneFromSidebar(key, position));
-    this.stopWatchingNumbers = watchSidebarNumbers((key, text) => this.startFromBox(key, text));
     // A new width (or legend and controls of a new height) lays the chart out again; the height the
     // chart sets itself does not.
     this.resizeObserver = new ResizeObserver(() => {
@@ -349,7 +329,6 @@ class RaceChart {
     }
     this.note.textContent = data.error ?? "";
     this.tuningPanel.update(data.tuning ?? [], data.raceSliders ?? [], this.tuned, this.interactive);
-    this.startBoxes = data.startBoxes ?? []; // the keys of the sidebar's x₀ and y₀ boxes
     const look = Boolean(data.presenter) !== this.presenter || Boolean(data.panels) !== this.panelsMode
       || Boolean(data.equalScale) !== this.equalScale || data.height !== this.height;
     this.autoplay = Boolean(data.autoplay);
@@ -629,28 +608,6 @@ class RaceChart {
       this.tune(key, value);
       this.tuningPanel.showValues();
     }
-  }
-
-  // A start typed into the sidebar's x₀ or y₀ box (watchSidebarNumbers), raced from there through the
-  // route as a drag is; once it rests the page runs, and the box's value comes with that run. At once
-  // when the route cannot answer, or before a race is drawn.
-  startFromBox(key, text) {
-    const axis = this.startBoxes.indexOf(key);
-    const value = Number(text);
-    if (axis < 0 || text === "" || !Number.isFinite(value) || !this.interactive) return;
-    const start = this.race ? [...this.currentStart()] : null;
-    if (start && Math.abs(start[axis] - value) < START_SAME) return; // the start shown: no change
-    if (!start || !this.route) {
-      this.sendTuned(true);
-      return;
-    }
-    start[axis] = value;
-    this.localStart = start;
-    clearTimeout(this.tuneSettle);
-    this.tuneSettle = setTimeout(() => this.sendTuned(true), TUNE_SETTLE_MS);
-    this.pending = { x: start[0], y: start[1], final: false };
-    this.sendPending();
-    this.requestFrame();
   }
 
   // The values set here go to the page (and, `always`, a request for its run even without any).
@@ -1180,7 +1137,6 @@ class RaceChart {
     this.pageObserver.disconnect();
     this.stopWatching?.();
     this.stopWatchingSidebar();
-    this.stopWatchingNumbers();
     window.removeEventListener("optviz-race-goto", this.onGoTo);
     window.removeEventListener("resize", this.onWindowResize);
     if (this.frameRequest !== null) cancelAnimationFrame(this.frameRequest);
