@@ -1,11 +1,16 @@
-"""The components' JS as the browser gets it (optviz/component_code.py): comment lines go, code stays,
-and optviz's JS keeps the one property that makes that safe."""
+"""The components' JS as the browser gets it (optviz/component_code.py): served once from the code
+route, a small loader inline; comment lines go, code stays, and optviz's JS keeps the one property
+that makes that safe."""
 
+import re
 from pathlib import Path
 
 import pytest
+from starlette.requests import Request
+from starlette.routing import Match
 
-from optviz.component_code import without_comment_lines
+from optviz.component_code import CODE_ROUTE, loader, without_comment_lines
+from optviz.serve import code_route
 
 UI = Path(__file__).parents[1] / "optviz" / "ui"
 SOURCES = sorted(UI.glob("*.js")) + sorted(UI.glob("*/*.js"))
@@ -32,3 +37,49 @@ def test_no_template_literal_spans_lines_so_dropping_indentation_is_safe(source)
 def test_the_race_chart_goes_a_fifth_lighter():
     js = (UI / "canvas_kit.js").read_text() + (UI / "race_chart" / "race_chart.js").read_text()
     assert len(without_comment_lines(js)) < 0.8 * len(js)
+
+
+
+# --- the code served once, and the loader that goes inline ------------------------------------------
+
+
+def get(path: str):
+    """The code route's answer to GET `path` (a Starlette response)."""
+    (route,) = code_route.ROUTES
+    scope = {"type": "http", "method": "GET", "path": path, "headers": [], "query_string": b""}
+    match, child_scope = route.matches(scope)
+    assert match is Match.FULL, path
+    return route.endpoint(Request({**scope, **child_scope}))
+
+
+def own_code(name: str) -> str:
+    """Component `name`'s JS as written (optviz/ui/<folder>/<folder>.js), after the kits its module
+    names (`kits=("canvas_kit",)`), without comment lines: what the route must serve for it."""
+    folder = UI / name.removeprefix("optviz.")
+    kits = re.search(r"kits=\(([^)]*)\)", (folder / "__init__.py").read_text())
+    sources = [UI / f"{kit}.js" for kit in re.findall(r'"(\w+)"', kits[1] if kits else "")]
+    return without_comment_lines("\n".join(p.read_text() for p in [*sources, folder / f"{folder.name}.js"]))
+
+
+def test_the_labs_components_send_a_small_loader_and_the_route_serves_their_code_for_good(lab_session):
+    at = lab_session()
+    sent = {c.proto.component_name: c.proto.js_content for c in at.get("bidi_component")}
+    assert {"optviz.race_chart", "optviz.race_curves", "optviz.share_box"} <= set(sent)
+    for name, inline in sent.items():
+        assert len(inline) < 300, f"{name}: {len(inline)} bytes of JS go with each update"
+        (url,) = re.findall(r'import\(new URL\("([^"]+)"', inline)
+        path, _, version = url.partition("?v=")
+        assert path == f"{CODE_ROUTE}/{name}.js" and len(version) == 16
+        response = get(path)
+        assert response.status_code == 200 and response.media_type == "text/javascript", name
+        assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert response.body.decode() == own_code(name)
+
+
+def test_changed_code_is_a_new_address_and_an_unknown_component_a_404():
+    first = loader("optviz.test_only", "export default () => 1;")
+    second = loader("optviz.test_only", "export default () => 2;")
+    assert first != second  # a browser keeps the old code for good: the new one needs a new URL
+    assert get(f"{CODE_ROUTE}/optviz.test_only.js").body == b"export default () => 2;"
+    missing = get(f"{CODE_ROUTE}/optviz.nothing.js")
+    assert missing.status_code == 404 and missing.headers["cache-control"] == "no-store"

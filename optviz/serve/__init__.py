@@ -2,6 +2,7 @@
 
 static.py prepares Streamlit's frontend files compressed; csp.py is the Content-Security-Policy;
 nginx.py renders the front's configuration; processes.py starts and stops child processes;
-supervisor.py runs and watches them all; cli.py is the command; race_route.py is the HTTP route
-beside Streamlit's own that a worker serves (app.py mounts it). Nothing here imports Streamlit.
+supervisor.py runs and watches them all; cli.py is the command; race_route.py and code_route.py are
+the HTTP routes beside Streamlit's own that a worker serves (app.py mounts them). Nothing here
+imports Streamlit.
 """

@@ -16,13 +16,13 @@ index's inline script, Plotly's blob: image):
 - `img-src data:` and `font-src data:`: the pictures and a font that Streamlit's frontend inlines
   and Plotly draws; `img-src blob:`: Plotly's "Download plot as PNG" draws the
   chart's SVG through a blob: image;
-- `script-src blob:`: the lab's race chart is an `st.components.v2` component with inline JS, and
-  Streamlit's frontend runs a component's inline JS by wrapping it in a Blob and `import()`ing its
-  blob: URL (BidiComponent's `getOrCreateUrlForJs`, Streamlit 1.67). A hash cannot allow that
-  (a hash source matches inline scripts, not a fetched module), and the other way (the JS served
-  from a component asset directory, a script from 'self') needs optviz installed as a package.
-  A blob: URL can only be made by script already running in the page, so this lets no other
-  origin's script in.
+- `script-src blob:`: optviz's components (the lab's race chart, ...) are `st.components.v2`
+  components with inline JS, and Streamlit's frontend runs a component's inline JS by wrapping it in
+  a Blob and `import()`ing its blob: URL (BidiComponent's `getOrCreateUrlForJs`, Streamlit 1.67). A
+  hash cannot allow that (a hash source matches inline scripts, not a fetched module). That inline
+  JS is a small loader; the code it imports comes from the app's own route ('self',
+  optviz/serve/code_route.py). A blob: URL can only be made by script already running in the page,
+  so this lets no other origin's script in.
 No `frame-ancestors`: the views are meant to be embedded in slide decks opened from anywhere.
 """
 

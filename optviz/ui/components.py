@@ -1,15 +1,17 @@
 """optviz's own `st.components.v2` components (the race chart, its curves, the share box): each one's
 HTML, CSS and JS are files in a folder of its own, registered once, at import, by `from_files`.
 
-The files are read and passed as strings: a component's files can be served by path only from an
-installed package that declares an asset directory, and optviz runs from its folder. Streamlit's
-frontend runs such inline JS by wrapping it in a Blob and `import()`ing its blob: URL, which is why
-the Content-Security-Policy allows blob: scripts (optviz/serve/csp.py).
+The HTML and CSS go inline, with each update. The JS is served once, from optviz's own route, and
+what goes inline is a small module that imports it (optviz/component_code.py's `loader`: a
+component's files can be served by Streamlit only from an installed package that declares an asset
+directory, and optviz runs from its folder). Streamlit's frontend runs inline JS by wrapping it in a
+Blob and `import()`ing its blob: URL, which is why the Content-Security-Policy allows blob: scripts
+(optviz/serve/csp.py).
 
 Components share a few functions from kits beside this module, which `from_files` puts before their
-own JS and CSS (an inline module cannot import another): `canvas_kit.js` (decoding the packed arrays,
-round tick spacings, the step charts' StepChart; its frame in `canvas_kit.css`) and `clipboard_kit.js`
-(a Copy button's copying). The JS goes without its comment lines (optviz/component_code.py).
+own JS and CSS: `canvas_kit.js` (decoding the packed arrays, round tick spacings, the step charts'
+StepChart; its frame in `canvas_kit.css`) and `clipboard_kit.js` (a Copy button's copying). The JS
+goes without its comment lines.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from optviz.component_code import without_comment_lines
+from optviz.component_code import loader, without_comment_lines
 
 KITS = Path(__file__).parent
 
@@ -30,7 +32,7 @@ def from_files(name: str, folder: Path, *, kits: tuple[str, ...] = ()):
     files = {kind: _read(folder / f"{folder.name}.{kind}") for kind in ("html", "css", "js")}
     for kind in ("css", "js"):
         files[kind] = "\n".join([*(_read(KITS / f"{kit}.{kind}") for kit in kits), files[kind]]).strip()
-    files["js"] = without_comment_lines(files["js"])
+    files["js"] = loader(name, without_comment_lines(files["js"]))
     return st.components.v2.component(name, **files, isolate_styles=False)
 
 
