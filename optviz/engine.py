@@ -296,7 +296,9 @@ def _to_runs(name: str, output: np.ndarray, hyperparams) -> Runs:
     state, column = {}, OUTPUT_STATE
     for field, shape, dtype in state_fields(name):
         size = int(np.prod(shape))
-        state[field] = output[..., column : column + size].reshape(output.shape[:-1] + shape).astype(dtype)
+        values = output[..., column : column + size].reshape(output.shape[:-1] + shape).astype(dtype)
+        values.flags.writeable = False  # as `output` (JAX's): a run is shared, cached, never changed
+        state[field] = values
         column += size
     final = output[:, -1] if output.ndim == 3 else output
     diverged_at = final[:, DIVERGED].astype(int)

@@ -26,7 +26,7 @@ from optviz.params import hyperparameter_key, read_number
 from optviz.schedules import SCHEDULES
 from optviz.text import literal
 from optviz.ui import exports, lab_views
-from optviz.ui.lab_views import by_settings, surface_view
+from optviz.ui.lab_views import BY_SETTINGS, surface_view
 from optviz.ui.race_chart import race_chart, sent_start
 from optviz.ui.race_curves import race_curves
 from optviz.ui.share_box import share_box
@@ -88,10 +88,13 @@ VIEWS = (
 # several races' memory (python -m bench.load measures the server's memory after a class).
 
 
-@by_settings(max_entries=16)
+@st.cache_resource(max_entries=16, show_spinner=False, hash_funcs=BY_SETTINGS)
 def _race(config: RaceConfig):
     """The race of `config`: the one the chart's race route has just answered for these settings (a
-    drag released, sliders at rest: `RaceRequests.raced`), or raced now."""
+    drag released, sliders at rest: `RaceRequests.raced`), or raced now. Every session with these
+    settings shares the one race, as the route's answers are shared: a cache resource, not cache
+    data, which would pickle it when kept and unpickle a copy at each of a run's two or three reads
+    (its arrays are read-only, so a reader cannot change it for the others)."""
     return RACE_REQUESTS.raced(config) or race(config)
 
 

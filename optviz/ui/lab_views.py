@@ -38,13 +38,16 @@ FAN_HEIGHT, EMBED_FAN_HEIGHT = 480, 400  # px, the fan; in a slide, under its ti
 # --- cached computations -------------------------------------------------------------------------------
 
 
+# A race's plain settings (`RaceConfig.key`) and a surface's name, as a cache hashes them: the records
+# themselves hold JAX functions, which a cache cannot hash. The settings go in as their repr, one
+# string (exact: a float's repr reads back as the same float): Streamlit's hasher walks a nested
+# tuple value by value, which cost ~2 ms per cached call of every page run.
+BY_SETTINGS = {RaceConfig: lambda config: repr(config.key), Surface: lambda surface: surface.name}
+
+
 def by_settings(**options):
-    """st.cache_data keyed by a race's plain settings (`RaceConfig.key`) and a surface's name: the
-    records themselves hold JAX functions, which a cache cannot hash. The settings go in as their
-    repr, one string (exact: a float's repr reads back as the same float): Streamlit's hasher walks
-    a nested tuple value by value, which cost ~2 ms per cached call of every page run."""
-    hash_funcs = {RaceConfig: lambda config: repr(config.key), Surface: lambda surface: surface.name}
-    return st.cache_data(hash_funcs=hash_funcs, **{"show_spinner": False, **options})
+    """st.cache_data keyed by a race's settings (`BY_SETTINGS`)."""
+    return st.cache_data(hash_funcs=BY_SETTINGS, **{"show_spinner": False, **options})
 
 
 @st.cache_resource(max_entries=32, show_spinner=False, hash_funcs={Surface: lambda surface: surface.name})
