@@ -121,6 +121,7 @@ SESSIONS, SECONDS = 30, 60
 MAX_SESSIONS = 300  # a lecture hall
 FORMULA_SESSIONS = 100  # the formula mode's class
 P95_BUDGET_S = 1.5  # a control change's, or a formula's, p95 to its chart
+BUDGET_CPU_PER_CHANGE_MS = 15  # the server's CPU per control change (issue 15), printed, not judged here
 MEMORY_TOLERANCE = 0.10
 THINK_S = (1.0, 4.0)
 FORMULA_THINK_S = (10.0, 30.0)  # typing a formula (or editing the last one), then watching its race
@@ -209,6 +210,10 @@ class Report:
     browser_latencies_s: list[float] = field(default_factory=list)
     load_average: tuple[float, float, float] = (0.0, 0.0, 0.0)
     server_cpu_s: float = 0.0  # CPU the server used while the sessions ran
+    # The same once every session of a wave has opened the lab, to the end of its window, summed over
+    # the waves, and the changes sent meanwhile (`steady_cpu`): what the class's changes cost.
+    steady_cpu_s: float = 0.0
+    steady_changes: int = 0
     runs: int = 0  # page runs the sessions asked for (opening the lab, and every change)
     route_answers: int = 0  # races the sessions asked of the race route (a slider the chart races)
     alone: list[Sample] = field(default_factory=list)  # the first session's changes, made alone
@@ -240,6 +245,10 @@ class Report:
     @property
     def change(self) -> str:
         return "formula" if self.formulas else "control change"
+
+    @property
+    def steady_cpu_ms_per_change(self) -> float:
+        return 1e3 * self.steady_cpu_s / max(1, self.steady_changes)
 
     @property
     def latencies(self) -> list[float]:
@@ -386,8 +395,15 @@ class Report:
                 f"  server CPU: {self.server_cpu_s:.1f} s for {self.runs} page runs and {self.route_answers} "
                 f"answers of the race route, {per_run * 1e3:.0f} ms per run ({gil}"
                 f"{KILLED_CPU if self.killed else ''}); {per_change * 1e3:.0f} ms per change "
-                f"({len(self.samples)} changes)"
+                f"({len(self.samples)} changes, the class opening the lab included)"
             )
+            if self.steady_changes:
+                over = self.steady_cpu_ms_per_change > BUDGET_CPU_PER_CHANGE_MS
+                lines.append(
+                    f"    once every session had opened the lab: {self.steady_cpu_ms_per_change:.1f} ms per "
+                    f"change (budget {BUDGET_CPU_PER_CHANGE_MS} ms{', over it' if over else ''}; "
+                    f"{self.steady_cpu_s:.1f} s for {self.steady_changes} changes)"
+                )
         if self.browser_latencies_s:
             b = self.browser_latencies_s
             lines.append(
@@ -1138,15 +1154,37 @@ def check_cross_talk(report: Report, surface: str) -> None:
 # --- the whole test -----------------------------------------------------------------------------------
 
 
-async def _sample_memory(
-    server: AppServer | ServedApp, samples: list[list[float]], stop: asyncio.Event
+async def _sample_server(
+    server: AppServer | ServedApp,
+    samples: list[list[float]],
+    cpu: list[tuple[float, float]],
+    stop: asyncio.Event,
 ) -> None:
+    """Every 0.25 s until `stop`: each worker's RSS into `samples`, (time.perf_counter(), the server's
+    CPU seconds) into `cpu`."""
     while not stop.is_set():
         samples.append(server.rss_by_worker())
+        cpu.append((time.perf_counter(), server.cpu_s()))
         try:
             await asyncio.wait_for(stop.wait(), 0.25)
         except TimeoutError:
             pass
+
+
+def steady_cpu(report: Report, cpu: list[tuple[float, float]], wave_start: float, window_end: float) -> None:
+    """Add to `report` the server's CPU from the moment the wave's last session had opened the lab (its
+    first chart: every session opens it at once, a burst of whole-page runs) to `window_end`, and the
+    changes sent in between. `cpu`: `_sample_server`'s samples, read at the nearest sample (0.25 s)."""
+    opened = [s.sent_at + s.latency_s for s in report.samples if s.opening and s.sent_at >= wave_start]
+    if not opened or not cpu:
+        return
+    begin = max(opened)
+    if begin >= window_end:
+        return
+    at = lambda moment: min(cpu, key=lambda sample: abs(sample[0] - moment))  # noqa: E731
+    (t0, cpu0), (t1, cpu1) = at(begin), at(window_end)
+    report.steady_cpu_s += cpu1 - cpu0
+    report.steady_changes += sum(1 for s in report.samples if t0 <= s.sent_at < t1 and not s.opening)
 
 
 def _peak(samples: list[list[float]]) -> list[float]:
@@ -1169,7 +1207,8 @@ async def _load(
     levels = report.memory if memory_levels else {}
     memory: list[list[float]] = []
     stop = asyncio.Event()
-    sampler = asyncio.create_task(_sample_memory(server, memory, stop))
+    cpu: list[tuple[float, float]] = []
+    sampler = asyncio.create_task(_sample_server(server, memory, cpu, stop))
     levels["start"] = server.rss_by_worker()
     student = partial(FormulaStudent, formulas=distinct_formulas()) if report.formulas else ControlStudent
     # One session first, alone (one per worker, one worker after the other): it opens the lab, warms up
@@ -1203,7 +1242,10 @@ async def _load(
         if report.kill_at_s is not None and wave == 0:
             extra.append(partial(_kill_a_worker, server, report, seconds))
         also = partial(_together, extra) if extra else None
+        wave_start = time.perf_counter()
         await _wave(students, seconds, seated=report.formulas, also=also)
+        if not report.formulas:  # (seated, a formula class opens before its window)
+            steady_cpu(report, cpu, wave_start, wave_start + seconds)
         if wave == 0:
             levels["peak"] = _peak(memory)
         await settle()
