@@ -11,6 +11,7 @@ import re
 import pytest
 
 from optviz import __main__ as optviz_main
+from optviz.component_code import CODE_ROUTE
 from optviz.lecture import cli, offline
 from optviz.lecture import deck as decks
 from optviz.lecture.offline import Code, Component, Figure, Formula, Group, Row, SceneView, Setting, Text
@@ -126,6 +127,7 @@ def test_a_race_scene_is_its_chart_playing_by_itself_with_no_start_to_drag():
     race = charts[0]
     assert race.data["autoplay"] is True and race.data["interactive"] is False
     assert race.js and race.html, "the component's own files, as the page registered them"
+    assert "class RaceChart" in race.js and CODE_ROUTE not in race.js, "its code, not the server's loader"
     assert any(isinstance(block, Formula) for block in blocks), "the surface's formula"
 
 

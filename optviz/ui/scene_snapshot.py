@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from streamlit.testing.v1 import AppTest
 
+from optviz.component_code import served
 from optviz.lecture.deck import Scene
 from optviz.lecture.offline import Block, Code, Component, Figure, Formula, Group, Row, Setting, Text
 from optviz.mlp.training_jobs import TRAINER
@@ -123,7 +124,10 @@ def _component(proto) -> Component | None:
     data = json.loads(proto.json) if proto.WhichOneof("data") == "json" else None
     if isinstance(data, dict):
         data = {**data, **OFFLINE_DATA.get(name, {})}
-    return Component(name, proto.html_content, proto.css_content, proto.js_content, data)
+    # optviz's components send a loader of their code from the server (optviz/component_code.py); the
+    # offline file holds the code itself.
+    js = served(name) or proto.js_content
+    return Component(name, proto.html_content, proto.css_content, js, data)
 
 
 def _setting(node) -> Setting | None:
