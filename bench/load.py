@@ -667,7 +667,7 @@ class LabClient:
             if key in self.states and self.states[key].id != widget_id:  # its parameters changed
                 self.states[key].id = widget_id
             if key == RACE_CHART and result.chart_at is None:
-                result.chart_at, result.chart_spec = received_at, widget.json
+                result.chart_at, result.chart_spec = received_at, widget.bytes.decode() or widget.json
             return key
         return None
 

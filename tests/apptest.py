@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 
+from optviz.component_code import read_data
 from optviz.lab.race_data import unpack_path
 from optviz.text import WORD_JOINER
 from optviz.ui.code_block import NAME as CODE_BLOCK
@@ -50,12 +51,12 @@ def race_curves(at) -> list:
 def conv_steps_data(at):
     """What the convolution's step-by-step chart receives: its `data` (None when not on the page)."""
     charts = [c for c in at.get("bidi_component") if c.proto.component_name == CONV_STEPS]
-    return json.loads(charts[0].proto.json) if charts else None
+    return read_data(charts[0].proto) if charts else None
 
 
 def components_data(at, name: str) -> list:
     """The `data` each of the page's components named `name` receives, in page order."""
-    return [json.loads(c.proto.json) for c in at.get("bidi_component") if c.proto.component_name == name]
+    return [read_data(c.proto) for c in at.get("bidi_component") if c.proto.component_name == name]
 
 
 def code_blocks(at) -> list[str]:
@@ -72,13 +73,13 @@ def graph_view_data(at):
 def race_chart_data(at):
     """What the live race chart receives: its `data`."""
     (chart,) = race_charts(at)
-    return json.loads(chart.proto.json)
+    return read_data(chart.proto)
 
 
 def race_curves_data(at):
     """What the loss and distance curves receive: their `data`."""
     (curves,) = race_curves(at)
-    return json.loads(curves.proto.json)
+    return read_data(curves.proto)
 
 
 def paths(data):

@@ -2,14 +2,17 @@
 route, a small loader inline; comment lines go, code stays, and optviz's JS keeps the one property
 that makes that safe."""
 
+import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from starlette.requests import Request
 from starlette.routing import Match
+from streamlit.proto.BidiComponent_pb2 import BidiComponent
 
-from optviz.component_code import CODE_ROUTE, loader, without_comment_lines
+from optviz.component_code import CODE_ROUTE, data_bytes, loader, read_data, without_comment_lines
 from optviz.serve import code_route
 
 UI = Path(__file__).parents[1] / "optviz" / "ui"
@@ -39,7 +42,6 @@ def test_the_race_chart_goes_a_fifth_lighter():
     assert len(without_comment_lines(js)) < 0.8 * len(js)
 
 
-
 # --- the code served once, and the loader that goes inline ------------------------------------------
 
 
@@ -66,7 +68,7 @@ def test_the_labs_components_send_a_small_loader_and_the_route_serves_their_code
     sent = {c.proto.component_name: c.proto.js_content for c in at.get("bidi_component")}
     assert {"optviz.race_chart", "optviz.race_curves", "optviz.share_box"} <= set(sent)
     for name, inline in sent.items():
-        assert len(inline) < 300, f"{name}: {len(inline)} bytes of JS go with each update"
+        assert len(inline) < 400, f"{name}: {len(inline)} bytes of JS go with each update"
         (url,) = re.findall(r'import\(new URL\("([^"]+)"', inline)
         path, _, version = url.partition("?v=")
         assert path == f"{CODE_ROUTE}/{name}.js" and len(version) == 16
@@ -83,3 +85,19 @@ def test_changed_code_is_a_new_address_and_an_unknown_component_a_404():
     assert get(f"{CODE_ROUTE}/optviz.test_only.js").body == b"export default () => 2;"
     missing = get(f"{CODE_ROUTE}/optviz.nothing.js")
     assert missing.status_code == 404 and missing.headers["cache-control"] == "no-store"
+
+
+def test_data_goes_as_json_bytes_that_read_back_as_json_would():
+    data = {"race": None, "steps": 500, "lr": np.float64(0.003), "xy": np.arange(3.0), "odd": float("nan")}
+    sent = data_bytes(data)
+    assert json.loads(sent) == {"race": None, "steps": 500, "lr": 0.003, "xy": [0.0, 1.0, 2.0], "odd": None}
+    element = BidiComponent(bytes=sent)
+    assert read_data(element) == json.loads(sent)
+    assert read_data(BidiComponent(json='{"a": 1}')) == {"a": 1} and read_data(BidiComponent()) is None
+
+
+def test_the_labs_components_send_their_data_as_json_bytes(lab_session):
+    at = lab_session()
+    for element in at.get("bidi_component"):
+        if element.proto.component_name != "optviz.deck_bridge":
+            assert element.proto.WhichOneof("data") == "bytes", element.proto.component_name

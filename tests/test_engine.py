@@ -214,7 +214,7 @@ def test_large_batches_match_small_ones():
 def test_a_race_is_read_only_so_sessions_can_share_it():
     """The lab keeps one race per settings for every session (a cache resource, optviz/ui/lab.py)."""
     race = optviz.compare("rosenbrock", list(optviz.OPTIMIZERS), steps=20, noise=0.5)
-    for name, t in race.items():
+    for t in race.values():
         for array in (t.xy, t.loss, t.grad, *t.state.values()):
             with pytest.raises(ValueError, match="read-only"):
                 array[...] = 0

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from optviz.component_code import read_data
 from optviz.mlp import digit
 from optviz.ui.digit_pad import NAME as DIGIT_PAD
 from optviz.ui.digit_pad import decode
@@ -87,7 +88,7 @@ def test_before_any_drawing_the_view_says_so_and_predicts_nothing():
     assert digit.EMPTY_MESSAGE in _infos(at)
     assert _predictions(at) == []
     (pad,) = [c for c in at.get("bidi_component") if c.proto.component_name == DIGIT_PAD]
-    assert json.loads(pad.proto.json)["key"] == PAD_KEY
+    assert read_data(pad.proto)["key"] == PAD_KEY
 
 
 def test_a_drawing_gets_each_trained_networks_prediction():

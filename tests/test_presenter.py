@@ -13,6 +13,7 @@ import json
 
 import pytest
 
+from optviz.component_code import read_data
 from optviz.mlp.training_jobs import TRAINER
 from optviz.ui import conv, diagnose, lab, mlp
 from optviz.ui.conv_steps import NAME as CONV_STEPS
@@ -75,6 +76,6 @@ def test_every_chart_is_drawn_in_presenter_style(page, tab, page_session):
     for chart in at.get("bidi_component"):  # the drawing components: styled by their data
         if chart.proto.component_name not in DRAWINGS:
             continue
-        if json.loads(chart.proto.json).get("presenter") is not True:
+        if read_data(chart.proto).get("presenter") is not True:
             plain.append(f"the component {chart.proto.component_name}: presenter not set")
     assert not plain, f"{path}, tab {tab!r}: not in presenter style: " + "; ".join(plain)

@@ -11,7 +11,7 @@ Blob and `import()`ing its blob: URL, which is why the Content-Security-Policy a
 Components share a few functions from kits beside this module, which `from_files` puts before their
 own JS and CSS: `canvas_kit.js` (decoding the packed arrays, round tick spacings, the step charts'
 StepChart; its frame in `canvas_kit.css`) and `clipboard_kit.js` (a Copy button's copying). The JS
-goes without its comment lines.
+goes without its comment lines, and each update's data as JSON bytes (optviz/component_code.py).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from optviz.component_code import loader, without_comment_lines
+from optviz.component_code import data_bytes, loader, without_comment_lines
 
 KITS = Path(__file__).parent
 
@@ -33,7 +33,14 @@ def from_files(name: str, folder: Path, *, kits: tuple[str, ...] = ()):
     for kind in ("css", "js"):
         files[kind] = "\n".join([*(_read(KITS / f"{kit}.{kind}") for kit in kits), files[kind]]).strip()
     files["js"] = loader(name, without_comment_lines(files["js"]))
-    return st.components.v2.component(name, **files, isolate_styles=False)
+    component = st.components.v2.component(name, **files, isolate_styles=False)
+
+    def mount(*, data=None, **options):
+        """Mount (or update) the component: `data` goes as JSON bytes (`data_bytes`), the rest as
+        Streamlit's component command takes it (key, on_*_change, ...)."""
+        return component(data=None if data is None else data_bytes(data), **options)
+
+    return mount
 
 
 def _read(path: Path) -> str:

@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from streamlit.testing.v1 import AppTest
 
-from optviz.component_code import served
+from optviz.component_code import read_data, served
 from optviz.lecture.deck import Scene
 from optviz.lecture.offline import Block, Code, Component, Figure, Formula, Group, Row, Setting, Text
 from optviz.mlp.training_jobs import TRAINER
@@ -121,7 +121,7 @@ def _component(proto) -> Component | None:
     name = proto.component_name
     if name in SERVER_ONLY:
         return None
-    data = json.loads(proto.json) if proto.WhichOneof("data") == "json" else None
+    data = read_data(proto)
     if isinstance(data, dict):
         data = {**data, **OFFLINE_DATA.get(name, {})}
     # optviz's components send a loader of their code from the server (optviz/component_code.py); the
