@@ -294,6 +294,38 @@ def test_picture_stats_tell_a_crisp_contour_map_from_a_coarse_blocky_one():
 # --- 1. one element for the whole session; the step survives a change ------------------------------
 
 
+# Each of the page's components' code as the browser fetched it: [url, bytes over the network (0 when
+# the browser's cache had it)].
+JS_CODE_FETCHES = """() => performance.getEntriesByType('resource')
+    .filter((entry) => entry.name.includes('/optviz/code/'))
+    .map((entry) => [new URL(entry.name).pathname, entry.transferSize])"""
+
+
+def test_the_components_code_comes_once_from_the_app_and_a_reload_takes_it_from_the_cache(
+    page, app_url, browser_log
+):
+    codes = {}
+    page.on(
+        "response",
+        lambda response: "/optviz/code/" in response.url and codes.setdefault(response.url, response),
+    )
+    open_race(page, app_url)
+    fetched = dict(page.evaluate(JS_CODE_FETCHES))
+    assert {"/optviz/code/optviz.race_chart.js", "/optviz/code/optviz.race_curves.js"} <= set(fetched)
+    assert all(size > 0 for size in fetched.values()), fetched  # a new context: from the app
+    for url, response in codes.items():
+        headers = response.all_headers()
+        assert response.status == 200 and headers["content-type"].startswith("text/javascript"), url
+        assert "immutable" in headers["cache-control"], url
+    page.reload(timeout=LOAD_TIMEOUT_MS)
+    wait_until_drawn(page, LOAD_TIMEOUT_MS)
+    page.evaluate(JS_INSTALL_FINDER)
+    wait_for_revision_above(page, 0, "opening the page again", timeout=LOAD_TIMEOUT_MS)
+    again = dict(page.evaluate(JS_CODE_FETCHES))
+    assert set(again) == set(fetched) and not any(again.values()), f"fetched again: {again}"
+    browser_log.assert_clean()
+
+
 def test_chart_stays_the_same_element_and_keeps_its_step_across_changes(
     page, app_url, browser_log, measurement
 ):
