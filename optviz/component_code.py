@@ -42,9 +42,8 @@ def loader(name: str, js: str) -> str:
     Streamlit sends in its place: it imports `js` from the route once per page (a URL named by its
     content hash, so a browser may keep it for good and a new version is a new URL) and hands each
     update to `js`'s default export, with its data parsed (`data_bytes`), returning what that returns
-    (its clean-up, if any). The URL
-    is made absolute from the page's: Streamlit runs inline code from a blob: URL, against which a
-    path does not resolve."""
+    (its clean-up, if any). The URL is made absolute from the page's: Streamlit runs inline code from
+    a blob: URL, against which a path does not resolve."""
     _SERVED[name] = js
     digest = hashlib.sha256(js.encode()).hexdigest()[:16]
     url = json.dumps(f"{CODE_ROUTE}/{name}.js?v={digest}")
