@@ -43,7 +43,9 @@ def loader(name: str, js: str) -> str:
     content hash, so a browser may keep it for good and a new version is a new URL) and hands each
     update to `js`'s default export, with its data parsed (`data_bytes`), returning what that returns
     (its clean-up, if any). The URL is made absolute from the page's: Streamlit runs inline code from
-    a blob: URL, against which a path does not resolve."""
+    a blob: URL, against which a path does not resolve. Streamlit draws a component's HTML before its
+    code has come; once the code has taken an update, the element the component is drawn in gets
+    `data-optviz-live` (what the browser tests wait for before they touch it)."""
     _SERVED[name] = js
     digest = hashlib.sha256(js.encode()).hexdigest()[:16]
     url = json.dumps(f"{CODE_ROUTE}/{name}.js?v={digest}")
@@ -53,7 +55,9 @@ def loader(name: str, js: str) -> str:
         "export default async function (component) {\n"
         "  const bytes = component.data;\n"
         "  const data = bytes instanceof Uint8Array ? JSON.parse(text.decode(bytes)) : null;\n"
-        "  return (await code).default({ ...component, data });\n"
+        "  const cleanup = (await code).default({ ...component, data });\n"
+        '  component.parentElement.dataset.optvizLive = "";\n'
+        "  return cleanup;\n"
         "}\n"
     )
 

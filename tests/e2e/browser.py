@@ -17,9 +17,13 @@ READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
 LOAD_TIMEOUT_MS = 120_000  # the first load compiles JAX code on a cold, 2-core machine
 RERUN_TIMEOUT_MS = 60_000
 
-# In page context: the script is idle and no element is still a placeholder for its loading code.
+# In page context: the script is idle, no element is still a placeholder for its loading code, and
+# every component's code has come and taken its data (optviz/component_code.py's loader marks it):
+# Streamlit draws a component's HTML first, and a touch before its code listens would be lost.
 JS_DRAWN = """() => document.querySelector("[data-testid='stApp'][data-test-script-state='notRunning']")
-                   && !document.querySelector("[data-testid='stSkeleton']")"""
+                   && !document.querySelector("[data-testid='stSkeleton']")
+                   && [...document.querySelectorAll("[class^='optviz-'][data-testid]")]
+                          .every((element) => element.closest("[data-optviz-live]"))"""
 
 
 def wait_until_drawn(page, timeout: float = LOAD_TIMEOUT_MS) -> None:
